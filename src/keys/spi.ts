@@ -1,0 +1,57 @@
+import type { KeyObject } from 'node:crypto';
+import type { JWK } from 'jose';
+
+/**
+ * The KeyStore SPI. The default implementation (./key-store.ts) generates keys on first start and
+ * keeps private keys encrypted at rest in the store; a KMS/HSM implementation can replace it
+ * without touching callers, because callers only ever get ready-to-use `KeyObject`s.
+ */
+
+/** What a key signs: verifiable credentials and status lists, or OIDC tokens (ID token, userinfo, JARM). */
+export type KeyPurpose = 'credential' | 'oidc';
+/** JOSE algorithm names. Ed25519 keys are `EdDSA`. */
+export type KeyAlgorithm = 'EdDSA' | 'ES256' | 'RS256';
+
+export interface ManagedKey {
+  /** RFC 7638 JWK thumbprint of the public key; also the did:web fragment (`did:web:…#<kid>`). */
+  readonly kid: string;
+  readonly purpose: KeyPurpose;
+  readonly alg: KeyAlgorithm;
+  /** `active` signs; `retired` only verifies until `publishUntil`. */
+  readonly status: 'active' | 'retired';
+  /** Epoch ms. */
+  readonly createdAt: number;
+  readonly retiredAt?: number;
+  /** Epoch ms after which a retired key is no longer published. */
+  readonly publishUntil?: number;
+  /** Public JWK with `kid`, `alg` and `use: "sig"`. Never holds private members. */
+  readonly publicJwk: Readonly<JWK>;
+  readonly publicKey: KeyObject;
+  /** Ready for signing; imported once at load, never re-imported per signature. */
+  readonly privateKey: KeyObject;
+}
+
+export interface KeyStore {
+  /** Loads keys, generating any missing active key. Throws KeyDecryptionFailed on a wrong secret. */
+  init(): Promise<void>;
+  /** The key that signs now for this purpose and algorithm. */
+  active(purpose: KeyPurpose, alg: KeyAlgorithm): ManagedKey;
+  /** Active keys plus retired keys still inside their publication window, newest first. */
+  published(purpose: KeyPurpose): ManagedKey[];
+  /** Any published key by kid (for verification). */
+  find(kid: string): ManagedKey | undefined;
+  /** Generates new active keys for the purpose (all its algorithms, or one), retiring the previous ones. */
+  rotate(purpose: KeyPurpose, alg?: KeyAlgorithm): Promise<ManagedKey[]>;
+  /** Re-reads keys from the store (other instances may have rotated). */
+  reload(): Promise<void>;
+}
+
+/** Algorithms generated for each purpose. */
+export const ALGORITHMS: Record<KeyPurpose, KeyAlgorithm[]> = {
+  credential: ['EdDSA', 'ES256'],
+  oidc: ['RS256', 'ES256'],
+};
+
+export class KeyDecryptionFailed extends Error {
+  override name = 'KeyDecryptionFailed';
+}

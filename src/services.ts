@@ -1,0 +1,19 @@
+import type { Logger } from 'pino';
+import type { Clock } from './clock.ts';
+import type { Config } from './config/defaults.ts';
+import type { KeyStore } from './keys/spi.ts';
+import type { Metrics } from './http/metrics.ts';
+import type { Store } from './store/spi.ts';
+
+/**
+ * What every module gets injected. Built once in src/main.ts (or by tests through
+ * test/helpers/app.ts) and passed down; modules never reach for globals.
+ */
+export interface Services {
+  readonly config: Config;
+  readonly clock: Clock;
+  readonly store: Store;
+  readonly keys: KeyStore;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+}

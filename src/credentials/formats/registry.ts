@@ -1,0 +1,16 @@
+import type { CredentialFormat, FormatDeps, FormatFactory, FormatId } from './types.ts';
+
+/** One line per format; the issuance layer looks formats up by OpenID4VCI `format` identifier. */
+const FACTORIES: Partial<Record<FormatId, FormatFactory>> = {
+  // ldp_vc: createLdpVcFormat, (lands with ldp-vc.ts)
+};
+
+export type FormatRegistry = ReadonlyMap<FormatId, CredentialFormat>;
+
+export function createFormatRegistry(deps: FormatDeps): FormatRegistry {
+  const registry = new Map<FormatId, CredentialFormat>();
+  for (const [id, factory] of Object.entries(FACTORIES) as [FormatId, FormatFactory][]) {
+    registry.set(id, factory(deps));
+  }
+  return registry;
+}

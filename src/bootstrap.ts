@@ -1,0 +1,54 @@
+import { isAbsolute, join } from 'node:path';
+import type { Logger } from 'pino';
+import { type Clock, systemClock } from './clock.ts';
+import type { Config } from './config/defaults.ts';
+import { createLogger } from './http/logger.ts';
+import { createMetrics } from './http/metrics.ts';
+import { createKeyStore } from './keys/key-store.ts';
+import type { Services } from './services.ts';
+import { openStore } from './store/index.ts';
+
+export interface BuildOptions {
+  clock?: Clock;
+  logger?: Logger;
+  defaultMetrics?: boolean;
+}
+
+/** Opens the store and the key store and assembles the services every module receives. */
+export async function buildServices(config: Config, options: BuildOptions = {}): Promise<Services> {
+  const clock = options.clock ?? systemClock;
+  const logger = options.logger ?? createLogger(config.logLevel);
+  const { store: s } = config;
+  const store = s.mongodbUrl
+    ? await openStore(
+        {
+          kind: 'mongo',
+          url: s.mongodbUrl,
+          database: s.mongodbDatabase,
+          serverSelectionTimeoutMs: s.mongodbServerSelectionTimeoutMs,
+          socketTimeoutMs: s.mongodbSocketTimeoutMs,
+          connectTimeoutMs: s.mongodbConnectTimeoutMs,
+        },
+        clock,
+        s.sweepIntervalSeconds,
+      )
+    : await openStore({ kind: 'embedded', file: embeddedPath(config) }, clock, s.sweepIntervalSeconds);
+  try {
+    const keys = createKeyStore({
+      store,
+      clock,
+      encryptionSecret: config.keys.encryptionSecret,
+      retiredKeyPublishSeconds: config.keys.retiredKeyPublishSeconds,
+    });
+    await keys.init();
+    return { config, clock, store, keys, logger, metrics: createMetrics({ defaultMetrics: options.defaultMetrics }) };
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+}
+
+function embeddedPath(config: Config): string {
+  const file = config.store.embeddedFile;
+  return file === ':memory:' || isAbsolute(file) ? file : join(config.resolved.dataDir, file);
+}

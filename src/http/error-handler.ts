@@ -1,0 +1,64 @@
+import type { Context, Next } from 'koa';
+import { AppError, ServerError, TemporarilyUnavailable } from '../errors.ts';
+import { StoreUnavailable } from '../store/spi.ts';
+import { escapeHtml } from './html.ts';
+
+/**
+ * Renders every error: OAuth-style JSON (`{error, error_description}`) for APIs, an HTML page for
+ * UI routes (those that set `ctx.state.ui = true`, or any request whose Accept prefers HTML on a
+ * route that is not an API). Unknown errors become `server_error` with the request id and are
+ * logged with their stack; the client never sees a stack trace or an internal message.
+ */
+export function errorHandler() {
+  return async function renderErrors(ctx: Context, next: Next): Promise<void> {
+    try {
+      await next();
+    } catch (caught) {
+      const error = toAppError(ctx, caught);
+      ctx.status = error.status;
+      for (const [name, value] of Object.entries(error.headers)) ctx.set(name, value);
+      ctx.set('Cache-Control', 'no-store');
+      if (wantsHtml(ctx)) {
+        ctx.type = 'text/html; charset=utf-8';
+        ctx.body = errorPage(error, ctx.state.requestId as string);
+      } else {
+        ctx.body = { error: error.code, error_description: error.description, ...error.extra };
+      }
+    }
+  };
+}
+
+function toAppError(ctx: Context, caught: unknown): AppError {
+  if (caught instanceof AppError) {
+    if (caught.status >= 500) ctx.state.logger?.error({ err: caught, code: caught.code }, 'request failed');
+    return caught;
+  }
+  if (caught instanceof StoreUnavailable) {
+    ctx.state.metrics?.storeErrors.inc({ kind: 'unavailable' });
+    ctx.state.logger?.error({ err: { name: caught.name, message: caught.message } }, 'store unavailable');
+    return new TemporarilyUnavailable('the service is temporarily unavailable, retry shortly', {
+      headers: { 'Retry-After': '5' },
+    });
+  }
+  // Errors from Koa and its helpers (ctx.throw, http-errors) carry `status` and `expose`.
+  const status = (caught as { status?: unknown })?.status;
+  if (typeof status === 'number' && status >= 400 && status < 500 && (caught as { expose?: boolean }).expose) {
+    return new AppError(status, status === 404 ? 'not_found' : 'invalid_request', (caught as Error).message);
+  }
+  ctx.state.logger?.error({ err: caught }, 'unhandled error');
+  return new ServerError(`an unexpected error occurred (request id ${ctx.state.requestId as string})`);
+}
+
+function wantsHtml(ctx: Context): boolean {
+  return ctx.state.ui === true;
+}
+
+function errorPage(error: AppError, requestId: string): string {
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Error</title></head>
+<body><main><h1>Something went wrong</h1>
+<p>${escapeHtml(error.description)}</p>
+<p><small>Error code: ${escapeHtml(error.code)} · Request id: ${escapeHtml(requestId)}</small></p>
+</main></body></html>`;
+}

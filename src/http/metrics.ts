@@ -1,0 +1,36 @@
+import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+
+/** Prometheus metrics. One registry per app instance, so tests can start several apps. */
+export interface Metrics {
+  readonly registry: Registry;
+  readonly requests: Counter<'method' | 'route' | 'status'>;
+  readonly latencySeconds: Histogram<'method' | 'route'>;
+  readonly storeErrors: Counter<'kind'>;
+}
+
+export function createMetrics({ defaultMetrics = true } = {}): Metrics {
+  const registry = new Registry();
+  if (defaultMetrics) collectDefaultMetrics({ register: registry });
+  return {
+    registry,
+    requests: new Counter({
+      name: 'http_requests_total',
+      help: 'HTTP requests by method, matched route and status code',
+      labelNames: ['method', 'route', 'status'],
+      registers: [registry],
+    }),
+    latencySeconds: new Histogram({
+      name: 'http_request_duration_seconds',
+      help: 'HTTP request latency by method and matched route',
+      labelNames: ['method', 'route'],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers: [registry],
+    }),
+    storeErrors: new Counter({
+      name: 'store_errors_total',
+      help: 'Storage errors by kind (unavailable, other)',
+      labelNames: ['kind'],
+      registers: [registry],
+    }),
+  };
+}

@@ -1,0 +1,69 @@
+/**
+ * The identity-system SPI: the heart of the eSignet role. The service never owns identities; an
+ * identity system (a plugin registered by name in config) proves who a person is against an
+ * existing registry and releases the claims they consented to. Built in: `mock` (identities in our
+ * store, seeded in demo mode) and `http` (an external registry over a documented REST contract).
+ */
+
+/** The registry's identifier for a person (national ID number, UIN, VID...). Personal data: never log it. */
+export type IndividualId = string;
+
+/** Authentication factors, as named in ACR mappings (config `oidc.acrFactors`). */
+export type Factor = 'otp' | 'pin' | 'password' | 'kbi' | 'biometric' | 'wallet';
+export type OtpChannel = 'sms' | 'email';
+
+/** One proof offered by the person, e.g. `{ factor: 'otp', value: '123456' }`. */
+export interface Challenge {
+  readonly factor: Factor;
+  /** The secret or answer; for KBI a JSON object of answers, for biometric a signed capture (JWS). */
+  readonly value: string | Record<string, string>;
+}
+
+/** The login transaction a call belongs to; identity systems bind OTPs and captures to it. */
+export interface TransactionRef {
+  readonly transactionId: string;
+  readonly clientId: string;
+}
+
+export interface AuthResult {
+  /** Short-lived handle for exchangeKyc. Opaque; never contains personal data. */
+  readonly kycToken: string;
+  /** Stable account id for this individual in this identity system (not the raw individual ID). */
+  readonly accountId: string;
+  /** Relying-party-specific subject (pairwise `sub`). */
+  readonly subject: string;
+  /** Factors actually verified (become `amr`). */
+  readonly factors: readonly Factor[];
+}
+
+export interface KycResult {
+  /** Consented claims (OIDC standard claim names, e.g. `name`, `birthdate`, `address`). */
+  readonly claims: Record<string, unknown>;
+  /** Verification metadata for OpenID Connect for Identity Assurance `verified_claims`, when known. */
+  readonly verification?: Record<string, unknown>;
+  /** Set when the registry cannot answer yet (drives deferred issuance). */
+  readonly pending?: boolean;
+}
+
+export interface IdentitySystem {
+  readonly name: string;
+  supportedFactors(): readonly Factor[];
+  otpChannels(): readonly OtpChannel[];
+  /** Sends an OTP through the notifier; resolves to the masked destination (e.g. `+255 *** **34`). */
+  sendOtp(individualId: IndividualId, channel: OtpChannel, transaction: TransactionRef): Promise<{ maskedTo: string }>;
+  /** Verifies the challenges; throws AuthFailed / NoAttemptsLeft (src/errors.ts) on failure. */
+  authenticate(
+    individualId: IndividualId,
+    challenges: readonly Challenge[],
+    transaction: TransactionRef,
+  ): Promise<AuthResult>;
+  /** Releases the accepted claims for a kycToken (one use or short-lived, per system). */
+  exchangeKyc(kycToken: string, acceptedClaims: readonly string[], claimsLocales: readonly string[]): Promise<KycResult>;
+  /**
+   * Claims for an account without an interactive login: used by issuer-initiated offers (the admin
+   * who created the offer vouched for the individual). Systems that cannot do this throw.
+   */
+  claimsForAccount(accountId: string, acceptedClaims: readonly string[], claimsLocales: readonly string[]): Promise<KycResult>;
+  /** Resolves an individual ID to the account id without authenticating (admin offers). */
+  accountFor(individualId: IndividualId): Promise<string | undefined>;
+}

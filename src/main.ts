@@ -1,0 +1,59 @@
+import { ConfigError, loadConfig } from './config/load.ts';
+import { prepareDemo } from './demo.ts';
+import { buildServices } from './bootstrap.ts';
+import { KeyDecryptionFailed } from './keys/spi.ts';
+import { startServer } from './server.ts';
+import { StoreUnavailable } from './store/spi.ts';
+
+/** Start-up failures an operator can fix get one clear line, never a stack trace. */
+function fail(message: string): never {
+  process.stderr.write(`issuer: cannot start: ${message}\n`);
+  process.exit(1);
+}
+
+async function main(): Promise<void> {
+  let config: ReturnType<typeof loadConfig>;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) fail(error.message);
+    throw error;
+  }
+  const demo = prepareDemo(config);
+  let services: Awaited<ReturnType<typeof buildServices>>;
+  try {
+    services = await buildServices(config);
+  } catch (error) {
+    if (error instanceof KeyDecryptionFailed || error instanceof StoreUnavailable) fail(error.message);
+    throw error;
+  }
+  const running = await startServer(services, config.port, config.host);
+  const base = config.resolved.publicUrl;
+  const lines = [
+    `issuer listening on http://${config.host}:${running.port} (public URL ${base}, store: ${services.store.kind})`,
+    `  OpenID configuration   ${base}/.well-known/openid-configuration`,
+    `  Credential issuer      ${base}/.well-known/openid-credential-issuer`,
+    `  DID document           ${base}/.well-known/did.json`,
+    `  Health                 ${base}/health/ready`,
+  ];
+  if (demo) lines.push(`  Demo mode: admin token in ${demo.adminTokenFile} (send as "Authorization: Bearer <token>")`);
+  process.stdout.write(`${lines.join('\n')}\n`);
+
+  const shutdown = (signal: string) => {
+    services.logger.info({ signal }, 'shutting down');
+    running.stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        services.logger.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  process.once('SIGINT', () => shutdown('SIGINT'));
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`issuer: cannot start: ${(error as Error)?.message ?? String(error)}\n`);
+  process.exit(1);
+});

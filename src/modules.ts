@@ -1,0 +1,34 @@
+import type { Router } from '@koa/router';
+import type { Middleware } from 'koa';
+import type { PreAuthorizedCodeRedeemer, TokenVerifier } from './oidc/bridge.ts';
+import type { Services } from './services.ts';
+
+/**
+ * What a feature module contributes to the app. `src/app.ts` builds the modules in MODULES order
+ * (see src/app.ts) and mounts what they return.
+ */
+export interface Module {
+  /** Public routes. */
+  routes?: Router[];
+  /** Routes mounted under /admin, behind the admin token (their paths are relative to /admin). */
+  adminRoutes?: Router[];
+  /**
+   * Middleware that runs before routing and before any body parsing (oidc-provider must read the
+   * raw request itself). Each must call next() for requests it does not own.
+   */
+  early?: Middleware[];
+  close?(): Promise<void>;
+}
+
+/**
+ * Late-bound links between modules that would otherwise import each other. A module fills its slot
+ * when it is built; the others read the slot at request time, never at build time.
+ */
+export interface Links {
+  /** Set by the OpenID Provider: verifies access tokens presented at the credential endpoint. */
+  tokens?: TokenVerifier;
+  /** Set by the issuance module: validates pre-authorized codes at the token endpoint. */
+  preAuthorizedCodes?: PreAuthorizedCodeRedeemer;
+}
+
+export type ModuleFactory = (services: Services, links: Links) => Promise<Module>;

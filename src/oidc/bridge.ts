@@ -1,0 +1,59 @@
+/**
+ * The contract between the OpenID Provider (src/oidc) and the credential issuer (src/vci). The
+ * issuer never reads oidc-provider internals; the provider never knows credential formats.
+ */
+
+/** What the credential endpoint learns from a valid access token. */
+export interface IssuanceGrant {
+  /** The grant the token belongs to (revoking it revokes the token). */
+  readonly grantId: string;
+  /** The wallet's client_id; absent for anonymous pre-authorized code redemption. */
+  readonly clientId?: string;
+  /** The account: the identity system's subject for the individual (never the raw individual ID). */
+  readonly accountId: string;
+  /** Name of the identity system (registered in config) that holds the individual. */
+  readonly identitySystem: string;
+  /** Credential configurations the token may be used for (from scope or authorization_details). */
+  readonly credentialConfigurationIds: readonly string[];
+  /** authorization_details as granted (RFC 9396), with `credential_identifiers` filled in. */
+  readonly authorizationDetails: readonly Record<string, unknown>[];
+  /** Claim names the person consented to release into credentials. */
+  readonly consentedClaims: readonly string[];
+  /** RFC 9449 thumbprint when the token is DPoP-bound (the verifier has already checked the proof). */
+  readonly dpopJkt?: string;
+  /** Epoch ms. */
+  readonly expiresAt: number;
+}
+
+export interface TokenVerifier {
+  /**
+   * Validates the Authorization header (Bearer or DPoP) and, for DPoP, the DPoP proof against the
+   * request's method and URL (RFC 9449 §4.3/§7). Throws `InvalidToken` (401, with WWW-Authenticate)
+   * or `InvalidRequest`/`invalid_dpop_proof` errors from src/errors.ts.
+   */
+  verify(request: {
+    authorization: string | undefined;
+    dpop: string | undefined;
+    method: string;
+    url: string;
+  }): Promise<IssuanceGrant>;
+}
+
+/** What a valid pre-authorized code stands for (OpenID4VCI 1.0 §4.1.1, §6.1). */
+export interface PreAuthorizedGrant {
+  readonly accountId: string;
+  readonly identitySystem: string;
+  readonly credentialConfigurationIds: readonly string[];
+  readonly authorizationDetails: readonly Record<string, unknown>[];
+  readonly consentedClaims: readonly string[];
+}
+
+export interface PreAuthorizedCodeRedeemer {
+  /**
+   * Consumes the code (single use, one conditional write) after checking the tx_code. A wrong
+   * tx_code is counted and does not consume the code until the limit, which invalidates it; a
+   * missing tx_code when one is required does not consume it. Throws `InvalidGrant` (or
+   * `InvalidRequest` for a missing tx_code).
+   */
+  redeem(code: string, txCode: string | undefined): Promise<PreAuthorizedGrant>;
+}

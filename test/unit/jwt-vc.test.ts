@@ -1,0 +1,126 @@
+import { generateKeyPairSync } from 'node:crypto';
+import { decodeProtectedHeader, importJWK, type JWK, jwtVerify } from 'jose';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { didWebOf } from '../../src/credentials/formats/jws.ts';
+import { createJwtVcFormat } from '../../src/credentials/formats/jwt-vc.ts';
+import type { CredentialFormat, IssueRequest } from '../../src/credentials/formats/types.ts';
+import type { KeyStore } from '../../src/keys/spi.ts';
+import { type CredentialDeps, credentialDeps } from '../helpers/credential-deps.ts';
+
+/** The DID document as the service publishes it: one JsonWebKey2020 method per published key. */
+function didDocument(publicUrl: string, keys: KeyStore) {
+  const id = didWebOf(publicUrl);
+  return {
+    '@context': ['https://www.w3.org/ns/did/v1', 'https://w3id.org/security/suites/jws-2020/v1'],
+    id,
+    verificationMethod: keys.published('credential').map((key) => ({
+      id: `${id}#${key.kid}`,
+      type: 'JsonWebKey2020',
+      controller: id,
+      publicKeyJwk: key.publicJwk,
+    })),
+  };
+}
+
+/** A verifier that knows only the DID document: it resolves `kid` (a DID URL) to its JWK. */
+async function verifyWithDidDocument(jwt: string, doc: ReturnType<typeof didDocument>) {
+  return jwtVerify(jwt, async (header) => {
+    const method = doc.verificationMethod.find((vm) => vm.id === header.kid);
+    if (!method) throw new Error(`unknown kid ${header.kid}`);
+    return importJWK(method.publicKeyJwk as JWK, header.alg);
+  });
+}
+
+const holderJwk = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({
+  format: 'jwk',
+}) as JWK;
+
+const request = (alg: 'ES256' | 'EdDSA'): IssueRequest => ({
+  profile: { configurationId: 'NationalId_jwt', types: ['NationalIdCredential'], contexts: [], alg },
+  claims: { given_name: 'Ava', family_name: 'Jöns', address: { locality: 'Nairobi' } },
+  holder: { jwk: holderJwk },
+  status: [
+    {
+      kind: 'bitstring',
+      purpose: 'revocation',
+      listCredentialUrl: 'https://issuer.example:8443/vc/status/bitstring/abc',
+      index: 94567,
+    },
+  ],
+  validFrom: new Date('2026-11-05T10:00:00Z'),
+  validUntil: new Date('2027-11-05T10:00:00Z'),
+});
+
+describe('jwt_vc_json format', () => {
+  let deps: CredentialDeps;
+  let format: CredentialFormat;
+  beforeAll(async () => {
+    deps = await credentialDeps();
+    format = createJwtVcFormat(deps);
+  });
+
+  for (const alg of ['ES256', 'EdDSA'] as const) {
+    it(`issues a ${alg} VC-JWT that jose verifies with the key from the DID document`, async () => {
+      const jwt = (await format.issue(request(alg))) as string;
+      const header = decodeProtectedHeader(jwt);
+      const did = 'did:web:issuer.example%3A8443:vc';
+      expect(header).toEqual({ alg, typ: 'JWT', kid: `${did}#${deps.keys.active('credential', alg).kid}` });
+
+      const { payload } = await verifyWithDidDocument(jwt, didDocument(deps.publicUrl, deps.keys));
+      expect(payload.iss).toBe(did);
+      expect(payload.sub).toMatch(/^did:jwk:/);
+      expect(JSON.parse(Buffer.from(String(payload.sub).slice(8), 'base64url').toString())).toEqual({
+        kty: 'EC',
+        crv: 'P-256',
+        x: holderJwk.x,
+        y: holderJwk.y,
+      });
+      expect(payload.nbf).toBe(Date.parse('2026-11-05T10:00:00Z') / 1000);
+      expect(payload.exp).toBe(Date.parse('2027-11-05T10:00:00Z') / 1000);
+      expect(payload.jti).toBeUndefined();
+      expect(payload.vc).toEqual({
+        '@context': ['https://www.w3.org/2018/credentials/v1'],
+        type: ['VerifiableCredential', 'NationalIdCredential'],
+        credentialSubject: { given_name: 'Ava', family_name: 'Jöns', address: { locality: 'Nairobi' } },
+        credentialStatus: {
+          id: 'https://issuer.example:8443/vc/status/bitstring/abc#94567',
+          type: 'BitstringStatusListEntry',
+          statusPurpose: 'revocation',
+          statusListIndex: '94567',
+          statusListCredential: 'https://issuer.example:8443/vc/status/bitstring/abc',
+        },
+      });
+    });
+  }
+
+  it('uses the holder DID as subject when the wallet proved with one, and jti when an id is given', async () => {
+    const jwt = (await format.issue({
+      ...request('ES256'),
+      holder: { jwk: holderJwk, did: 'did:key:z6MkExample' },
+      credentialId: 'urn:uuid:5b1f5f0e-0000-4000-8000-000000000001',
+    })) as string;
+    const { payload } = await verifyWithDidDocument(jwt, didDocument(deps.publicUrl, deps.keys));
+    expect(payload.sub).toBe('did:key:z6MkExample');
+    expect(payload.jti).toBe('urn:uuid:5b1f5f0e-0000-4000-8000-000000000001');
+  });
+
+  it('still verifies after the credential keys rotate, and signs new credentials with the new key', async () => {
+    const before = (await format.issue(request('EdDSA'))) as string;
+    const oldKid = deps.keys.active('credential', 'EdDSA').kid;
+    await deps.keys.rotate('credential', 'EdDSA');
+    const after = (await format.issue(request('EdDSA'))) as string;
+    const doc = didDocument(deps.publicUrl, deps.keys);
+    await expect(verifyWithDidDocument(before, doc)).resolves.toBeDefined();
+    await expect(verifyWithDidDocument(after, doc)).resolves.toBeDefined();
+    expect(decodeProtectedHeader(after).kid).not.toContain(oldKid);
+  });
+
+  it('refuses a token status entry (those belong to SD-JWT VC and mdoc)', async () => {
+    await expect(
+      format.issue({
+        ...request('ES256'),
+        status: [{ kind: 'token', uri: 'https://x/status/token/1', idx: 3 }],
+      }),
+    ).rejects.toThrow(/bitstring/);
+  });
+});

@@ -41,7 +41,14 @@ export async function buildServices(config: Config, options: BuildOptions = {}):
       retiredKeyPublishSeconds: config.keys.retiredKeyPublishSeconds,
     });
     await keys.init();
-    return { config, clock, store, keys, logger, metrics: createMetrics({ defaultMetrics: options.defaultMetrics }) };
+    return {
+      config,
+      clock,
+      store,
+      keys,
+      logger,
+      metrics: createMetrics({ defaultMetrics: options.defaultMetrics }),
+    };
   } catch (error) {
     await store.close();
     throw error;

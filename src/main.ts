@@ -1,6 +1,6 @@
+import { buildServices } from './bootstrap.ts';
 import { ConfigError, loadConfig } from './config/load.ts';
 import { prepareDemo } from './demo.ts';
-import { buildServices } from './bootstrap.ts';
 import { KeyDecryptionFailed } from './keys/spi.ts';
 import { startServer } from './server.ts';
 import { StoreUnavailable } from './store/spi.ts';
@@ -36,7 +36,10 @@ async function main(): Promise<void> {
     `  DID document           ${base}/.well-known/did.json`,
     `  Health                 ${base}/health/ready`,
   ];
-  if (demo) lines.push(`  Demo mode: admin token in ${demo.adminTokenFile} (send as "Authorization: Bearer <token>")`);
+  if (demo)
+    lines.push(
+      `  Demo mode: admin token in ${demo.adminTokenFile} (send as "Authorization: Bearer <token>")`,
+    );
   process.stdout.write(`${lines.join('\n')}\n`);
 
   const shutdown = (signal: string) => {

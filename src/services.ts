@@ -1,8 +1,8 @@
 import type { Logger } from 'pino';
 import type { Clock } from './clock.ts';
 import type { Config } from './config/defaults.ts';
-import type { KeyStore } from './keys/spi.ts';
 import type { Metrics } from './http/metrics.ts';
+import type { KeyStore } from './keys/spi.ts';
 import type { Store } from './store/spi.ts';
 
 /**

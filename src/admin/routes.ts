@@ -12,7 +12,11 @@ export function adminRouter(services: Services): Router {
   const router = new Router({ prefix: '/admin' });
   router.use(requireAdmin(services.config.admin.token));
   router.get('/', (ctx) => {
-    ctx.body = { service: 'issuer', publicUrl: services.config.resolved.publicUrl, store: services.store.kind };
+    ctx.body = {
+      service: 'issuer',
+      publicUrl: services.config.resolved.publicUrl,
+      store: services.store.kind,
+    };
   });
   router.get('/keys', (ctx) => {
     ctx.body = {

@@ -65,6 +65,42 @@ export const defaults = {
     /** Bearer token for /admin. Empty: the admin API is disabled (demo mode generates one). */
     token: '',
   },
+
+  /** OpenID4VCI credential issuance (src/vci, src/credentials/configurations). */
+  vci: {
+    /** Folder of credential configuration files (one JSON file per configuration), relative to the working directory. */
+    configurationsDir: 'credential-configurations',
+    /** Folder of JSON Schemas for credential subjects, named by the configurations' `schema`. */
+    schemasDir: 'schemas',
+    /** Lifetime of a c_nonce from the nonce endpoint, in seconds (single use). */
+    cNonceTtlSeconds: 300,
+    /** Lifetime of a pre-authorized code in an offer, in seconds (single use). */
+    preAuthorizedCodeTtlSeconds: 600,
+    /** Wrong tx_code entries allowed per pre-authorized code; the last one invalidates the code. */
+    txCodeMaxAttempts: 3,
+    /** Digits in a generated tx_code (numeric input mode). */
+    txCodeLength: 6,
+    /** Lifetime of a credential_offer_uri, in seconds (served once). */
+    offerUriTtlSeconds: 600,
+    /** Most credentials one credential request may ask for (one per proof); 1 disables batch issuance. */
+    batchSize: 10,
+    /** How far in the past a proof's `iat` may lie, in seconds. */
+    proofMaxAgeSeconds: 300,
+    /** How far in the future a proof's `iat` may lie (clock skew), in seconds. */
+    proofClockSkewSeconds: 60,
+    /** Refuse credential requests without `credential_response_encryption`. */
+    requireEncryption: false,
+    /** Time claims in credentials (validFrom, iat, nbf, exp) are rounded down to a multiple of this, in seconds. */
+    timeRoundingSeconds: 3600,
+    /** How long a deferred issuance transaction may be polled, in seconds. */
+    deferredTtlSeconds: 86_400,
+    /** Polling interval suggested to wallets for deferred issuance, in seconds. */
+    deferredIntervalSeconds: 5,
+    /** How long a notification_id is accepted after issuance, in seconds. */
+    notificationTtlSeconds: 86_400,
+    /** Serve `signed_metadata` (a JWT over the metadata signed with the credential key) in the issuer metadata. */
+    signedMetadata: true,
+  },
 };
 
 export type Config = typeof defaults & {

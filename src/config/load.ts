@@ -52,7 +52,9 @@ const httpUrl: Rule = (v) => {
   return undefined;
 };
 const mongoUrl: Rule = (v) =>
-  v === '' || /^mongodb(\+srv)?:\/\//.test(v as string) ? undefined : 'must start with mongodb:// or mongodb+srv://';
+  v === '' || /^mongodb(\+srv)?:\/\//.test(v as string)
+    ? undefined
+    : 'must start with mongodb:// or mongodb+srv://';
 const secret: Rule = (v) =>
   v === '' || (v as string).length >= 32 ? undefined : 'must be at least 32 characters';
 
@@ -71,7 +73,20 @@ const RULES: Record<string, Rule> = {
   'store.sweepIntervalSeconds': intBetween(1, 86_400),
   'keys.encryptionSecret': secret,
   'keys.retiredKeyPublishSeconds': intBetween(0, 10 * 365 * 86_400),
-  'admin.token': (v) => (v === '' || (v as string).length >= 24 ? undefined : 'must be at least 24 characters'),
+  'admin.token': (v) =>
+    v === '' || (v as string).length >= 24 ? undefined : 'must be at least 24 characters',
+  'vci.cNonceTtlSeconds': intBetween(30, 3600),
+  'vci.preAuthorizedCodeTtlSeconds': intBetween(30, 86_400),
+  'vci.txCodeMaxAttempts': intBetween(1, 10),
+  'vci.txCodeLength': intBetween(4, 12),
+  'vci.offerUriTtlSeconds': intBetween(30, 86_400),
+  'vci.batchSize': intBetween(1, 100),
+  'vci.proofMaxAgeSeconds': intBetween(10, 3600),
+  'vci.proofClockSkewSeconds': intBetween(0, 600),
+  'vci.timeRoundingSeconds': intBetween(1, 86_400),
+  'vci.deferredTtlSeconds': intBetween(60, 30 * 86_400),
+  'vci.deferredIntervalSeconds': intBetween(1, 3600),
+  'vci.notificationTtlSeconds': intBetween(60, 30 * 86_400),
 };
 
 type Json = Record<string, unknown>;
@@ -79,7 +94,8 @@ const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null 
 
 /** Converts an environment string to the type of the option's default. */
 function fromEnv(raw: string, example: unknown): unknown {
-  if (typeof example === 'number') return raw.trim() === '' ? Number.NaN : Number(raw);
+  if (typeof example === 'number')
+    return raw.trim() !== '' && Number.isFinite(Number(raw)) ? Number(raw) : raw;
   if (typeof example === 'boolean') return raw === 'true' ? true : raw === 'false' ? false : raw;
   return raw;
 }
@@ -156,7 +172,8 @@ export function loadConfig({ env = process.env, overrides = {} }: LoadOptions = 
   const fromEnvironment: Json = {};
   for (const [name, raw] of Object.entries(env)) {
     if (raw === undefined) continue;
-    const path = ENVIRONMENT[name] ?? (name.startsWith('ISSUER__') ? name.slice(8).replaceAll('__', '.') : '');
+    const path =
+      ENVIRONMENT[name] ?? (name.startsWith('ISSUER__') ? name.slice(8).replaceAll('__', '.') : '');
     if (!path) continue;
     const example = getPath(defaults, path.split('.'));
     if (example === undefined || isObject(example)) {
@@ -171,7 +188,8 @@ export function loadConfig({ env = process.env, overrides = {} }: LoadOptions = 
   if (problems.length > 0) throw new ConfigError(problems);
 
   const typed = config as unknown as typeof defaults;
-  const demo = typed.demo === 'on' || (typed.demo === 'auto' && !env.CONFIG_FILE && !typed.keys.encryptionSecret);
+  const demo =
+    typed.demo === 'on' || (typed.demo === 'auto' && !env.CONFIG_FILE && !typed.keys.encryptionSecret);
   if (!demo && !typed.keys.encryptionSecret) {
     throw new ConfigError(['keys.encryptionSecret: required outside demo mode (KEY_ENCRYPTION_SECRET)']);
   }

@@ -42,7 +42,12 @@ function toAppError(ctx: Context, caught: unknown): AppError {
   }
   // Errors from Koa and its helpers (ctx.throw, http-errors) carry `status` and `expose`.
   const status = (caught as { status?: unknown })?.status;
-  if (typeof status === 'number' && status >= 400 && status < 500 && (caught as { expose?: boolean }).expose) {
+  if (
+    typeof status === 'number' &&
+    status >= 400 &&
+    status < 500 &&
+    (caught as { expose?: boolean }).expose
+  ) {
     return new AppError(status, status === 404 ? 'not_found' : 'invalid_request', (caught as Error).message);
   }
   ctx.state.logger?.error({ err: caught }, 'unhandled error');

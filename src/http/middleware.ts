@@ -23,7 +23,8 @@ export function observe(logger: Logger, metrics: Metrics) {
       await next();
     } finally {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      const route = (ctx._matchedRoute as string | undefined) ?? (ctx.state.route as string | undefined) ?? 'unmatched';
+      const route =
+        (ctx._matchedRoute as string | undefined) ?? (ctx.state.route as string | undefined) ?? 'unmatched';
       metrics.requests.inc({ method: ctx.method, route, status: String(ctx.status) });
       metrics.latencySeconds.observe({ method: ctx.method, route }, seconds);
       ctx.state.logger.info(
@@ -40,7 +41,10 @@ export function observe(logger: Logger, metrics: Metrics) {
  */
 export function securityHeaders({ https }: { https: boolean }) {
   return async function setSecurityHeaders(ctx: Context, next: Next): Promise<void> {
-    ctx.set('Content-Security-Policy', "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'");
+    ctx.set(
+      'Content-Security-Policy',
+      "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+    );
     ctx.set('X-Frame-Options', 'DENY');
     ctx.set('X-Content-Type-Options', 'nosniff');
     ctx.set('Referrer-Policy', 'no-referrer');

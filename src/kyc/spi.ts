@@ -50,7 +50,11 @@ export interface IdentitySystem {
   supportedFactors(): readonly Factor[];
   otpChannels(): readonly OtpChannel[];
   /** Sends an OTP through the notifier; resolves to the masked destination (e.g. `+255 *** **34`). */
-  sendOtp(individualId: IndividualId, channel: OtpChannel, transaction: TransactionRef): Promise<{ maskedTo: string }>;
+  sendOtp(
+    individualId: IndividualId,
+    channel: OtpChannel,
+    transaction: TransactionRef,
+  ): Promise<{ maskedTo: string }>;
   /** Verifies the challenges; throws AuthFailed / NoAttemptsLeft (src/errors.ts) on failure. */
   authenticate(
     individualId: IndividualId,
@@ -58,12 +62,20 @@ export interface IdentitySystem {
     transaction: TransactionRef,
   ): Promise<AuthResult>;
   /** Releases the accepted claims for a kycToken (one use or short-lived, per system). */
-  exchangeKyc(kycToken: string, acceptedClaims: readonly string[], claimsLocales: readonly string[]): Promise<KycResult>;
+  exchangeKyc(
+    kycToken: string,
+    acceptedClaims: readonly string[],
+    claimsLocales: readonly string[],
+  ): Promise<KycResult>;
   /**
    * Claims for an account without an interactive login: used by issuer-initiated offers (the admin
    * who created the offer vouched for the individual). Systems that cannot do this throw.
    */
-  claimsForAccount(accountId: string, acceptedClaims: readonly string[], claimsLocales: readonly string[]): Promise<KycResult>;
+  claimsForAccount(
+    accountId: string,
+    acceptedClaims: readonly string[],
+    claimsLocales: readonly string[],
+  ): Promise<KycResult>;
   /** Resolves an individual ID to the account id without authenticating (admin offers). */
   accountFor(individualId: IndividualId): Promise<string | undefined>;
 }

@@ -7,8 +7,8 @@ import { buildServices } from '../../src/bootstrap.ts';
 import { ManualClock } from '../../src/clock.ts';
 import { loadConfig } from '../../src/config/load.ts';
 import { createLogger } from '../../src/http/logger.ts';
-import type { Services } from '../../src/services.ts';
 import { type RunningServer, startServer } from '../../src/server.ts';
+import type { Services } from '../../src/services.ts';
 
 export interface TestApp {
   /** Base URL, also the configured public URL (issuer identifier). */

@@ -1,0 +1,497 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { cryptosuite as ecdsaRdfc2019 } from '@digitalbazaar/ecdsa-rdfc-2019-cryptosuite';
+import { cryptosuite as eddsaRdfc2022 } from '@digitalbazaar/eddsa-rdfc-2022-cryptosuite';
+import jsonld from 'jsonld';
+import type { RdfQuad, RdfTerm } from 'rdf-canonize';
+import * as rdfCanonize from 'rdf-canonize';
+import type { DocumentLoader, JsonLdObject } from '../jsonld/document-loader.ts';
+
+/**
+ * The ldp_vc fast path for Data Integrity RDFC suites (eddsa-rdfc-2022, ecdsa-rdfc-2019).
+ *
+ * Stock issuance spends most of its time in JSON-LD expansion (KNOWN-TRAPS: ~55% of ~2.1 ms). Only
+ * the *values* of a credential change between credentials of one configuration, so per credential
+ * *shape* (keys, array lengths, value kinds) we run the real JSON-LD → RDF conversion ONCE on a
+ * copy whose leaf values are unique placeholders, and record where each placeholder lands in the
+ * dataset (literal, typed literal, IRI). At issuance we substitute the values into that dataset and
+ * run the REAL RDFC-1.0 canonicalization (rdf-canonize) on it: blank-node labels depend on hashes of
+ * quads that include the values, so they are never precomputed. Then the Data Integrity hashing and
+ * signing exactly as the suites do it (SHA-256 of canonical proof config ‖ SHA-256 of canonical
+ * document, proofValue = base58btc multibase).
+ *
+ * Anything not proven safe falls back (returns undefined) to the full library path: a shape whose
+ * template fails any check below is remembered as "slow". Each guard says why it exists.
+ */
+
+export type FastCryptosuite = 'eddsa-rdfc-2022' | 'ecdsa-rdfc-2019';
+
+export interface FastSignInput {
+  cryptosuite: FastCryptosuite;
+  /** Signer over a ready key object; `id` is the verification method. */
+  signer: LdSigner;
+  /** Proof `created`. */
+  created: Date;
+}
+
+export interface FastSignResult {
+  credential: JsonLdObject;
+  /** RDFC-1.0 N-Quads of the credential (without proof). */
+  canonicalDocument: string;
+  /** RDFC-1.0 N-Quads of the proof configuration. */
+  canonicalProof: string;
+  /** What was signed: hash(proof config) ‖ hash(document). */
+  verifyData: Uint8Array;
+}
+
+export interface FastPathStats {
+  fast: number;
+  fallback: number;
+  shapes: number;
+  slowShapes: number;
+}
+
+export interface LdpVcFastPath {
+  /** Signs `unsigned` (not mutated; the result shares its nested objects) or returns undefined when the caller must use the library path. */
+  sign(unsigned: JsonLdObject, input: FastSignInput): Promise<FastSignResult | undefined>;
+  stats(): FastPathStats;
+}
+
+const SUITES = { 'eddsa-rdfc-2022': eddsaRdfc2022, 'ecdsa-rdfc-2019': ecdsaRdfc2019 } as const;
+
+/** Shapes cached per process; beyond this, new shapes simply use the library path (memory bound). */
+const MAX_SHAPES = 2048;
+const MAX_PROOF_CONFIGS = 256;
+
+/**
+ * Keys whose values are structure, not data: they select term definitions (`@context`), classes
+ * (`type`), or are validated by JSON-LD as language tags/directions, so a different value can
+ * change the RDF beyond one term. Their values go into the shape key verbatim.
+ */
+const STRUCTURAL_KEYS = new Set(['@context', 'type', '@type', '@language', '@direction']);
+
+/** jsonld.js's absolute-IRI test, tightened to the characters that are legal unescaped in an IRI. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are exactly what IRIs may not contain.
+const ABSOLUTE_IRI = /^([A-Za-z][A-Za-z0-9+.-]*):(\/\/)?[^\s<>"{}|\\^`\u0000-\u0020]*$/;
+
+/** Placeholders carry a per-process nonce so no real value can be mistaken for one. */
+const NONCE = `q${randomBytes(8).toString('hex')}`;
+
+type LeafKind = 'string' | 'iri' | 'integer';
+interface Leaf {
+  kind: LeafKind;
+  value: string;
+  /** IRI-looking strings: scheme, checked against term names at IRI positions. */
+  scheme?: string;
+}
+
+/**
+ * One pass over the credential: the shape key and the leaf values in document order, or undefined
+ * when a value kind is not supported (the caller falls back).
+ */
+function analyse(unsigned: JsonLdObject): { key: string; leaves: Leaf[] } | undefined {
+  const parts: string[] = [];
+  const leaves: Leaf[] = [];
+  const visit = (node: unknown): boolean => {
+    if (typeof node === 'string') {
+      const m = ABSOLUTE_IRI.exec(node);
+      if (m) {
+        // Guard: whether a string looks like an absolute IRI (and whether it has `//`) decides how
+        // JSON-LD expands it at an @id position (kept as is vs. compact-IRI/relative handling), so
+        // it is part of the shape; the template's placeholder mirrors it.
+        const scheme = m[1]!;
+        parts.push(m[2] ? `A${scheme}//` : `A${scheme}`);
+        leaves.push({ kind: 'iri', value: node, scheme });
+      } else {
+        parts.push('S');
+        leaves.push({ kind: 'string', value: node });
+      }
+      return true;
+    }
+    if (typeof node === 'number') {
+      // Guard: JSON-LD turns integers into xsd:integer (`toFixed(0)`) but other numbers into
+      // canonical xsd:double; only safe integers are substituted, anything else falls back.
+      if (!Number.isSafeInteger(node) || Object.is(node, -0)) return false;
+      parts.push('I');
+      leaves.push({ kind: 'integer', value: String(node) });
+      return true;
+    }
+    // Booleans have two values: part of the shape, no substitution needed.
+    if (typeof node === 'boolean') {
+      parts.push(node ? 'T' : 'F');
+      return true;
+    }
+    // JSON-LD drops nulls: structure.
+    if (node === null) {
+      parts.push('N');
+      return true;
+    }
+    if (Array.isArray(node)) {
+      // Guard: array length is structure (each element is its own quad or node).
+      parts.push(`[${node.length}`);
+      for (const item of node) if (!visit(item)) return false;
+      parts.push(']');
+      return true;
+    }
+    if (typeof node === 'object') {
+      parts.push('{');
+      for (const [k, v] of Object.entries(node as Record<string, unknown>)) {
+        // Guard: keys select terms (and language-map keys are language tags): always structure.
+        parts.push(JSON.stringify(k));
+        if (STRUCTURAL_KEYS.has(k)) {
+          parts.push(JSON.stringify(v));
+        } else if (v === undefined || !visit(v)) {
+          // undefined/functions/symbols: not JSON, let the library decide.
+          return false;
+        }
+      }
+      parts.push('}');
+      return true;
+    }
+    return false;
+  };
+  if (!visit(unsigned)) return undefined;
+  return { key: parts.join('\u0001'), leaves };
+}
+
+/** A copy of `unsigned` whose leaves are placeholders (same walk order as `analyse`). */
+function placeholderCopy(
+  unsigned: JsonLdObject,
+  leaves: Leaf[],
+): { doc: JsonLdObject; placeholders: string[] } {
+  const placeholders: string[] = [];
+  const replace = (node: unknown): unknown => {
+    if (typeof node === 'string' || typeof node === 'number') {
+      const i = placeholders.length;
+      const leaf = leaves[i]!;
+      let ph: string;
+      if (leaf.kind === 'integer') {
+        // Distinct, safe, and still an integer (JSON-LD formats it as xsd:integer the same way).
+        ph = String(9_007_000_000_000_000 + i);
+      } else if (leaf.kind === 'iri') {
+        const slashes = /^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(leaf.value) ? '//' : '';
+        ph = `${leaf.scheme}:${slashes}${NONCE}x${i}`;
+      } else {
+        // No ':' so it stays a plain (relative-looking) string exactly like the value it stands for.
+        ph = `${NONCE}x${i}`;
+      }
+      placeholders.push(ph);
+      return leaf.kind === 'integer' ? Number(ph) : ph;
+    }
+    if (Array.isArray(node)) return node.map(replace);
+    if (node && typeof node === 'object') {
+      const out: Record<string, unknown> = {};
+      for (const [k, v] of Object.entries(node as Record<string, unknown>)) {
+        out[k] = STRUCTURAL_KEYS.has(k) ? v : replace(v);
+      }
+      return out;
+    }
+    return node;
+  };
+  return { doc: replace(unsigned) as JsonLdObject, placeholders };
+}
+
+const XSD_INTEGER = 'http://www.w3.org/2001/XMLSchema#integer';
+
+/** A quad position: a fixed term, or leaf `slot` rendered as an IRI or a literal. */
+type TermTemplate =
+  | { fixed: RdfTerm }
+  | { slot: number; termType: 'NamedNode' }
+  | { slot: number; termType: 'Literal'; datatype: RdfTerm['datatype']; language?: string };
+
+interface QuadTemplate {
+  subject: TermTemplate;
+  predicate: RdfTerm;
+  object: TermTemplate;
+  graph: RdfTerm;
+}
+
+interface Template {
+  quads: QuadTemplate[];
+  /** Pairs of quads that could become identical after substitution (RDF datasets are sets). */
+  collisionPairs: [number, number][];
+  /** Slots rendered as IRIs, with their leaf: values there must pass the IRI guards. */
+  iriSlots: number[];
+  /** Term names defined by the contexts in use (compact-IRI / vocab-term guard). */
+  termNames: ReadonlySet<string>;
+}
+
+/** The same toRDF options the suites' canonize() uses (eddsa-rdfc-2022/ecdsa-rdfc-2019 lib/canonize.js). */
+function toRdfOptions(documentLoader: DocumentLoader) {
+  return {
+    algorithm: 'RDFC-1.0',
+    base: null,
+    safe: true,
+    documentLoader,
+    rdfDirection: 'i18n-datatype',
+    produceGeneralizedRdf: false,
+  };
+}
+
+/** Builds and validates a template; undefined when this shape cannot be templated safely. */
+async function buildTemplate(
+  unsigned: JsonLdObject,
+  leaves: Leaf[],
+  documentLoader: DocumentLoader,
+): Promise<Template | undefined> {
+  const { doc, placeholders } = placeholderCopy(unsigned, leaves);
+  let dataset: RdfQuad[];
+  try {
+    dataset = (await jsonld.toRDF(doc, toRdfOptions(documentLoader))) as RdfQuad[];
+  } catch {
+    // The placeholder document does not convert (e.g. a relative IRI in safe mode): let the library
+    // path handle (and report) the real document.
+    return undefined;
+  }
+  const bySlot = new Map(placeholders.map((p, i) => [p, i]));
+  const seen = new Set<number>();
+  const hasToken = (s: string | undefined) => s?.includes(NONCE) ?? false;
+
+  const compile = (term: RdfTerm, position: 'subject' | 'object'): TermTemplate | undefined => {
+    if (term.termType === 'Literal') {
+      // Guard: a placeholder inside a datatype or language tag means the value is structure.
+      if (hasToken(term.datatype?.value) || hasToken(term.language)) return undefined;
+      const slot = bySlot.get(term.value);
+      if (slot === undefined) {
+        // Guard: a placeholder embedded in a longer literal (e.g. an @json literal) cannot be
+        // substituted by replacing the whole value.
+        return hasToken(term.value) || /^9007000000000\d{3}$/.test(term.value) ? undefined : { fixed: term };
+      }
+      const leaf = leaves[slot]!;
+      // Guard: integers must come out as xsd:integer (a coercion to another datatype reformats them).
+      if (leaf.kind === 'integer' && term.datatype?.value !== XSD_INTEGER) return undefined;
+      seen.add(slot);
+      return term.language !== undefined
+        ? { slot, termType: 'Literal', datatype: term.datatype, language: term.language }
+        : { slot, termType: 'Literal', datatype: term.datatype };
+    }
+    if (term.termType === 'NamedNode') {
+      const slot = bySlot.get(term.value);
+      if (slot === undefined) return hasToken(term.value) ? undefined : { fixed: term };
+      // Guard: only IRI-looking values may land at IRI positions; a plain string there was expanded
+      // against @vocab/@base and its IRI depends on the value.
+      if (leaves[slot]!.kind !== 'iri') return undefined;
+      seen.add(slot);
+      return { slot, termType: 'NamedNode' };
+    }
+    if (position === 'subject' || term.termType === 'BlankNode')
+      return hasToken(term.value) ? undefined : { fixed: term };
+    return undefined;
+  };
+
+  const quads: QuadTemplate[] = [];
+  for (const q of dataset) {
+    // Guard: placeholders must never become predicates or graph names.
+    if (hasToken(q.predicate.value) || hasToken(q.graph.value)) return undefined;
+    const subject = compile(q.subject, 'subject');
+    const object = compile(q.object, 'object');
+    if (!subject || !object) return undefined;
+    quads.push({ subject, predicate: q.predicate, object, graph: q.graph });
+  }
+  // Guard: every leaf must appear as a whole term; a dropped value might not be dropped for
+  // another value.
+  if (seen.size !== placeholders.length) return undefined;
+
+  const collisionPairs: [number, number][] = [];
+  for (let a = 0; a < quads.length; a++) {
+    for (let b = a + 1; b < quads.length; b++) {
+      if (mayCollide(quads[a]!, quads[b]!)) collisionPairs.push([a, b]);
+    }
+  }
+  const iriSlots = [
+    ...new Set(
+      quads
+        .flatMap((q) => [q.subject, q.object])
+        .flatMap((t) => ('slot' in t && t.termType === 'NamedNode' ? [t.slot] : [])),
+    ),
+  ];
+  const termNames = await collectTermNames(unsigned['@context'], documentLoader);
+  return { quads, collisionPairs, iriSlots, termNames };
+}
+
+function sameTerm(a: RdfTerm, b: RdfTerm): boolean {
+  return (
+    a.termType === b.termType &&
+    a.value === b.value &&
+    a.datatype?.value === b.datatype?.value &&
+    a.language === b.language
+  );
+}
+
+function mayCollideTerm(a: TermTemplate, b: TermTemplate): boolean {
+  if ('fixed' in a && 'fixed' in b) return sameTerm(a.fixed, b.fixed);
+  const typeOf = (t: TermTemplate) => ('fixed' in t ? t.fixed.termType : t.termType);
+  return typeOf(a) === typeOf(b);
+}
+
+function mayCollide(a: QuadTemplate, b: QuadTemplate): boolean {
+  return (
+    sameTerm(a.predicate, b.predicate) &&
+    sameTerm(a.graph, b.graph) &&
+    mayCollideTerm(a.subject, b.subject) &&
+    mayCollideTerm(a.object, b.object)
+  );
+}
+
+/** Every term name defined anywhere in the contexts (including scoped contexts). */
+async function collectTermNames(context: unknown, documentLoader: DocumentLoader): Promise<Set<string>> {
+  const names = new Set<string>();
+  const visitContext = async (ctx: unknown): Promise<void> => {
+    if (typeof ctx === 'string') {
+      const { document } = await documentLoader(ctx);
+      await visitContext((document as JsonLdObject)['@context']);
+    } else if (Array.isArray(ctx)) {
+      for (const c of ctx) await visitContext(c);
+    } else if (ctx && typeof ctx === 'object') {
+      for (const [k, v] of Object.entries(ctx as JsonLdObject)) {
+        if (!k.startsWith('@')) names.add(k);
+        if (v && typeof v === 'object' && '@context' in v)
+          await visitContext((v as JsonLdObject)['@context']);
+      }
+    }
+  };
+  await visitContext(context);
+  return names;
+}
+
+function render(t: TermTemplate, leaves: Leaf[]): RdfTerm {
+  if ('fixed' in t) return t.fixed;
+  const value = leaves[t.slot]!.value;
+  if (t.termType === 'NamedNode') return { termType: 'NamedNode', value };
+  return t.language !== undefined
+    ? { termType: 'Literal', value, datatype: t.datatype, language: t.language }
+    : { termType: 'Literal', value, datatype: t.datatype };
+}
+
+/** The dataset for these values, or undefined when a value fails an IRI guard. */
+function instantiate(template: Template, leaves: Leaf[]): RdfQuad[] | undefined {
+  for (const slot of template.iriSlots) {
+    const leaf = leaves[slot]!;
+    // Guard: at an IRI position JSON-LD expands `prefix:suffix` through a term named `prefix`, and a
+    // value equal to a term name through that term; only values that touch no term pass.
+    if (template.termNames.has(leaf.scheme!) || template.termNames.has(leaf.value)) return undefined;
+  }
+  const dataset: RdfQuad[] = template.quads.map((q) => ({
+    subject: render(q.subject, leaves),
+    predicate: q.predicate,
+    object: render(q.object, leaves),
+    graph: q.graph,
+  }));
+  if (template.collisionPairs.length === 0) return dataset;
+  // Guard: JSON-LD's node map drops duplicate values (e.g. ["FR", "FR"]); RDFC-1.0 does not dedupe,
+  // so two quads that became identical must become one.
+  const drop = new Set<number>();
+  for (const [a, b] of template.collisionPairs) {
+    if (drop.has(b)) continue;
+    const qa = dataset[a]!;
+    const qb = dataset[b]!;
+    if (sameTerm(qa.subject, qb.subject) && sameTerm(qa.object, qb.object)) drop.add(b);
+  }
+  return drop.size === 0 ? dataset : dataset.filter((_, i) => !drop.has(i));
+}
+
+const BASE58 = '123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz';
+
+/** base58btc (Bitcoin alphabet), as base58-universal encodes it. */
+export function base58btc(bytes: Uint8Array): string {
+  const digits: number[] = [];
+  for (const byte of bytes) {
+    let carry = byte;
+    for (let j = 0; j < digits.length; j++) {
+      carry += digits[j]! << 8;
+      digits[j] = carry % 58;
+      carry = (carry / 58) | 0;
+    }
+    while (carry > 0) {
+      digits.push(carry % 58);
+      carry = (carry / 58) | 0;
+    }
+  }
+  let out = '';
+  for (let k = 0; k < bytes.length && bytes[k] === 0; k++) out += '1';
+  for (let k = digits.length - 1; k >= 0; k--) out += BASE58[digits[k]!];
+  return out;
+}
+
+const sha256 = (s: string): Buffer => createHash('sha256').update(s, 'utf8').digest();
+
+export function createLdpVcFastPath(options: { documentLoader: DocumentLoader }): LdpVcFastPath {
+  const { documentLoader } = options;
+  const templates = new Map<string, Promise<Template | undefined>>();
+  const proofConfigs = new Map<string, Promise<{ canonical: string; hash: Buffer }>>();
+  const counters = { fast: 0, fallback: 0, slowShapes: 0 };
+
+  const templateFor = (
+    key: string,
+    unsigned: JsonLdObject,
+    leaves: Leaf[],
+  ): Promise<Template | undefined> | undefined => {
+    let t = templates.get(key);
+    if (!t) {
+      if (templates.size >= MAX_SHAPES) return undefined;
+      t = buildTemplate(unsigned, leaves, documentLoader).then(
+        (built) => {
+          if (!built) counters.slowShapes++;
+          return built;
+        },
+        () => {
+          counters.slowShapes++;
+          return undefined;
+        },
+      );
+      templates.set(key, t);
+    }
+    return t;
+  };
+
+  // The canonical proof configuration depends only on (contexts, created, verification method,
+  // suite): computed through the real library path once and reused (hour-rounded `created`).
+  const proofConfigFor = (contexts: unknown, proof: JsonLdObject, suite: FastCryptosuite) => {
+    const key = JSON.stringify([contexts, proof]);
+    let p = proofConfigs.get(key);
+    if (!p) {
+      if (proofConfigs.size >= MAX_PROOF_CONFIGS) proofConfigs.clear();
+      // Same document as DataIntegrityProof.canonizeProof builds: the credential's @context first.
+      p = SUITES[suite]
+        .canonize({ '@context': contexts, ...proof }, { documentLoader, base: null, safe: true })
+        .then((canonical) => ({ canonical, hash: sha256(canonical) }));
+      p.catch(() => proofConfigs.delete(key));
+      proofConfigs.set(key, p);
+    }
+    return p;
+  };
+
+  return {
+    stats: () => ({ ...counters, shapes: templates.size }),
+    async sign(unsigned, input) {
+      const analysed = analyse(unsigned);
+      const template = analysed && (await templateFor(analysed.key, unsigned, analysed.leaves));
+      const dataset = template && instantiate(template, analysed.leaves);
+      if (!dataset) {
+        counters.fallback++;
+        return undefined;
+      }
+      // Proof as DataIntegrityProof.createProof builds it, in the same member order.
+      const proof: JsonLdObject = {
+        type: 'DataIntegrityProof',
+        created: input.created.toISOString().replace(/\.\d{3}Z$/, 'Z'),
+        verificationMethod: input.signer.id,
+        cryptosuite: input.cryptosuite,
+        proofPurpose: 'assertionMethod',
+      };
+      const [proofConfig, canonicalDocument] = await Promise.all([
+        proofConfigFor(unsigned['@context'], proof, input.cryptosuite),
+        rdfCanonize.canonize(dataset, { algorithm: 'RDFC-1.0' }),
+      ]);
+      // Both suites with P-256/Ed25519 hash with SHA-256 (ecdsa-rdfc-2019 would use SHA-384 for P-384).
+      const verifyData = Buffer.concat([proofConfig.hash, sha256(canonicalDocument)]);
+      const signature = await input.signer.sign({ data: verifyData });
+      counters.fast++;
+      // Shallow: the result shares nested objects with `unsigned` (built fresh per credential).
+      const credential: JsonLdObject = {
+        ...unsigned,
+        proof: { ...proof, proofValue: `z${base58btc(signature)}` },
+      };
+      return { credential, canonicalDocument, canonicalProof: proofConfig.canonical, verifyData };
+    },
+  };
+}

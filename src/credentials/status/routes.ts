@@ -1,0 +1,33 @@
+import { Router } from '@koa/router';
+import type { Context } from 'koa';
+import { NotFound } from '../../errors.ts';
+import type { ListKind, StatusService } from './service.ts';
+
+/**
+ * Public status list endpoints (the only Koa code of the status module):
+ * - `GET /status/bitstring/:listId`: BitstringStatusListCredential (ldp_vc JSON or `application/vc+jwt`);
+ * - `GET /status/token/:listId`: Token Status List JWT (`application/statuslist+jwt`).
+ * One list serves many credentials, so responses are public and cacheable (SECURITY.md row 35); they
+ * carry an ETag and honour If-None-Match. Status fetches are not logged per verifier.
+ */
+export function statusRoutes(services: { status: StatusService }): Router {
+  const router = new Router();
+  const serveList = (kind: ListKind) =>
+    async function serveStatusList(ctx: Context): Promise<void> {
+      const served = await services.status.serve(kind, String(ctx.params['listId'] ?? ''));
+      if (!served) throw new NotFound('unknown status list');
+      ctx.set('Cache-Control', `public, max-age=${served.maxAgeSeconds}`);
+      ctx.set('ETag', served.etag);
+      ctx.set('Last-Modified', served.lastModified.toUTCString());
+      ctx.set('Access-Control-Allow-Origin', '*');
+      if (ctx.get('If-None-Match') === served.etag) {
+        ctx.status = 304;
+        return;
+      }
+      ctx.type = served.contentType;
+      ctx.body = typeof served.body === 'string' ? served.body : JSON.stringify(served.body);
+    };
+  router.get('/status/bitstring/:listId', serveList('bitstring'));
+  router.get('/status/token/:listId', serveList('token'));
+  return router;
+}

@@ -21,8 +21,8 @@ const MODULES: ModuleFactory[] = [];
 
 /**
  * Composes the service: cross-cutting middleware first (observability, headers, errors), then the
- * modules' early middleware (oidc-provider), then one router holding every module's routes, then
- * 405/404 for whatever matched nothing.
+ * modules' early middleware (oidc-provider), then one router holding every module's routes; 405 for a
+ * known path with another method, 404 for whatever matched nothing.
  */
 export async function createApp(services: Services): Promise<App> {
   const { config, logger, metrics } = services;
@@ -46,21 +46,27 @@ export async function createApp(services: Services): Promise<App> {
   }
   root.use(admin.routes());
 
-  koa.use(root.routes());
-  koa.use(
-    root.allowedMethods({
-      throw: true,
-      methodNotAllowed: () => new MethodNotAllowed('this method is not allowed on this resource'),
-      notImplemented: () => new MethodNotAllowed('this method is not supported'),
-    }),
-  );
-  koa.use(async (ctx) => {
-    if (ctx.body === undefined && ctx.status === 404) throw new NotFound(`no resource at ${ctx.path}`);
+  koa.use(async function unmatched(ctx, next) {
+    await next();
+    if (ctx.respond === false || ctx.body != null) return;
+    if (ctx.status === 404) throw new NotFound(`no resource at ${ctx.path}`);
+    if (ctx.status === 405 || ctx.status === 501) {
+      // allowedMethods has set the Allow header (RFC 9110 §15.5.6).
+      throw new MethodNotAllowed(`${ctx.method} is not allowed on this resource`);
+    }
   });
+  koa.use(root.routes());
+  koa.use(root.allowedMethods());
+  // Keys rotated by the CLI or another instance become visible here without a restart.
+  const keyReload = setInterval(() => {
+    services.keys.reload().catch((error: unknown) => logger.error({ err: error }, 'key reload failed'));
+  }, config.keys.reloadIntervalSeconds * 1000);
+  keyReload.unref();
   return {
     koa,
     links,
     close: async () => {
+      clearInterval(keyReload);
       for (const module of modules.reverse()) await module.close?.();
     },
   };

@@ -51,6 +51,102 @@ export const defaults = {
     sweepIntervalSeconds: 60,
   },
 
+  /** Identity systems, login factors and notifiers (src/kyc). */
+  kyc: {
+    /**
+     * Identity systems by name (free-form: this object replaces the default as a whole). Each value
+     * is `{ type, ...options }`; `type` defaults to the name. Types: `mock` (identities in our store,
+     * options: none) and `http` (an external registry, docs/identity-registry-api.md; options:
+     * `baseUrl`, `apiKey`, `timeoutMs`).
+     */
+    systems: { mock: {} } as Record<string, Record<string, string | number | boolean>>,
+    /** The system that serves relying parties not listed in clientSystems. */
+    defaultSystem: 'mock',
+    /** client_id → system name, for relying parties served by another system (free-form object). */
+    clientSystems: {} as Record<string, string>,
+    /** Lifetime of a KYC token (authentication → claims exchange), in seconds. */
+    kycTokenTtlSeconds: 300,
+    /**
+     * Salt for pairwise subjects (at least 32 characters). Empty: derived from keys.encryptionSecret.
+     * Changing it changes every `sub` relying parties know.
+     */
+    subjectSalt: '',
+    /** Language of claims without a language tag (`name`); other languages are `name#<tag>`. */
+    defaultClaimsLocale: 'en',
+    /** Claims a knowledge-based (KBI) login asks for; compared after normalization. */
+    kbiFields: ['name', 'birthdate'] as string[],
+    /** scrypt cost parameter N (a power of two) for stored PINs and passwords. */
+    scryptCost: 16_384,
+    otp: {
+      /** Digits in a one-time code. */
+      length: 6,
+      /** Lifetime of a one-time code, in seconds (single use). */
+      ttlSeconds: 180,
+      /** Codes that may be sent per login transaction. */
+      maxSendsPerTransaction: 3,
+      /** Codes that may be sent to one individual within sendWindowSeconds. */
+      maxSendsPerIndividual: 10,
+      /** Window for maxSendsPerIndividual, in seconds. */
+      sendWindowSeconds: 3600,
+      /** Wait between two sends in one transaction (the resend countdown), in seconds. */
+      resendCooldownSeconds: 30,
+    },
+    /** Wrong-answer limits for every factor (OTP, PIN, password, KBI, biometric). */
+    lockout: {
+      /** Authentication attempts allowed per login transaction. */
+      maxAttemptsPerTransaction: 3,
+      /** Failures per individual within failureWindowSeconds before the individual is blocked. */
+      maxFailuresPerIndividual: 5,
+      /** Window for maxFailuresPerIndividual, in seconds. */
+      failureWindowSeconds: 600,
+      /** How long a blocked individual is refused (even with correct answers), in seconds. */
+      blockSeconds: 600,
+    },
+    biometric: {
+      /** Registered capture devices: `[{ "kid": "...", "jwk": { public JWK } }]`. */
+      devices: [] as { kid: string; jwk: Record<string, unknown> }[],
+      /** How old a capture's timestamp may be, in seconds. */
+      maxCaptureAgeSeconds: 120,
+      /** Smallest and largest accepted capture (compact JWS), in characters. */
+      minCaptureChars: 500,
+      maxCaptureChars: 500_000,
+    },
+    notify: {
+      /** Notifier for e-mail: outbox, console, smtp or webhook. */
+      email: 'outbox',
+      /** Notifier for SMS: outbox, console or webhook. */
+      sms: 'outbox',
+      /** Allow the outbox (and GET /admin/outbox) outside demo mode, e.g. in tests. Never in production. */
+      outboxEnabled: false,
+      /** How long outbox messages are kept, in seconds. */
+      outboxTtlSeconds: 3600,
+      smtp: {
+        /** SMTP server host name. */
+        host: '',
+        /** SMTP server port. */
+        port: 587,
+        /** Transport security: starttls, implicit (SMTPS) or none (loopback only). */
+        tls: 'starttls',
+        /** AUTH PLAIN user name; empty: no authentication. */
+        username: '',
+        /** AUTH PLAIN password. */
+        password: '',
+        /** Envelope and header sender address. */
+        from: '',
+        /** Whole-conversation timeout, in milliseconds. */
+        timeoutMs: 10_000,
+      },
+      webhook: {
+        /** URL that receives `POST` JSON messages. */
+        url: '',
+        /** HMAC-SHA256 key for the `X-Signature` header (at least 32 characters). */
+        secret: '',
+        /** Request timeout, in milliseconds. */
+        timeoutMs: 5000,
+      },
+    },
+  },
+
   keys: {
     /**
      * Secret from which the key-encryption key (AES-256-GCM) is derived; protects private keys at
@@ -59,11 +155,57 @@ export const defaults = {
     encryptionSecret: '',
     /** How long a rotated-out key stays published for verification before it is removed. */
     retiredKeyPublishSeconds: 90 * 24 * 3600,
+    /** How often a running instance re-reads keys from the store (picks up rotation by the CLI or another instance). */
+    reloadIntervalSeconds: 60,
   },
 
   admin: {
     /** Bearer token for /admin. Empty: the admin API is disabled (demo mode generates one). */
     token: '',
+  },
+
+  /** OpenID Provider (src/oidc). Lifetimes follow the policies in SECURITY.md. */
+  oidc: {
+    /** Authorization code lifetime, in seconds (single use). */
+    codeTtlSeconds: 60,
+    /** Pushed authorization request (request_uri) lifetime, in seconds (single use, bound to its client). */
+    parTtlSeconds: 60,
+    /** Access token lifetime, in seconds, for bearer tokens. */
+    accessTokenTtlSeconds: 300,
+    /** Access token lifetime, in seconds, for DPoP-bound tokens (longer only when sender-constrained). */
+    dpopAccessTokenTtlSeconds: 900,
+    /** ID token lifetime, in seconds. */
+    idTokenTtlSeconds: 600,
+    /** Refresh token lifetime, in seconds, for clients that opted in; rotated on every use. */
+    refreshTokenTtlSeconds: 86_400,
+    /** Absolute lifetime of a chain of rotated refresh tokens, in seconds (ASVS 10.4.8). */
+    refreshTokenAbsoluteSeconds: 30 * 86_400,
+    /** Login session lifetime at the provider (prompt=none, max_age), in seconds. */
+    sessionTtlSeconds: 8 * 3600,
+    /** Time a person has to authenticate in a login transaction, in seconds. */
+    loginTransactionSeconds: 300,
+    /** Time between authentication and consent, in seconds. */
+    consentTransactionSeconds: 120,
+    /** How long a remembered consent (per client, person and claim set) lasts, in seconds. */
+    consentTtlSeconds: 30 * 86_400,
+    /** Require PAR (RFC 9126) for every client; otherwise per client (`require_pushed_authorization_requests`). */
+    requirePar: false,
+    /** Longest accepted client-assertion lifetime (`exp` - `iat`), in seconds. */
+    clientAssertionMaxLifetimeSeconds: 300,
+    /** Languages of the login and consent pages; the first is the default. `ar` is right-to-left. */
+    uiLocales: ['en', 'ar'],
+    /**
+     * ACR values and the factors each one needs (eSignet's amr_acr_mapping.json). A login satisfies
+     * an ACR when every listed factor was verified.
+     */
+    acrFactors: [
+      { acr: 'mosip:idp:acr:generated-code', factors: ['otp'] },
+      { acr: 'mosip:idp:acr:static-code', factors: ['pin'] },
+      { acr: 'mosip:idp:acr:password', factors: ['password'] },
+      { acr: 'mosip:idp:acr:knowledge', factors: ['kbi'] },
+      { acr: 'mosip:idp:acr:biometrics', factors: ['biometric'] },
+      { acr: 'mosip:idp:acr:linked-wallet', factors: ['wallet'] },
+    ] as { acr: string; factors: string[] }[],
   },
 
   /** OpenID4VCI credential issuance (src/vci, src/credentials/configurations). */

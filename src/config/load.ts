@@ -71,10 +71,100 @@ const RULES: Record<string, Rule> = {
   'store.mongodbSocketTimeoutMs': intBetween(100, 600_000),
   'store.mongodbConnectTimeoutMs': intBetween(100, 60_000),
   'store.sweepIntervalSeconds': intBetween(1, 86_400),
+  'kyc.systems': (v) => {
+    for (const [name, system] of Object.entries(v as Json)) {
+      if (!isObject(system)) return `${name}: must be an object`;
+      const type = system.type ?? name;
+      if (type !== 'mock' && type !== 'http') return `${name}.type: must be mock or http`;
+      if (
+        type === 'http' &&
+        (typeof system.baseUrl !== 'string' || !system.baseUrl || httpUrl(system.baseUrl))
+      )
+        return `${name}.baseUrl: must be an http or https URL`;
+      if (system.timeoutMs !== undefined && intBetween(100, 60_000)(system.timeoutMs))
+        return `${name}.timeoutMs: must be an integer from 100 to 60000`;
+    }
+    return undefined;
+  },
+  kyc: (v) => {
+    const { systems, defaultSystem, clientSystems } = v as {
+      systems: Json;
+      defaultSystem: string;
+      clientSystems: Json;
+    };
+    if (!Object.hasOwn(systems, defaultSystem))
+      return `defaultSystem: "${defaultSystem}" is not in kyc.systems`;
+    const bad = Object.entries(clientSystems).find(
+      ([, name]) => typeof name !== 'string' || !Object.hasOwn(systems, name),
+    );
+    return bad ? `clientSystems.${bad[0]}: must name a system in kyc.systems` : undefined;
+  },
+  'kyc.kycTokenTtlSeconds': intBetween(10, 3600),
+  'kyc.subjectSalt': secret,
+  'kyc.scryptCost': (v) =>
+    intBetween(1024, 1 << 20)(v) || ((v as number) & ((v as number) - 1)) !== 0
+      ? 'must be a power of two from 1024 to 1048576'
+      : undefined,
+  'kyc.otp.length': intBetween(6, 10),
+  'kyc.otp.ttlSeconds': intBetween(30, 600),
+  'kyc.otp.maxSendsPerTransaction': intBetween(1, 10),
+  'kyc.otp.maxSendsPerIndividual': intBetween(1, 1000),
+  'kyc.otp.sendWindowSeconds': intBetween(60, 86_400),
+  'kyc.otp.resendCooldownSeconds': intBetween(0, 600),
+  'kyc.lockout.maxAttemptsPerTransaction': intBetween(1, 10),
+  'kyc.lockout.maxFailuresPerIndividual': intBetween(1, 100),
+  'kyc.lockout.failureWindowSeconds': intBetween(60, 86_400),
+  'kyc.lockout.blockSeconds': intBetween(0, 86_400),
+  'kyc.biometric.maxCaptureAgeSeconds': intBetween(5, 600),
+  'kyc.biometric.minCaptureChars': intBetween(1, 500_000),
+  'kyc.biometric.maxCaptureChars': intBetween(500, 5_000_000),
+  'kyc.notify.email': oneOf('outbox', 'console', 'smtp', 'webhook'),
+  'kyc.notify.sms': oneOf('outbox', 'console', 'webhook'),
+  'kyc.notify.outboxTtlSeconds': intBetween(60, 7 * 86_400),
+  'kyc.notify.smtp.port': intBetween(1, 65535),
+  'kyc.notify.smtp.tls': oneOf('starttls', 'implicit', 'none'),
+  'kyc.notify.smtp.timeoutMs': intBetween(100, 120_000),
+  'kyc.notify.webhook.url': httpUrl,
+  'kyc.notify.webhook.secret': secret,
+  'kyc.notify.webhook.timeoutMs': intBetween(100, 60_000),
   'keys.encryptionSecret': secret,
   'keys.retiredKeyPublishSeconds': intBetween(0, 10 * 365 * 86_400),
+  'keys.reloadIntervalSeconds': intBetween(1, 86_400),
   'admin.token': (v) =>
     v === '' || (v as string).length >= 24 ? undefined : 'must be at least 24 characters',
+  'oidc.codeTtlSeconds': intBetween(1, 600),
+  'oidc.parTtlSeconds': intBetween(5, 600),
+  'oidc.accessTokenTtlSeconds': intBetween(1, 86_400),
+  'oidc.dpopAccessTokenTtlSeconds': intBetween(1, 86_400),
+  'oidc.idTokenTtlSeconds': intBetween(1, 86_400),
+  'oidc.refreshTokenTtlSeconds': intBetween(1, 365 * 86_400),
+  'oidc.refreshTokenAbsoluteSeconds': intBetween(1, 365 * 86_400),
+  'oidc.sessionTtlSeconds': intBetween(1, 30 * 86_400),
+  'oidc.loginTransactionSeconds': intBetween(10, 3600),
+  'oidc.consentTransactionSeconds': intBetween(10, 3600),
+  'oidc.consentTtlSeconds': intBetween(1, 365 * 86_400),
+  'oidc.clientAssertionMaxLifetimeSeconds': intBetween(1, 3600),
+  'oidc.uiLocales': (v) =>
+    Array.isArray(v) &&
+    v.length > 0 &&
+    v.every((l) => typeof l === 'string' && /^[a-z]{2,3}(-[A-Za-z0-9]+)*$/.test(l))
+      ? undefined
+      : 'must be a non-empty array of language tags',
+  'oidc.acrFactors': (v) =>
+    Array.isArray(v) &&
+    v.every(
+      (e) =>
+        isObject(e) &&
+        typeof e.acr === 'string' &&
+        e.acr !== '' &&
+        Array.isArray(e.factors) &&
+        e.factors.length > 0 &&
+        e.factors.every((f) =>
+          ['otp', 'pin', 'password', 'kbi', 'biometric', 'wallet'].includes(f as string),
+        ),
+    )
+      ? undefined
+      : 'must be an array of {acr, factors}, factors from otp, pin, password, kbi, biometric, wallet',
   'vci.cNonceTtlSeconds': intBetween(30, 3600),
   'vci.preAuthorizedCodeTtlSeconds': intBetween(30, 86_400),
   'vci.txCodeMaxAttempts': intBetween(1, 10),
@@ -91,6 +181,8 @@ const RULES: Record<string, Rule> = {
 
 type Json = Record<string, unknown>;
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+/** Options whose value is a free-form object (keys chosen by the operator), taken whole and checked by RULES. */
+const FREE_FORM = new Set(['kyc.systems', 'kyc.clientSystems']);
 
 /** Converts an environment string to the type of the option's default. */
 function fromEnv(raw: string, example: unknown): unknown {
@@ -126,6 +218,7 @@ function merge(base: Json, override: Json, shape: Json, prefix: string, problems
     const example = shape[key];
     if (isObject(example)) {
       if (!isObject(value)) problems.push(`${path}: must be an object`);
+      else if (FREE_FORM.has(path)) base[key] = value;
       else merge(base[key] as Json, value, example, path, problems);
     } else if (Array.isArray(example)) {
       if (!Array.isArray(value)) problems.push(`${path}: must be an array`);

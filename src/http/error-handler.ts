@@ -20,7 +20,7 @@ export function errorHandler() {
       ctx.set('Cache-Control', 'no-store');
       if (wantsHtml(ctx)) {
         ctx.type = 'text/html; charset=utf-8';
-        ctx.body = errorPage(error, ctx.state.requestId as string);
+        ctx.body = errorPage(error, String(ctx.state.requestId ?? '-'));
       } else {
         ctx.body = { error: error.code, error_description: error.description, ...error.extra };
       }
@@ -51,7 +51,7 @@ function toAppError(ctx: Context, caught: unknown): AppError {
     return new AppError(status, status === 404 ? 'not_found' : 'invalid_request', (caught as Error).message);
   }
   ctx.state.logger?.error({ err: caught }, 'unhandled error');
-  return new ServerError(`an unexpected error occurred (request id ${ctx.state.requestId as string})`);
+  return new ServerError(`an unexpected error occurred (request id ${String(ctx.state.requestId ?? '-')})`);
 }
 
 function wantsHtml(ctx: Context): boolean {

@@ -39,7 +39,7 @@ describe('HTTP foundation', () => {
     expect(generated.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
     const kept = await http(`${app.url}/health/live`, { headers: { 'X-Request-Id': 'trace-12345678' } });
     expect(kept.headers.get('x-request-id')).toBe('trace-12345678');
-    const replaced = await http(`${app.url}/health/live`, { headers: { 'X-Request-Id': 'bad id\u0000' } });
+    const replaced = await http(`${app.url}/health/live`, { headers: { 'X-Request-Id': 'bad id!' } });
     expect(replaced.headers.get('x-request-id')).not.toContain('bad');
   });
 

@@ -1,0 +1,123 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { SDJwtVcInstance } from '@sd-jwt/sd-jwt-vc';
+import type { DisclosureFrame } from '@sd-jwt/types';
+import type { ManagedKey } from '../../keys/spi.ts';
+import { hourFloor, publicJwk, seconds, signBytes } from './jws.ts';
+import type { CredentialFormat, FormatDeps, IssueRequest } from './types.ts';
+
+/**
+ * `dc+sd-jwt`: SD-JWT VC (draft-ietf-oauth-sd-jwt-vc, https://datatracker.ietf.org/doc/draft-ietf-oauth-sd-jwt-vc/)
+ * built with @sd-jwt/sd-jwt-vc. `iss` is the issuer's HTTPS identifier, so verifiers find the key
+ * through `<iss>/.well-known/jwt-vc-issuer` (its `jwks`, matched by `kid` = JWK thumbprint).
+ */
+
+/** Claims the format sets itself (SD-JWT VC §3.2.2, SD-JWT §4.1); a configuration may not map onto them. */
+const RESERVED = new Set([
+  'iss',
+  'iat',
+  'nbf',
+  'exp',
+  'vct',
+  'vct#integrity',
+  'cnf',
+  'status',
+  '_sd',
+  '_sd_alg',
+  '...',
+]);
+
+/** 128-bit salts from the CSPRNG (SD-JWT §4.2.1 recommends at least 128 bits). */
+const salt = (): string => randomBytes(16).toString('base64url');
+const sha256 = (data: string | ArrayBuffer): Uint8Array =>
+  createHash('sha256')
+    .update(typeof data === 'string' ? data : new Uint8Array(data))
+    .digest();
+
+type Frame = { _sd?: string[]; [claim: string]: unknown };
+
+/**
+ * Turns dot-separated claim paths (`given_name`, `address.locality`) into the library's disclosure
+ * frame. A path whose value is absent from the claims is skipped, so optional claims stay optional.
+ * Array elements are not addressed by paths; a whole array claim can be disclosable.
+ */
+export function disclosureFrameOf(paths: string[], claims: Record<string, unknown>): Frame {
+  const frame: Frame = {};
+  for (const path of paths) {
+    const segments = path.split('.');
+    let node = frame;
+    let value: unknown = claims;
+    segments.forEach((segment, i) => {
+      if (value === null || typeof value !== 'object' || !(segment in (value as object))) {
+        value = undefined;
+        return;
+      }
+      value = (value as Record<string, unknown>)[segment];
+      if (i === segments.length - 1) {
+        node._sd ??= [];
+        if (!node._sd.includes(segment)) node._sd.push(segment);
+      } else {
+        node[segment] ??= {};
+        node = node[segment] as Frame;
+      }
+    });
+  }
+  return frame;
+}
+
+export function createSdJwtFormat(deps: FormatDeps): CredentialFormat {
+  // One library instance per signing key: the signer and the header `kid` can never disagree.
+  const instances = new WeakMap<ManagedKey, SDJwtVcInstance>();
+  const instanceFor = (key: ManagedKey): SDJwtVcInstance => {
+    let instance = instances.get(key);
+    if (!instance) {
+      instance = new SDJwtVcInstance({
+        signer: (data: string) => signBytes(key, data).toString('base64url'),
+        signAlg: key.alg,
+        hasher: sha256,
+        hashAlg: 'sha-256',
+        saltGenerator: salt,
+      });
+      instances.set(key, instance);
+    }
+    return instance;
+  };
+
+  function payloadOf(req: IssueRequest): Record<string, unknown> & { vct: string } {
+    const { vct } = req.profile;
+    if (!vct) throw new Error(`configuration ${req.profile.configurationId} has no vct`);
+    for (const claim of Object.keys(req.claims)) {
+      if (RESERVED.has(claim))
+        throw new Error(`claim ${claim} of ${req.profile.configurationId} is reserved in SD-JWT VC`);
+    }
+    const payload: Record<string, unknown> & { vct: string } = {
+      iss: deps.publicUrl,
+      // SECURITY.md row 36: issuance time rounded down to the hour so two issuances do not link.
+      iat: hourFloor(deps.clock.now()),
+      nbf: seconds(req.validFrom),
+      vct,
+      ...req.claims,
+    };
+    if (req.validUntil) payload['exp'] = seconds(req.validUntil);
+    // SD-JWT VC §3.2.2.2: holder binding through a confirmation key (RFC 7800).
+    if (req.holder) payload['cnf'] = { jwk: publicJwk(req.holder.jwk) };
+    const token = (req.status ?? []).find((entry) => entry.kind === 'token');
+    if (req.status?.some((entry) => entry.kind !== 'token')) {
+      throw new Error('dc+sd-jwt takes token status list entries only');
+    }
+    // draft-ietf-oauth-status-list §6.1: the Referenced Token's `status` claim.
+    if (token?.kind === 'token') payload['status'] = { status_list: { idx: token.idx, uri: token.uri } };
+    return payload;
+  }
+
+  return {
+    id: 'dc+sd-jwt',
+    async issue(req) {
+      const key = deps.keys.active('credential', req.profile.alg ?? 'ES256');
+      const payload = payloadOf(req);
+      const frame = disclosureFrameOf(req.profile.selectivelyDisclosable ?? [], req.claims);
+      return instanceFor(key).issue(payload, frame as DisclosureFrame<typeof payload>, {
+        header: { typ: 'dc+sd-jwt', kid: key.kid },
+      });
+    },
+  };
+}

@@ -1,0 +1,186 @@
+import { createPublicKey, generateKeyPairSync, type JsonWebKey, verify } from 'node:crypto';
+import { SDJwtVcInstance } from '@sd-jwt/sd-jwt-vc';
+import type { JWK } from 'jose';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createSdJwtFormat, disclosureFrameOf } from '../../src/credentials/formats/sd-jwt.ts';
+import type {
+  CredentialFormat,
+  IssueRequest,
+  TokenStatusEntry,
+} from '../../src/credentials/formats/types.ts';
+import { createStatusService, type StatusService } from '../../src/credentials/status/service.ts';
+import { type CredentialDeps, credentialDeps, START } from '../helpers/credential-deps.ts';
+
+const holder = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+const holderJwk = holder.publicKey.export({ format: 'jwk' }) as JWK;
+
+/**
+ * A verifier that knows only what the issuer publishes: `<iss>/.well-known/jwt-vc-issuer`
+ * (SD-JWT VC §4) with the JWKS inline; keys matched by the header `kid`.
+ */
+function verifierFor(metadata: { issuer: string; jwks: { keys: JWK[] } }) {
+  return async (data: string, signature: string): Promise<boolean> => {
+    const header = JSON.parse(Buffer.from(data.split('.')[0]!, 'base64url').toString()) as Record<
+      string,
+      string
+    >;
+    const payload = JSON.parse(Buffer.from(data.split('.')[1]!, 'base64url').toString()) as Record<
+      string,
+      string
+    >;
+    if (payload['iss'] !== metadata.issuer) return false;
+    const jwk = metadata.jwks.keys.find((key) => key.kid === header['kid']);
+    if (!jwk) return false;
+    const keyObject = createPublicKey({ key: jwk as JsonWebKey, format: 'jwk' });
+    const sig = Buffer.from(signature, 'base64url');
+    return header['alg'] === 'EdDSA'
+      ? verify(null, Buffer.from(data), keyObject, sig)
+      : verify('sha256', Buffer.from(data), { key: keyObject, dsaEncoding: 'ieee-p1363' }, sig);
+  };
+}
+
+describe('dc+sd-jwt format', () => {
+  let deps: CredentialDeps;
+  let format: CredentialFormat;
+  let status: StatusService;
+  let verifier: SDJwtVcInstance;
+
+  const request = (entry: TokenStatusEntry, alg: 'ES256' | 'EdDSA' = 'ES256'): IssueRequest => ({
+    profile: {
+      configurationId: 'NationalId_sd',
+      types: [],
+      contexts: [],
+      alg,
+      vct: 'https://issuer.example/vct/national-id',
+      selectivelyDisclosable: [
+        'given_name',
+        'family_name',
+        'birthdate',
+        'address.locality',
+        'missing_optional',
+      ],
+    },
+    claims: {
+      given_name: 'Ava',
+      family_name: 'Jöns',
+      birthdate: '2001-02-03',
+      nationality: 'UT',
+      address: { locality: 'Nairobi', country: 'KE' },
+    },
+    holder: { jwk: holderJwk },
+    status: [entry],
+    validFrom: new Date(START - (START % 3_600_000)),
+    validUntil: new Date(START - (START % 3_600_000) + 365 * 86_400_000),
+  });
+
+  beforeAll(async () => {
+    deps = await credentialDeps('https://issuer.example');
+    format = createSdJwtFormat(deps);
+    status = createStatusService(deps);
+    const metadata = {
+      issuer: deps.publicUrl,
+      jwks: { keys: deps.keys.published('credential').map((key) => ({ ...key.publicJwk }) as JWK) },
+    };
+    verifier = new SDJwtVcInstance({
+      verifier: verifierFor(metadata),
+      hasher: async (data, alg) => {
+        expect(alg).toBe('sha-256');
+        const { createHash } = await import('node:crypto');
+        return createHash('sha256')
+          .update(typeof data === 'string' ? data : new Uint8Array(data))
+          .digest();
+      },
+      statusListFetcher: async (uri) => (await status.resolve(uri))!.body as string,
+    });
+  });
+
+  for (const alg of ['ES256', 'EdDSA'] as const) {
+    it(`issues an ${alg} SD-JWT VC that @sd-jwt/sd-jwt-vc verifies, status list included`, async () => {
+      const [entry] = (await status.allocate('dc+sd-jwt', `ledger-${alg}`)) as TokenStatusEntry[];
+      const sdJwt = (await format.issue(request(entry!, alg))) as string;
+      const result = await verifier.verify(sdJwt, { currentDate: START / 1000 });
+      expect(result.header).toEqual({ typ: 'dc+sd-jwt', kid: deps.keys.active('credential', alg).kid, alg });
+      const { payload } = result;
+      expect(payload).toMatchObject({
+        iss: 'https://issuer.example',
+        vct: 'https://issuer.example/vct/national-id',
+        given_name: 'Ava',
+        family_name: 'Jöns',
+        birthdate: '2001-02-03',
+        nationality: 'UT',
+        address: { locality: 'Nairobi', country: 'KE' },
+        cnf: { jwk: { kty: 'EC', crv: 'P-256', x: holderJwk.x, y: holderJwk.y } },
+        status: { status_list: { idx: entry!.idx, uri: entry!.uri } },
+      });
+      // iat rounded down to the hour (SECURITY.md row 36).
+      expect(payload.iat).toBe(Math.floor(START / 3_600_000) * 3600);
+      expect(payload.nbf).toBe(payload.iat);
+      expect(payload.exp).toBe((payload.nbf as number) + 365 * 86_400);
+    });
+  }
+
+  it('makes exactly the configured claims selectively disclosable, nested paths included', async () => {
+    const [entry] = (await status.allocate('dc+sd-jwt', 'ledger-sd')) as TokenStatusEntry[];
+    const sdJwt = (await format.issue(request(entry!))) as string;
+    const decoded = await verifier.decode(sdJwt);
+    const disclosed = (decoded.disclosures ?? []).map((d) => d.key).sort();
+    expect(disclosed).toEqual(['birthdate', 'family_name', 'given_name', 'locality']);
+    const signed = decoded.jwt!.payload as Record<string, any>;
+    expect(signed['_sd_alg']).toBe('sha-256');
+    expect(signed['given_name']).toBeUndefined();
+    expect(signed['nationality']).toBe('UT');
+    expect(signed['address']['country']).toBe('KE');
+    expect(signed['address']['locality']).toBeUndefined();
+    expect(signed['address']['_sd']).toHaveLength(1);
+    for (const d of decoded.disclosures ?? [])
+      expect(Buffer.from(d.salt, 'base64url').length).toBeGreaterThanOrEqual(16);
+
+    // A presentation with only given_name still verifies and hides the rest.
+    const presented = await verifier.present(sdJwt, { given_name: true });
+    const { payload } = await verifier.verify(presented, { currentDate: START / 1000 });
+    expect(payload['given_name']).toBe('Ava');
+    expect(payload['family_name']).toBeUndefined();
+    expect((payload['address'] as Record<string, unknown>)['locality']).toBeUndefined();
+  });
+
+  it('uses fresh salts per issuance, so two credentials with equal claims share no digest', async () => {
+    const [entry] = (await status.allocate('dc+sd-jwt', 'ledger-salts')) as TokenStatusEntry[];
+    const a = (await format.issue(request(entry!))) as string;
+    deps.clock.advanceSeconds(5);
+    const b = (await format.issue(request(entry!))) as string;
+    const saltsOf = (sdJwt: string) =>
+      sdJwt
+        .split('~')
+        .slice(1)
+        .filter(Boolean)
+        .map((d) => JSON.parse(Buffer.from(d, 'base64url').toString())[0] as string);
+    const saltsA = saltsOf(a);
+    expect(saltsA).toHaveLength(4);
+    expect(saltsOf(b).filter((salt) => saltsA.includes(salt))).toEqual([]);
+    const claims = (jwt: string) => JSON.parse(Buffer.from(jwt.split('.')[1]!, 'base64url').toString());
+    expect(claims(a).iat).toBe(claims(b).iat);
+  });
+
+  it('fails verification once the credential is revoked and the list is refreshed', async () => {
+    const statusEntries = await status.allocate('dc+sd-jwt', 'ledger-revoked');
+    const sdJwt = (await format.issue(request(statusEntries[0] as TokenStatusEntry))) as string;
+    await expect(verifier.verify(sdJwt, { currentDate: START / 1000 })).resolves.toBeDefined();
+    await status.revoke({ statusEntries });
+    await expect(verifier.verify(sdJwt, { currentDate: START / 1000 })).rejects.toThrow(/[Ss]tatus/);
+  });
+
+  it('refuses claims that collide with the claims the format sets', async () => {
+    const [entry] = (await status.allocate('dc+sd-jwt', 'ledger-x')) as TokenStatusEntry[];
+    const req = request(entry!);
+    await expect(format.issue({ ...req, claims: { ...req.claims, cnf: 'x' } })).rejects.toThrow(/reserved/);
+  });
+
+  it('builds disclosure frames from claim paths and skips absent optional claims', () => {
+    expect(
+      disclosureFrameOf(['a', 'b.c', 'b.d.e', 'zz', 'b.nope'], { a: 1, b: { c: 2, d: { e: 3 } } }),
+    ).toEqual({
+      _sd: ['a'],
+      b: { _sd: ['c'], d: { _sd: ['e'] } },
+    });
+  });
+});

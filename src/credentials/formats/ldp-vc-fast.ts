@@ -393,22 +393,24 @@ const BASE58 = '123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz';
 
 /** base58btc (Bitcoin alphabet), as base58-universal encodes it. */
 export function base58btc(bytes: Uint8Array): string {
-  const digits: number[] = [];
-  for (const byte of bytes) {
-    let carry = byte;
-    for (let j = 0; j < digits.length; j++) {
-      carry += digits[j]! << 8;
-      digits[j] = carry % 58;
+  let zeros = 0;
+  while (zeros < bytes.length && bytes[zeros] === 0) zeros++;
+  // log(256) / log(58) ≈ 1.366: enough base-58 digits for the input.
+  const size = (((bytes.length - zeros) * 138) / 100 + 1) | 0;
+  const digits = new Uint8Array(size);
+  let length = 0;
+  for (let i = zeros; i < bytes.length; i++) {
+    let carry = bytes[i]!;
+    let j = 0;
+    for (let k = size - 1; (carry !== 0 || j < length) && k >= 0; k--, j++) {
+      carry += 256 * digits[k]!;
+      digits[k] = carry % 58;
       carry = (carry / 58) | 0;
     }
-    while (carry > 0) {
-      digits.push(carry % 58);
-      carry = (carry / 58) | 0;
-    }
+    length = j;
   }
-  let out = '';
-  for (let k = 0; k < bytes.length && bytes[k] === 0; k++) out += '1';
-  for (let k = digits.length - 1; k >= 0; k--) out += BASE58[digits[k]!];
+  let out = '1'.repeat(zeros);
+  for (let k = size - length; k < size; k++) out += BASE58[digits[k]!];
   return out;
 }
 

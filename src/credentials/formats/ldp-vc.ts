@@ -4,8 +4,9 @@ import { cryptosuite as ecdsaRdfc2019 } from '@digitalbazaar/ecdsa-rdfc-2019-cry
 import { Ed25519Signature2020 } from '@digitalbazaar/ed25519-signature-2020';
 import { cryptosuite as eddsaRdfc2022 } from '@digitalbazaar/eddsa-rdfc-2022-cryptosuite';
 import * as vc from '@digitalbazaar/vc';
+import { didWebFromUrl, verificationMethodId } from '../../keys/documents.ts';
 import type { KeyAlgorithm, ManagedKey } from '../../keys/spi.ts';
-import { didJwkFromJwk, didWebFromPublicUrl, verificationMethodIdFor } from '../jsonld/did.ts';
+import { didJwkFromJwk } from '../jsonld/did.ts';
 import {
   createDocumentLoader,
   type DocumentLoader,
@@ -130,7 +131,7 @@ export interface LdpVcOptions {
 }
 
 export function createLdpVcFormat(deps: FormatDeps, options: LdpVcOptions = {}): CredentialFormat {
-  const issuerDid = didWebFromPublicUrl(deps.publicUrl);
+  const issuerDid = didWebFromUrl(deps.publicUrl);
   const documentLoader = options.documentLoader ?? createDocumentLoader({ publicUrl: deps.publicUrl });
   const fast: LdpVcFastPath | undefined =
     options.fastPath === false ? undefined : createLdpVcFastPath({ documentLoader });
@@ -139,7 +140,7 @@ export function createLdpVcFormat(deps: FormatDeps, options: LdpVcOptions = {}):
   const signerFor = (key: ManagedKey): LdSigner => {
     let signer = signers.get(key.kid);
     if (!signer) {
-      signer = keyObjectSigner(verificationMethodIdFor(issuerDid, key.kid), key.alg, key.privateKey);
+      signer = keyObjectSigner(verificationMethodId(deps.publicUrl, key.kid), key.alg, key.privateKey);
       signers.set(key.kid, signer);
     }
     return signer;

@@ -1,8 +1,9 @@
+import { createLdpVcFormat } from './ldp-vc.ts';
 import type { CredentialFormat, FormatDeps, FormatFactory, FormatId } from './types.ts';
 
 /** One line per format; the issuance layer looks formats up by OpenID4VCI `format` identifier. */
 const FACTORIES: Partial<Record<FormatId, FormatFactory>> = {
-  // ldp_vc: createLdpVcFormat, (lands with ldp-vc.ts)
+  ldp_vc: createLdpVcFormat,
 };
 
 export type FormatRegistry = ReadonlyMap<FormatId, CredentialFormat>;

@@ -74,6 +74,18 @@ describe('HTTP foundation', () => {
   });
 });
 
+describe('HSTS', () => {
+  it('is sent when the public URL is https', async () => {
+    const https = await startTestApp({ env: { PUBLIC_URL: 'https://id.example.test' } });
+    try {
+      const { headers } = await http(`http://127.0.0.1:${https.running.port}/health/live`);
+      expect(headers.get('strict-transport-security')).toBe('max-age=31536000; includeSubDomains');
+    } finally {
+      await https.stop();
+    }
+  });
+});
+
 describe('admin API guard', () => {
   it('rejects a missing or wrong bearer token with 401 and WWW-Authenticate', async () => {
     const missing = await http(`${app.url}/admin`);

@@ -1,33 +1,25 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { decodeProtectedHeader, importJWK, type JWK, jwtVerify } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { didWebOf } from '../../src/credentials/formats/jws.ts';
 import { createJwtVcFormat } from '../../src/credentials/formats/jwt-vc.ts';
 import type { CredentialFormat, IssueRequest } from '../../src/credentials/formats/types.ts';
+import { credentialJwks, didDocument } from '../../src/keys/documents.ts';
 import type { KeyStore } from '../../src/keys/spi.ts';
 import { type CredentialDeps, credentialDeps } from '../helpers/credential-deps.ts';
 
-/** The DID document as the service publishes it: one JsonWebKey2020 method per published key. */
-function didDocument(publicUrl: string, keys: KeyStore) {
-  const id = didWebOf(publicUrl);
-  return {
-    '@context': ['https://www.w3.org/ns/did/v1', 'https://w3id.org/security/suites/jws-2020/v1'],
-    id,
-    verificationMethod: keys.published('credential').map((key) => ({
-      id: `${id}#${key.kid}`,
-      type: 'JsonWebKey2020',
-      controller: id,
-      publicKeyJwk: key.publicJwk,
-    })),
-  };
-}
-
-/** A verifier that knows only the DID document: it resolves `kid` (a DID URL) to its JWK. */
-async function verifyWithDidDocument(jwt: string, doc: ReturnType<typeof didDocument>) {
+/**
+ * A verifier that knows only what the service publishes: the `kid` DID URL must be an assertion
+ * method of the did:web document, and its fragment names the key in the credential JWKS.
+ */
+async function verifyWithPublishedKeys(jwt: string, publicUrl: string, keys: KeyStore) {
+  const doc = didDocument(keys.published('credential'), publicUrl) as { assertionMethod: string[] };
+  const jwks = credentialJwks(keys);
   return jwtVerify(jwt, async (header) => {
-    const method = doc.verificationMethod.find((vm) => vm.id === header.kid);
-    if (!method) throw new Error(`unknown kid ${header.kid}`);
-    return importJWK(method.publicKeyJwk as JWK, header.alg);
+    if (!header.kid || !doc.assertionMethod.includes(header.kid))
+      throw new Error(`kid ${header.kid} not in DID document`);
+    const jwk = jwks.keys.find((key) => key.kid === header.kid!.split('#')[1]);
+    if (!jwk) throw new Error(`no JWK for ${header.kid}`);
+    return importJWK(jwk, header.alg);
   });
 }
 
@@ -66,7 +58,7 @@ describe('jwt_vc_json format', () => {
       const did = 'did:web:issuer.example%3A8443:vc';
       expect(header).toEqual({ alg, typ: 'JWT', kid: `${did}#${deps.keys.active('credential', alg).kid}` });
 
-      const { payload } = await verifyWithDidDocument(jwt, didDocument(deps.publicUrl, deps.keys));
+      const { payload } = await verifyWithPublishedKeys(jwt, deps.publicUrl, deps.keys);
       expect(payload.iss).toBe(did);
       expect(payload.sub).toMatch(/^did:jwk:/);
       expect(JSON.parse(Buffer.from(String(payload.sub).slice(8), 'base64url').toString())).toEqual({
@@ -99,7 +91,7 @@ describe('jwt_vc_json format', () => {
       holder: { jwk: holderJwk, did: 'did:key:z6MkExample' },
       credentialId: 'urn:uuid:5b1f5f0e-0000-4000-8000-000000000001',
     })) as string;
-    const { payload } = await verifyWithDidDocument(jwt, didDocument(deps.publicUrl, deps.keys));
+    const { payload } = await verifyWithPublishedKeys(jwt, deps.publicUrl, deps.keys);
     expect(payload.sub).toBe('did:key:z6MkExample');
     expect(payload.jti).toBe('urn:uuid:5b1f5f0e-0000-4000-8000-000000000001');
   });
@@ -109,9 +101,8 @@ describe('jwt_vc_json format', () => {
     const oldKid = deps.keys.active('credential', 'EdDSA').kid;
     await deps.keys.rotate('credential', 'EdDSA');
     const after = (await format.issue(request('EdDSA'))) as string;
-    const doc = didDocument(deps.publicUrl, deps.keys);
-    await expect(verifyWithDidDocument(before, doc)).resolves.toBeDefined();
-    await expect(verifyWithDidDocument(after, doc)).resolves.toBeDefined();
+    await expect(verifyWithPublishedKeys(before, deps.publicUrl, deps.keys)).resolves.toBeDefined();
+    await expect(verifyWithPublishedKeys(after, deps.publicUrl, deps.keys)).resolves.toBeDefined();
     expect(decodeProtectedHeader(after).kid).not.toContain(oldKid);
   });
 

@@ -45,18 +45,6 @@ export function signCompact(key: ManagedKey, header: string, payload: Record<str
   return `${input}.${signBytes(key, input).toString('base64url')}`;
 }
 
-/**
- * did:web DID of a public URL (https://w3c-ccg.github.io/did-method-web/#create-register): the
- * host with its port percent-encoded, then the path segments joined by `:`.
- * TODO(keys/documents.ts lands): use `didWebFromUrl` from there so both sides cannot drift.
- */
-export function didWebOf(publicUrl: string): string {
-  const url = new URL(publicUrl);
-  const host = url.port ? `${url.hostname}%3A${url.port}` : url.hostname;
-  const path = url.pathname.split('/').filter(Boolean).map(encodeURIComponent);
-  return ['did:web', host, ...path].join(':');
-}
-
 /** The public members of a JWK (RFC 7517 §4, RFC 7518 §6, RFC 8037 §2), in a fixed order. */
 export function publicJwk(jwk: JWK): JWK {
   const { kty, crv, x, y, n, e } = jwk;

@@ -1,4 +1,5 @@
-import { didJwkOf, didWebOf, encodedHeader, seconds, signCompact } from './jws.ts';
+import { didWebFromUrl, verificationMethodId } from '../../keys/documents.ts';
+import { didJwkOf, encodedHeader, seconds, signCompact } from './jws.ts';
 import type { CredentialFormat, FormatDeps, IssueRequest, StatusEntry } from './types.ts';
 
 /**
@@ -30,7 +31,7 @@ export function credentialStatusOf(entries: StatusEntry[] | undefined): Record<s
 }
 
 export function createJwtVcFormat(deps: FormatDeps): CredentialFormat {
-  const did = didWebOf(deps.publicUrl);
+  const did = didWebFromUrl(deps.publicUrl);
 
   /** The `vc` claim and registered claims, in the order VC-JWT 1.1 §6.3.1 lists them. */
   function payloadOf(req: IssueRequest): Record<string, unknown> {
@@ -58,7 +59,10 @@ export function createJwtVcFormat(deps: FormatDeps): CredentialFormat {
     async issue(req) {
       const key = deps.keys.active('credential', req.profile.alg ?? 'ES256');
       // VC-JWT 1.1 §6.3.1 and OpenID4VCI A.1.1 examples: `typ` is `JWT`; `kid` is a DID URL.
-      const header = encodedHeader(key, `JWT ${did}`, () => ({ typ: 'JWT', kid: `${did}#${key.kid}` }));
+      const header = encodedHeader(key, `JWT ${did}`, () => ({
+        typ: 'JWT',
+        kid: verificationMethodId(deps.publicUrl, key.kid),
+      }));
       return signCompact(key, header, payloadOf(req));
     },
   };

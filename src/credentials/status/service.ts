@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Clock } from '../../clock.ts';
+import { didWebFromUrl, verificationMethodId } from '../../keys/documents.ts';
 import type { KeyStore, ManagedKey } from '../../keys/spi.ts';
 import {
   type Collection,
@@ -8,7 +9,7 @@ import {
   type StoredDoc,
   UniqueViolation,
 } from '../../store/spi.ts';
-import { didWebOf, encodedHeader, type JwsAlgorithm, signCompact } from '../formats/jws.ts';
+import { encodedHeader, type JwsAlgorithm, signCompact } from '../formats/jws.ts';
 import type { BitstringStatusEntry, FormatId, StatusEntry, TokenStatusEntry } from '../formats/types.ts';
 import {
   byteLength,
@@ -132,7 +133,7 @@ export function createStatusService(options: StatusServiceOptions): StatusServic
   const ttlSeconds = options.ttlSeconds ?? 300;
   const validitySeconds = options.validitySeconds ?? 86_400;
   const alg = options.alg ?? 'ES256';
-  const did = didWebOf(publicUrl);
+  const did = didWebFromUrl(publicUrl);
   const lists: Collection<StatusListRecord> = store.collection(STATUS_LISTS_COLLECTION);
   const slots: Collection<SlotRecord> = store.collection(STATUS_SLOTS_COLLECTION);
 
@@ -339,7 +340,7 @@ export function createStatusService(options: StatusServiceOptions): StatusServic
         const key = signingKey();
         const header = encodedHeader(key, `vc+jwt ${did}`, () => ({
           typ: 'vc+jwt',
-          kid: `${did}#${key.kid}`,
+          kid: verificationMethodId(publicUrl, key.kid),
         }));
         body = signCompact(key, header, { ...credential, iss: did, iat, exp: iat + validitySeconds });
         contentType = 'application/vc+jwt';

@@ -1,0 +1,468 @@
+/**
+ * Embedded storage adapter on `node:sqlite`. Every document lives in one `docs` table as JSON;
+ * declared indexes and unique sets become partial expression indexes on `json_extract(body, ...)`.
+ *
+ * DatabaseSync is synchronous, so one process never interleaves two statements, but several
+ * processes (or several stores) may share the file: every state change that must be exclusive is a
+ * single conditional statement, so SQLite's write lock is what decides races.
+ */
+import { randomInt } from 'node:crypto';
+import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
+import type { Clock } from '../clock.ts';
+import {
+  type Collection,
+  type CollectionSpec,
+  type Filter,
+  SpaceExhausted,
+  type Store,
+  type StoredDoc,
+  StoreUnavailable,
+  UniqueViolation,
+} from './spi.ts';
+import {
+  assertAllocation,
+  assertCollectionName,
+  assertDoc,
+  assertFieldName,
+  assertId,
+  assertLimit,
+  filterEntries,
+  incrementOptions,
+  isLive,
+  RANDOM_ALLOCATION_ATTEMPTS,
+  updateEntries,
+} from './validate.ts';
+
+export interface EmbeddedStoreOptions {
+  /** Database file path, or `:memory:` (private to this store instance). */
+  file: string;
+  clock: Clock;
+  /** How often expired records are deleted; 0 turns the periodic sweep off (reads ignore them anyway). */
+  sweepIntervalSeconds: number;
+  /** How long a statement waits for another connection's write lock before failing (StoreUnavailable). */
+  busyTimeoutMs?: number;
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS docs (
+  seq INTEGER PRIMARY KEY,
+  coll TEXT NOT NULL,
+  id TEXT NOT NULL,
+  body TEXT NOT NULL,
+  expires_at INTEGER,
+  consumed_at INTEGER,
+  UNIQUE (coll, id)
+);
+CREATE INDEX IF NOT EXISTS docs_expiry ON docs (expires_at) WHERE expires_at IS NOT NULL;
+CREATE TABLE IF NOT EXISTS counters (key TEXT PRIMARY KEY, value INTEGER NOT NULL, expires_at INTEGER);
+CREATE INDEX IF NOT EXISTS counters_expiry ON counters (expires_at) WHERE expires_at IS NOT NULL;
+CREATE TABLE IF NOT EXISTS allocations (
+  space TEXT NOT NULL,
+  value INTEGER NOT NULL,
+  owner TEXT NOT NULL,
+  PRIMARY KEY (space, value)
+) WITHOUT ROWID;
+`;
+
+const LIVE = '(expires_at IS NULL OR expires_at > ?)';
+
+// SQLite primary result codes (the low byte of the extended code).
+const SQLITE_BUSY = 5;
+const SQLITE_LOCKED = 6;
+const SQLITE_READONLY = 8;
+const SQLITE_IOERR = 10;
+const SQLITE_FULL = 13;
+const SQLITE_CANTOPEN = 14;
+const SQLITE_CONSTRAINT = 19;
+const UNAVAILABLE_CODES = new Set([
+  SQLITE_BUSY,
+  SQLITE_LOCKED,
+  SQLITE_READONLY,
+  SQLITE_IOERR,
+  SQLITE_FULL,
+  SQLITE_CANTOPEN,
+]);
+
+function sqliteCode(error: unknown): number | undefined {
+  const code = (error as { errcode?: unknown })?.errcode;
+  return typeof code === 'number' ? code & 0xff : undefined;
+}
+
+const isConstraint = (error: unknown): boolean => sqliteCode(error) === SQLITE_CONSTRAINT;
+
+/** `json_extract` path for a field name already checked by assertFieldName. */
+const path = (field: string): string => `'$.${field}'`;
+
+/**
+ * SQL conditions for an equality filter. Field names are validated identifiers (the only text that
+ * enters the SQL); values are always bound. The type checks keep `1`, `true` and `'1'` apart,
+ * like MongoDB does; `null` matches a null or missing field, like MongoDB does.
+ */
+function filterSql(filter: Filter | undefined): { sql: string; params: SQLInputValue[] } {
+  const parts: string[] = [];
+  const params: SQLInputValue[] = [];
+  for (const [field, value] of filterEntries(filter)) {
+    const extract = `json_extract(body, ${path(field)})`;
+    const type = `json_type(body, ${path(field)})`;
+    if (value === null) {
+      parts.push(`${extract} IS NULL`);
+    } else if (typeof value === 'boolean') {
+      parts.push(`${extract} = ? AND ${type} = '${value ? 'true' : 'false'}'`);
+      params.push(value ? 1 : 0);
+    } else if (typeof value === 'string') {
+      parts.push(`${extract} = ? AND ${type} = 'text'`);
+      params.push(value);
+    } else {
+      parts.push(`${extract} = ? AND ${type} IN ('integer', 'real')`);
+      params.push(value);
+    }
+  }
+  return { sql: parts.map((part) => ` AND ${part}`).join(''), params };
+}
+
+function parse<T>(row: Record<string, SQLInputValue> | undefined): T | undefined {
+  return row === undefined ? undefined : (JSON.parse(String(row.body)) as T);
+}
+
+const numberOrNull = (value: unknown): number | null => (typeof value === 'number' ? value : null);
+
+class EmbeddedCollection<T extends StoredDoc> implements Collection<T> {
+  readonly name: string;
+  readonly #store: EmbeddedStore;
+
+  constructor(store: EmbeddedStore, name: string) {
+    this.#store = store;
+    this.name = name;
+  }
+
+  async insert(doc: T): Promise<void> {
+    assertDoc(doc);
+    this.#store.write(this.name, () =>
+      this.#store
+        .stmt('INSERT INTO docs (coll, id, body, expires_at, consumed_at) VALUES (?, ?, ?, ?, ?)')
+        .run(
+          this.name,
+          doc._id,
+          JSON.stringify(doc),
+          numberOrNull(doc.expiresAt),
+          numberOrNull(doc.consumedAt),
+        ),
+    );
+  }
+
+  async put(doc: T): Promise<void> {
+    assertDoc(doc);
+    // A replaced document moves to the end of the insertion order, as a fresh insert would.
+    this.#store.write(this.name, () =>
+      this.#store
+        .stmt(
+          `INSERT INTO docs (coll, id, body, expires_at, consumed_at) VALUES (?, ?, ?, ?, ?)
+           ON CONFLICT (coll, id) DO UPDATE SET seq = (SELECT max(seq) + 1 FROM docs), body = excluded.body,
+             expires_at = excluded.expires_at, consumed_at = excluded.consumed_at`,
+        )
+        .run(
+          this.name,
+          doc._id,
+          JSON.stringify(doc),
+          numberOrNull(doc.expiresAt),
+          numberOrNull(doc.consumedAt),
+        ),
+    );
+  }
+
+  async get(id: string): Promise<T | undefined> {
+    assertId(id);
+    const now = this.#store.now();
+    const row = this.#store.guard(() =>
+      this.#store.stmt(`SELECT body FROM docs WHERE coll = ? AND id = ? AND ${LIVE}`).get(this.name, id, now),
+    );
+    return this.#live(parse<T>(row), now);
+  }
+
+  async delete(id: string): Promise<boolean> {
+    assertId(id);
+    const now = this.#store.now();
+    const result = this.#store.guard(() =>
+      this.#store.stmt(`DELETE FROM docs WHERE coll = ? AND id = ? AND ${LIVE}`).run(this.name, id, now),
+    );
+    return Number(result.changes) > 0;
+  }
+
+  async find(filter: Filter, options: { limit?: number } = {}): Promise<T[]> {
+    assertLimit(options.limit);
+    const where = filterSql(filter);
+    const now = this.#store.now();
+    // The collection name (a validated identifier) is inlined so SQLite can use the partial indexes.
+    const rows = this.#store.guard(() =>
+      this.#store
+        .stmt(
+          `SELECT body FROM docs WHERE coll = '${this.name}' AND ${LIVE}${where.sql} ORDER BY seq LIMIT ?`,
+        )
+        .all(now, ...where.params, options.limit ?? -1),
+    );
+    return rows.map((row) => parse<T>(row)).filter((doc): doc is T => doc !== undefined && isLive(doc, now));
+  }
+
+  async update(id: string, where: Filter, fields: Partial<T>): Promise<T | undefined> {
+    assertId(id);
+    const conditions = filterSql(where);
+    const entries = updateEntries(fields);
+    const sets: string[] = [];
+    const setParams: SQLInputValue[] = [];
+    let body = 'body';
+    const paths: string[] = [];
+    for (const [field, value] of entries) {
+      if (field === 'expiresAt' && value === null) {
+        body = `json_remove(${body}, ${path(field)})`;
+        sets.push('expires_at = NULL');
+        continue;
+      }
+      if (field === 'expiresAt' || field === 'consumedAt') {
+        if (value !== null && (typeof value !== 'number' || !Number.isFinite(value))) {
+          throw new TypeError(`store: ${field} must be epoch milliseconds`);
+        }
+        sets.push(`${field === 'expiresAt' ? 'expires_at' : 'consumed_at'} = ?`);
+        setParams.push(value as number | null);
+      }
+      paths.push(`${path(field)}, json(?)`);
+    }
+    const jsonParams = entries
+      .filter(([field, value]) => !(field === 'expiresAt' && value === null))
+      .map(([, value]) => JSON.stringify(value));
+    if (paths.length > 0) body = `json_set(${body}, ${paths.join(', ')})`;
+    const now = this.#store.now();
+    const sql = `UPDATE docs SET body = ${body}${sets.map((set) => `, ${set}`).join('')}
+      WHERE coll = ? AND id = ? AND ${LIVE}${conditions.sql} RETURNING body`;
+    const row = this.#store.write(this.name, () =>
+      this.#store.stmt(sql).get(...jsonParams, ...setParams, this.name, id, now, ...conditions.params),
+    );
+    return this.#live(parse<T>(row), now);
+  }
+
+  async consume(id: string, where?: Filter): Promise<T | undefined> {
+    assertId(id);
+    const conditions = filterSql(where);
+    const now = this.#store.now();
+    // The single conditional write that decides the race: only one statement can see consumed_at NULL.
+    const row = this.#store.guard(() =>
+      this.#store
+        .stmt(
+          `UPDATE docs SET consumed_at = ?, body = json_set(body, '$.consumedAt', ?)
+           WHERE coll = ? AND id = ? AND consumed_at IS NULL AND ${LIVE}${conditions.sql} RETURNING body`,
+        )
+        .get(now, now, this.name, id, now, ...conditions.params),
+    );
+    const doc = parse<T>(row);
+    if (doc === undefined) return undefined;
+    // The SPI returns the document as it was before the consume.
+    delete (doc as StoredDoc).consumedAt;
+    return doc;
+  }
+
+  async deleteMany(filter: Filter): Promise<number> {
+    const where = filterSql(filter);
+    const now = this.#store.now();
+    const result = this.#store.guard(() =>
+      this.#store
+        .stmt(`DELETE FROM docs WHERE coll = '${this.name}' AND ${LIVE}${where.sql}`)
+        .run(now, ...where.params),
+    );
+    return Number(result.changes);
+  }
+
+  #live(doc: T | undefined, now: number): T | undefined {
+    return doc !== undefined && isLive(doc, now) ? doc : undefined;
+  }
+}
+
+export class EmbeddedStore implements Store {
+  readonly kind = 'embedded' as const;
+  readonly #db: DatabaseSync;
+  readonly #clock: Clock;
+  readonly #statements = new Map<string, StatementSync>();
+  readonly #timer: NodeJS.Timeout | undefined;
+  #closed = false;
+
+  constructor(options: EmbeddedStoreOptions) {
+    this.#clock = options.clock;
+    try {
+      this.#db = new DatabaseSync(options.file);
+      this.#db.exec(`PRAGMA busy_timeout = ${Math.trunc(options.busyTimeoutMs ?? 5000)}`);
+      if (options.file !== ':memory:') this.#db.exec('PRAGMA journal_mode = WAL');
+      this.#db.exec(SCHEMA);
+    } catch (error) {
+      throw new StoreUnavailable(`embedded store: cannot open ${options.file}: ${(error as Error).message}`);
+    }
+    if (options.sweepIntervalSeconds > 0) {
+      this.#timer = setInterval(() => {
+        // A failed sweep is retried at the next tick; reads never see expired records anyway.
+        this.sweep().catch(() => {});
+      }, options.sweepIntervalSeconds * 1000);
+      this.#timer.unref();
+    }
+  }
+
+  collection<T extends StoredDoc = StoredDoc>(spec: CollectionSpec): Collection<T> {
+    const { name } = spec;
+    assertCollectionName(name);
+    this.guard(() => {
+      for (const field of spec.indexes ?? []) {
+        assertFieldName(field);
+        this.#db.exec(
+          `CREATE INDEX IF NOT EXISTS "ix:${name}:${field}" ON docs (json_extract(body, ${path(field)}), seq) WHERE coll = '${name}'`,
+        );
+      }
+      for (const fields of spec.unique ?? []) {
+        if (fields.length === 0) throw new TypeError('store: a unique set needs at least one field');
+        for (const field of fields) assertFieldName(field);
+        // SQLite treats NULLs as distinct: a document lacking one of the fields is not constrained.
+        const columns = fields.map((field) => `json_extract(body, ${path(field)})`).join(', ');
+        this.#db.exec(
+          `CREATE UNIQUE INDEX IF NOT EXISTS "ux:${name}:${fields.join(',')}" ON docs (${columns}) WHERE coll = '${name}'`,
+        );
+      }
+    });
+    return new EmbeddedCollection<T>(this, name);
+  }
+
+  async increment(
+    key: string,
+    options: { by?: number; ttlSeconds?: number; limit?: number } = {},
+  ): Promise<number> {
+    assertId(key);
+    const { by, ttlSeconds, limit } = incrementOptions(options);
+    if (limit !== undefined && by > limit) return limit + 1;
+    const now = this.now();
+    const expiresAt = ttlSeconds === undefined ? null : now + ttlSeconds * 1000;
+    // One statement: create, reset an expired window, or add within the limit; nothing otherwise.
+    const row = this.guard(() =>
+      this.stmt(
+        `INSERT INTO counters (key, value, expires_at) VALUES (?1, ?2, ?3)
+         ON CONFLICT (key) DO UPDATE SET
+           value = CASE WHEN counters.expires_at <= ?4 THEN ?2 ELSE counters.value + ?2 END,
+           expires_at = CASE WHEN counters.expires_at <= ?4 THEN ?3 ELSE counters.expires_at END
+         WHERE counters.expires_at <= ?4 OR ?5 IS NULL OR counters.value + ?2 <= ?5
+         RETURNING value`,
+      ).get(key, by, expiresAt, now, limit ?? null),
+    );
+    if (row === undefined) return (limit as number) + 1;
+    return Number(row.value);
+  }
+
+  async counter(key: string): Promise<number> {
+    assertId(key);
+    const row = this.guard(() =>
+      this.stmt(`SELECT value FROM counters WHERE key = ? AND ${LIVE}`).get(key, this.now()),
+    );
+    return row === undefined ? 0 : Number(row.value);
+  }
+
+  async allocate(space: string, size: number, owner: string): Promise<number> {
+    assertAllocation(space, size, owner);
+    const claim = (value: number): boolean =>
+      Number(
+        this.guard(() =>
+          this.stmt('INSERT OR IGNORE INTO allocations (space, value, owner) VALUES (?, ?, ?)').run(
+            space,
+            value,
+            owner,
+          ),
+        ).changes,
+      ) === 1;
+    for (let attempt = 0; attempt < RANDOM_ALLOCATION_ATTEMPTS; attempt++) {
+      const value = randomInt(size);
+      if (claim(value)) return value;
+    }
+    // Random probing keeps missing: the space is nearly full, so pick among the values still free.
+    for (;;) {
+      const taken = new Uint8Array(size);
+      const rows = this.guard(() =>
+        this.stmt('SELECT value FROM allocations WHERE space = ? AND value < ?').all(space, size),
+      );
+      for (const row of rows) taken[Number(row.value)] = 1;
+      const free: number[] = [];
+      for (let value = 0; value < size; value++) if (taken[value] === 0) free.push(value);
+      if (free.length === 0) throw new SpaceExhausted(`allocation space ${space} is full (${size} values)`);
+      const value = free[randomInt(free.length)] as number;
+      if (claim(value)) return value;
+    }
+  }
+
+  async ping(): Promise<void> {
+    this.guard(() => this.stmt('SELECT 1').get());
+  }
+
+  async sweep(): Promise<void> {
+    const now = this.now();
+    this.guard(() => {
+      this.stmt('DELETE FROM docs WHERE expires_at IS NOT NULL AND expires_at <= ?').run(now);
+      this.stmt('DELETE FROM counters WHERE expires_at IS NOT NULL AND expires_at <= ?').run(now);
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.#timer) clearInterval(this.#timer);
+    this.#statements.clear();
+    this.#db.close();
+  }
+
+  /** @internal */
+  now(): number {
+    return this.#clock.now();
+  }
+
+  /** @internal A cached prepared statement. */
+  stmt(sql: string): StatementSync {
+    let statement = this.#statements.get(sql);
+    if (statement === undefined) {
+      statement = this.#db.prepare(sql);
+      this.#statements.set(sql, statement);
+    }
+    return statement;
+  }
+
+  /** @internal Runs statements, mapping closed or locked databases to StoreUnavailable. */
+  guard<R>(run: () => R): R {
+    if (this.#closed) throw new StoreUnavailable('embedded store is closed');
+    try {
+      return run();
+    } catch (error) {
+      const code = sqliteCode(error);
+      if (code !== undefined && UNAVAILABLE_CODES.has(code)) {
+        throw new StoreUnavailable(`embedded store: ${(error as Error).message}`);
+      }
+      throw error;
+    }
+  }
+
+  /**
+   * @internal Runs a write that unique constraints may refuse. An expired record that the sweep
+   * has not deleted yet must not block it: on a violation, delete the collection's expired records
+   * and try once more; a second violation is a real one.
+   */
+  write<R>(coll: string, run: () => R): R {
+    try {
+      return this.guard(run);
+    } catch (error) {
+      if (!isConstraint(error)) throw error;
+    }
+    this.guard(() =>
+      this.stmt('DELETE FROM docs WHERE coll = ? AND expires_at IS NOT NULL AND expires_at <= ?').run(
+        coll,
+        this.now(),
+      ),
+    );
+    try {
+      return this.guard(run);
+    } catch (error) {
+      if (isConstraint(error)) throw new UniqueViolation(coll);
+      throw error;
+    }
+  }
+}
+
+export function openEmbeddedStore(options: EmbeddedStoreOptions): Store {
+  return new EmbeddedStore(options);
+}

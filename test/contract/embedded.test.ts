@@ -1,0 +1,94 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ManualClock } from '../../src/clock.ts';
+import { EmbeddedStore } from '../../src/store/embedded.ts';
+import { openStore } from '../../src/store/index.ts';
+import { defineStoreContract } from './store.contract.ts';
+
+const dirs: string[] = [];
+const tempFile = (): string => {
+  const dir = mkdtempSync(join(tmpdir(), 'store-contract-'));
+  dirs.push(dir);
+  return join(dir, 'store.db');
+};
+afterAll(() => {
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
+
+defineStoreContract('embedded :memory:', {
+  open: async (clock) => ({ store: await openStore({ kind: 'embedded', file: ':memory:' }, clock, 0) }),
+  siblings: false,
+  serverDeletesExpired: false,
+  allocationCount: 2000,
+  allocationSize: 2048,
+});
+
+defineStoreContract('embedded file', {
+  open: async (clock) => {
+    const file = tempFile();
+    return {
+      store: await openStore({ kind: 'embedded', file }, clock, 0),
+      sibling: () => openStore({ kind: 'embedded', file }, clock, 0),
+    };
+  },
+  siblings: true,
+  serverDeletesExpired: false,
+  allocationCount: 2000,
+  allocationSize: 2048,
+});
+
+describe('embedded store specifics', () => {
+  it('gives each record to exactly one of four threads racing on the same file', async () => {
+    const file = tempFile();
+    const setup = new EmbeddedStore({ file, clock: new ManualClock(), sweepIntervalSeconds: 0 });
+    const ids = Array.from({ length: 300 }, (_, i) => `code-${i}`);
+    const codes = setup.collection({ name: 'codes' });
+    for (const id of ids) await codes.insert({ _id: id });
+    await setup.close();
+
+    // Each worker has its own connection; they start together and race through the same ids.
+    const gate = new Int32Array(new SharedArrayBuffer(4));
+    const workers = Array.from(
+      { length: 4 },
+      () => new Worker(new URL('./consume-worker.ts', import.meta.url), { workerData: { file, ids, gate } }),
+    );
+    // Each worker posts 'ready' once its connection is open, then the list of ids it won.
+    const messages = workers.map((worker) => {
+      const ready = new Promise((resolve, reject) => {
+        worker.once('message', resolve);
+        worker.once('error', reject);
+      });
+      const won = ready.then(
+        () =>
+          new Promise<string[]>((resolve, reject) => {
+            worker.once('message', resolve);
+            worker.once('error', reject);
+          }),
+      );
+      return { ready, won };
+    });
+    await Promise.all(messages.map((m) => m.ready));
+    Atomics.store(gate, 0, 1);
+    Atomics.notify(gate, 0);
+    const perWorker = await Promise.all(messages.map((m) => m.won));
+    await Promise.all(workers.map((worker) => worker.terminate()));
+    const won = perWorker.flat();
+    // No id won twice and none lost: the UPDATE ... WHERE consumed_at IS NULL decided every race.
+    expect(won.sort()).toEqual([...ids].sort());
+  }, 30_000);
+
+  it('sweeps periodically on its own timer', async () => {
+    const clock = new ManualClock(Date.UTC(2026, 0, 1));
+    const store = await openStore({ kind: 'embedded', file: ':memory:' }, clock, 0.05);
+    const docs = store.collection({ name: 'docs' });
+    await docs.insert({ _id: 'a', expiresAt: clock.now() + 1000 });
+    clock.advanceSeconds(1);
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    clock.advanceSeconds(-1);
+    expect(await docs.get('a')).toBeUndefined();
+    await store.close();
+  });
+});

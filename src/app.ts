@@ -6,6 +6,7 @@ import { errorHandler } from './http/error-handler.ts';
 import { healthRoutes } from './http/health.ts';
 import { observe, securityHeaders } from './http/middleware.ts';
 import { keyRoutes } from './keys/routes.ts';
+import { kycModule } from './kyc/module.ts';
 import type { Links, Module, ModuleFactory } from './modules.ts';
 import type { Services } from './services.ts';
 
@@ -17,7 +18,7 @@ export interface App {
 }
 
 /** Feature modules, built in this order. Add a module with one line. */
-const MODULES: ModuleFactory[] = [];
+const MODULES: ModuleFactory[] = [kycModule];
 
 /**
  * Composes the service: cross-cutting middleware first (observability, headers, errors), then the

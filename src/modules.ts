@@ -1,5 +1,6 @@
 import type { Router } from '@koa/router';
 import type { Middleware } from 'koa';
+import type { IdentitySystemRegistry } from './kyc/spi.ts';
 import type { PreAuthorizedCodeRedeemer, TokenVerifier } from './oidc/bridge.ts';
 import type { Services } from './services.ts';
 
@@ -29,6 +30,8 @@ export interface Links {
   tokens?: TokenVerifier;
   /** Set by the issuance module: validates pre-authorized codes at the token endpoint. */
   preAuthorizedCodes?: PreAuthorizedCodeRedeemer;
+  /** Set by the kyc module: identity systems by name and per client, and delivery to people. */
+  identitySystems?: IdentitySystemRegistry;
 }
 
 export type ModuleFactory = (services: Services, links: Links) => Promise<Module>;

@@ -23,6 +23,33 @@ export interface Challenge {
 export interface TransactionRef {
   readonly transactionId: string;
   readonly clientId: string;
+  /**
+   * OIDC Core §8.1 sector identifier (host of the redirect URIs or of `sector_identifier_uri`) that
+   * pairwise subjects are computed for. Absent: the client_id is the sector.
+   */
+  readonly sectorIdentifier?: string;
+}
+
+/** What sendOtp reports back so the login page can show where the code went and a resend countdown. */
+export interface OtpSent {
+  /** Masked destination, e.g. `+255 *** **34` or `a***@example.org`. */
+  readonly maskedTo: string;
+  /** Seconds until another code may be sent in this transaction (the resend countdown). */
+  readonly resendAfterSeconds?: number;
+  /** Seconds the code stays valid. */
+  readonly expiresInSeconds?: number;
+  /** Sends left in this transaction. */
+  readonly sendsLeft?: number;
+}
+
+/** A message for a person, delivered through a notifier (e-mail or SMS, whichever the identity has). */
+export interface PersonMessage {
+  readonly subject: string;
+  readonly text: string;
+  /** Why it is sent (`otp`, `tx_code`, `notice`): notifiers may route or template by it. */
+  readonly purpose?: string;
+  /** Preferred channel; the other one is used when the identity has no such contact. */
+  readonly channel?: OtpChannel;
 }
 
 export interface AuthResult {
@@ -78,4 +105,32 @@ export interface IdentitySystem {
   ): Promise<KycResult>;
   /** Resolves an individual ID to the account id without authenticating (admin offers). */
   accountFor(individualId: IndividualId): Promise<string | undefined>;
+  /**
+   * Delivers a message (e.g. an OpenID4VCI tx_code) to the person's registered e-mail or phone.
+   * `who` is an account id or an individual ID. Resolves to the masked destination.
+   */
+  sendMessage?(who: string, message: PersonMessage): Promise<{ maskedTo: string }>;
+  /** Claims a knowledge-based login asks for (`kbi` factor), in form order. */
+  kbiFields?(): readonly string[];
+}
+
+/** The configured identity systems (config `kyc.systems`), read by other modules from `links.identitySystems`. */
+export interface IdentitySystemRegistry {
+  /** Configured system names. */
+  names(): readonly string[];
+  /** The system with this name; throws when there is none. */
+  get(name: string): IdentitySystem;
+  /** The system that serves this relying party (`kyc.clientSystems[clientId]` or `kyc.defaultSystem`). */
+  forClient(clientId: string): IdentitySystem;
+  /** `kyc.defaultSystem`. */
+  defaultSystem(): IdentitySystem;
+  /**
+   * Sends a message to a person through the system that knows them (`options.system`, else the
+   * default system). `who`: an account id or an individual ID.
+   */
+  sendToIndividual(
+    who: string,
+    message: PersonMessage,
+    options?: { system?: string },
+  ): Promise<{ maskedTo: string }>;
 }

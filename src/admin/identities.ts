@@ -1,0 +1,219 @@
+import { Router } from '@koa/router';
+import type { Context } from 'koa';
+import { InvalidRequest, NotFound } from '../errors.ts';
+import { readJson } from '../http/body.ts';
+import { LOCALIZABLE_CLAIMS, STANDARD_CLAIMS } from '../kyc/claims.ts';
+import type { Identity, IdentityInput, IdentityStore } from '../kyc/identity-store.ts';
+import { normalizeDate } from '../kyc/kbi.ts';
+import type { Services } from '../services.ts';
+
+type Json = Record<string, unknown>;
+const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+const ADDRESS_FIELDS = new Set([
+  'formatted',
+  'street_address',
+  'locality',
+  'region',
+  'postal_code',
+  'country',
+]);
+const LANGUAGE_TAG = /^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*$/;
+const MAX_TEXT = 500;
+const MAX_PICTURE = 100_000;
+
+const fail = (field: string, reason: string) => new InvalidRequest(`${field}: ${reason}`);
+
+function checkText(field: string, value: unknown, max = MAX_TEXT): void {
+  if (typeof value !== 'string' || value.trim() === '' || value.length > max) {
+    throw fail(field, `must be a non-empty string of at most ${max} characters`);
+  }
+}
+
+/** OIDC Core §5.1 claim shapes; `name#ar`-style variants only for the localizable ones. */
+function checkClaims(claims: unknown): Json {
+  if (!isObject(claims)) throw fail('claims', 'must be an object');
+  for (const [key, value] of Object.entries(claims)) {
+    const field = `claims.${key}`;
+    const [name = '', tag, ...rest] = key.split('#');
+    if (!STANDARD_CLAIMS.has(name)) throw fail(field, 'is not a supported claim');
+    if (tag !== undefined && (rest.length > 0 || !LOCALIZABLE_CLAIMS.has(name) || !LANGUAGE_TAG.test(tag))) {
+      throw fail(
+        field,
+        'language variants are allowed only for names and address, with a valid language tag',
+      );
+    }
+    switch (name) {
+      case 'email_verified':
+      case 'phone_number_verified':
+        if (typeof value !== 'boolean') throw fail(field, 'must be a boolean');
+        break;
+      case 'address':
+        if (!isObject(value) || Object.keys(value).length === 0)
+          throw fail(field, 'must be a non-empty object');
+        for (const [part, text] of Object.entries(value)) {
+          if (!ADDRESS_FIELDS.has(part)) throw fail(`${field}.${part}`, 'is not an address field');
+          checkText(`${field}.${part}`, text);
+        }
+        break;
+      case 'birthdate':
+        if (
+          typeof value !== 'string' ||
+          !/^\d{4}-\d{2}-\d{2}$/.test(value) ||
+          normalizeDate(value) !== value
+        ) {
+          throw fail(field, 'must be a date as YYYY-MM-DD');
+        }
+        break;
+      case 'email':
+        if (typeof value !== 'string' || value.length > 254 || !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(value)) {
+          throw fail(field, 'must be an e-mail address');
+        }
+        break;
+      case 'phone_number':
+        if (typeof value !== 'string' || !/^\+[0-9]{6,15}$/.test(value)) {
+          throw fail(field, 'must be an E.164 phone number such as +255754123434');
+        }
+        break;
+      case 'picture':
+        checkText(field, value, MAX_PICTURE);
+        if (!/^(data:image\/(png|jpeg|webp|svg\+xml);base64,|https:\/\/)/.test(value as string)) {
+          throw fail(field, 'must be a base64 data:image/... URI or an https URL');
+        }
+        break;
+      default:
+        checkText(field, value);
+    }
+  }
+  return claims;
+}
+
+/** Validates an identity body; `partial` for PATCH (every member optional, `pin`/`password` may be null). */
+export function parseIdentityBody(body: Json, partial: boolean) {
+  const known = new Set(['individual_id', 'claims', 'pin', 'password', 'kyc_pending', 'verification']);
+  for (const key of Object.keys(body)) if (!known.has(key)) throw fail(key, 'is not a known member');
+  const out: Omit<Partial<IdentityInput>, 'pin' | 'password'> & {
+    pin?: string | null;
+    password?: string | null;
+  } = {};
+  if (body.individual_id !== undefined || !partial) {
+    const id = body.individual_id;
+    if (typeof id !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9 -]{2,62}[A-Za-z0-9]$/.test(id)) {
+      throw fail('individual_id', 'must be 4 to 64 letters, digits, spaces or dashes');
+    }
+    out.individualId = id;
+  }
+  if (body.claims !== undefined || !partial) out.claims = checkClaims(body.claims);
+  if (body.pin !== undefined) {
+    if (!(partial && body.pin === null) && (typeof body.pin !== 'string' || !/^\d{4,12}$/.test(body.pin))) {
+      throw fail('pin', 'must be 4 to 12 digits');
+    }
+    out.pin = body.pin as string | null;
+  }
+  if (body.password !== undefined) {
+    const pw = body.password;
+    if (!(partial && pw === null) && (typeof pw !== 'string' || pw.length < 8 || pw.length > 128)) {
+      throw fail('password', 'must be 8 to 128 characters');
+    }
+    out.password = pw as string | null;
+  }
+  if (body.kyc_pending !== undefined) {
+    if (typeof body.kyc_pending !== 'boolean') throw fail('kyc_pending', 'must be a boolean');
+    out.pending = body.kyc_pending;
+  }
+  if (body.verification !== undefined) {
+    if (!isObject(body.verification) || JSON.stringify(body.verification).length > 10_000) {
+      throw fail('verification', 'must be an object (at most 10,000 characters as JSON)');
+    }
+    out.verification = body.verification;
+  }
+  return out;
+}
+
+/** The admin view of an identity: personal data included (admin only, never cached). */
+export function identityView(identity: Identity) {
+  return {
+    account_id: identity.accountId,
+    individual_id: identity.individualId,
+    claims: identity.claims,
+    ...(identity.verification ? { verification: identity.verification } : {}),
+    kyc_pending: identity.pending,
+    has_pin: identity.hasPin,
+    has_password: identity.hasPassword,
+    created_at: new Date(identity.createdAt).toISOString(),
+    updated_at: new Date(identity.updatedAt).toISOString(),
+  };
+}
+
+function intParam(ctx: Context, name: string, fallback: number, max: number): number {
+  const raw = ctx.query[name];
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (typeof raw !== 'string' || !Number.isInteger(value) || value < 0 || value > max) {
+    throw fail(name, `must be an integer from 0 to ${max}`);
+  }
+  return value;
+}
+
+const ACCOUNT_ID = /^[A-Za-z0-9_-]{1,64}$/;
+
+/**
+ * Admin API for the mock identity system's people (mounted under /admin). Paths carry the random
+ * account id, never the individual ID (URLs end up in logs); look people up by individual ID with
+ * `POST /identities/lookup`. Responses hold personal data: admin only and `no-store`.
+ */
+export function identityAdminRoutes(services: Services, identities: IdentityStore): Router {
+  const router = new Router();
+  const limit = services.config.http.bodyLimitBytes;
+  const load = async (ctx: Context): Promise<Identity> => {
+    const id = ctx.params.accountId ?? '';
+    const identity = ACCOUNT_ID.test(id) ? await identities.get(id) : undefined;
+    if (!identity) throw new NotFound('no identity with this account id');
+    return identity;
+  };
+  router.use(async (ctx, next) => {
+    ctx.set('Cache-Control', 'no-store');
+    await next();
+  });
+
+  router.get('/identities', async (ctx) => {
+    const offset = intParam(ctx, 'offset', 0, 1_000_000);
+    const count = intParam(ctx, 'limit', 50, 200);
+    const page = await identities.list({ offset, limit: count + 1 });
+    ctx.body = {
+      identities: page.slice(0, count).map(identityView),
+      ...(page.length > count ? { next_offset: offset + count } : {}),
+    };
+  });
+  router.post('/identities', async (ctx) => {
+    const input = parseIdentityBody(await readJson(ctx, limit), false) as IdentityInput;
+    const identity = await identities.create(input);
+    ctx.status = 201;
+    ctx.set('Location', `${services.config.resolved.publicUrl}/admin/identities/${identity.accountId}`);
+    ctx.body = identityView(identity);
+  });
+  router.post('/identities/lookup', async (ctx) => {
+    const { individualId } = parseIdentityBody(await readJson(ctx, limit), true);
+    if (!individualId) throw fail('individual_id', 'is required');
+    const identity = await identities.byIndividualId(individualId);
+    if (!identity) throw new NotFound('no identity with this individual ID');
+    ctx.body = identityView(identity);
+  });
+  router.get('/identities/:accountId', async (ctx) => {
+    ctx.body = identityView(await load(ctx));
+  });
+  router.patch('/identities/:accountId', async (ctx) => {
+    const { accountId } = await load(ctx);
+    const patch = parseIdentityBody(await readJson(ctx, limit), true);
+    const updated = await identities.update(accountId, patch);
+    if (!updated) throw new NotFound('no identity with this account id');
+    ctx.body = identityView(updated);
+  });
+  router.delete('/identities/:accountId', async (ctx) => {
+    const id = ctx.params.accountId ?? '';
+    if (!ACCOUNT_ID.test(id) || !(await identities.delete(id)))
+      throw new NotFound('no identity with this account id');
+    ctx.status = 204;
+  });
+  return router;
+}

@@ -1,0 +1,104 @@
+import { type CryptoKey, compactVerify, decodeProtectedHeader, importJWK, type JWK } from 'jose';
+import type { Clock } from '../clock.ts';
+import { type Store, type StoredDoc, UniqueViolation } from '../store/spi.ts';
+import { normalizeIndividualId, sha256 } from './crypto.ts';
+import type { TransactionRef } from './spi.ts';
+
+export interface BiometricPolicy {
+  /** Registered capture devices and their public keys. */
+  devices: readonly { kid: string; jwk: Record<string, unknown> }[];
+  maxCaptureAgeSeconds: number;
+  minCaptureChars: number;
+  maxCaptureChars: number;
+}
+
+/** What a capture device signs. Only hashes: the biometric sample itself never reaches us. */
+export interface CapturePayload {
+  transactionId: string;
+  /** base64url(SHA-256(individual ID)), with the ID normalized (no spaces or dashes, upper case). */
+  individualIdHash: string;
+  /** base64url(SHA-256(the captured sample)), as matched by the device's own matcher. */
+  captureHash: string;
+  /** Capture time: ISO 8601 or epoch seconds. */
+  timestamp: string | number;
+}
+
+const ALGORITHMS = ['ES256', 'ES384', 'EdDSA', 'Ed25519', 'PS256', 'RS256'];
+/** Device clocks may run a little ahead. */
+const FUTURE_SKEW_SECONDS = 30;
+
+/** The individual-ID hash a device puts in a capture. */
+export const captureIndividualHash = (individualId: string): string =>
+  sha256(normalizeIndividualId(individualId));
+
+/**
+ * Checks a biometric capture (SECURITY.md row 48): a compact JWS within the size bounds (eSignet:
+ * 500–500,000 characters), signed by a registered device key, fresh, for this transaction and this
+ * individual, and used once. Only the capture's hash is kept (to refuse replays), never the capture.
+ */
+export class BiometricVerifier {
+  private readonly policy: BiometricPolicy;
+  private readonly clock: Clock;
+  private readonly seen;
+  private keys: Map<string, CryptoKey | Uint8Array> | undefined;
+
+  constructor(deps: { store: Store; clock: Clock; policy: BiometricPolicy }) {
+    this.policy = deps.policy;
+    this.clock = deps.clock;
+    this.seen = deps.store.collection<StoredDoc>({ name: 'biometric_captures' });
+  }
+
+  private async deviceKeys(): Promise<Map<string, CryptoKey | Uint8Array>> {
+    if (!this.keys) {
+      const keys = new Map<string, CryptoKey | Uint8Array>();
+      for (const device of this.policy.devices) {
+        const jwk = device.jwk as JWK;
+        if (jwk.d) throw new Error(`kyc.biometric.devices[${device.kid}]: must be a public key`);
+        keys.set(device.kid, await importJWK(jwk, jwk.alg ?? (jwk.crv === 'Ed25519' ? 'EdDSA' : 'ES256')));
+      }
+      this.keys = keys;
+    }
+    return this.keys;
+  }
+
+  async verify(capture: unknown, individualId: string, transaction: TransactionRef): Promise<boolean> {
+    const { minCaptureChars, maxCaptureChars, maxCaptureAgeSeconds } = this.policy;
+    if (typeof capture !== 'string' || capture.length < minCaptureChars || capture.length > maxCaptureChars) {
+      return false;
+    }
+    let payload: Partial<CapturePayload>;
+    try {
+      const { kid } = decodeProtectedHeader(capture);
+      const key = kid ? (await this.deviceKeys()).get(kid) : undefined;
+      if (!key) return false;
+      const verified = await compactVerify(capture, key, { algorithms: ALGORITHMS });
+      payload = JSON.parse(new TextDecoder().decode(verified.payload));
+    } catch {
+      return false;
+    }
+    const at =
+      typeof payload.timestamp === 'number' ? payload.timestamp * 1000 : Date.parse(payload.timestamp ?? '');
+    const now = this.clock.now();
+    if (
+      !Number.isFinite(at) ||
+      at < now - maxCaptureAgeSeconds * 1000 ||
+      at > now + FUTURE_SKEW_SECONDS * 1000 ||
+      payload.transactionId !== transaction.transactionId ||
+      payload.individualIdHash !== captureIndividualHash(individualId) ||
+      typeof payload.captureHash !== 'string' ||
+      payload.captureHash.length < 16
+    ) {
+      return false;
+    }
+    try {
+      await this.seen.insert({
+        _id: sha256(capture),
+        expiresAt: now + (maxCaptureAgeSeconds + FUTURE_SKEW_SECONDS) * 1000,
+      });
+    } catch (error) {
+      if (error instanceof UniqueViolation) return false;
+      throw error;
+    }
+    return true;
+  }
+}

@@ -1,0 +1,222 @@
+import { randomBytes } from 'node:crypto';
+import { AuthFailed, InvalidRequest, InvalidTransaction, NotFound } from '../errors.ts';
+import { selectClaims } from './claims.ts';
+import type { KycContext } from './context.ts';
+import { hashSecret, pairwiseSubject, verifySecret } from './crypto.ts';
+import type { Identity, IdentityDoc } from './identity-store.ts';
+import { kbiMatches, parseKbiAnswers } from './kbi.ts';
+import { maskDestination } from './mask.ts';
+import type {
+  AuthResult,
+  Challenge,
+  Factor,
+  IdentitySystem,
+  IndividualId,
+  KycResult,
+  OtpChannel,
+  OtpSent,
+  PersonMessage,
+  TransactionRef,
+} from './spi.ts';
+
+const FACTORS: readonly Factor[] = ['otp', 'pin', 'password', 'kbi', 'biometric'];
+const CHANNELS: readonly OtpChannel[] = ['sms', 'email'];
+const MAX_CHALLENGES = 5;
+
+/** The same answer for an unknown individual and a wrong secret (no enumeration through login). */
+const authFailed = () =>
+  new AuthFailed('authentication failed: check the individual ID and what you entered, then try again');
+
+export const contactFor = (claims: Record<string, unknown>, channel: OtpChannel): string | undefined => {
+  const value = claims[channel === 'email' ? 'email' : 'phone_number'];
+  return typeof value === 'string' && value ? value : undefined;
+};
+
+/**
+ * The mock identity system: identities kept in our own store (collection `identities`, sealed),
+ * every factor except wallet. Good enough to run the whole product without a registry, and the
+ * reference for what an identity system must do.
+ */
+export function createMockSystem(name: string, context: KycContext): IdentitySystem {
+  const { identities, lockout, otp, tokens, biometric, notifications, services } = context;
+  const { config } = services;
+  // Verified against when the individual or the factor's secret is unknown, so that path costs
+  // one scrypt like the real one (SECURITY.md row 47).
+  const dummyHash = hashSecret(randomBytes(16).toString('base64url'), config.kyc.scryptCost);
+
+  async function verifyChallenge(
+    challenge: Challenge,
+    individualId: string,
+    individualHash: string,
+    doc: IdentityDoc | undefined,
+    transaction: TransactionRef,
+  ): Promise<boolean> {
+    const { value } = challenge;
+    switch (challenge.factor) {
+      case 'otp':
+        return typeof value === 'string' && /^\d{4,10}$/.test(value)
+          ? otp.check(individualHash, transaction.transactionId, value)
+          : false;
+      case 'pin':
+      case 'password': {
+        const stored = challenge.factor === 'pin' ? doc?.pinHash : doc?.passwordHash;
+        const valid = typeof value === 'string' && value.length > 0 && value.length <= 128;
+        const matches = await verifySecret(valid ? value : '', stored ?? (await dummyHash));
+        return valid && stored !== undefined && matches;
+      }
+      case 'kbi': {
+        const answers = parseKbiAnswers(value);
+        return Boolean(
+          doc && answers && kbiMatches(answers, identities.open(doc).claims, config.kyc.kbiFields),
+        );
+      }
+      case 'biometric':
+        return biometric.verify(value, individualId, transaction);
+      default:
+        return false;
+    }
+  }
+
+  async function claimsOf(
+    identity: Identity | undefined,
+    accepted: readonly string[],
+    locales: readonly string[],
+  ) {
+    if (!identity) throw new InvalidTransaction('the account no longer exists in the identity system');
+    if (identity.pending) return { claims: {}, pending: true } satisfies KycResult;
+    const claims = selectClaims(identity.claims, accepted, locales, config.kyc.defaultClaimsLocale);
+    return {
+      claims,
+      ...(identity.verification && Object.keys(claims).length > 0
+        ? { verification: identity.verification }
+        : {}),
+    } satisfies KycResult;
+  }
+
+  async function resolvePerson(who: string): Promise<Identity | undefined> {
+    return (await identities.get(who)) ?? (await identities.byIndividualId(who));
+  }
+
+  return {
+    name,
+    supportedFactors: () => FACTORS,
+    otpChannels: () => CHANNELS,
+    kbiFields: () => config.kyc.kbiFields,
+
+    async sendOtp(
+      individualId: IndividualId,
+      channel: OtpChannel,
+      transaction: TransactionRef,
+    ): Promise<OtpSent> {
+      if (!CHANNELS.includes(channel)) throw new InvalidRequest('channel must be sms or email');
+      const individualHash = identities.hashIndividualId(individualId);
+      const doc = await identities.findDoc(individualId);
+      const issued = await otp.issue(individualHash, transaction.transactionId);
+      const to = doc ? contactFor(identities.open(doc).claims, channel) : undefined;
+      if (!to) {
+        await otp.discard(transaction.transactionId);
+        throw doc
+          ? new InvalidRequest(
+              `no ${channel === 'sms' ? 'phone number' : 'e-mail address'} is registered: choose another channel`,
+            )
+          : new AuthFailed('no code can be sent for this individual ID: check it and try again');
+      }
+      const minutes = Math.ceil(issued.expiresInSeconds / 60);
+      try {
+        await notifications.deliver({
+          channel,
+          to,
+          subject: 'Your sign-in code',
+          text: `Your one-time sign-in code is ${issued.code}. It expires in ${minutes} minutes. Never share it with anyone.`,
+          purpose: 'otp',
+        });
+      } catch (error) {
+        await otp.discard(transaction.transactionId);
+        throw error;
+      }
+      return {
+        maskedTo: maskDestination(channel, to),
+        resendAfterSeconds: issued.resendAfterSeconds,
+        expiresInSeconds: issued.expiresInSeconds,
+        sendsLeft: issued.sendsLeft,
+      };
+    },
+
+    async authenticate(
+      individualId: IndividualId,
+      challenges: readonly Challenge[],
+      transaction: TransactionRef,
+    ): Promise<AuthResult> {
+      if (typeof individualId !== 'string' || !individualId.trim() || individualId.length > 64) {
+        throw new InvalidRequest('individual ID is missing or too long');
+      }
+      if (!Array.isArray(challenges) || challenges.length === 0 || challenges.length > MAX_CHALLENGES) {
+        throw new InvalidRequest(`between 1 and ${MAX_CHALLENGES} challenges are required`);
+      }
+      for (const challenge of challenges) {
+        if (challenge.factor === 'wallet') {
+          throw new InvalidRequest('wallet-based login is not available yet: choose another way to sign in');
+        }
+        if (!FACTORS.includes(challenge.factor))
+          throw new InvalidRequest(`unsupported factor ${challenge.factor}`);
+      }
+      const individualHash = identities.hashIndividualId(individualId);
+      const doc = await identities.findDoc(individualId);
+      const ok = await lockout.attempt(individualHash, transaction.transactionId, async () => {
+        // Every challenge is checked (no early exit), so the time does not tell which one failed.
+        const results = await Promise.all(
+          challenges.map((c) => verifyChallenge(c, individualId, individualHash, doc, transaction)),
+        );
+        return doc !== undefined && results.every(Boolean);
+      });
+      if (!ok || !doc) throw authFailed();
+      const factors = [...new Set(challenges.map((c) => c.factor))];
+      const accountId = doc._id;
+      return {
+        kycToken: await tokens.issue({ accountId, clientId: transaction.clientId, system: name, factors }),
+        accountId,
+        subject: pairwiseSubject(
+          transaction.sectorIdentifier ?? transaction.clientId,
+          accountId,
+          context.subjectSalt,
+        ),
+        factors,
+      };
+    },
+
+    async exchangeKyc(
+      kycToken,
+      acceptedClaims,
+      claimsLocales,
+      options: { clientId?: string } = {},
+    ): Promise<KycResult> {
+      const binding = await tokens.resolve(kycToken, options.clientId);
+      return claimsOf(await identities.get(binding.accountId), acceptedClaims, claimsLocales);
+    },
+
+    async claimsForAccount(accountId, acceptedClaims, claimsLocales): Promise<KycResult> {
+      return claimsOf(await identities.get(accountId), acceptedClaims, claimsLocales);
+    },
+
+    async accountFor(individualId: IndividualId): Promise<string | undefined> {
+      return (await identities.findDoc(individualId))?._id;
+    },
+
+    async sendMessage(who: string, message: PersonMessage): Promise<{ maskedTo: string }> {
+      const person = await resolvePerson(who);
+      if (!person) throw new NotFound('no such person in the identity system');
+      const preferred: OtpChannel[] = message.channel === 'sms' ? ['sms', 'email'] : ['email', 'sms'];
+      const channel = preferred.find((c) => contactFor(person.claims, c));
+      if (!channel) throw new InvalidRequest('the person has no registered e-mail address or phone number');
+      const to = contactFor(person.claims, channel)!;
+      await notifications.deliver({
+        channel,
+        to,
+        subject: message.subject,
+        text: message.text,
+        purpose: message.purpose ?? 'notice',
+      });
+      return { maskedTo: maskDestination(channel, to) };
+    },
+  };
+}

@@ -8,6 +8,7 @@ import { observe, securityHeaders } from './http/middleware.ts';
 import { keyRoutes } from './keys/routes.ts';
 import { kycModule } from './kyc/module.ts';
 import type { Links, Module, ModuleFactory } from './modules.ts';
+import { vciModule } from './vci/module.ts';
 import type { Services } from './services.ts';
 
 export interface App {
@@ -18,7 +19,7 @@ export interface App {
 }
 
 /** Feature modules, built in this order. Add a module with one line. */
-const MODULES: ModuleFactory[] = [kycModule];
+const MODULES: ModuleFactory[] = [kycModule, vciModule];
 
 /**
  * Composes the service: cross-cutting middleware first (observability, headers, errors), then the

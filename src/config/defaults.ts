@@ -240,6 +240,12 @@ export const defaults = {
     deferredIntervalSeconds: 5,
     /** How long a notification_id is accepted after issuance, in seconds. */
     notificationTtlSeconds: 86_400,
+    /** Issuer display in the metadata (OpenID4VCI 1.0 §12.2.4 `display`): a name (and optional logo) per language. */
+    issuerDisplay: [
+      { name: 'National Identity Issuer', locale: 'en' },
+      { name: 'جهة إصدار الهوية الوطنية', locale: 'ar' },
+      { name: "Émetteur de l'identité nationale", locale: 'fr' },
+    ] as { name: string; locale?: string; logo?: { uri: string; alt_text?: string } }[],
     /** Serve `signed_metadata` (a JWT over the metadata signed with the credential key) in the issuer metadata. */
     signedMetadata: true,
   },

@@ -7,7 +7,13 @@ import type { Store } from '../../store/spi.ts';
 import type { FormatId, FormatProfile } from '../formats/types.ts';
 import { identityClaimsOf } from './mapping.ts';
 import type { CredentialConfigurationId, CredentialDefinition, ResolvedConfiguration } from './types.ts';
-import { ConfigurationError, type ConfigurationProblem, loadSubjectSchema, type ValidationDeps, validateDefinition } from './validate.ts';
+import {
+  ConfigurationError,
+  type ConfigurationProblem,
+  loadSubjectSchema,
+  type ValidationDeps,
+  validateDefinition,
+} from './validate.ts';
 
 /**
  * The credential configuration registry: definitions loaded from files at start, overridden and
@@ -30,7 +36,10 @@ export interface ConfigurationRegistry {
   forScope(scope: string): string[];
   scopes(): string[];
   /** Draft 13 requests name a format and a type instead of an id (OpenID4VCI draft 13 §7.2, Appendix A). */
-  findByFormat(format: string, match: { types?: string[]; vct?: string; doctype?: string }): ResolvedConfiguration[];
+  findByFormat(
+    format: string,
+    match: { types?: string[]; vct?: string; doctype?: string },
+  ): ResolvedConfiguration[];
   subjectSchema(id: string): ValidateFunction;
   create(definition: unknown): Promise<CredentialDefinition>;
   update(id: string, definition: unknown): Promise<CredentialDefinition>;
@@ -79,7 +88,14 @@ export function resolveDefinition(def: CredentialDefinition, publicUrl: string):
       ...(variant!.namespace ? { namespace: variant!.namespace } : {}),
       ...(variant!.selectivelyDisclosable ? { selectivelyDisclosable: variant!.selectivelyDisclosable } : {}),
     };
-    return { id: variant!.configurationId, format: format as FormatId, definition: def, profile, contextUrls, identityClaims };
+    return {
+      id: variant!.configurationId,
+      format: format as FormatId,
+      definition: def,
+      profile,
+      contextUrls,
+      identityClaims,
+    };
   });
 }
 
@@ -89,7 +105,10 @@ function withPublicUrl(def: CredentialDefinition, publicUrl: string): Credential
 
 export async function createConfigurationRegistry(options: RegistryOptions): Promise<ConfigurationRegistry> {
   const { store, clock, logger, publicUrl } = options;
-  const versionsCollection = store.collection<VersionDoc>({ name: 'credential_definition_versions', indexes: ['definitionId'] });
+  const versionsCollection = store.collection<VersionDoc>({
+    name: 'credential_definition_versions',
+    indexes: ['definitionId'],
+  });
   const heads = store.collection<HeadDoc>({ name: 'credential_definition_heads' });
   const validation: ValidationDeps = { ...options };
 
@@ -99,7 +118,9 @@ export async function createConfigurationRegistry(options: RegistryOptions): Pro
   const fileProblems: ConfigurationProblem[] = [];
   let files: string[] = [];
   try {
-    files = readdirSync(options.configurationsDir).filter((f) => f.endsWith('.json')).sort();
+    files = readdirSync(options.configurationsDir)
+      .filter((f) => f.endsWith('.json'))
+      .sort();
   } catch {
     logger.warn({ dir: options.configurationsDir }, 'no credential configurations folder');
   }
@@ -108,14 +129,21 @@ export async function createConfigurationRegistry(options: RegistryOptions): Pro
     try {
       raw = JSON.parse(readFileSync(join(options.configurationsDir, file), 'utf8'));
     } catch (error) {
-      fileProblems.push({ configuration: file, field: '', reason: `not valid JSON: ${(error as Error).message}` });
+      fileProblems.push({
+        configuration: file,
+        field: '',
+        reason: `not valid JSON: ${(error as Error).message}`,
+      });
       continue;
     }
     const def = raw as CredentialDefinition;
     if (def && typeof def === 'object' && def.formats && typeof def.formats === 'object') {
       for (const format of Object.keys(def.formats) as FormatId[]) {
         if (!options.availableFormats.has(format)) {
-          logger.warn({ configuration: def.id, format }, 'credential format not available in this build: variant not published');
+          logger.warn(
+            { configuration: def.id, format },
+            'credential format not available in this build: variant not published',
+          );
           delete def.formats[format];
         }
       }
@@ -168,22 +196,38 @@ export async function createConfigurationRegistry(options: RegistryOptions): Pro
     for (const [format, variant] of Object.entries(def.formats)) {
       const owner = byConfigurationId.get(variant!.configurationId)?.definition.id;
       if (owner && owner !== def.id) {
-        problems.push({ configuration: def.id, field: `/formats/${format}/configurationId`, reason: `already used by ${owner}` });
+        problems.push({
+          configuration: def.id,
+          field: `/formats/${format}/configurationId`,
+          reason: `already used by ${owner}`,
+        });
       }
     }
     return problems;
   }
 
-  async function save(def: CredentialDefinition, expectedVersion: number | undefined): Promise<CredentialDefinition> {
+  async function save(
+    def: CredentialDefinition,
+    expectedVersion: number | undefined,
+  ): Promise<CredentialDefinition> {
     const version = (expectedVersion ?? 0) + 1;
     const stored = { ...def, version };
-    await versionsCollection.put({ _id: `${def.id}@${version}`, definitionId: def.id, version, definition: stored, createdAt: clock.now() });
+    await versionsCollection.put({
+      _id: `${def.id}@${version}`,
+      definitionId: def.id,
+      version,
+      definition: stored,
+      createdAt: clock.now(),
+    });
     if (expectedVersion === undefined) {
       await heads.insert({ _id: def.id, version });
     } else if (!(await heads.update(def.id, { version: expectedVersion }, { version }))) {
       // The head may not exist yet for a definition that so far came only from a file.
       const head = await heads.get(def.id);
-      if (head) throw new ConfigurationError([{ configuration: def.id, field: '/version', reason: 'changed concurrently; retry' }]);
+      if (head)
+        throw new ConfigurationError([
+          { configuration: def.id, field: '/version', reason: 'changed concurrently; retry' },
+        ]);
       await heads.insert({ _id: def.id, version });
     }
     await reload();
@@ -206,8 +250,13 @@ export async function createConfigurationRegistry(options: RegistryOptions): Pro
     definitions: () => [...current.values()],
     definition: (id) => current.get(id),
     claimsFor: (id) => byConfigurationId.get(id)?.identityClaims ?? [],
-    forScope: (scope) => [...byConfigurationId.values()].filter((c) => c.definition.scope === scope).map((c) => c.id),
-    scopes: () => [...new Set([...byConfigurationId.values()].flatMap((c) => (c.definition.scope ? [c.definition.scope] : [])))],
+    forScope: (scope) =>
+      [...byConfigurationId.values()].filter((c) => c.definition.scope === scope).map((c) => c.id),
+    scopes: () => [
+      ...new Set(
+        [...byConfigurationId.values()].flatMap((c) => (c.definition.scope ? [c.definition.scope] : [])),
+      ),
+    ],
     findByFormat(format, match) {
       const wanted = format === 'vc+sd-jwt' ? 'dc+sd-jwt' : format;
       return [...byConfigurationId.values()].filter((c) => {
@@ -221,29 +270,36 @@ export async function createConfigurationRegistry(options: RegistryOptions): Pro
         return false;
       });
     },
-    subjectSchema: (id) => loadSubjectSchema(options.schemasDir, byConfigurationId.get(id)!.definition.schema),
+    subjectSchema: (id) =>
+      loadSubjectSchema(options.schemasDir, byConfigurationId.get(id)!.definition.schema),
     async create(raw) {
       const def = await check(raw);
       if (current.has(def.id)) {
-        throw new ConfigurationError([{ configuration: def.id, field: '/id', reason: 'already exists; update it instead' }]);
+        throw new ConfigurationError([
+          { configuration: def.id, field: '/id', reason: 'already exists; update it instead' },
+        ]);
       }
       return save({ ...def, retired: false }, undefined);
     },
     async update(id, raw) {
       const existing = current.get(id);
-      if (!existing) throw new ConfigurationError([{ configuration: id, field: '/id', reason: 'no such definition' }]);
+      if (!existing)
+        throw new ConfigurationError([{ configuration: id, field: '/id', reason: 'no such definition' }]);
       const def = await check({ ...(raw as object), id });
       return save({ ...def, retired: false }, existing.version ?? 1);
     },
     async retire(id) {
       const existing = current.get(id);
-      if (!existing) throw new ConfigurationError([{ configuration: id, field: '/id', reason: 'no such definition' }]);
+      if (!existing)
+        throw new ConfigurationError([{ configuration: id, field: '/id', reason: 'no such definition' }]);
       return save({ ...existing, retired: true }, existing.version ?? 1);
     },
     async versions(id) {
       const docs = await versionsCollection.find({ definitionId: id });
       const file = fromFiles.get(id);
-      return [...(file ? [file] : []), ...docs.map((d) => d.definition)].sort((a, b) => (a.version ?? 1) - (b.version ?? 1));
+      return [...(file ? [file] : []), ...docs.map((d) => d.definition)].sort(
+        (a, b) => (a.version ?? 1) - (b.version ?? 1),
+      );
     },
     reload,
   };

@@ -349,7 +349,12 @@ export async function validateDefinition(
     } catch (error) {
       const details = (error as { details?: { event?: { details?: { property?: string } } } }).details;
       const term = details?.event?.details?.property;
-      add('/contexts', term ? `the contexts do not define the term "${term}"` : `JSON-LD expansion failed: ${(error as Error).message}`);
+      add(
+        '/contexts',
+        term
+          ? `the contexts do not define the term "${term}"`
+          : `JSON-LD expansion failed: ${(error as Error).message}`,
+      );
     }
   }
   return problems;

@@ -16,7 +16,9 @@ const deps = {
   schemasDir: resolve(root, 'schemas'),
   publicUrl: 'https://issuer.example',
 };
-const { default: nationalId } = await import('../../../credential-configurations/national-id.json', { with: { type: 'json' } });
+const { default: nationalId } = await import('../../../credential-configurations/national-id.json', {
+  with: { type: 'json' },
+});
 const copy = () => structuredClone(nationalId) as unknown as CredentialDefinition;
 
 async function registry() {
@@ -34,14 +36,20 @@ describe('credential configurations', () => {
   it('loads the shipped definitions into one configuration per format', async () => {
     const configs = await registry();
     expect(configs.list().map((c) => c.id)).toEqual(
-      expect.arrayContaining(['NationalIdCredential_ldp_vc', 'NationalIdCredential_sd_jwt', 'AgeCredential_ldp_vc']),
+      expect.arrayContaining([
+        'NationalIdCredential_ldp_vc',
+        'NationalIdCredential_sd_jwt',
+        'AgeCredential_ldp_vc',
+      ]),
     );
     expect(configs.claimsFor('AgeCredential_ldp_vc')).toEqual(['birthdate']);
     expect(configs.claimsFor('NationalIdCredential_ldp_vc')).toEqual(
       expect.arrayContaining(['given_name', 'family_name', 'name', 'birthdate', 'address']),
     );
     expect(configs.forScope('proof_of_age')).toEqual(['AgeCredential_ldp_vc', 'AgeCredential_sd_jwt']);
-    expect(configs.get('NationalIdCredential_sd_jwt')?.profile.vct).toBe('https://issuer.example/vct/national-id');
+    expect(configs.get('NationalIdCredential_sd_jwt')?.profile.vct).toBe(
+      'https://issuer.example/vct/national-id',
+    );
     expect(configs.get('__proto__')).toBeUndefined();
   });
 
@@ -50,15 +58,25 @@ describe('credential configurations', () => {
     def.claims.push({ path: ['shoeSize'], source: 'nickname' });
     const problems = await validateDefinition(def, deps);
     expect(problems).toContainEqual(
-      expect.objectContaining({ configuration: 'national-id', field: '/contexts', reason: expect.stringContaining('shoeSize') }),
+      expect.objectContaining({
+        configuration: 'national-id',
+        field: '/contexts',
+        reason: expect.stringContaining('shoeSize'),
+      }),
     );
   });
 
   it('rejects a mapping whose output the subject schema does not accept', async () => {
     const def = copy();
-    def.claims[4] = { path: ['birthdate'], source: 'birthdate', transform: { type: 'date', format: 'DD/MM/YYYY' } };
+    def.claims[4] = {
+      path: ['birthdate'],
+      source: 'birthdate',
+      transform: { type: 'date', format: 'DD/MM/YYYY' },
+    };
     const problems = await validateDefinition(def, deps);
-    expect(problems.some((p) => p.configuration === 'national-id' && p.reason.includes('national-id.schema.json'))).toBe(true);
+    expect(
+      problems.some((p) => p.configuration === 'national-id' && p.reason.includes('national-id.schema.json')),
+    ).toBe(true);
   });
 
   it('rejects unknown formats, algorithms and fields with their paths', async () => {
@@ -68,8 +86,16 @@ describe('credential configurations', () => {
     const problems = await validateDefinition(def, deps);
     expect(problems).toContainEqual(expect.objectContaining({ field: '/formats/ldp_vc/cryptosuite' }));
     expect(problems).toContainEqual(expect.objectContaining({ field: '', reason: 'unknown field "colour"' }));
-    const noMdoc = await validateDefinition(copy(), { ...deps, availableFormats: new Set<FormatId>(['ldp_vc']) });
-    expect(noMdoc).toContainEqual(expect.objectContaining({ field: '/formats/mso_mdoc', reason: expect.stringContaining('not available') }));
+    const noMdoc = await validateDefinition(copy(), {
+      ...deps,
+      availableFormats: new Set<FormatId>(['ldp_vc']),
+    });
+    expect(noMdoc).toContainEqual(
+      expect.objectContaining({
+        field: '/formats/mso_mdoc',
+        reason: expect.stringContaining('not available'),
+      }),
+    );
   });
 
   it('updates as a new version and retires through the registry', async () => {
@@ -87,7 +113,13 @@ describe('credential configurations', () => {
 });
 
 describe('claim mapping', () => {
-  const claims = { name: 'A B', 'name#ar': 'أ ب', birthdate: '2008-06-02', gender: 'female', address: { locality: 'X' } };
+  const claims = {
+    name: 'A B',
+    'name#ar': 'أ ب',
+    birthdate: '2008-06-02',
+    gender: 'female',
+    address: { locality: 'X' },
+  };
   it('selects languages, reformats dates, derives ages and builds nested objects', () => {
     const { subject, missing } = mapClaims(
       [
@@ -103,8 +135,21 @@ describe('claim mapping', () => {
       claims,
       { locales: ['ar'], now: Date.UTC(2026, 5, 1) },
     );
-    expect(subject).toEqual({ n: 'أ ب', m: { en: 'A B', ar: 'أ ب' }, d: '02/06/2008', over18: false, y: 2008, g: 'F', a: { l: 'X' } });
+    expect(subject).toEqual({
+      n: 'أ ب',
+      m: { en: 'A B', ar: 'أ ب' },
+      d: '02/06/2008',
+      over18: false,
+      y: 2008,
+      g: 'F',
+      a: { l: 'X' },
+    });
     expect(missing).toEqual(['e']);
-    expect(mapClaims([{ path: ['o'], source: 'birthdate', transform: { type: 'ageOver', years: 18 } }], claims, { locales: [], now: Date.UTC(2026, 5, 2) }).subject).toEqual({ o: true });
+    expect(
+      mapClaims([{ path: ['o'], source: 'birthdate', transform: { type: 'ageOver', years: 18 } }], claims, {
+        locales: [],
+        now: Date.UTC(2026, 5, 2),
+      }).subject,
+    ).toEqual({ o: true });
   });
 });

@@ -1,0 +1,71 @@
+import { Router } from '@koa/router';
+import type { Context, Next } from 'koa';
+import type { ConfigurationRegistry } from '../credentials/configurations/registry.ts';
+import type { CredentialDefinition } from '../credentials/configurations/types.ts';
+import { ConfigurationError } from '../credentials/configurations/validate.ts';
+import { InvalidRequest, NotFound } from '../errors.ts';
+import { readJson } from '../http/body.ts';
+
+/**
+ * Admin API for credential configurations (mounted under /admin): list, get (with versions),
+ * create, update (a new version), retire. A rejected definition answers 400 with every problem as
+ * `{configuration, field, reason}`.
+ */
+const LIMIT = 256 * 1024;
+
+const summary = (def: CredentialDefinition) => ({
+  id: def.id,
+  version: def.version ?? 1,
+  retired: def.retired ?? false,
+  scope: def.scope,
+  credential_configuration_ids: Object.fromEntries(
+    Object.entries(def.formats).map(([format, v]) => [format, v!.configurationId]),
+  ),
+});
+
+async function configurationErrors(_ctx: Context, next: Next): Promise<void> {
+  try {
+    await next();
+  } catch (error) {
+    if (error instanceof ConfigurationError) {
+      const unknown = error.problems.length === 1 && error.problems[0]!.reason === 'no such definition';
+      if (unknown) throw new NotFound('no such credential configuration');
+      throw new InvalidRequest('the credential configuration is invalid', {
+        extra: { problems: error.problems },
+      });
+    }
+    throw error;
+  }
+}
+
+export function credentialConfigurationRoutes(registry: ConfigurationRegistry): Router {
+  const router = new Router({ prefix: '/credential-configurations' });
+  router.use(configurationErrors);
+  router.get('/', (ctx) => {
+    ctx.body = { configurations: registry.definitions().map(summary) };
+  });
+  router.get('/:id', async (ctx) => {
+    const def = registry.definition(ctx.params.id!);
+    if (!def) throw new NotFound('no such credential configuration');
+    ctx.body =
+      ctx.query.versions === 'true'
+        ? { ...def, versions: (await registry.versions(def.id)).map(summary) }
+        : def;
+  });
+  router.post('/', async (ctx) => {
+    const created = await registry.create(await readJson(ctx, LIMIT));
+    ctx.status = 201;
+    ctx.set('Location', `${ctx.path.replace(/\/$/, '')}/${created.id}`);
+    ctx.body = created;
+  });
+  router.put('/:id', async (ctx) => {
+    ctx.body = await registry.update(ctx.params.id!, await readJson(ctx, LIMIT));
+  });
+  router.post('/:id/retire', async (ctx) => {
+    ctx.body = summary(await registry.retire(ctx.params.id!));
+  });
+  router.delete('/:id', async (ctx) => {
+    ctx.body = summary(await registry.retire(ctx.params.id!));
+  });
+  return router;
+}

@@ -1,0 +1,195 @@
+import { createHash } from 'node:crypto';
+import { SignJWT } from 'jose';
+import type { Clock } from '../clock.ts';
+import type { ConfigurationRegistry } from '../credentials/configurations/registry.ts';
+import type { ClaimMapping, ResolvedConfiguration } from '../credentials/configurations/types.ts';
+import { VC_V2_CONTEXT } from '../credentials/jsonld/document-loader.ts';
+import { jwkVerificationMethodId } from '../keys/documents.ts';
+import type { KeyStore } from '../keys/spi.ts';
+
+/**
+ * Credential Issuer Metadata (OpenID4VCI 1.0 §12.2,
+ * https://openid.net/specs/openid-4-verifiable-credential-issuance-1_0.html#section-12.2), built
+ * from the active configurations and what the endpoints really do. Each configuration also carries
+ * the draft-13 members deployed wallets read (`display`, `credential_definition.credentialSubject`,
+ * `claims` maps, `order`); 1.0 wallets ignore them.
+ */
+
+export const ENCRYPTION_ALGS = ['ECDH-ES', 'RSA-OAEP-256'] as const;
+export const ENCRYPTION_ENCS = ['A256GCM', 'A128GCM'] as const;
+/** COSE algorithm identifiers (RFC 9053) for mso_mdoc `credential_signing_alg_values_supported`. */
+const COSE_ALG: Record<string, number> = { ES256: -7, EdDSA: -8 };
+
+export interface IssuerEndpoints {
+  credential: string;
+  nonce: string;
+  deferred: string;
+  notification: string;
+}
+
+export function endpointsFor(publicUrl: string): IssuerEndpoints {
+  return {
+    credential: `${publicUrl}/credential`,
+    nonce: `${publicUrl}/nonce`,
+    deferred: `${publicUrl}/deferred_credential`,
+    notification: `${publicUrl}/notification`,
+  };
+}
+
+export interface MetadataOptions {
+  publicUrl: string;
+  batchSize: number;
+  requireEncryption: boolean;
+  issuerDisplay: { name: string; locale?: string }[];
+  /** Only the display entries in these languages (Accept-Language); empty: all. */
+  locales?: string[];
+}
+
+const filterLocales = <T extends { locale?: string }>(entries: T[], locales: string[] | undefined): T[] => {
+  if (!locales || locales.length === 0) return entries;
+  const wanted = entries.filter(
+    (e) => !e.locale || locales.some((l) => e.locale!.toLowerCase().startsWith(l.toLowerCase())),
+  );
+  return wanted.length > 0 ? wanted : entries;
+};
+
+/** The claims path pointer of a mapped claim (OpenID4VCI 1.0 Appendix C), per format. */
+export function claimPath(config: ResolvedConfiguration, claim: ClaimMapping): (string | null)[] {
+  switch (config.format) {
+    case 'ldp_vc':
+    case 'jwt_vc_json':
+      return ['credentialSubject', ...claim.path];
+    case 'mso_mdoc':
+      return [config.profile.namespace!, ...claim.path];
+    default:
+      return [...claim.path];
+  }
+}
+
+/** Draft 13 claims map: nested objects whose leaves carry `mandatory` and `display`. */
+function draft13Claims(claims: ClaimMapping[], locales: string[] | undefined): Record<string, unknown> {
+  const root: Record<string, unknown> = {};
+  for (const claim of claims) {
+    let node = root;
+    for (const key of claim.path.slice(0, -1)) {
+      node[key] ??= {};
+      node = node[key] as Record<string, unknown>;
+    }
+    node[claim.path.at(-1)!] = {
+      ...(claim.mandatory ? { mandatory: true } : {}),
+      ...(claim.display ? { display: filterLocales(claim.display, locales) } : {}),
+    };
+  }
+  return root;
+}
+
+export function configurationMetadata(
+  config: ResolvedConfiguration,
+  locales?: string[],
+): Record<string, unknown> {
+  const def = config.definition;
+  const display = filterLocales(def.display, locales);
+  const claims = def.claims.map((claim) => ({
+    path: claimPath(config, claim),
+    ...(claim.mandatory ? { mandatory: true } : {}),
+    ...(claim.display ? { display: filterLocales(claim.display, locales) } : {}),
+  }));
+  const signingAlgs =
+    config.format === 'ldp_vc'
+      ? [config.profile.cryptosuite ?? 'eddsa-rdfc-2022']
+      : config.format === 'mso_mdoc'
+        ? [COSE_ALG[config.profile.alg ?? 'ES256']!]
+        : [config.profile.alg ?? 'ES256'];
+  const binding = def.binding
+    ? {
+        cryptographic_binding_methods_supported:
+          config.format === 'mso_mdoc' ? ['cose_key'] : def.binding.methods,
+        proof_types_supported: { jwt: { proof_signing_alg_values_supported: def.binding.proofSigningAlgs } },
+      }
+    : {};
+  const subject = draft13Claims(def.claims, locales);
+  const formatSpecific: Record<string, unknown> =
+    config.format === 'ldp_vc'
+      ? {
+          credential_definition: {
+            '@context': [VC_V2_CONTEXT, ...config.contextUrls],
+            type: ['VerifiableCredential', ...def.types],
+            credentialSubject: subject,
+          },
+        }
+      : config.format === 'jwt_vc_json'
+        ? {
+            credential_definition: {
+              type: ['VerifiableCredential', ...def.types],
+              credentialSubject: subject,
+            },
+          }
+        : config.format === 'dc+sd-jwt'
+          ? { vct: config.profile.vct, claims: subject }
+          : { doctype: config.profile.doctype, claims: { [config.profile.namespace!]: subject } };
+  return {
+    format: config.format,
+    ...(def.scope ? { scope: def.scope } : {}),
+    ...binding,
+    credential_signing_alg_values_supported: signingAlgs,
+    ...formatSpecific,
+    credential_metadata: { display, claims },
+    // Draft 13 (and 14) wallets read display and claim order at this level.
+    display,
+    order: def.claims.map((c) => c.path.join('.')),
+  };
+}
+
+export function buildIssuerMetadata(
+  registry: ConfigurationRegistry,
+  options: MetadataOptions,
+): Record<string, unknown> {
+  const endpoints = endpointsFor(options.publicUrl);
+  const configurations = Object.fromEntries(
+    registry.list().map((c) => [c.id, configurationMetadata(c, options.locales)]),
+  );
+  return {
+    credential_issuer: options.publicUrl,
+    credential_endpoint: endpoints.credential,
+    nonce_endpoint: endpoints.nonce,
+    deferred_credential_endpoint: endpoints.deferred,
+    notification_endpoint: endpoints.notification,
+    credential_response_encryption: {
+      alg_values_supported: [...ENCRYPTION_ALGS],
+      enc_values_supported: [...ENCRYPTION_ENCS],
+      encryption_required: options.requireEncryption,
+    },
+    ...(options.batchSize >= 2 ? { batch_credential_issuance: { batch_size: options.batchSize } } : {}),
+    display: filterLocales(options.issuerDisplay, options.locales),
+    credential_configurations_supported: configurations,
+  };
+}
+
+/**
+ * Signed metadata (§12.2.3): a JWT with `typ: openidvci-issuer-metadata+jwt`, `sub` = the issuer
+ * identifier, `iat`, and every metadata parameter as a claim, signed with the active ES256
+ * credential key (`kid` = its did:web verification method). Cached until the content or key changes.
+ */
+export function createMetadataSigner(deps: { keys: KeyStore; clock: Clock; publicUrl: string }) {
+  let cache: { hash: string; kid: string; jwt: string; at: number } | undefined;
+  return async function signMetadata(metadata: Record<string, unknown>): Promise<string> {
+    const key = deps.keys.active('credential', 'ES256');
+    const hash = createHash('sha256').update(JSON.stringify(metadata)).digest('base64url');
+    if (cache && cache.hash === hash && cache.kid === key.kid && deps.clock.now() - cache.at < 3_600_000)
+      return cache.jwt;
+    const now = Math.floor(deps.clock.now() / 1000);
+    const jwt = await new SignJWT({ ...metadata })
+      .setProtectedHeader({
+        alg: 'ES256',
+        typ: 'openidvci-issuer-metadata+jwt',
+        kid: jwkVerificationMethodId(deps.publicUrl, key.kid),
+      })
+      .setSubject(deps.publicUrl)
+      .setIssuer(deps.publicUrl)
+      .setIssuedAt(now)
+      .setExpirationTime(now + 86_400)
+      .sign(key.privateKey);
+    cache = { hash, kid: key.kid, jwt, at: deps.clock.now() };
+    return jwt;
+  };
+}

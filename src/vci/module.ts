@@ -1,0 +1,96 @@
+import { isAbsolute, resolve } from 'node:path';
+import { credentialConfigurationRoutes } from '../admin/credential-configurations.ts';
+import { ledgerRoutes } from '../admin/ledger.ts';
+import { offerRoutes } from '../admin/offers.ts';
+import { createConfigurationRegistry } from '../credentials/configurations/registry.ts';
+import { issueWithLibrary, keyObjectSigner } from '../credentials/formats/ldp-vc.ts';
+import { createFormatRegistry } from '../credentials/formats/registry.ts';
+import { createDocumentLoader } from '../credentials/jsonld/document-loader.ts';
+import { statusRoutes } from '../credentials/status/routes.ts';
+import { createStatusService } from '../credentials/status/service.ts';
+import { verificationMethodId } from '../keys/documents.ts';
+import type { Module, ModuleFactory } from '../modules.ts';
+import { createIssuer } from './issuance.ts';
+import { createLedger } from './ledger.ts';
+import { createNonces } from './nonces.ts';
+import { createOffers } from './offers.ts';
+import { createPreAuthorizedCodes } from './pre-authorized.ts';
+import { vciRoutes } from './routes.ts';
+
+const fromCwd = (dir: string) => (isAbsolute(dir) ? dir : resolve(dir));
+
+/**
+ * The OpenID4VCI credential issuer: configurations, metadata, offers, nonce, credential, deferred
+ * and notification endpoints, plus its admin API. Fills `links.preAuthorizedCodes` for the token
+ * endpoint and reads `links.tokens` and `links.identitySystems` at request time.
+ */
+export const vciModule: ModuleFactory = async (services, links): Promise<Module> => {
+  const { config, store, keys, clock, logger } = services;
+  const publicUrl = config.resolved.publicUrl;
+  const formats = createFormatRegistry({ keys, publicUrl, clock });
+  const documentLoader = createDocumentLoader({ publicUrl });
+  const status = createStatusService({
+    store,
+    keys,
+    clock,
+    publicUrl,
+    // Bitstring lists for ldp_vc credentials are themselves ldp_vc credentials.
+    signLdpCredential: (credential) => {
+      const key = keys.active('credential', 'EdDSA');
+      const signer = keyObjectSigner(verificationMethodId(publicUrl, key.kid), key.alg, key.privateKey);
+      const step = config.vci.timeRoundingSeconds * 1000;
+      return issueWithLibrary(
+        credential,
+        'eddsa-rdfc-2022',
+        signer,
+        new Date(Math.floor(clock.now() / step) * step),
+        documentLoader,
+      );
+    },
+  });
+  const registry = await createConfigurationRegistry({
+    configurationsDir: fromCwd(config.vci.configurationsDir),
+    schemasDir: fromCwd(config.vci.schemasDir),
+    availableFormats: new Set(formats.keys()),
+    signingAlgs: new Set(
+      ['EdDSA', 'ES256'].filter((alg) => keys.published('credential').some((k) => k.alg === alg)),
+    ),
+    publicUrl,
+    documentLoader,
+    store,
+    clock,
+    logger,
+  });
+  const ledger = createLedger(store, clock);
+  const nonces = createNonces(store, clock, config.vci.cNonceTtlSeconds);
+  const codes = createPreAuthorizedCodes({
+    store,
+    clock,
+    ttlSeconds: config.vci.preAuthorizedCodeTtlSeconds,
+    maxAttempts: config.vci.txCodeMaxAttempts,
+  });
+  const identitySystems = () => links.identitySystems;
+  const issuer = createIssuer({
+    config,
+    clock,
+    store,
+    logger,
+    registry,
+    formats,
+    status,
+    ledger,
+    nonces,
+    identitySystems,
+  });
+  const offers = createOffers({ config, clock, store, registry, codes, identitySystems });
+  links.preAuthorizedCodes = codes;
+
+  return {
+    routes: [vciRoutes({ services, links, registry, issuer, nonces, offers }), statusRoutes({ status })],
+    adminRoutes: [
+      credentialConfigurationRoutes(registry),
+      offerRoutes(offers),
+      ledgerRoutes({ ledger, status }),
+    ],
+  };
+};

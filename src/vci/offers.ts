@@ -1,0 +1,150 @@
+import { randomBytes } from 'node:crypto';
+import QRCode from 'qrcode';
+import type { Clock } from '../clock.ts';
+import type { Config } from '../config/defaults.ts';
+import type { ConfigurationRegistry } from '../credentials/configurations/registry.ts';
+import { InvalidRequest, NotFound, TemporarilyUnavailable } from '../errors.ts';
+import type { IdentitySystemRegistry } from '../kyc/spi.ts';
+import type { Store, StoredDoc } from '../store/spi.ts';
+import { generateTxCode, type PreAuthorizedCodes } from './pre-authorized.ts';
+
+/**
+ * Issuer-initiated credential offers (OpenID4VCI 1.0 §4.1). An offer names the configurations and
+ * carries a pre-authorized code; it never carries personal data or the tx_code (SECURITY.md row
+ * 39). By reference, it is served once from an unguessable, short-lived `credential_offer_uri`.
+ */
+
+export const PRE_AUTHORIZED_GRANT = 'urn:ietf:params:oauth:grant-type:pre-authorized_code';
+
+export interface CreateOfferInput {
+  credential_configuration_ids?: unknown;
+  individual_id?: unknown;
+  tx_code?: unknown;
+  identity_system?: unknown;
+}
+
+interface OfferDoc extends StoredDoc {
+  offer: Record<string, unknown>;
+}
+
+export function createOffers(deps: {
+  config: Config;
+  clock: Clock;
+  store: Store;
+  registry: ConfigurationRegistry;
+  codes: PreAuthorizedCodes;
+  identitySystems: () => IdentitySystemRegistry | undefined;
+}) {
+  const { config, clock, registry, codes } = deps;
+  const publicUrl = config.resolved.publicUrl;
+  const offers = deps.store.collection<OfferDoc>({ name: 'vci_offers' });
+
+  return {
+    async create(input: CreateOfferInput) {
+      const ids = input.credential_configuration_ids;
+      if (!Array.isArray(ids) || ids.length === 0 || ids.some((id) => typeof id !== 'string')) {
+        throw new InvalidRequest('credential_configuration_ids must be a non-empty array of strings');
+      }
+      const unknown = (ids as string[]).filter((id) => !registry.has(id));
+      if (unknown.length > 0)
+        throw new InvalidRequest(`unknown credential configurations: ${unknown.join(', ')}`);
+      if (
+        typeof input.individual_id !== 'string' ||
+        input.individual_id.length === 0 ||
+        input.individual_id.length > 128
+      ) {
+        throw new InvalidRequest('individual_id is required');
+      }
+      if (input.tx_code !== undefined && typeof input.tx_code !== 'boolean')
+        throw new InvalidRequest('tx_code must be a boolean');
+      if (input.identity_system !== undefined && typeof input.identity_system !== 'string') {
+        throw new InvalidRequest('identity_system must be a string');
+      }
+      const systems = deps.identitySystems();
+      if (!systems) throw new TemporarilyUnavailable('no identity system is available');
+      let system: ReturnType<IdentitySystemRegistry['get']>;
+      try {
+        system = input.identity_system
+          ? systems.get(input.identity_system as string)
+          : systems.defaultSystem();
+      } catch {
+        throw new InvalidRequest('unknown identity_system');
+      }
+      const accountId = await system.accountFor(input.individual_id);
+      // The individual ID is personal data: the message never repeats it.
+      if (!accountId) throw new NotFound('no such individual in the identity system');
+
+      const configurationIds = [...new Set(ids as string[])];
+      const consentedClaims = [...new Set(configurationIds.flatMap((id) => registry.claimsFor(id)))];
+      const txCode = input.tx_code ? generateTxCode(config.vci.txCodeLength) : undefined;
+      const { code, expiresInSeconds } = await codes.create({
+        accountId,
+        identitySystem: system.name,
+        configurationIds,
+        consentedClaims,
+        ...(txCode ? { txCode } : {}),
+      });
+
+      let txCodeSentTo: string | undefined;
+      if (txCode) {
+        const names = configurationIds
+          .map((id) => registry.get(id)!.definition.display[0]?.name)
+          .filter(Boolean);
+        const minutes = Math.round(expiresInSeconds / 60);
+        const sent = await systems.sendToIndividual(
+          accountId,
+          {
+            subject: 'Your wallet code',
+            text: `Your code to add ${[...new Set(names)].join(' and ')} to your wallet is ${txCode}. It expires in ${minutes} minutes. Never share it: we will never ask you for it.`,
+            purpose: 'tx_code',
+          },
+          { system: system.name },
+        );
+        txCodeSentTo = sent.maskedTo;
+      }
+
+      const offer = {
+        credential_issuer: publicUrl,
+        credential_configuration_ids: configurationIds,
+        grants: {
+          [PRE_AUTHORIZED_GRANT]: {
+            'pre-authorized_code': code,
+            ...(txCode
+              ? {
+                  tx_code: {
+                    input_mode: 'numeric',
+                    length: txCode.length,
+                    description: 'Enter the code we sent to your registered e-mail address or phone',
+                  },
+                }
+              : {}),
+          },
+        },
+      };
+      const offerId = randomBytes(24).toString('base64url');
+      const ttl = Math.min(config.vci.offerUriTtlSeconds, expiresInSeconds);
+      await offers.insert({ _id: offerId, offer, expiresAt: clock.now() + ttl * 1000 });
+      const offerUri = `${publicUrl}/credential-offer/${offerId}`;
+      const byReference = `openid-credential-offer://?credential_offer_uri=${encodeURIComponent(offerUri)}`;
+      const byValue = `openid-credential-offer://?credential_offer=${encodeURIComponent(JSON.stringify(offer))}`;
+      return {
+        credential_offer: offer,
+        credential_offer_uri: offerUri,
+        credential_offer_url: byValue,
+        credential_offer_uri_url: byReference,
+        qr_svg: await QRCode.toString(byReference, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 }),
+        expires_in: expiresInSeconds,
+        credential_offer_uri_expires_in: ttl,
+        ...(txCodeSentTo ? { tx_code_sent_to: txCodeSentTo } : {}),
+      };
+    },
+
+    /** Serves an offer by reference once (§4.1.3); undefined when unknown, used or expired. */
+    async take(offerId: string): Promise<Record<string, unknown> | undefined> {
+      if (!/^[A-Za-z0-9_-]{32}$/.test(offerId)) return undefined;
+      return (await offers.consume(offerId))?.offer;
+    },
+  };
+}
+
+export type Offers = ReturnType<typeof createOffers>;

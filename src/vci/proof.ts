@@ -1,0 +1,166 @@
+import { X509Certificate } from 'node:crypto';
+import {
+  calculateJwkThumbprint,
+  decodeProtectedHeader,
+  importJWK,
+  type JWK,
+  type JWTPayload,
+  errors as joseErrors,
+  jwtVerify,
+  type ProtectedHeaderParameters,
+} from 'jose';
+import { InvalidNonce, InvalidProof } from '../errors.ts';
+import { DidResolutionError, resolveKid } from './did.ts';
+
+/**
+ * Key proof validation for the `jwt` proof type, OpenID4VCI 1.0 Appendix F.1 and F.4
+ * (https://openid.net/specs/openid-4-verifiable-credential-issuance-1_0.html#appendix-F.4).
+ * Pure: the caller consumes the nonce (once per request, atomically) after every proof passed.
+ */
+
+export const PROOF_TYP = 'openid4vci-proof+jwt';
+const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'k', 'oth'];
+
+export interface ProofExpectations {
+  /** The Credential Issuer Identifier: the only accepted `aud`. */
+  issuer: string;
+  /** The access token's client; when set, a present `iss` must equal it (F.1: "iss ... client_id"). */
+  clientId?: string;
+  /** Accepted JWS algorithms (the configuration's proof_signing_alg_values_supported). */
+  algorithms: readonly string[];
+  /** The configuration's binding methods (`did:key`, `did:jwk`, `jwk`). */
+  bindingMethods: readonly string[];
+  /** Epoch ms. */
+  now: number;
+  maxAgeSeconds: number;
+  clockSkewSeconds: number;
+}
+
+export interface VerifiedProof {
+  jwk: JWK;
+  /** The DID of a `kid` proof, without fragment. */
+  did?: string;
+  /** RFC 7638 thumbprint of the proof key (what the ledger keeps). */
+  thumbprint: string;
+  /** The `nonce` claim (checked against the store by the caller). */
+  nonce: string;
+}
+
+function keyFromHeader(
+  header: ProtectedHeaderParameters,
+  bindingMethods: readonly string[],
+): { jwk: JWK; did?: string } {
+  const carriers = [header.kid !== undefined, header.jwk !== undefined, header.x5c !== undefined].filter(
+    Boolean,
+  ).length;
+  // F.1: "the kid, jwk and x5c (...) header parameters (...) MUST NOT be present at the same time" (one key).
+  if (carriers === 0) throw new InvalidProof('the proof header must carry the key as kid, jwk or x5c');
+  if (carriers > 1) throw new InvalidProof('the proof header must carry exactly one of kid, jwk and x5c');
+  if (header.jwk) {
+    const jwk = header.jwk as JWK;
+    // F.4: the key must not be a private key.
+    if (PRIVATE_MEMBERS.some((m) => Object.hasOwn(jwk, m)) || jwk.kty === 'oct') {
+      throw new InvalidProof('the proof jwk must be a public asymmetric key');
+    }
+    if (!bindingMethods.includes('jwk'))
+      throw new InvalidProof('jwk holder binding is not supported for this credential');
+    return { jwk };
+  }
+  if (header.x5c) {
+    if (!Array.isArray(header.x5c) || typeof header.x5c[0] !== 'string')
+      throw new InvalidProof('x5c must be an array of certificates');
+    if (!bindingMethods.includes('jwk'))
+      throw new InvalidProof('key binding by certificate is not supported for this credential');
+    try {
+      const cert = new X509Certificate(Buffer.from(header.x5c[0], 'base64'));
+      const jwk = cert.publicKey.export({ format: 'jwk' }) as JWK;
+      return { jwk };
+    } catch {
+      throw new InvalidProof('the x5c leaf certificate cannot be parsed');
+    }
+  }
+  const kid = String(header.kid);
+  const method = kid.startsWith('did:key:') ? 'did:key' : kid.startsWith('did:jwk:') ? 'did:jwk' : undefined;
+  if (!method || !bindingMethods.includes(method)) {
+    throw new InvalidProof(
+      `kid must be a DID URL of a supported method (${bindingMethods.filter((m) => m.startsWith('did:')).join(', ')})`,
+    );
+  }
+  try {
+    const resolved = resolveKid(kid);
+    if (PRIVATE_MEMBERS.some((m) => Object.hasOwn(resolved.jwk, m)))
+      throw new InvalidProof('the DID must hold a public key');
+    return resolved;
+  } catch (error) {
+    if (error instanceof DidResolutionError)
+      throw new InvalidProof(`the kid cannot be resolved: ${error.message}`);
+    throw error;
+  }
+}
+
+/** Validates one proof JWT; throws InvalidProof or InvalidNonce naming what failed. */
+export async function verifyProofJwt(jwt: unknown, expect: ProofExpectations): Promise<VerifiedProof> {
+  if (typeof jwt !== 'string' || jwt.split('.').length !== 3)
+    throw new InvalidProof('the proof must be a compact JWS');
+  let header: ProtectedHeaderParameters;
+  try {
+    header = decodeProtectedHeader(jwt);
+  } catch {
+    throw new InvalidProof('the proof header cannot be decoded');
+  }
+  if (header.typ !== PROOF_TYP) throw new InvalidProof(`the proof typ must be ${PROOF_TYP}`);
+  if (typeof header.alg !== 'string' || !expect.algorithms.includes(header.alg)) {
+    throw new InvalidProof(`the proof alg must be one of ${expect.algorithms.join(', ')}`);
+  }
+  const { jwk, did } = keyFromHeader(header, expect.bindingMethods);
+
+  let payload: JWTPayload;
+  try {
+    const key = await importJWK(jwk, header.alg);
+    ({ payload } = await jwtVerify(jwt, key, {
+      typ: PROOF_TYP,
+      algorithms: [header.alg],
+      audience: expect.issuer,
+      currentDate: new Date(expect.now),
+      clockTolerance: expect.clockSkewSeconds,
+    }));
+  } catch (error) {
+    if (error instanceof joseErrors.JWTClaimValidationFailed) {
+      throw new InvalidProof(
+        error.claim === 'aud'
+          ? 'the proof aud must be the credential issuer identifier'
+          : `the proof ${error.claim} claim is invalid`,
+      );
+    }
+    if (error instanceof joseErrors.JWSSignatureVerificationFailed)
+      throw new InvalidProof('the proof signature is invalid');
+    if (error instanceof joseErrors.JOSEError) throw new InvalidProof(`the proof is invalid (${error.code})`);
+    throw new InvalidProof('the proof key cannot be used with its alg');
+  }
+
+  const nowSeconds = expect.now / 1000;
+  if (typeof payload.iat !== 'number') throw new InvalidProof('the proof must have an iat claim');
+  if (payload.iat > nowSeconds + expect.clockSkewSeconds)
+    throw new InvalidProof('the proof iat is in the future');
+  if (payload.iat < nowSeconds - expect.maxAgeSeconds) throw new InvalidProof('the proof iat is too old');
+  if (payload.iss !== undefined && expect.clientId !== undefined && payload.iss !== expect.clientId) {
+    throw new InvalidProof('the proof iss must be the client_id of the access token');
+  }
+  // §7.2 / F.4: a c_nonce from the nonce endpoint must be in the proof; a missing or unknown one is
+  // `invalid_nonce`, so the wallet fetches a new nonce and retries (§8.3.1.2).
+  if (typeof payload.nonce !== 'string' || payload.nonce.length === 0)
+    throw new InvalidNonce('the proof must carry a c_nonce from the nonce endpoint');
+  return {
+    jwk: publicOnly(jwk),
+    ...(did ? { did } : {}),
+    thumbprint: await calculateJwkThumbprint(jwk),
+    nonce: payload.nonce,
+  };
+}
+
+function publicOnly(jwk: JWK): JWK {
+  const { kty, crv, x, y, n, e } = jwk;
+  return Object.fromEntries(
+    Object.entries({ kty, crv, x, y, n, e }).filter(([, v]) => v !== undefined),
+  ) as JWK;
+}

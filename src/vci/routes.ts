@@ -1,0 +1,241 @@
+import { Router } from '@koa/router';
+import type { Context } from 'koa';
+import type { ConfigurationRegistry } from '../credentials/configurations/registry.ts';
+import {
+  type AppError,
+  InvalidNonce,
+  InvalidNotificationId,
+  InvalidNotificationRequest,
+  InvalidProof,
+  NotFound,
+  TemporarilyUnavailable,
+} from '../errors.ts';
+import { readJson } from '../http/body.ts';
+import { noStore } from '../http/middleware.ts';
+import type { Links } from '../modules.ts';
+import type { IssuanceGrant } from '../oidc/bridge.ts';
+import type { Services } from '../services.ts';
+import { encryptResponse, parseResponseEncryption, type ResponseEncryption } from './encryption.ts';
+import {
+  type IssuanceOutcome,
+  type Issuer,
+  parseCredentialRequest,
+  type RequestVersion,
+} from './issuance.ts';
+import { buildIssuerMetadata, createMetadataSigner, endpointsFor } from './metadata.ts';
+import type { Nonces } from './nonces.ts';
+import type { Offers } from './offers.ts';
+
+/**
+ * The OpenID4VCI HTTP surface. Each endpoint is a short pipeline: authenticate, parse, check,
+ * act, answer. Paths carry the public URL's path (the app is mounted at the host root), and the
+ * 1.0 well-known is also routed with the path inserted after the host (§12.2.2).
+ */
+export interface VciRouteDeps {
+  services: Services;
+  links: Links;
+  registry: ConfigurationRegistry;
+  issuer: Issuer;
+  nonces: Nonces;
+  offers: Offers;
+}
+
+const NOTIFICATION_EVENTS = new Set(['credential_accepted', 'credential_failure', 'credential_deleted']);
+
+function acceptLanguages(ctx: Context): string[] {
+  return ctx
+    .get('Accept-Language')
+    .split(',')
+    .map((part) => part.split(';')[0]!.trim())
+    .filter((tag) => /^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$/.test(tag))
+    .slice(0, 10);
+}
+
+export function vciRoutes(deps: VciRouteDeps): Router {
+  const { services, links, registry, issuer, nonces, offers } = deps;
+  const { config } = services;
+  const publicUrl = config.resolved.publicUrl;
+  const basePath = new URL(publicUrl).pathname.replace(/\/+$/, '');
+  const endpoints = endpointsFor(publicUrl);
+  const limit = config.http.bodyLimitBytes;
+  const signMetadata = createMetadataSigner({ keys: services.keys, clock: services.clock, publicUrl });
+  const router = new Router();
+
+  async function grantOf(ctx: Context, url: string): Promise<IssuanceGrant> {
+    if (!links.tokens) throw new TemporarilyUnavailable('the authorization server is not available');
+    return links.tokens.verify({
+      authorization: ctx.get('Authorization') || undefined,
+      dpop: ctx.get('DPoP') || undefined,
+      method: ctx.method,
+      url,
+    });
+  }
+
+  async function respond(
+    ctx: Context,
+    status: number,
+    body: Record<string, unknown>,
+    encryption: ResponseEncryption | undefined,
+  ) {
+    noStore(ctx);
+    ctx.status = status;
+    if (encryption) {
+      ctx.type = 'application/jwt';
+      ctx.body = await encryptResponse(body, encryption);
+    } else {
+      ctx.body = body;
+    }
+  }
+
+  async function answer(
+    ctx: Context,
+    outcome: IssuanceOutcome,
+    version: RequestVersion,
+    encryption: ResponseEncryption | undefined,
+  ) {
+    if (outcome.kind === 'pending') {
+      return respond(
+        ctx,
+        202,
+        { transaction_id: outcome.transactionId, interval: outcome.intervalSeconds },
+        encryption,
+      );
+    }
+    if (version === 'draft13') {
+      const { nonce, expiresInSeconds } = await nonces.issue();
+      return respond(
+        ctx,
+        200,
+        {
+          credential: outcome.credentials[0],
+          c_nonce: nonce,
+          c_nonce_expires_in: expiresInSeconds,
+          notification_id: outcome.notificationId,
+        },
+        encryption,
+      );
+    }
+    return respond(
+      ctx,
+      200,
+      {
+        credentials: outcome.credentials.map((credential) => ({ credential })),
+        notification_id: outcome.notificationId,
+      },
+      encryption,
+    );
+  }
+
+  // §12.2.2 (1.0): path inserted after the host; draft 13: appended to the issuer identifier.
+  const wellKnownPaths = [
+    ...new Set([
+      `/.well-known/openid-credential-issuer${basePath}`,
+      `${basePath}/.well-known/openid-credential-issuer`,
+    ]),
+  ];
+  for (const path of wellKnownPaths) {
+    router.get(path, async function serveIssuerMetadata(ctx) {
+      const locales = acceptLanguages(ctx);
+      const metadata = buildIssuerMetadata(registry, {
+        publicUrl,
+        batchSize: config.vci.batchSize,
+        requireEncryption: config.vci.requireEncryption,
+        issuerDisplay: config.vci.issuerDisplay,
+        locales,
+      });
+      ctx.set('Access-Control-Allow-Origin', '*');
+      ctx.set('Cache-Control', 'public, max-age=60');
+      ctx.set('Vary', 'Accept, Accept-Language');
+      if (locales.length > 0) ctx.set('Content-Language', locales.join(', '));
+      // §12.2.3: signed metadata is the whole response as application/jwt when the wallet asks for it.
+      if (
+        config.vci.signedMetadata &&
+        ctx.accepts('application/json', 'application/jwt') === 'application/jwt' &&
+        ctx.get('Accept').includes('application/jwt')
+      ) {
+        ctx.type = 'application/jwt';
+        ctx.body = await signMetadata(metadata);
+        return;
+      }
+      ctx.body = config.vci.signedMetadata
+        ? { ...metadata, signed_metadata: await signMetadata(metadata) }
+        : metadata;
+    });
+  }
+
+  // §7: the nonce endpoint; unprotected, no-store.
+  router.post(`${basePath}/nonce`, async function issueNonce(ctx) {
+    const { nonce } = await nonces.issue();
+    noStore(ctx);
+    ctx.body = { c_nonce: nonce };
+  });
+
+  // §8: the credential endpoint.
+  router.post(`${basePath}/credential`, async function credentialEndpoint(ctx) {
+    const grant = await grantOf(ctx, endpoints.credential);
+    const body = await readJson(ctx, limit);
+    const parsed = parseCredentialRequest(body, grant, registry, config.vci.batchSize);
+    const encryption = await parseResponseEncryption(parsed.encryption, config.vci.requireEncryption);
+    let holders: Awaited<ReturnType<Issuer['verifyProofs']>>;
+    try {
+      holders = await issuer.verifyProofs(parsed, grant);
+    } catch (error) {
+      // Draft 13 §7.3.2: a nonce problem is `invalid_proof` carrying a fresh c_nonce to retry with.
+      if (parsed.version === 'draft13' && (error instanceof InvalidNonce || error instanceof InvalidProof)) {
+        const { nonce, expiresInSeconds } = await nonces.issue();
+        throw new InvalidProof((error as AppError).description, {
+          extra: { c_nonce: nonce, c_nonce_expires_in: expiresInSeconds },
+        });
+      }
+      throw error;
+    }
+    const outcome = await issuer.issue(parsed, holders, grant);
+    await answer(ctx, outcome, parsed.version, encryption);
+  });
+
+  // §9: the deferred credential endpoint.
+  router.post(`${basePath}/deferred_credential`, async function deferredCredentialEndpoint(ctx) {
+    const grant = await grantOf(ctx, endpoints.deferred);
+    const body = await readJson(ctx, limit);
+    const encryption = await parseResponseEncryption(
+      body.credential_response_encryption,
+      config.vci.requireEncryption,
+    );
+    const outcome = await issuer.poll(body.transaction_id, grant);
+    await answer(ctx, outcome, outcome.kind === 'issued' ? (outcome.version ?? 'v1') : 'v1', encryption);
+  });
+
+  // §11: the notification endpoint; idempotent, 204.
+  router.post(`${basePath}/notification`, async function notificationEndpoint(ctx) {
+    const grant = await grantOf(ctx, endpoints.notification);
+    const body = await readJson(ctx, limit);
+    if (typeof body.notification_id !== 'string' || body.notification_id.length > 200) {
+      throw new InvalidNotificationRequest('notification_id is required');
+    }
+    if (typeof body.event !== 'string' || !NOTIFICATION_EVENTS.has(body.event)) {
+      throw new InvalidNotificationRequest(
+        'event must be credential_accepted, credential_failure or credential_deleted',
+      );
+    }
+    if (
+      body.event_description !== undefined &&
+      (typeof body.event_description !== 'string' || /[^\x20-\x7E]/.test(body.event_description))
+    ) {
+      throw new InvalidNotificationRequest('event_description must be ASCII text');
+    }
+    const known = await issuer.notify(body.notification_id, body.event as 'credential_accepted', grant);
+    if (!known) throw new InvalidNotificationId('the notification_id is not known for this access token');
+    noStore(ctx);
+    ctx.status = 204;
+  });
+
+  // §4.1.3: an offer by reference, served once.
+  router.get(`${basePath}/credential-offer/:offerId`, async function serveCredentialOffer(ctx) {
+    const offer = await offers.take(String(ctx.params.offerId ?? ''));
+    if (!offer) throw new NotFound('this credential offer is unknown, expired or was already used');
+    noStore(ctx);
+    ctx.body = offer;
+  });
+
+  return router;
+}

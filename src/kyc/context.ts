@@ -27,7 +27,7 @@ export function createKycContext(
   const { config, store, clock, logger } = services;
   const kyc = config.kyc;
   const secret = config.keys.encryptionSecret;
-  const lockout = new Lockout(store, kyc.lockout);
+  const lockout = new Lockout(store, clock, kyc.lockout);
   return {
     services,
     identities: new IdentityStore({

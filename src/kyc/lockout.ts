@@ -1,3 +1,4 @@
+import type { Clock } from '../clock.ts';
 import { NoAttemptsLeft } from '../errors.ts';
 import type { Store } from '../store/spi.ts';
 
@@ -15,37 +16,46 @@ const TRANSACTION_COUNTER_TTL_SECONDS = 3600;
  * Wrong-answer limits shared by every factor and every identity system (SECURITY.md rows 14, 47).
  *
  * Each verification first *reserves* an attempt with one atomic bounded increment, per transaction
- * and per individual, and only then compares: a burst of parallel guesses can never compare more
- * often than the limits allow, whatever the timing. A success gives the individual's reservation
- * back; a failure keeps it. Reaching the individual limit blocks the individual (by its keyed hash)
- * for `blockSeconds` across all transactions; while blocked, even correct answers are refused
- * (eSignet: `no_attempts_left` and the individual-ID hash blocked for 600 s).
+ * and per individual, and only then compares: a burst of parallel guesses, in one transaction or
+ * spread over many, can never compare more often than the limits allow, whatever the timing.
+ * Per individual, the window's reservations minus its successes are its failures; the bound for a
+ * reservation is `maxFailuresPerIndividual + successes`, so people who log in often are never
+ * locked out by their own successes. (The storage SPI counters only go up, and windows are aligned
+ * buckets of `failureWindowSeconds`, so both counters always cover the same window.) Reaching the
+ * individual limit blocks the individual (by its keyed hash) for `blockSeconds` across all
+ * transactions; while blocked even correct answers are refused (eSignet: `no_attempts_left`, the
+ * individual-ID hash blocked for 600 s).
  */
 export class Lockout {
   private readonly store: Store;
+  private readonly clock: Clock;
   private readonly policy: LockoutPolicy;
 
-  constructor(store: Store, policy: LockoutPolicy) {
+  constructor(store: Store, clock: Clock, policy: LockoutPolicy) {
     this.store = store;
+    this.clock = clock;
     this.policy = policy;
   }
 
   private keys(individualHash: string, transactionId: string) {
+    const bucket = Math.floor(this.clock.now() / (this.policy.failureWindowSeconds * 1000));
     return {
       transaction: `kyc:attempts:tx:${transactionId}`,
-      individual: `kyc:failures:id:${individualHash}`,
+      attempts: `kyc:attempts:id:${individualHash}:${bucket}`,
+      successes: `kyc:successes:id:${individualHash}:${bucket}`,
       block: `kyc:blocked:id:${individualHash}`,
     };
   }
 
   async isBlocked(individualHash: string): Promise<boolean> {
-    return (await this.store.counter(this.keys(individualHash, '').block)) > 0;
+    return (await this.store.counter(this.keys(individualHash, '-').block)) > 0;
   }
 
   /**
    * Runs `verify` under the limits. `verify` resolves true for a correct answer. Throws
    * NoAttemptsLeft when a limit is reached (before or because of this attempt); returns the result
-   * of `verify` otherwise.
+   * of `verify` otherwise. When `verify` throws (registry down, unreadable record), the attempt is
+   * not counted against the individual.
    */
   async attempt(
     individualHash: string,
@@ -62,11 +72,11 @@ export class Lockout {
     if (inTransaction > maxAttemptsPerTransaction) {
       throw new NoAttemptsLeft('no attempts left in this login: start again');
     }
-    const failures = await this.store.increment(keys.individual, {
-      ttlSeconds: failureWindowSeconds,
-      limit: maxFailuresPerIndividual,
-    });
-    if (failures > maxFailuresPerIndividual) {
+    const ttlSeconds = failureWindowSeconds * 2;
+    const successes = await this.store.counter(keys.successes);
+    const limit = maxFailuresPerIndividual + successes;
+    const attempts = await this.store.increment(keys.attempts, { ttlSeconds, limit });
+    if (attempts > limit) {
       await this.block(keys.block);
       throw blocked();
     }
@@ -74,17 +84,14 @@ export class Lockout {
     try {
       ok = await verify();
     } catch (error) {
-      // Not an answer (registry down, unreadable record): give the individual's reservation back.
-      await this.release(keys.individual);
+      await this.store.increment(keys.successes, { ttlSeconds });
       throw error;
     }
-    if (ok) await this.release(keys.individual);
-    else if (failures >= maxFailuresPerIndividual) await this.block(keys.block);
+    if (ok) await this.store.increment(keys.successes, { ttlSeconds });
+    else if (attempts - (await this.store.counter(keys.successes)) >= maxFailuresPerIndividual) {
+      await this.block(keys.block);
+    }
     return ok;
-  }
-
-  private async release(key: string): Promise<void> {
-    await this.store.increment(key, { by: -1, ttlSeconds: this.policy.failureWindowSeconds });
   }
 
   private async block(key: string): Promise<void> {

@@ -52,7 +52,9 @@ describe('admin identities API', () => {
     expect(read.status).toBe(200);
     expect(((await read.json()) as { claims: unknown }).claims).toEqual(person.claims);
 
-    const list = (await (await call('GET', '/identities')).json()) as { identities: { account_id: string }[] };
+    const list = (await (await call('GET', '/identities')).json()) as {
+      identities: { account_id: string }[];
+    };
     expect(list.identities.map((i) => i.account_id)).toContain(accountId);
 
     const lookup = await call('POST', '/identities/lookup', { individual_id: '9012-345-678' });

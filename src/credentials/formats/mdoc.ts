@@ -1,0 +1,125 @@
+import { createHash, randomBytes, randomInt } from 'node:crypto';
+import { COSEKey, cborDecode, cborEncode, DataItem, DateOnly } from '@animo-id/mdoc';
+import type { ManagedKey } from '../../keys/spi.ts';
+import { hourFloor, publicJwk, signBytes } from './jws.ts';
+import type { CredentialFormat, FormatDeps, IssueRequest } from './types.ts';
+
+/**
+ * `mso_mdoc` (ISO/IEC 18013-5 §9.1.2, OpenID4VCI 1.0 Appendix A.2): the credential is the
+ * base64url-encoded CBOR `IssuerSigned` structure: issuer-signed items per namespace plus
+ * `issuerAuth`, a COSE_Sign1 (ES256) over the Mobile Security Object with the document signer
+ * certificate in `x5chain`. CBOR types (tag 24 embedding, tdate, full-date) come from
+ * @animo-id/mdoc's encoder. The MSO is assembled here rather than through the library's
+ * `Document` builder because the builder cannot carry the MSO `status` member
+ * (draft-ietf-oauth-status-list §6.3 / ISO 18013-5 2nd edition) and re-encodes every item on sign.
+ * Verified in tests by the library's own `Verifier` with the IACA as trust anchor.
+ */
+
+/** What the format needs from the issuer CA (src/credentials/x509/issuer-ca.ts). */
+export interface DocumentSignerSource {
+  /** DER of the DS certificate for this credential key. */
+  documentSigner(key: ManagedKey): Promise<Uint8Array>;
+}
+
+export interface MdocDeps extends FormatDeps {
+  issuerCa?: DocumentSignerSource;
+}
+
+const FULL_DATE = /^\d{4}-\d{2}-\d{2}$/;
+const DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
+/** COSE protected header `{1: -7}` (alg ES256, RFC 9053 §2.1), constant for every credential. */
+const PROTECTED_ES256 = cborEncode(new Map([[1, -7]]));
+const X5CHAIN = 33;
+const ONE_YEAR_MS = 365 * 86_400_000;
+
+/** JSON claim values as ISO 18013-5 data elements: dates become full-date (tag 1004) or tdate (tag 0). */
+function elementValue(value: unknown): unknown {
+  if (typeof value === 'string') {
+    if (FULL_DATE.test(value)) return new DateOnly(value);
+    if (DATE_TIME.test(value)) return new Date(value);
+    return value;
+  }
+  if (Array.isArray(value)) return value.map(elementValue);
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, elementValue(v)]));
+  }
+  return value;
+}
+
+/** A random permutation: digest IDs must not reveal the order of the elements (ISO 18013-5 §9.1.2.5). */
+function shuffledIds(count: number): number[] {
+  const ids = Array.from({ length: count }, (_, i) => i);
+  for (let i = count - 1; i > 0; i--) {
+    const j = randomInt(i + 1);
+    [ids[i], ids[j]] = [ids[j]!, ids[i]!];
+  }
+  return ids;
+}
+
+export function createMdocFormat(deps: MdocDeps): CredentialFormat {
+  function namespacesOf(req: IssueRequest, namespace: string) {
+    const entries = Object.entries(req.claims).filter(([, value]) => value !== undefined && value !== null);
+    const ids = shuffledIds(entries.length);
+    const items = entries.map(([identifier, value], i) =>
+      DataItem.fromData(
+        new Map<string, unknown>([
+          ['digestID', ids[i]],
+          // §9.1.2.5: at least 16 random bytes per element so digests cannot be brute-forced.
+          ['random', randomBytes(32)],
+          ['elementIdentifier', identifier],
+          ['elementValue', elementValue(value)],
+        ]),
+      ),
+    );
+    // ValueDigests: SHA-256 over the tag-24-wrapped IssuerSignedItemBytes.
+    const digests = new Map(
+      items.map((item, i) => [ids[i]!, createHash('sha256').update(cborEncode(item)).digest()] as const),
+    );
+    return { items, digests: new Map([[namespace, digests]]) };
+  }
+
+  return {
+    id: 'mso_mdoc',
+    async issue(req) {
+      const { doctype, configurationId } = req.profile;
+      if (!doctype) throw new Error(`configuration ${configurationId} has no doctype`);
+      if ((req.profile.alg ?? 'ES256') !== 'ES256') throw new Error('mso_mdoc is issued with ES256 only');
+      if (!req.holder) throw new Error('mso_mdoc needs a device key (holder binding)');
+      if (!deps.issuerCa) throw new Error('mso_mdoc needs the issuer CA (document signer certificate)');
+      const namespace = req.profile.namespace ?? doctype;
+      const key = deps.keys.active('credential', 'ES256');
+      const certificate = await deps.issuerCa.documentSigner(key);
+
+      const { items, digests } = namespacesOf(req, namespace);
+      // SECURITY.md row 36: `signed` is rounded down to the hour and never after validFrom.
+      const signed = new Date(Math.min(hourFloor(deps.clock.now()) * 1000, req.validFrom.getTime()));
+      const mso: Record<string, unknown> = {
+        version: '1.0',
+        digestAlgorithm: 'SHA-256',
+        valueDigests: digests,
+        deviceKeyInfo: { deviceKey: cborDecode(COSEKey.fromJWK(publicJwk(req.holder.jwk)).encode()) },
+        docType: doctype,
+        validityInfo: {
+          signed,
+          validFrom: req.validFrom,
+          validUntil: req.validUntil ?? new Date(req.validFrom.getTime() + ONE_YEAR_MS),
+        },
+      };
+      const token = req.status?.find((entry) => entry.kind === 'token');
+      if (req.status?.some((entry) => entry.kind !== 'token'))
+        throw new Error('mso_mdoc takes token status entries only');
+      if (token?.kind === 'token') mso['status'] = { status_list: { idx: token.idx, uri: token.uri } };
+
+      const payload = cborEncode(DataItem.fromData(mso));
+      // RFC 9052 §4.4 Sig_structure for COSE_Sign1, no external AAD.
+      const toBeSigned = cborEncode(['Signature1', PROTECTED_ES256, new Uint8Array(0), payload]);
+      const signature = signBytes(key, Buffer.from(toBeSigned));
+      const issuerSigned = {
+        nameSpaces: new Map([[namespace, items]]),
+        // ISO 18013-5 §9.1.2.4: untagged COSE_Sign1, DS certificate in the unprotected x5chain.
+        issuerAuth: [PROTECTED_ES256, new Map([[X5CHAIN, certificate]]), payload, new Uint8Array(signature)],
+      };
+      return Buffer.from(cborEncode(issuerSigned)).toString('base64url');
+    },
+  };
+}

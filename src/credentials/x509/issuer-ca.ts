@@ -1,0 +1,261 @@
+import {
+  createCipheriv,
+  createDecipheriv,
+  createPrivateKey,
+  createPublicKey,
+  hkdfSync,
+  type KeyObject,
+  randomBytes,
+  webcrypto,
+} from 'node:crypto';
+import type { Clock } from '../../clock.ts';
+import type { ManagedKey } from '../../keys/spi.ts';
+import { type Collection, type Store, type StoredDoc, UniqueViolation } from '../../store/spi.ts';
+import * as x509 from './x509.ts';
+
+/**
+ * The mdoc issuer certificate chain (ISO/IEC 18013-5 Annex B): an issuing authority CA (IACA,
+ * self-signed, with the issuing country) and, per credential P-256 key, a document signer (DS)
+ * certificate issued by it. Generated on first start and kept in the store collection `x509`; the
+ * IACA private key is encrypted at rest with AES-256-GCM under a key derived (HKDF-SHA256, random
+ * salt) from the same secret as the key store. An operator can replace the generated IACA with
+ * their own (certificate + key PEM from configuration). Verifiers load the IACA certificate as a
+ * trust anchor from `/.well-known/iaca.pem` (served by the HTTP layer from `caCertificatePem()`).
+ */
+
+export interface IssuerCaOptions {
+  store: Store;
+  clock: Clock;
+  /** `keys.encryptionSecret`: protects the IACA private key at rest. */
+  encryptionSecret: string;
+  /** The issuer's public URL: the issuer alternative name of both certificates. */
+  publicUrl: string;
+  /** ISO 3166-1 alpha-2 country of the issuing authority (B.1.1: mandatory in IACA and DS). */
+  country?: string;
+  /** Service name: the IACA is `CN=<name> IACA`, a DS `CN=<name> Document Signer`. */
+  serviceName?: string;
+  /** Operator IACA certificate (PEM); with `iacaKeyPem` it replaces the generated one. */
+  iacaCertPem?: string;
+  /** Operator IACA private key (PKCS#8 PEM, P-256). */
+  iacaKeyPem?: string;
+  iacaValidityDays?: number;
+  /** ISO 18013-5 B.1.2 caps a DS certificate at 457 days. */
+  documentSignerValidityDays?: number;
+}
+
+export interface IssuerCa {
+  /** Loads or generates the IACA. Call once at start. */
+  init(): Promise<void>;
+  caCertificatePem(): string;
+  caCertificateDer(): Uint8Array;
+  /** The DS certificate (DER) for a credential ES256 key, issued and stored on first use, renewed before expiry. */
+  documentSigner(key: ManagedKey): Promise<Uint8Array>;
+  /** JOSE `x5c` for the key: `[DS]` as base64 DER (the trust anchor is not included, RFC 7515 §4.1.6). */
+  x5c(key: ManagedKey): Promise<string[]>;
+}
+
+interface SealedKey {
+  v: 1;
+  salt: string;
+  iv: string;
+  tag: string;
+  ciphertext: string;
+}
+
+interface X509Record extends StoredDoc {
+  certPem: string;
+  sealedKey?: SealedKey;
+  kid?: string;
+  /** DS records: serial number of the IACA that issued them. */
+  caSerial?: string;
+  notAfter: number;
+}
+
+export const X509_COLLECTION = { name: 'x509' };
+
+const KEK_INFO = 'idissuer/x509/iaca-key/v1';
+const AAD = Buffer.from('idissuer-x509:v1:iaca', 'utf8');
+/** ISO/IEC 18013-5 B.1.2: extended key usage of a document signer (id-mdl-kp-mdlDS). */
+const MDL_DS_EKU = '1.0.18013.5.1.2';
+const EC = { name: 'ECDSA', namedCurve: 'P-256' } as const;
+const SIGNING = { name: 'ECDSA', hash: 'SHA-256' } as const;
+const DAY_MS = 86_400_000;
+/** A DS certificate is renewed when less than this remains of it. */
+const RENEW_BEFORE_MS = 30 * DAY_MS;
+
+const serial = (): string => {
+  const bytes = randomBytes(16);
+  bytes[0] = (bytes[0]! & 0x7f) | 0x01; // positive, and no leading zero byte to trim
+  return bytes.toString('hex');
+};
+
+const toCryptoKey = (key: KeyObject, usages: ('sign' | 'verify')[]): Promise<webcrypto.CryptoKey> =>
+  Promise.resolve(key.toCryptoKey(EC, true, usages));
+
+export function createIssuerCa(options: IssuerCaOptions): IssuerCa {
+  const { store, clock } = options;
+  if (!options.encryptionSecret) throw new Error('keys.encryptionSecret is required to protect the IACA key');
+  const country = options.country ?? 'UT';
+  if (!/^[A-Z]{2}$/.test(country))
+    throw new Error(`mdoc.country must be an ISO 3166-1 alpha-2 code, got ${country}`);
+  const serviceName = options.serviceName ?? 'Issuer';
+  const records: Collection<X509Record> = store.collection(X509_COLLECTION);
+  const issuerAltName = () =>
+    new x509.IssuerAlternativeNameExtension([{ type: 'url', value: options.publicUrl }]);
+
+  let ca: { cert: x509.X509Certificate; privateKey: KeyObject } | undefined;
+  const dsCache = new Map<string, { der: Uint8Array; notAfter: number }>();
+
+  const kek = (salt: Buffer) => Buffer.from(hkdfSync('sha256', options.encryptionSecret, salt, KEK_INFO, 32));
+  function seal(privateKey: KeyObject): SealedKey {
+    const salt = randomBytes(16);
+    const iv = randomBytes(12);
+    const cipher = createCipheriv('aes-256-gcm', kek(salt), iv);
+    cipher.setAAD(AAD);
+    const ciphertext = Buffer.concat([
+      cipher.update(privateKey.export({ format: 'der', type: 'pkcs8' })),
+      cipher.final(),
+    ]);
+    const b64 = (bytes: Buffer) => bytes.toString('base64url');
+    return { v: 1, salt: b64(salt), iv: b64(iv), tag: b64(cipher.getAuthTag()), ciphertext: b64(ciphertext) };
+  }
+  function unseal(sealed: SealedKey): KeyObject {
+    const bytes = (text: string) => Buffer.from(text, 'base64url');
+    try {
+      const decipher = createDecipheriv('aes-256-gcm', kek(bytes(sealed.salt)), bytes(sealed.iv));
+      decipher.setAAD(AAD);
+      decipher.setAuthTag(bytes(sealed.tag));
+      const der = Buffer.concat([decipher.update(bytes(sealed.ciphertext)), decipher.final()]);
+      return createPrivateKey({ key: der, format: 'der', type: 'pkcs8' });
+    } catch (cause) {
+      throw new Error('the key-encryption secret does not decrypt the stored IACA key', { cause });
+    }
+  }
+
+  async function generateIaca(): Promise<X509Record> {
+    const keys = (await webcrypto.subtle.generateKey(EC, true, [
+      'sign',
+      'verify',
+    ])) as webcrypto.CryptoKeyPair;
+    const now = clock.now();
+    const cert = await x509.X509CertificateGenerator.createSelfSigned({
+      serialNumber: serial(),
+      name: [{ C: [country] }, { CN: [`${serviceName} IACA`] }],
+      notBefore: new Date(now - DAY_MS),
+      notAfter: new Date(now + (options.iacaValidityDays ?? 3650) * DAY_MS),
+      signingAlgorithm: SIGNING,
+      keys: keys,
+      extensions: [
+        // ISO/IEC 18013-5 Table B.1: CA, path length 0 (it signs DS certificates only), critical.
+        new x509.BasicConstraintsExtension(true, 0, true),
+        new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
+        await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
+        issuerAltName(),
+      ],
+    });
+    const privateKey = webcrypto.subtle
+      .exportKey('pkcs8', keys.privateKey)
+      .then((der) => createPrivateKey({ key: Buffer.from(der), format: 'der', type: 'pkcs8' }));
+    return {
+      _id: 'iaca',
+      certPem: cert.toString('pem'),
+      sealedKey: seal(await privateKey),
+      notAfter: cert.notAfter.getTime(),
+    };
+  }
+
+  async function init(): Promise<void> {
+    if (options.iacaCertPem || options.iacaKeyPem) {
+      if (!options.iacaCertPem || !options.iacaKeyPem)
+        throw new Error('mdoc IACA: give both the certificate and the key');
+      const cert = new x509.X509Certificate(options.iacaCertPem);
+      const privateKey = createPrivateKey(options.iacaKeyPem);
+      const certKey = createPublicKey(Buffer.from(cert.publicKey.rawData)).export({ format: 'jwk' });
+      const ownKey = createPublicKey(privateKey).export({ format: 'jwk' });
+      if (certKey.x !== ownKey.x || certKey.y !== ownKey.y)
+        throw new Error('mdoc IACA: the key does not match the certificate');
+      ca = { cert, privateKey };
+      return;
+    }
+    let record = await records.get('iaca');
+    if (!record) {
+      const fresh = await generateIaca();
+      try {
+        await records.insert(fresh);
+        record = fresh;
+      } catch (error) {
+        // Another instance generated it first: everyone uses the stored one.
+        if (!(error instanceof UniqueViolation)) throw error;
+        record = await records.get('iaca');
+      }
+    }
+    if (!record?.sealedKey) throw new Error('stored IACA record is incomplete');
+    ca = { cert: new x509.X509Certificate(record.certPem), privateKey: unseal(record.sealedKey) };
+  }
+
+  const required = () => {
+    if (!ca) throw new Error('issuer CA not initialised: call init() at start');
+    return ca;
+  };
+
+  async function issueDocumentSigner(key: ManagedKey): Promise<X509Record> {
+    const { cert: caCert, privateKey } = required();
+    const now = clock.now();
+    const notAfter = Math.min(
+      now + (options.documentSignerValidityDays ?? 365) * DAY_MS,
+      caCert.notAfter.getTime(),
+    );
+    const publicKey = await toCryptoKey(key.publicKey, ['verify']);
+    const cert = await x509.X509CertificateGenerator.create({
+      serialNumber: serial(),
+      subject: [{ C: [country] }, { CN: [`${serviceName} Document Signer`] }],
+      issuer: caCert.subjectName,
+      // Backdated a day: mdoc `validityInfo.signed` is rounded down and must fall inside the DS validity.
+      notBefore: new Date(now - DAY_MS),
+      notAfter: new Date(notAfter),
+      signingAlgorithm: SIGNING,
+      publicKey: publicKey,
+      signingKey: await toCryptoKey(privateKey, ['sign']),
+      extensions: [
+        new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
+        new x509.ExtendedKeyUsageExtension([MDL_DS_EKU], true),
+        await x509.AuthorityKeyIdentifierExtension.create(caCert, false),
+        await x509.SubjectKeyIdentifierExtension.create(publicKey),
+        issuerAltName(),
+      ],
+    });
+    return {
+      _id: `ds:${key.kid}`,
+      kid: key.kid,
+      certPem: cert.toString('pem'),
+      notAfter: cert.notAfter.getTime(),
+    };
+  }
+
+  async function documentSigner(key: ManagedKey): Promise<Uint8Array> {
+    if (key.alg !== 'ES256')
+      throw new Error('mdoc document signer certificates are issued for ES256 keys only');
+    const cached = dsCache.get(key.kid);
+    if (cached && cached.notAfter - clock.now() > RENEW_BEFORE_MS) return cached.der;
+    const caSerial = required().cert.serialNumber;
+    let record = await records.get(`ds:${key.kid}`);
+    // A DS certificate from a replaced IACA would not chain to the published trust anchor.
+    if (!record || record.caSerial !== caSerial || record.notAfter - clock.now() <= RENEW_BEFORE_MS) {
+      record = { ...(await issueDocumentSigner(key)), caSerial };
+      await records.put(record);
+    }
+    const der = new Uint8Array(new x509.X509Certificate(record.certPem).rawData);
+    dsCache.set(key.kid, { der, notAfter: record.notAfter });
+    return der;
+  }
+
+  return {
+    init,
+    caCertificatePem: () => required().cert.toString('pem'),
+    caCertificateDer: () => new Uint8Array(required().cert.rawData),
+    documentSigner,
+    async x5c(key) {
+      return [Buffer.from(await documentSigner(key)).toString('base64')];
+    },
+  };
+}

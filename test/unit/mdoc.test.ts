@@ -1,0 +1,203 @@
+import { generateKeyPairSync } from 'node:crypto';
+import {
+  cborDecode,
+  DeviceResponse,
+  MDoc,
+  parseIssuerSigned,
+  type VerificationAssessment,
+  Verifier,
+} from '@animo-id/mdoc';
+import type { JWK } from 'jose';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createMdocFormat } from '../../src/credentials/formats/mdoc.ts';
+import type {
+  CredentialFormat,
+  IssueRequest,
+  TokenStatusEntry,
+} from '../../src/credentials/formats/types.ts';
+import { createIssuerCa, type IssuerCa } from '../../src/credentials/x509/issuer-ca.ts';
+import * as x509 from '../../src/credentials/x509/x509.ts';
+import { type CredentialDeps, credentialDeps, START } from '../helpers/credential-deps.ts';
+import { mdocContext } from '../helpers/mdoc-context.ts';
+
+const device = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+const deviceJwk = device.publicKey.export({ format: 'jwk' }) as JWK;
+const DOCTYPE = 'org.iso.18013.5.1.mDL';
+const NAMESPACE = 'org.iso.18013.5.1';
+const hour = START - (START % 3_600_000);
+
+const request = (status?: TokenStatusEntry): IssueRequest => ({
+  profile: { configurationId: 'mDL', types: [], contexts: [], doctype: DOCTYPE, namespace: NAMESPACE },
+  claims: {
+    family_name: 'Jones',
+    given_name: 'Ava',
+    birth_date: '2007-03-25',
+    issuing_country: 'UT',
+    age_over_18: true,
+  },
+  holder: { jwk: deviceJwk },
+  ...(status ? { status: [status] } : {}),
+  validFrom: new Date(hour),
+  validUntil: new Date(hour + 365 * 86_400_000),
+});
+
+/** Reads a CBOR map member whether the decoder gave a Map or a plain object. */
+const field = (value: unknown, key: string): unknown =>
+  value instanceof Map ? value.get(key) : (value as Record<string, unknown>)[key];
+
+/** Runs the library verifier's issuer checks and collects every check it makes. */
+async function verifyIssuerSigned(encoded: string, trusted: Uint8Array[]) {
+  const document = parseIssuerSigned(Buffer.from(encoded, 'base64url'), DOCTYPE);
+  const checks: VerificationAssessment[] = [];
+  const onCheckG = (check: VerificationAssessment) => checks.push(check);
+  const verifier = new Verifier();
+  await verifier.verifyIssuerSignature(
+    {
+      trustedCertificates: trusted,
+      issuerAuth: document.issuerSigned.issuerAuth,
+      now: new Date(START),
+      disableCertificateChainValidation: false,
+      onCheckG,
+    },
+    mdocContext,
+  );
+  await verifier.verifyData({ mdoc: document, onCheckG }, mdocContext);
+  return { document, checks, failed: checks.filter((check) => check.status === 'FAILED') };
+}
+
+describe('mso_mdoc format', () => {
+  let deps: CredentialDeps;
+  let ca: IssuerCa;
+  let format: CredentialFormat;
+  beforeAll(async () => {
+    deps = await credentialDeps('https://issuer.example');
+    ca = createIssuerCa({
+      ...deps,
+      encryptionSecret: 'test-secret-test-secret-test-secret-0123',
+      country: 'UT',
+      serviceName: 'Test Issuer',
+    });
+    await ca.init();
+    format = createMdocFormat({ ...deps, issuerCa: ca });
+  });
+
+  it('issues IssuerSigned that the @animo-id/mdoc verifier accepts with the published IACA as trust anchor', async () => {
+    const entry: TokenStatusEntry = {
+      kind: 'token',
+      uri: 'https://issuer.example/status/token/abcdefghijklmnop',
+      idx: 4242,
+    };
+    const encoded = (await format.issue(request(entry))) as string;
+    expect(encoded).toMatch(/^[A-Za-z0-9_-]+$/);
+    const iaca = new x509.X509Certificate(ca.caCertificatePem());
+    const { document, checks, failed } = await verifyIssuerSigned(encoded, [new Uint8Array(iaca.rawData)]);
+    expect(failed).toEqual([]);
+    expect(checks.filter((check) => check.check.startsWith('The calculated digest'))).toHaveLength(5);
+
+    const claims = document.getIssuerNameSpace(NAMESPACE)!;
+    expect(claims.get('family_name')).toBe('Jones');
+    expect(claims.get('age_over_18')).toBe(true);
+    expect(String(claims.get('birth_date'))).toBe('2007-03-25');
+
+    const mso = document.issuerSigned.issuerAuth.decodedPayload as unknown as Record<string, any>;
+    expect(mso['docType']).toBe(DOCTYPE);
+    expect(mso['digestAlgorithm']).toBe('SHA-256');
+    expect(mso['validityInfo'].signed.getTime()).toBe(hour);
+    // Device key = the holder's key.
+    const deviceKey = field(mso['deviceKeyInfo'], 'deviceKey') as Map<number, unknown>;
+    expect(Buffer.from(deviceKey.get(-2) as Uint8Array).toString('base64url')).toBe(deviceJwk.x);
+    expect(Buffer.from(deviceKey.get(-3) as Uint8Array).toString('base64url')).toBe(deviceJwk.y);
+    // Token status list reference in the MSO.
+    const statusList = field(mso['status'], 'status_list');
+    expect({ idx: field(statusList, 'idx'), uri: field(statusList, 'uri') }).toEqual({ idx: 4242, uri: entry.uri });
+  });
+
+  it('chains the document signer to an IACA with the configured country, and rejects an unknown anchor', async () => {
+    const iaca = new x509.X509Certificate(ca.caCertificatePem());
+    expect(iaca.subject).toBe('C=UT, CN=Test Issuer IACA');
+    expect(iaca.getExtension(x509.BasicConstraintsExtension)?.ca).toBe(true);
+    const ds = new x509.X509Certificate(await ca.documentSigner(deps.keys.active('credential', 'ES256')));
+    expect(ds.issuer).toBe(iaca.subject);
+    expect(ds.getExtension(x509.ExtendedKeyUsageExtension)?.usages).toEqual(['1.0.18013.5.1.2']);
+
+    const other = createIssuerCa({
+      ...deps,
+      store: (await credentialDeps()).store,
+      encryptionSecret: 'x'.repeat(40),
+    });
+    await other.init();
+    const encoded = (await format.issue(request())) as string;
+    const { failed } = await verifyIssuerSigned(encoded, [other.caCertificateDer()]);
+    expect(failed.map((check) => check.check)).toContain('Issuer certificate must be valid');
+  });
+
+  it('binds the credential to the device key: a device response signed by the holder verifies', async () => {
+    const encoded = (await format.issue(request())) as string;
+    const issuerSigned = parseIssuerSigned(Buffer.from(encoded, 'base64url'), DOCTYPE);
+    const mdoc = new MDoc([issuerSigned]).encode();
+    const devicePrivate = device.privateKey.export({ format: 'jwk' }) as JWK;
+    const transcript = {
+      mdocGeneratedNonce: 'mdoc-nonce',
+      clientId: 'client',
+      responseUri: 'https://verifier.example/cb',
+      verifierGeneratedNonce: 'verifier-nonce',
+    };
+    const presentation = await DeviceResponse.from(mdoc)
+      .usingPresentationDefinition({
+        id: 'mdl',
+        input_descriptors: [
+          {
+            id: DOCTYPE,
+            format: { mso_mdoc: { alg: ['ES256'] } },
+            constraints: {
+              limit_disclosure: 'required',
+              fields: [{ path: [`$['${NAMESPACE}']['given_name']`], intent_to_retain: false }],
+            },
+          },
+        ],
+      })
+      .usingSessionTranscriptForOID4VP(transcript)
+      .authenticateWithSignature(devicePrivate, 'ES256')
+      .sign(mdocContext);
+    const verified = await new Verifier().verifyDeviceResponse(
+      {
+        encodedDeviceResponse: presentation.encode(),
+        encodedSessionTranscript: await DeviceResponse.calculateSessionTranscriptBytesForOID4VP({
+          ...transcript,
+          context: mdocContext,
+        }),
+        trustedCertificates: [ca.caCertificateDer()],
+        now: new Date(START),
+      },
+      mdocContext,
+    );
+    const disclosed = verified.documents[0]!.getIssuerNameSpace(NAMESPACE)!;
+    expect([...disclosed.keys()]).toEqual(['given_name']);
+  });
+
+  it('keeps the IACA across restarts (private key encrypted at rest) and refuses a wrong secret', async () => {
+    const again = createIssuerCa({ ...deps, encryptionSecret: 'test-secret-test-secret-test-secret-0123' });
+    await again.init();
+    expect(again.caCertificatePem()).toBe(ca.caCertificatePem());
+    const stored = await deps.store.collection({ name: 'x509' }).get('iaca');
+    expect(JSON.stringify(stored)).not.toContain('PRIVATE KEY');
+    const wrong = createIssuerCa({ ...deps, encryptionSecret: 'another-secret-another-secret-another-1' });
+    await expect(wrong.init()).rejects.toThrow(/does not decrypt/);
+  });
+
+  it('uses fresh randoms and shuffled digest ids per issuance', async () => {
+    const a = cborDecode(Buffer.from((await format.issue(request())) as string, 'base64url')) as Map<
+      string,
+      any
+    >;
+    const b = cborDecode(Buffer.from((await format.issue(request())) as string, 'base64url')) as Map<
+      string,
+      any
+    >;
+    const randoms = (doc: Map<string, any>) =>
+      (doc.get('nameSpaces').get(NAMESPACE) as { data: Map<string, unknown> }[]).map((item) =>
+        Buffer.from(item.data.get('random') as Uint8Array).toString('hex'),
+      );
+    expect(randoms(a).filter((r) => randoms(b).includes(r))).toEqual([]);
+  });
+});

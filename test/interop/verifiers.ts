@@ -1,0 +1,84 @@
+import { gunzipSync } from 'node:zlib';
+import { DataIntegrityProof } from '@digitalbazaar/data-integrity';
+import { cryptosuite as ecdsaRdfc2019 } from '@digitalbazaar/ecdsa-rdfc-2019-cryptosuite';
+import { cryptosuite as eddsaRdfc2022 } from '@digitalbazaar/eddsa-rdfc-2022-cryptosuite';
+import * as vc from '@digitalbazaar/vc';
+import { createLocalJWKSet, decodeJwt, jwtVerify } from 'jose';
+import { request } from 'undici';
+import { createDocumentLoader, type JsonLdObject } from '../../src/credentials/jsonld/document-loader.ts';
+
+/**
+ * Independent verifiers, as a relying party would run them: the issuer's keys come only from what
+ * the service publishes over HTTP (the did:web document, the credential JWKS), status from the
+ * published status list. Nothing is read from the issuer's process.
+ */
+
+const fetchJson = async (url: string) => {
+  const res = await request(url);
+  if (res.statusCode !== 200) throw new Error(`GET ${url}: ${res.statusCode}`);
+  return (await res.body.json()) as JsonLdObject;
+};
+
+/** did:web → https URL (did:web §3.3), over http for 127.0.0.1. */
+function didWebUrl(did: string): string {
+  const [host, ...path] = did.slice('did:web:'.length).split(':').map(decodeURIComponent);
+  return path.length === 0
+    ? `http://${host}/.well-known/did.json`
+    : `http://${host}/${path.join('/')}/did.json`;
+}
+
+/** Bitstring Status List check over HTTP (https://www.w3.org/TR/vc-bitstring-status-list/#validate-algorithm). */
+async function statusBit(
+  entry: JsonLdObject,
+  loader: ReturnType<typeof createDocumentLoader>,
+): Promise<number> {
+  const list = await fetchJson(String(entry.statusListCredential));
+  const verified = await vc.verifyCredential({ credential: list, suite: suites(), documentLoader: loader });
+  if (!verified.verified) throw new Error('status list credential does not verify');
+  const encoded = String((list.credentialSubject as JsonLdObject).encodedList);
+  const bits = gunzipSync(Buffer.from(encoded.slice(1), 'base64url'));
+  const index = Number(entry.statusListIndex);
+  return (bits[Math.floor(index / 8)]! >> (7 - (index % 8))) & 1;
+}
+
+const suites = () => [
+  new DataIntegrityProof({ cryptosuite: eddsaRdfc2022 }),
+  new DataIntegrityProof({ cryptosuite: ecdsaRdfc2019 }),
+];
+
+/** Verifies an ldp_vc with @digitalbazaar/vc, resolving the issuer DID document over HTTP. */
+export async function verifyLdpVc(
+  credential: JsonLdObject,
+  publicUrl: string,
+): Promise<{ verified: boolean; revoked?: boolean; error?: unknown }> {
+  const issuer =
+    typeof credential.issuer === 'string'
+      ? credential.issuer
+      : String((credential.issuer as JsonLdObject).id);
+  const didDoc = await fetchJson(didWebUrl(issuer));
+  const loader = createDocumentLoader({
+    publicUrl,
+    resolveDid: (did) => (did === issuer ? didDoc : undefined),
+  });
+  let revoked = false;
+  const result = await vc.verifyCredential({
+    credential,
+    suite: suites(),
+    documentLoader: loader,
+    checkStatus: async ({ credential: c }: { credential: JsonLdObject }) => {
+      const raw = c.credentialStatus;
+      for (const entry of (Array.isArray(raw) ? raw : [raw]) as JsonLdObject[]) {
+        if ((await statusBit(entry, loader)) === 1) revoked = true;
+      }
+      return revoked ? { verified: false, error: new Error('revoked') } : { verified: true };
+    },
+  });
+  return { verified: result.verified, revoked, ...(result.error ? { error: result.error } : {}) };
+}
+
+/** Verifies a JWT-secured credential against the published credential JWKS. */
+export async function verifyJwtVc(jwt: string, publicUrl: string) {
+  const jwks = await fetchJson(`${publicUrl}/jwks/credentials`);
+  const { payload, protectedHeader } = await jwtVerify(jwt, createLocalJWKSet(jwks as never));
+  return { payload, protectedHeader, claims: decodeJwt(jwt) };
+}

@@ -44,7 +44,9 @@ export function selectClaims(
       if (found) out[name] = found[1];
       continue;
     }
-    const variants = claimsLocales
+    // Only claims the identity holds in several languages are localized; `email` stays `email`.
+    const localized = Object.keys(claims).some((key) => key.startsWith(`${name}#`));
+    const variants = (localized ? claimsLocales : [])
       .map((locale) => variant(claims, name, locale, defaultLocale))
       .filter((v) => v !== undefined);
     const best = variants[0]?.[1] ?? claims[name];

@@ -111,6 +111,7 @@ export async function kycHarness(
       ),
     ],
     async close() {
+      if (!db.isOpen) return;
       db.close();
       await store.close();
       rmSync(dir, { recursive: true, force: true });

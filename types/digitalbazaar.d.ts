@@ -149,6 +149,13 @@ declare module '@digitalbazaar/vc' {
     now?: Date | string;
   }): Promise<{ verified: boolean; error?: unknown; results?: unknown[]; log?: unknown[] }>;
   export const defaultDocumentLoader: DocumentLoader;
+  /** The data-model checks `issue` runs before signing (throws on a malformed credential). */
+  export function _checkCredential(options: {
+    credential: JsonLdDocument;
+    now?: Date | string;
+    mode?: 'issue' | 'verify';
+    maxClockSkew?: number;
+  }): void;
 }
 
 declare module 'jsonld' {

@@ -1,10 +1,11 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { cryptosuite as ecdsaRdfc2019 } from '@digitalbazaar/ecdsa-rdfc-2019-cryptosuite';
 import { cryptosuite as eddsaRdfc2022 } from '@digitalbazaar/eddsa-rdfc-2022-cryptosuite';
+import * as vc from '@digitalbazaar/vc';
 import jsonld from 'jsonld';
 import type { RdfQuad, RdfTerm } from 'rdf-canonize';
 import * as rdfCanonize from 'rdf-canonize';
-import type { DocumentLoader, JsonLdObject } from '../jsonld/document-loader.ts';
+import { type DocumentLoader, type JsonLdObject, VC_V2_CONTEXT } from '../jsonld/document-loader.ts';
 
 /**
  * The ldp_vc fast path for Data Integrity RDFC suites (eddsa-rdfc-2022, ecdsa-rdfc-2019).
@@ -465,6 +466,16 @@ export function createLdpVcFastPath(options: { documentLoader: DocumentLoader })
   return {
     stats: () => ({ ...counters, shapes: templates.size }),
     async sign(unsigned, input) {
+      // Guard: DataIntegrityProof.ensureSuiteContext accepts the document only when its first
+      // context (VCDM 2.0) defines the proof terms; anything else takes the library path.
+      const contexts = unsigned['@context'];
+      if (!Array.isArray(contexts) || contexts[0] !== VC_V2_CONTEXT) {
+        counters.fallback++;
+        return undefined;
+      }
+      // The same data-model checks vc.issue runs (subject makes a claim, dates, issuer…), so the
+      // fast path refuses exactly what the library refuses.
+      vc._checkCredential({ credential: unsigned, mode: 'issue' });
       const analysed = analyse(unsigned);
       const template = analysed && (await templateFor(analysed.key, unsigned, analysed.leaves));
       const dataset = template && instantiate(template, analysed.leaves);

@@ -57,3 +57,17 @@ export interface PreAuthorizedCodeRedeemer {
    */
   redeem(code: string, txCode: string | undefined): Promise<PreAuthorizedGrant>;
 }
+
+/**
+ * What the provider needs to know about credential configurations (filled by the issuance module in
+ * `links.credentialConfigurations`, read at request time): to validate `authorization_details` of
+ * type `openid_credential` (RFC 9396, OpenID4VCI 1.0 §5.1.1), to honour scope-based requests
+ * (§5.1.2) and to show the claims a credential carries on the consent page.
+ */
+export interface CredentialConfigurationsLink {
+  has(id: string): boolean;
+  /** Claim names the configuration's credential carries (OIDC claim names, e.g. `name`, `birthdate`). */
+  claimsFor(id: string): readonly string[];
+  /** scope value → credential configuration id, for configurations that have a `scope`. */
+  scopes(): ReadonlyMap<string, string>;
+}

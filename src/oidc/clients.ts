@@ -1,0 +1,62 @@
+import type { Clock } from '../clock.ts';
+import type { Store, StoredDoc } from '../store/spi.ts';
+
+/**
+ * Relying-party registrations (RFC 7591 metadata plus our extensions), kept in the store and read
+ * by oidc-provider's `Client` model through the adapter on every lookup, so an admin change is seen
+ * by the next request. Managed through the admin API (src/admin/clients.ts).
+ *
+ * Extensions (all optional):
+ * - `allowed_claims`: claims the client may ever receive (consent shows requested ∩ these);
+ * - `allowed_acr_values`: ACRs (config `oidc.acrFactors`) the client accepts;
+ * - `identity_system`: the identity system that serves this client (else `kyc.clientSystems`/default);
+ * - `client_names`: localized names, `{ "ar": "..." }` (the page picks one by ui_locales).
+ */
+export interface ClientRecord extends StoredDoc {
+  _id: string;
+  metadata: Record<string, unknown>;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export const EXTRA_CLIENT_METADATA = ['allowed_claims', 'allowed_acr_values', 'identity_system', 'client_names'];
+
+export class ClientRegistry {
+  readonly #collection;
+  readonly #clock: Clock;
+
+  constructor(store: Store, clock: Clock) {
+    this.#collection = store.collection<ClientRecord>({ name: 'oidc_clients' });
+    this.#clock = clock;
+  }
+
+  async find(clientId: string): Promise<Record<string, unknown> | undefined> {
+    const record = await this.#collection.get(clientId);
+    return record ? { ...record.metadata, client_id: record._id } : undefined;
+  }
+
+  async list(limit = 1000): Promise<Record<string, unknown>[]> {
+    const records = await this.#collection.find({}, { limit });
+    return records.map((r) => ({ ...r.metadata, client_id: r._id }));
+  }
+
+  async create(clientId: string, metadata: Record<string, unknown>): Promise<void> {
+    const now = this.#clock.now();
+    await this.#collection.insert({ _id: clientId, metadata: strip(metadata), createdAt: now, updatedAt: now });
+  }
+
+  /** Replaces the metadata; false when there is no such client. */
+  async replace(clientId: string, metadata: Record<string, unknown>): Promise<boolean> {
+    const updated = await this.#collection.update(clientId, {}, { metadata: strip(metadata), updatedAt: this.#clock.now() });
+    return updated !== undefined;
+  }
+
+  delete(clientId: string): Promise<boolean> {
+    return this.#collection.delete(clientId);
+  }
+}
+
+function strip(metadata: Record<string, unknown>): Record<string, unknown> {
+  const { client_id: _ignored, ...rest } = metadata;
+  return rest;
+}

@@ -1,0 +1,208 @@
+/**
+ * Texts of the login and consent pages. English labels are stable (browser tests and integrators
+ * rely on them). Arabic is the right-to-left language. Add a language by adding a table and listing
+ * it in config `oidc.uiLocales`.
+ */
+export interface Texts {
+  readonly dir: 'ltr' | 'rtl';
+  readonly languageName: string;
+  readonly signInTo: string;
+  readonly chooseMethod: string;
+  readonly individualId: string;
+  readonly oneTimeCode: string;
+  readonly pin: string;
+  readonly password: string;
+  readonly getCode: string;
+  readonly resendCode: string;
+  readonly verify: string;
+  readonly allow: string;
+  readonly cancel: string;
+  readonly factor: Record<string, string>;
+  readonly codeSentTo: string;
+  readonly resendIn: string;
+  readonly consentTitle: string;
+  readonly consentIntro: string;
+  readonly essential: string;
+  readonly voluntary: string;
+  readonly essentialNote: string;
+  readonly credentials: string;
+  readonly noClaims: string;
+  readonly claim: Record<string, string>;
+  readonly kbiField: Record<string, string>;
+  readonly errors: Record<string, string>;
+  readonly errorTitle: string;
+  readonly startAgain: string;
+  readonly logoutTitle: string;
+  readonly logoutQuestion: string;
+  readonly logoutYes: string;
+  readonly logoutNo: string;
+  readonly loggedOut: string;
+}
+
+const en: Texts = {
+  dir: 'ltr',
+  languageName: 'English',
+  signInTo: 'Sign in to {rp}',
+  chooseMethod: 'Choose how to sign in',
+  individualId: 'Individual ID',
+  oneTimeCode: 'One-time code',
+  pin: 'PIN',
+  password: 'Password',
+  getCode: 'Get code',
+  resendCode: 'Get code',
+  verify: 'Verify',
+  allow: 'Allow',
+  cancel: 'Cancel',
+  factor: {
+    otp: 'One-time code',
+    pin: 'PIN',
+    password: 'Password',
+    kbi: 'Personal details',
+    biometric: 'Biometrics',
+    wallet: 'Wallet',
+  },
+  codeSentTo: 'We sent a code to {to}. It is valid for a few minutes.',
+  resendIn: 'You can ask for a new code in {s} seconds.',
+  consentTitle: 'Share your details',
+  consentIntro: '{rp} asks for the following details.',
+  essential: 'Required',
+  voluntary: 'Optional (untick to keep private)',
+  essentialNote: 'Required details are always shared when you allow.',
+  credentials: 'Credentials to issue',
+  noClaims: '{rp} asks only to confirm that you signed in.',
+  claim: {
+    name: 'Full name',
+    given_name: 'Given name',
+    family_name: 'Family name',
+    middle_name: 'Middle name',
+    nickname: 'Nickname',
+    preferred_username: 'Username',
+    picture: 'Photo',
+    gender: 'Gender',
+    birthdate: 'Date of birth',
+    locale: 'Language',
+    updated_at: 'Last update',
+    email: 'E-mail address',
+    email_verified: 'E-mail verified',
+    phone_number: 'Phone number',
+    phone_number_verified: 'Phone number verified',
+    address: 'Address',
+  },
+  kbiField: { name: 'Full name', birthdate: 'Date of birth', phone_number: 'Phone number', email: 'E-mail address' },
+  errors: {
+    auth_failed: 'The details you entered are not correct. Check them and try again.',
+    wrong_code: 'The code is not correct or has expired. Check it, or get a new code.',
+    no_attempts_left: 'Too many attempts. Sign-in for this ID is blocked for a while: try again later.',
+    too_many_requests: 'Too many codes were requested. Wait a little, then try again.',
+    invalid_transaction: 'This sign-in has expired. Go back to the application and start again.',
+    invalid_request: 'Something was missing from the form. Fill in every field and try again.',
+    forbidden: 'This form was not sent from this page. Reload the page and try again.',
+    unsupported_factor: 'This sign-in method is not available here.',
+    server_error: 'Something went wrong on our side. Try again in a moment.',
+    temporarily_unavailable: 'The service is busy. Try again in a moment.',
+  },
+  errorTitle: 'Sign-in problem',
+  startAgain: 'Go back to the application and start the sign-in again.',
+  logoutTitle: 'Sign out',
+  logoutQuestion: 'Do you want to sign out?',
+  logoutYes: 'Sign out',
+  logoutNo: 'Stay signed in',
+  loggedOut: 'You are signed out.',
+};
+
+const ar: Texts = {
+  dir: 'rtl',
+  languageName: 'العربية',
+  signInTo: 'تسجيل الدخول إلى {rp}',
+  chooseMethod: 'اختر طريقة تسجيل الدخول',
+  individualId: 'رقم الهوية',
+  oneTimeCode: 'رمز لمرة واحدة',
+  pin: 'الرقم السري',
+  password: 'كلمة المرور',
+  getCode: 'احصل على الرمز',
+  resendCode: 'احصل على الرمز',
+  verify: 'تحقق',
+  allow: 'سماح',
+  cancel: 'إلغاء',
+  factor: {
+    otp: 'رمز لمرة واحدة',
+    pin: 'الرقم السري',
+    password: 'كلمة المرور',
+    kbi: 'البيانات الشخصية',
+    biometric: 'القياسات الحيوية',
+    wallet: 'المحفظة',
+  },
+  codeSentTo: 'أرسلنا رمزًا إلى {to}. الرمز صالح لبضع دقائق.',
+  resendIn: 'يمكنك طلب رمز جديد بعد {s} ثانية.',
+  consentTitle: 'مشاركة بياناتك',
+  consentIntro: 'يطلب {rp} البيانات التالية.',
+  essential: 'مطلوبة',
+  voluntary: 'اختيارية (ألغِ التحديد للإبقاء عليها خاصة)',
+  essentialNote: 'تتم مشاركة البيانات المطلوبة دائمًا عند السماح.',
+  credentials: 'الشهادات المطلوب إصدارها',
+  noClaims: 'يطلب {rp} فقط تأكيد تسجيل دخولك.',
+  claim: {
+    name: 'الاسم الكامل',
+    given_name: 'الاسم الأول',
+    family_name: 'اسم العائلة',
+    middle_name: 'الاسم الأوسط',
+    nickname: 'اللقب',
+    preferred_username: 'اسم المستخدم',
+    picture: 'الصورة',
+    gender: 'الجنس',
+    birthdate: 'تاريخ الميلاد',
+    locale: 'اللغة',
+    updated_at: 'آخر تحديث',
+    email: 'البريد الإلكتروني',
+    email_verified: 'تم التحقق من البريد الإلكتروني',
+    phone_number: 'رقم الهاتف',
+    phone_number_verified: 'تم التحقق من رقم الهاتف',
+    address: 'العنوان',
+  },
+  kbiField: { name: 'الاسم الكامل', birthdate: 'تاريخ الميلاد', phone_number: 'رقم الهاتف', email: 'البريد الإلكتروني' },
+  errors: {
+    auth_failed: 'البيانات التي أدخلتها غير صحيحة. تحقق منها وحاول مرة أخرى.',
+    wrong_code: 'الرمز غير صحيح أو منتهي الصلاحية. تحقق منه أو اطلب رمزًا جديدًا.',
+    no_attempts_left: 'محاولات كثيرة جدًا. تم إيقاف تسجيل الدخول لهذا الرقم مؤقتًا: حاول لاحقًا.',
+    too_many_requests: 'تم طلب رموز كثيرة. انتظر قليلًا ثم حاول مرة أخرى.',
+    invalid_transaction: 'انتهت صلاحية تسجيل الدخول هذا. ارجع إلى التطبيق وابدأ من جديد.',
+    invalid_request: 'بعض الحقول ناقصة. املأ جميع الحقول وحاول مرة أخرى.',
+    forbidden: 'لم يتم إرسال هذا النموذج من هذه الصفحة. أعد تحميل الصفحة وحاول مرة أخرى.',
+    unsupported_factor: 'طريقة تسجيل الدخول هذه غير متاحة هنا.',
+    server_error: 'حدث خطأ من جهتنا. حاول مرة أخرى بعد قليل.',
+    temporarily_unavailable: 'الخدمة مشغولة. حاول مرة أخرى بعد قليل.',
+  },
+  errorTitle: 'مشكلة في تسجيل الدخول',
+  startAgain: 'ارجع إلى التطبيق وابدأ تسجيل الدخول من جديد.',
+  logoutTitle: 'تسجيل الخروج',
+  logoutQuestion: 'هل تريد تسجيل الخروج؟',
+  logoutYes: 'تسجيل الخروج',
+  logoutNo: 'البقاء متصلًا',
+  loggedOut: 'تم تسجيل خروجك.',
+};
+
+const TABLES: Record<string, Texts> = { en, ar };
+
+/** The first language of `ui_locales` (space-separated, RFC 5646) that is configured and translated. */
+export function pickLocale(uiLocales: unknown, configured: readonly string[]): string {
+  const wanted = typeof uiLocales === 'string' ? uiLocales.split(' ').filter(Boolean) : [];
+  for (const tag of wanted) {
+    const base = tag.toLowerCase().split('-')[0]!;
+    if (configured.includes(base) && TABLES[base]) return base;
+  }
+  return configured.find((l) => TABLES[l]) ?? 'en';
+}
+
+export function textsFor(locale: string): Texts {
+  return TABLES[locale] ?? en;
+}
+
+export const format = (template: string, values: Record<string, string | number>): string =>
+  template.replace(/\{(\w+)\}/g, (_, key: string) => String(values[key] ?? ''));
+
+/** A claim's label, for `name` and language-tagged variants (`name#ar`). */
+export function claimLabel(texts: Texts, claim: string): string {
+  const [base, lang] = claim.split('#');
+  const label = texts.claim[base!] ?? base!;
+  return lang ? `${label} (${lang})` : label;
+}

@@ -1,0 +1,182 @@
+import type { Context, Next } from 'koa';
+import { clientAdminRoutes } from '../admin/clients.ts';
+import { consentAdminRoutes } from '../admin/consents.ts';
+import type { Module, ModuleFactory } from '../modules.ts';
+import type { Services } from '../services.ts';
+import { ClientRegistry } from './clients.ts';
+import { Consents } from './consents.ts';
+import { seedDemoRelyingParty } from './demo.ts';
+import { GrantRecords } from './grant-records.ts';
+import { pickLocale, textsFor } from './interaction/i18n.ts';
+import { errorPage, loggedOutPage, logoutPage, type PageFrame } from './interaction/pages.ts';
+import { assetRoutes, interactionRoutes } from './interaction/routes.ts';
+import { LoginTransactions } from './interaction/transactions.ts';
+import { handleTokenRequest } from './pre-authorized.ts';
+import { buildProvider, type OidcProvider, providerFingerprint, ROUTES } from './provider.ts';
+import type { OidcLinks, OidcState } from './state.ts';
+import { createTokenVerifier } from './token-verifier.ts';
+
+/**
+ * The OpenID Provider module: oidc-provider mounted in our Koa app, plus the login/consent pages,
+ * the TokenVerifier for the credential endpoint and the pre-authorized code grant.
+ *
+ * Mounting: an `early` middleware (before routing and body parsing) recognises the provider's
+ * paths under the issuer's path, rewrites the request to the provider's view (path without the
+ * prefix, Host and X-Forwarded-Proto from the configured public URL so no URL is ever built from
+ * client headers), sets `ctx.respond = false` and hands `req`/`res` to `provider.callback()`.
+ *
+ * Keys: the provider is built lazily on the first request and rebuilt whenever the published OIDC
+ * keys change (rotation by the admin API, the CLI or another instance after `keys.reload()`), or
+ * when the credential scopes change. All provider state lives in the store, so a rebuild loses
+ * nothing; requests already running finish on the previous instance.
+ */
+export const oidcModule: ModuleFactory = async (services: Services, links): Promise<Module> => {
+  const { config, store, clock, keys, logger } = services;
+  const issuer = config.resolved.publicUrl;
+  const issuerUrl = new URL(issuer);
+  const basePath = issuerUrl.pathname.replace(/\/+$/, '');
+  const oidcLinks = links as OidcLinks;
+
+  const frameFor = (ctx: { oidc?: { params?: Record<string, unknown> } }, title: string): PageFrame => {
+    const locale = pickLocale(ctx.oidc?.params?.ui_locales, config.oidc.uiLocales);
+    return { locale, texts: textsFor(locale), basePath, title };
+  };
+
+  const state: OidcState = {
+    basePath,
+    links: oidcLinks,
+    logger: logger.child({ module: 'oidc' }),
+    clients: new ClientRegistry(store, clock),
+    consents: new Consents(store, clock),
+    grants: new GrantRecords(store, clock, config.keys.encryptionSecret),
+    extraClaimsFor(params) {
+      const known = oidcLinks.credentialConfigurations;
+      if (!known) return [];
+      const ids = new Set<string>();
+      const scopes = known.scopes();
+      for (const scope of String(params.scope ?? '').split(' ')) if (scopes.has(scope)) ids.add(scopes.get(scope)!);
+      try {
+        const details = JSON.parse(String(params.authorization_details ?? '[]')) as unknown;
+        if (Array.isArray(details)) {
+          for (const d of details) {
+            if (d?.type === 'openid_credential' && typeof d.credential_configuration_id === 'string') {
+              ids.add(d.credential_configuration_id);
+            }
+          }
+        }
+      } catch {
+        // oidc-provider rejects unparseable authorization_details before any page is shown.
+      }
+      return [...ids].flatMap((id) => (known.has(id) ? [...known.claimsFor(id)] : []));
+    },
+    errorPage: (ctx, error, description) => {
+      const frame = frameFor(ctx, textsFor('en').errorTitle);
+      return errorPage(frame, description || error, error);
+    },
+    logoutPage: (ctx, form) => logoutPage(frameFor(ctx, textsFor('en').logoutTitle), form),
+    loggedOutPage: (ctx) => loggedOutPage(frameFor(ctx, textsFor('en').logoutTitle)),
+  };
+
+  let current: { provider: OidcProvider; fingerprint: string; callback: Function } | undefined;
+  const provider = async (): Promise<OidcProvider> => {
+    const scopes = [...(oidcLinks.credentialConfigurations?.scopes().keys() ?? [])].sort();
+    const fingerprint = providerFingerprint(keys.published('oidc'), scopes);
+    if (current?.fingerprint !== fingerprint) {
+      const built = buildProvider(services, state, scopes);
+      current = { provider: built, fingerprint, callback: built.callback() };
+      if (current) state.logger.info({ scopes: scopes.length }, 'OpenID Provider (re)built');
+    }
+    return current.provider;
+  };
+  const callback = async () => {
+    await provider();
+    return current!.callback as (req: unknown, res: unknown) => Promise<void>;
+  };
+
+  const tokenUrl = `${issuer}${ROUTES.token}`;
+  const prefixRoutes = [ROUTES.authorization, ROUTES.end_session, ROUTES.token];
+  const exactRoutes = new Set<string>([
+    ROUTES.userinfo,
+    ROUTES.jwks,
+    ROUTES.pushed_authorization_request,
+    '/.well-known/openid-configuration',
+  ]);
+  const providerPath = (relative: string) =>
+    exactRoutes.has(relative) || prefixRoutes.some((r) => relative === r || relative.startsWith(`${r}/`));
+  // RFC 8414 §3.1: with a path in the issuer, the well-known suffix goes between host and path.
+  const asMetadataPaths = new Set([
+    `/.well-known/oauth-authorization-server${basePath}`,
+    `${basePath}/.well-known/oauth-authorization-server`,
+  ]);
+
+  async function handOff(ctx: Context, relative: string): Promise<void> {
+    const req = ctx.req as typeof ctx.req & { originalUrl?: string };
+    const search = ctx.querystring ? `?${ctx.querystring}` : '';
+    req.originalUrl = `${basePath}${relative}${search}`;
+    req.url = `${relative}${search}`;
+    req.headers.host = issuerUrl.host;
+    req.headers['x-forwarded-proto'] = issuerUrl.protocol.slice(0, -1);
+    delete req.headers['x-forwarded-host'];
+    delete req.headers.forwarded;
+    if (!config.http.trustProxy) delete req.headers['x-forwarded-for'];
+    // The provider's own pages: form_post (its script gets a hash added to script-src) and logout.
+    ctx.set(
+      'Content-Security-Policy',
+      "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'",
+    );
+    ctx.state.route = `oidc ${relative.startsWith(ROUTES.authorization) ? ROUTES.authorization : relative}`;
+    ctx.respond = false;
+    await (await callback())(ctx.req, ctx.res);
+  }
+
+  async function mountProvider(ctx: Context, next: Next): Promise<void> {
+    const path = ctx.path;
+    if (asMetadataPaths.has(path) && ctx.method === 'GET') return handOff(ctx, '/.well-known/openid-configuration');
+    if (basePath && !path.startsWith(`${basePath}/`)) return next();
+    const relative = path.slice(basePath.length);
+    if (!providerPath(relative)) return next();
+    if (relative === ROUTES.token) {
+      ctx.state.route = `oidc ${ROUTES.token}`;
+      if (await handleTokenRequest(ctx, services, state, provider, tokenUrl)) return;
+    }
+    return handOff(ctx, relative);
+  }
+
+  const transactions = new LoginTransactions(
+    store,
+    clock,
+    config.keys.encryptionSecret,
+    config.oidc.loginTransactionSeconds,
+    config.oidc.consentTransactionSeconds,
+  );
+
+  links.tokens = createTokenVerifier({ provider, state, issuer, clock, store });
+
+  async function revokeGrant(grantId: string): Promise<void> {
+    const p = await provider();
+    await Promise.all([
+      p.AccessToken.revokeByGrantId(grantId),
+      p.RefreshToken.revokeByGrantId(grantId),
+      p.AuthorizationCode.revokeByGrantId(grantId),
+      p.Grant.adapter.destroy(grantId),
+      state.grants.delete(grantId),
+    ]);
+  }
+
+  if (config.resolved.demo) await seedDemoRelyingParty(services, state.clients);
+
+  return {
+    early: [mountProvider],
+    routes: [interactionRoutes({ services, state, transactions, provider }), assetRoutes(basePath)],
+    adminRoutes: [
+      clientAdminRoutes({
+        clients: state.clients,
+        async validate(metadata) {
+          const p = await provider();
+          await p.Client.validate(metadata);
+        },
+      }),
+      consentAdminRoutes({ consents: state.consents, grants: state.grants, revokeGrant }),
+    ],
+  };
+};

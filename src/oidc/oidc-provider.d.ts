@@ -1,0 +1,12 @@
+/**
+ * Declaration shim for oidc-provider 9.13 (it ships no TypeScript types). Deliberately loose: the
+ * provider's models and context are dynamic; src/oidc narrows what it reads at each use.
+ */
+declare module 'oidc-provider' {
+  // biome-ignore lint/suspicious/noExplicitAny: untyped library
+  type Loose = any;
+  const Provider: Loose;
+  export default Provider;
+  export const errors: Record<string, Loose>;
+  export const interactionPolicy: Loose;
+}

@@ -1,0 +1,319 @@
+import { createHash, hkdfSync } from 'node:crypto';
+import Provider, { errors } from 'oidc-provider';
+import type { Config } from '../config/defaults.ts';
+import type { ManagedKey } from '../keys/spi.ts';
+import type { Factor } from '../kyc/spi.ts';
+import type { Services } from '../services.ts';
+import { createAdapterClass } from './adapter.ts';
+import { type AcrRule, claimsConfig, describeRequest } from './claims.ts';
+import { EXTRA_CLIENT_METADATA } from './clients.ts';
+import type { OidcState } from './state.ts';
+
+// biome-ignore lint/suspicious/noExplicitAny: oidc-provider is untyped (see oidc-provider.d.ts)
+export type OidcProvider = any;
+// biome-ignore lint/suspicious/noExplicitAny: oidc-provider's context is untyped
+type OidcCtx = any;
+
+/** OpenID4VCI 1.0 §6.1 pre-authorized code grant type. */
+export const PRE_AUTHORIZED_GRANT = 'urn:ietf:params:oauth:grant-type:pre-authorized_code';
+
+/** Provider endpoints, relative to the issuer's path. */
+export const ROUTES = {
+  authorization: '/authorize',
+  token: '/token',
+  userinfo: '/userinfo',
+  jwks: '/jwks',
+  pushed_authorization_request: '/par',
+  introspection: '/token/introspect',
+  revocation: '/token/revoke',
+  end_session: '/logout',
+} as const;
+
+export function acrTable(config: Config): AcrRule[] {
+  return config.oidc.acrFactors.map((e) => ({ acr: e.acr, factors: e.factors as Factor[] }));
+}
+
+/**
+ * The provider signs with private JWKs exported from the KeyStore's KeyObjects: active keys first
+ * (oidc-provider signs with the first key matching the algorithm), then retired keys still
+ * published, so tokens signed before a rotation keep verifying. The provider is rebuilt when the
+ * set of published keys changes (src/oidc/module.ts).
+ */
+export function providerJwks(keys: readonly ManagedKey[]): Record<string, unknown>[] {
+  const ordered = [...keys].sort((a, b) => Number(b.status === 'active') - Number(a.status === 'active'));
+  return ordered.map((key) => ({
+    ...(key.privateKey.export({ format: 'jwk' }) as Record<string, unknown>),
+    kid: key.kid,
+    alg: key.alg,
+    use: 'sig',
+  }));
+}
+
+/** What a provider instance was built from; a change rebuilds it. */
+export function providerFingerprint(keys: readonly ManagedKey[], scopes: readonly string[]): string {
+  return createHash('sha256')
+    .update(JSON.stringify([keys.map((k) => `${k.kid}:${k.status}`), scopes]))
+    .digest('base64url');
+}
+
+const cookieKey = (secret: string) => Buffer.from(hkdfSync('sha256', secret, 'idissuer-oidc', 'cookies', 32)).toString('base64url');
+
+export function buildProvider(services: Services, state: OidcState, credentialScopes: readonly string[]): OidcProvider {
+  const { config, clock, store, keys } = services;
+  const o = config.oidc;
+  const issuer = config.resolved.publicUrl;
+  const table = acrTable(config);
+  const locales = config.oidc.uiLocales;
+
+  const provider = new Provider(issuer, {
+    adapter: createAdapterClass(store, clock, state.clients),
+    jwks: { keys: providerJwks(keys.published('oidc')) },
+    cookies: {
+      keys: [cookieKey(config.keys.encryptionSecret)],
+      long: { httpOnly: true, sameSite: 'lax', signed: true },
+      short: { httpOnly: true, sameSite: 'lax', signed: true },
+    },
+    claims: claimsConfig(locales.filter((l) => l !== config.kyc.defaultClaimsLocale)),
+    scopes: ['openid', 'offline_access', 'profile', 'email', 'phone', 'address', ...credentialScopes],
+    acrValues: table.map((r) => r.acr),
+    subjectTypes: ['public'],
+    responseTypes: ['code'],
+    clientAuthMethods: ['private_key_jwt', 'none'],
+    clientDefaults: {
+      grant_types: ['authorization_code'],
+      response_types: ['code'],
+      token_endpoint_auth_method: 'private_key_jwt',
+      id_token_signed_response_alg: 'RS256',
+      // eSignet: userinfo is always a signed JWT.
+      userinfo_signed_response_alg: 'RS256',
+    },
+    // RFC 7636 / BCP §2.1.1: PKCE (S256 only in oidc-provider 9) for every client.
+    pkce: { required: () => true },
+    allowOmittingSingleRegisteredRedirectUri: false,
+    conformIdTokenClaims: true,
+    clockTolerance: 5,
+    extraClientMetadata: { properties: EXTRA_CLIENT_METADATA, validator: validateExtraMetadata(table) },
+    routes: ROUTES,
+    interactions: { url: (_ctx: OidcCtx, interaction: { uid: string }) => `${state.basePath}/interaction/${interaction.uid}` },
+    ttl: {
+      AccessToken: (_ctx: OidcCtx, token: { jkt?: string }) => (token.jkt ? o.dpopAccessTokenTtlSeconds : o.accessTokenTtlSeconds),
+      AuthorizationCode: o.codeTtlSeconds,
+      IdToken: o.idTokenTtlSeconds,
+      RefreshToken: (_ctx: OidcCtx, token: { totalLifetime(): number }) =>
+        Math.max(1, Math.min(o.refreshTokenTtlSeconds, o.refreshTokenAbsoluteSeconds - token.totalLifetime())),
+      Interaction: o.loginTransactionSeconds + o.consentTransactionSeconds,
+      Session: o.sessionTtlSeconds,
+      Grant: o.consentTtlSeconds,
+    },
+    // Refresh tokens are opt-in per client (grant_types contains refresh_token) and rotate on every use.
+    issueRefreshToken: async (_ctx: OidcCtx, client: OidcCtx) => client.grantTypeAllowed('refresh_token'),
+    rotateRefreshToken: true,
+    findAccount: findAccount(state),
+    loadExistingGrant: loadExistingGrant(state),
+    renderError: async (ctx: OidcCtx, out: { error: string; error_description?: string }) => {
+      ctx.type = 'html';
+      ctx.body = state.errorPage(ctx, out.error, out.error_description ?? '');
+    },
+    assertJwtClientAuthClaimsAndHeader: assertClientAssertion(issuer, o.clientAssertionMaxLifetimeSeconds),
+    features: {
+      devInteractions: { enabled: false },
+      claimsParameter: { enabled: true },
+      dPoP: { enabled: true },
+      encryption: { enabled: true },
+      jwtUserinfo: { enabled: true },
+      introspection: { enabled: true, allowedPolicy: introspectionAllowed },
+      revocation: { enabled: true },
+      userinfo: { enabled: true },
+      pushedAuthorizationRequests: {
+        enabled: true,
+        requirePushedAuthorizationRequests: o.requirePar,
+        allowUnregisteredRedirectUris: false,
+      },
+      requestObjects: { enabled: true, requireSignedRequestObject: false, assertJwtClaimsAndHeader: assertRequestObject },
+      rpInitiatedLogout: {
+        enabled: true,
+        logoutSource: async (ctx: OidcCtx, form: string) => {
+          ctx.body = state.logoutPage(ctx, form);
+        },
+        postLogoutSuccessSource: async (ctx: OidcCtx) => {
+          ctx.body = state.loggedOutPage(ctx);
+        },
+      },
+      richAuthorizationRequests: {
+        enabled: true,
+        types: { openid_credential: { validate: validateCredentialDetail(state) } },
+        authorizationDetailsForGrantSource: (ctx: OidcCtx) => ctx.oidc.grant?.rar ?? [],
+        authorizationDetailsForAccessToken: (_ctx: OidcCtx, _token: unknown, source: { rar?: unknown[] }) =>
+          withCredentialIdentifiers(source?.rar ?? []),
+        authorizationDetailsForIntrospection: (_ctx: OidcCtx, token: { rar?: unknown[] }) => token.rar ?? [],
+      },
+      resourceIndicators: {
+        enabled: true,
+        defaultResource: async (_ctx: OidcCtx, _client: unknown, oneOf?: string) => oneOf,
+        useGrantedResource: async () => true,
+        // OpenID4VCI 1.0 §5.1.2: wallets send resource=<credential issuer>; that is the only resource.
+        getResourceServerInfo: async (_ctx: OidcCtx, resource: string) => {
+          if (resource !== issuer) throw new errors.InvalidTarget();
+          return {
+            scope: [...credentialScopes, 'openid'].join(' '),
+            audience: issuer,
+            accessTokenFormat: 'opaque',
+          };
+        },
+      },
+    },
+    enabledJWA: {
+      clientAuthSigningAlgValues: ['RS256', 'PS256', 'ES256', 'EdDSA'],
+      requestObjectSigningAlgValues: ['RS256', 'PS256', 'ES256', 'EdDSA'],
+      idTokenSigningAlgValues: ['RS256', 'ES256'],
+      userinfoSigningAlgValues: ['RS256', 'ES256'],
+      idTokenEncryptionAlgValues: ['RSA-OAEP-256', 'ECDH-ES', 'ECDH-ES+A256KW'],
+      userinfoEncryptionAlgValues: ['RSA-OAEP-256', 'ECDH-ES', 'ECDH-ES+A256KW'],
+      idTokenEncryptionEncValues: ['A128GCM', 'A256GCM', 'A128CBC-HS256'],
+      userinfoEncryptionEncValues: ['A128GCM', 'A256GCM', 'A128CBC-HS256'],
+      requestObjectEncryptionAlgValues: [],
+      requestObjectEncryptionEncValues: [],
+      dPoPSigningAlgValues: ['ES256', 'EdDSA', 'Ed25519', 'PS256', 'RS256'],
+    },
+    discovery: {
+      ui_locales_supported: locales,
+      claims_locales_supported: locales,
+      // OpenID4VCI 1.0 §12.3: the pre-authorized code grant needs no client authentication here.
+      'pre-authorized_grant_anonymous_access_supported': true,
+    },
+  });
+  provider.proxy = true;
+  // Handled in front of the provider (src/oidc/pre-authorized.ts); registered so discovery lists it.
+  provider.registerGrantType(
+    PRE_AUTHORIZED_GRANT,
+    () => {
+      throw new errors.UnsupportedGrantType();
+    },
+    ['pre-authorized_code', 'tx_code'],
+  );
+  provider.on('server_error', (ctx: OidcCtx, error: Error) => {
+    state.logger.error({ err: error, route: ctx?.oidc?.route }, 'oidc-provider server error');
+  });
+  return provider;
+}
+
+function validateExtraMetadata(table: readonly AcrRule[]) {
+  const acrs = new Set(table.map((r) => r.acr));
+  return (_ctx: OidcCtx, key: string, value: unknown) => {
+    const fail = (message: string) => {
+      throw new errors.InvalidClientMetadata(`${key} ${message}`);
+    };
+    if (value === undefined) return;
+    if (key === 'allowed_claims' || key === 'allowed_acr_values') {
+      if (!Array.isArray(value) || !value.every((v) => typeof v === 'string' && v !== '')) {
+        fail('must be an array of strings');
+      }
+      if (key === 'allowed_acr_values' && !(value as string[]).every((v) => acrs.has(v))) {
+        fail(`must only contain configured ACR values (${[...acrs].join(', ')})`);
+      }
+    }
+    if (key === 'identity_system' && (typeof value !== 'string' || value === '')) fail('must be a non-empty string');
+    if (key === 'client_names') {
+      if (!value || typeof value !== 'object' || Array.isArray(value)) fail('must be an object of language → name');
+      for (const name of Object.values(value as object)) if (typeof name !== 'string') fail('values must be strings');
+    }
+  };
+}
+
+/**
+ * private_key_jwt hardening beyond oidc-provider's checks (RFC 7523 §3, FAPI 2.0 §5.3.2.1):
+ * `aud` must be exactly the issuer identifier as a string (no arrays, no endpoint URLs: audience
+ * injection); `iat` and `sub` = client_id are required; the lifetime `exp - iat` is capped, so the
+ * `jti` replay record never has to live long.
+ */
+function assertClientAssertion(issuer: string, maxLifetimeSeconds: number) {
+  return async (ctx: OidcCtx, claims: Record<string, unknown>, header: Record<string, unknown>) => {
+    const fail = (message: string) => {
+      throw new errors.InvalidClientAuth(message);
+    };
+    if (claims.aud !== issuer) fail('audience (aud) must be the issuer identifier, as a single string');
+    if (claims.sub !== ctx.oidc.client.clientId) fail('sub must be the client_id');
+    if (typeof claims.iat !== 'number') fail('iat must be provided in the client_assertion JWT');
+    if (typeof claims.exp !== 'number' || claims.exp - (claims.iat as number) > maxLifetimeSeconds) {
+      fail(`client assertion lifetime (exp - iat) must not exceed ${maxLifetimeSeconds} seconds`);
+    }
+    if (header.typ !== undefined && typeof header.typ === 'string' && /^(dpop\+jwt|at\+jwt|logout\+jwt)$/i.test(header.typ)) {
+      fail('typ is not acceptable for a client assertion');
+    }
+  };
+}
+
+/** Request objects (RFC 9101): exp and nbf required, at most 60 minutes apart (FAPI 2.0 §5.3.2.1). */
+async function assertRequestObject(_ctx: OidcCtx, claims: Record<string, unknown>) {
+  for (const claim of ['exp', 'nbf', 'aud']) {
+    if (claims[claim] === undefined) throw new errors.InvalidRequestObject(`Request Object is missing the '${claim}' claim`);
+  }
+  const lifetime = (claims.exp as number) - (claims.nbf as number);
+  if (!(lifetime > 0) || lifetime > 3600) {
+    throw new errors.InvalidRequestObject("Request Object 'exp' claim too far from 'nbf' claim");
+  }
+}
+
+/** A public client may only introspect its own tokens (RFC 7662 §2.1 leaves the policy to us). */
+async function introspectionAllowed(ctx: OidcCtx, client: OidcCtx, token: { clientId?: string }) {
+  return client.clientAuthMethod !== 'none' || token.clientId === ctx.oidc.client.clientId;
+}
+
+/** OpenID4VCI 1.0 §5.1.1: `openid_credential` details name a configuration the issuer offers. */
+function validateCredentialDetail(state: OidcState) {
+  return async (_ctx: OidcCtx, detail: Record<string, unknown>) => {
+    const id = detail.credential_configuration_id;
+    if (typeof id !== 'string' || id === '') {
+      throw new errors.InvalidAuthorizationDetails('credential_configuration_id must be a non-empty string');
+    }
+    const known = state.links.credentialConfigurations;
+    if (!known?.has(id)) {
+      throw new errors.InvalidAuthorizationDetails(`unknown credential_configuration_id "${id}"`);
+    }
+  };
+}
+
+/** OpenID4VCI 1.0 §6.2: the token response names one credential identifier per configuration. */
+export function withCredentialIdentifiers(details: unknown[]): Record<string, unknown>[] {
+  return details.map((raw) => {
+    const detail = raw as Record<string, unknown>;
+    if (detail.type !== 'openid_credential' || typeof detail.credential_configuration_id !== 'string') return detail;
+    return { ...detail, credential_identifiers: [detail.credential_configuration_id] };
+  });
+}
+
+function findAccount(state: OidcState) {
+  return async (_ctx: OidcCtx, sub: string, token?: { grantId?: string }) => ({
+    accountId: sub,
+    async claims() {
+      const record = token?.grantId ? await state.grants.get(token.grantId) : undefined;
+      if (!record || record.subject !== sub) return { sub };
+      const kyc = await state.grants.claims(record, state.links.identitySystems);
+      return { ...kyc, sub };
+    },
+  });
+}
+
+/**
+ * Which existing grant an authorization request may reuse. A grant decided in this interaction
+ * always; the session's earlier grant for the client (silent SSO, prompt=none) only while the
+ * remembered consent is live and the request asks for the same claim set.
+ */
+function loadExistingGrant(state: OidcState) {
+  return async (ctx: OidcCtx) => {
+    const { Grant } = ctx.oidc.provider;
+    const decided = ctx.oidc.result?.consent?.grantId;
+    if (decided) return Grant.find(decided);
+    const clientId = ctx.oidc.client.clientId;
+    const grantId = ctx.oidc.session.grantIdFor(clientId);
+    const subject = ctx.oidc.session.accountId;
+    if (!grantId || !subject) return undefined;
+    const set = describeRequest(
+      ctx.oidc.params,
+      ctx.oidc.client.metadata().allowed_claims,
+      state.extraClaimsFor(ctx.oidc.params),
+    );
+    const consent = await state.consents.matching(clientId, subject, set.fingerprint);
+    return consent ? Grant.find(grantId) : undefined;
+  };
+}

@@ -8,6 +8,7 @@ import { observe, securityHeaders } from './http/middleware.ts';
 import { keyRoutes } from './keys/routes.ts';
 import { kycModule } from './kyc/module.ts';
 import type { Links, Module, ModuleFactory } from './modules.ts';
+import { oidcModule } from './oidc/module.ts';
 import { vciModule } from './vci/module.ts';
 import type { Services } from './services.ts';
 
@@ -19,7 +20,7 @@ export interface App {
 }
 
 /** Feature modules, built in this order. Add a module with one line. */
-const MODULES: ModuleFactory[] = [kycModule, vciModule];
+const MODULES: ModuleFactory[] = [kycModule, vciModule, oidcModule];
 
 /**
  * Composes the service: cross-cutting middleware first (observability, headers, errors), then the

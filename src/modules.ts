@@ -1,7 +1,7 @@
 import type { Router } from '@koa/router';
 import type { Middleware } from 'koa';
 import type { IdentitySystemRegistry } from './kyc/spi.ts';
-import type { PreAuthorizedCodeRedeemer, TokenVerifier } from './oidc/bridge.ts';
+import type { CredentialConfigurationsLink, PreAuthorizedCodeRedeemer, TokenVerifier } from './oidc/bridge.ts';
 import type { Services } from './services.ts';
 
 /**
@@ -32,6 +32,8 @@ export interface Links {
   preAuthorizedCodes?: PreAuthorizedCodeRedeemer;
   /** Set by the kyc module: identity systems by name and per client, and delivery to people. */
   identitySystems?: IdentitySystemRegistry;
+  /** Set by the issuance module: the credential configurations the provider may authorize (RAR, scopes). */
+  credentialConfigurations?: CredentialConfigurationsLink;
 }
 
 export type ModuleFactory = (services: Services, links: Links) => Promise<Module>;

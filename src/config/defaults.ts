@@ -205,49 +205,6 @@ export const defaults = {
       { acr: 'mosip:idp:acr:linked-wallet', factors: ['wallet'] },
     ] as { acr: string; factors: string[] }[],
   },
-  /** OpenID Provider (src/oidc). Lifetimes follow the policies in SECURITY.md. */
-  oidc: {
-    /** Authorization code lifetime, in seconds (single use). */
-    codeTtlSeconds: 60,
-    /** Pushed authorization request (request_uri) lifetime, in seconds (single use, bound to its client). */
-    parTtlSeconds: 60,
-    /** Access token lifetime, in seconds, for bearer tokens. */
-    accessTokenTtlSeconds: 300,
-    /** Access token lifetime, in seconds, for DPoP-bound tokens (longer only when sender-constrained). */
-    dpopAccessTokenTtlSeconds: 900,
-    /** ID token lifetime, in seconds. */
-    idTokenTtlSeconds: 600,
-    /** Refresh token lifetime, in seconds, for clients that opted in; rotated on every use. */
-    refreshTokenTtlSeconds: 86_400,
-    /** Absolute lifetime of a chain of rotated refresh tokens, in seconds (ASVS 10.4.8). */
-    refreshTokenAbsoluteSeconds: 30 * 86_400,
-    /** Login session lifetime at the provider (prompt=none, max_age), in seconds. */
-    sessionTtlSeconds: 8 * 3600,
-    /** Time a person has to authenticate in a login transaction, in seconds. */
-    loginTransactionSeconds: 300,
-    /** Time between authentication and consent, in seconds. */
-    consentTransactionSeconds: 120,
-    /** How long a remembered consent (per client, person and claim set) lasts, in seconds. */
-    consentTtlSeconds: 30 * 86_400,
-    /** Require PAR (RFC 9126) for every client; otherwise per client (`require_pushed_authorization_requests`). */
-    requirePar: false,
-    /** Longest accepted client-assertion lifetime (`exp` - `iat`), in seconds. */
-    clientAssertionMaxLifetimeSeconds: 300,
-    /** Languages of the login and consent pages; the first is the default. `ar` is right-to-left. */
-    uiLocales: ['en', 'ar'],
-    /**
-     * ACR values and the factors each one needs (eSignet's amr_acr_mapping.json). A login satisfies
-     * an ACR when every listed factor was verified.
-     */
-    acrFactors: [
-      { acr: 'mosip:idp:acr:generated-code', factors: ['otp'] },
-      { acr: 'mosip:idp:acr:static-code', factors: ['pin'] },
-      { acr: 'mosip:idp:acr:password', factors: ['password'] },
-      { acr: 'mosip:idp:acr:knowledge', factors: ['kbi'] },
-      { acr: 'mosip:idp:acr:biometrics', factors: ['biometric'] },
-      { acr: 'mosip:idp:acr:linked-wallet', factors: ['wallet'] },
-    ] as { acr: string; factors: string[] }[],
-  },
 
   /** OpenID4VCI credential issuance (src/vci, src/credentials/configurations). */
   vci: {

@@ -133,7 +133,6 @@ const RULES: Record<string, Rule> = {
   'admin.token': (v) =>
     v === '' || (v as string).length >= 24 ? undefined : 'must be at least 24 characters',
   'oidc.codeTtlSeconds': intBetween(1, 600),
-  'oidc.parTtlSeconds': intBetween(5, 600),
   'oidc.accessTokenTtlSeconds': intBetween(1, 86_400),
   'oidc.dpopAccessTokenTtlSeconds': intBetween(1, 86_400),
   'oidc.idTokenTtlSeconds': intBetween(1, 86_400),

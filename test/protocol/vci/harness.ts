@@ -52,21 +52,21 @@ export async function startVci(
   const links = app.running.app.links;
   const realTokens = Boolean(links.tokens) && !options.fakeTokens;
   const minted = new Map<string, IssuanceGrant>();
-  if (!realTokens) {
-    links.tokens = {
-      async verify({ authorization }) {
-        const token = authorization?.startsWith('Bearer ') ? authorization.slice(7) : undefined;
-        const grant = token ? minted.get(token) : undefined;
-        if (!grant) {
-          const { InvalidToken } = await import('../../../src/errors.ts');
-          throw new InvalidToken('the access token is invalid', {
-            headers: { 'WWW-Authenticate': 'Bearer error="invalid_token"' },
-          });
-        }
-        return grant;
-      },
-    };
-  }
+  // Tokens minted by the test (for grants the provider would not hand out) are checked first; every
+  // other token goes to the provider's verifier when there is one.
+  const provider = options.fakeTokens ? undefined : links.tokens;
+  links.tokens = {
+    async verify(input) {
+      const bearer = input.authorization?.startsWith('Bearer ') ? input.authorization.slice(7) : undefined;
+      const grant = bearer ? minted.get(bearer) : undefined;
+      if (grant) return grant;
+      if (provider) return provider.verify(input);
+      const { InvalidToken } = await import('../../../src/errors.ts');
+      throw new InvalidToken('the access token is invalid', {
+        headers: { 'WWW-Authenticate': 'Bearer error="invalid_token"' },
+      });
+    },
+  };
   const mintToken = (grant: Partial<IssuanceGrant> & { accountId: string }) => {
     const token = randomBytes(16).toString('base64url');
     minted.set(token, {

@@ -38,10 +38,8 @@ export function claimsConfig(locales: readonly string[]): Record<string, string[
   const tagged = (claim: string) =>
     LOCALIZABLE_CLAIMS.includes(claim) ? [claim, ...locales.map((l) => `${claim}#${l}`)] : [claim];
   const config: Record<string, string[] | null> = {
-    openid: ['sub'],
-    acr: null,
-    amr: null,
-    auth_time: null,
+    // ID tokens always say how and when the person authenticated.
+    openid: ['sub', 'acr', 'amr', 'auth_time'],
     sid: null,
     iss: null,
   };

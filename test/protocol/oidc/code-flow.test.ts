@@ -1,0 +1,40 @@
+import { decodeJwt } from 'jose';
+import { request } from 'undici';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import type { TestApp } from '../../helpers/app.ts';
+import { obtainCode, redeem, registerClient, startOidcApp, type TestClient } from './helpers.ts';
+
+describe('authorization code flow through the JSON interaction API', () => {
+  let app: TestApp;
+  let client: TestClient;
+  beforeAll(async () => {
+    app = await startOidcApp();
+    client = await registerClient(app);
+  });
+  afterAll(async () => app.stop());
+
+  test('PIN login with consent yields an ID token with acr, amr, auth_time and a userinfo JWT with the consented claims', async () => {
+    const { code, verifier, nonce, callback } = await obtainCode(app, client, {
+      acr_values: 'mosip:idp:acr:static-code',
+      claims: { userinfo: { name: { essential: true }, birthdate: null } },
+    });
+    expect(callback.searchParams.get('iss')).toBe(app.url);
+    const token = await redeem(app, client, code, verifier);
+    expect(token.status).toBe(200);
+    expect(token.headers['cache-control']).toBe('no-store');
+    const idToken = decodeJwt(token.body.id_token);
+    expect(idToken.nonce).toBe(nonce);
+    expect(idToken.acr).toBe('mosip:idp:acr:static-code');
+    expect(idToken.amr).toEqual(['pin']);
+    expect(typeof idToken.auth_time).toBe('number');
+    const userinfo = await request(`${app.url}/userinfo`, { headers: { authorization: `Bearer ${token.body.access_token}` } });
+    expect(userinfo.statusCode).toBe(200);
+    expect(userinfo.headers['content-type']).toContain('application/jwt');
+    const claims = decodeJwt(await userinfo.body.text());
+    expect(claims.sub).toBe(idToken.sub);
+    expect(claims.name).toBe('Layla Mansour');
+    expect(claims.birthdate).toBe('1988-02-29');
+    // profile scope implies gender, but the person consented to everything offered and the client may get it
+    expect(claims.email).toBeUndefined();
+  });
+});

@@ -1,4 +1,5 @@
 import { generateKeyPairSync } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
 import {
   cborDecode,
   DeviceResponse,
@@ -8,6 +9,7 @@ import {
   Verifier,
 } from '@animo-id/mdoc';
 import type { JWK } from 'jose';
+import Koa from 'koa';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createMdocFormat } from '../../src/credentials/formats/mdoc.ts';
 import type {
@@ -16,6 +18,7 @@ import type {
   TokenStatusEntry,
 } from '../../src/credentials/formats/types.ts';
 import { createIssuerCa, type IssuerCa } from '../../src/credentials/x509/issuer-ca.ts';
+import { iacaRoutes, iacaUrl } from '../../src/credentials/x509/routes.ts';
 import * as x509 from '../../src/credentials/x509/x509.ts';
 import { type CredentialDeps, credentialDeps, START } from '../helpers/credential-deps.ts';
 import { mdocContext } from '../helpers/mdoc-context.ts';
@@ -109,7 +112,10 @@ describe('mso_mdoc format', () => {
     expect(Buffer.from(deviceKey.get(-3) as Uint8Array).toString('base64url')).toBe(deviceJwk.y);
     // Token status list reference in the MSO.
     const statusList = field(mso['status'], 'status_list');
-    expect({ idx: field(statusList, 'idx'), uri: field(statusList, 'uri') }).toEqual({ idx: 4242, uri: entry.uri });
+    expect({ idx: field(statusList, 'idx'), uri: field(statusList, 'uri') }).toEqual({
+      idx: 4242,
+      uri: entry.uri,
+    });
   });
 
   it('chains the document signer to an IACA with the configured country, and rejects an unknown anchor', async () => {
@@ -183,6 +189,26 @@ describe('mso_mdoc format', () => {
     expect(JSON.stringify(stored)).not.toContain('PRIVATE KEY');
     const wrong = createIssuerCa({ ...deps, encryptionSecret: 'another-secret-another-secret-another-1' });
     await expect(wrong.init()).rejects.toThrow(/does not decrypt/);
+  });
+
+  it('publishes the IACA certificate at /.well-known/iaca.pem with cache headers', async () => {
+    const app = new Koa();
+    app.use(iacaRoutes({ issuerCa: ca }).routes());
+    const server = app.listen(0, '127.0.0.1');
+    await new Promise((resolve) => server.once('listening', resolve));
+    try {
+      const response = await fetch(
+        `http://127.0.0.1:${(server.address() as AddressInfo).port}/.well-known/iaca.pem`,
+      );
+      expect(response.status).toBe(200);
+      expect(response.headers.get('cache-control')).toBe('public, max-age=86400');
+      expect(await response.text()).toBe(ca.caCertificatePem());
+      expect(iacaUrl('https://issuer.example/tenant')).toBe(
+        'https://issuer.example/tenant/.well-known/iaca.pem',
+      );
+    } finally {
+      server.close();
+    }
   });
 
   it('uses fresh randoms and shuffled digest ids per issuance', async () => {

@@ -17,6 +17,7 @@ import {
 import { statusRoutes } from '../../src/credentials/status/routes.ts';
 import { createStatusService, type StatusService } from '../../src/credentials/status/service.ts';
 import { errorHandler } from '../../src/http/error-handler.ts';
+import { openStore } from '../../src/store/index.ts';
 import { type CredentialDeps, credentialDeps } from '../helpers/credential-deps.ts';
 
 const SIZE = 131_072;
@@ -184,6 +185,20 @@ describe('status service', () => {
       statusPurpose: 'revocation',
     });
     expect(vc['proof']).toEqual({ type: 'test' });
+  });
+
+  it('allocates 50 parallel unique indices on the embedded (node:sqlite) store too', async () => {
+    const store = await openStore({ kind: 'embedded', file: ':memory:' }, deps.clock, 0);
+    const onSqlite = createStatusService({ ...deps, store });
+    const entries = await Promise.all(
+      Array.from({ length: 50 }, (_, i) => onSqlite.allocateToken(`ledger-${i}`)),
+    );
+    expect(new Set(entries.map((entry) => entry.idx)).size).toBe(50);
+    expect(new Set(entries.map((entry) => entry.uri)).size).toBe(1);
+    await onSqlite.revoke({ statusEntries: [entries[3]!] });
+    const list = getListFromStatusListJWT((await onSqlite.resolve(entries[3]!.uri))!.body as string);
+    expect(list.statusList.flatMap((value, index) => (value ? [index] : []))).toEqual([entries[3]!.idx]);
+    await store.close();
   });
 
   it('starts a new list when one fills, and never hands out an index twice', async () => {

@@ -77,22 +77,22 @@ export interface IdentitySystem {
   supportedFactors(): readonly Factor[];
   otpChannels(): readonly OtpChannel[];
   /** Sends an OTP through the notifier; resolves to the masked destination (e.g. `+255 *** **34`). */
-  sendOtp(
-    individualId: IndividualId,
-    channel: OtpChannel,
-    transaction: TransactionRef,
-  ): Promise<{ maskedTo: string }>;
+  sendOtp(individualId: IndividualId, channel: OtpChannel, transaction: TransactionRef): Promise<OtpSent>;
   /** Verifies the challenges; throws AuthFailed / NoAttemptsLeft (src/errors.ts) on failure. */
   authenticate(
     individualId: IndividualId,
     challenges: readonly Challenge[],
     transaction: TransactionRef,
   ): Promise<AuthResult>;
-  /** Releases the accepted claims for a kycToken (one use or short-lived, per system). */
+  /**
+   * Releases the accepted claims for a kycToken (one use or short-lived, per system). With
+   * `options.clientId`, a token issued to another client is refused (InvalidTransaction).
+   */
   exchangeKyc(
     kycToken: string,
     acceptedClaims: readonly string[],
     claimsLocales: readonly string[],
+    options?: { clientId?: string },
   ): Promise<KycResult>;
   /**
    * Claims for an account without an interactive login: used by issuer-initiated offers (the admin

@@ -186,5 +186,6 @@ async function converse(
   await command(`RCPT TO:<${message.to}>`, [250, 251], 'RCPT TO');
   await command('DATA', [354], 'DATA');
   await command(`${formatMessage(options.from, message, new Date(clock.now()))}\r\n.`, [250], 'message');
-  socket.write('QUIT\r\n');
+  // The message is accepted; a server that drops the line instead of answering QUIT changes nothing.
+  await command('QUIT', [221], 'QUIT').catch(() => {});
 }

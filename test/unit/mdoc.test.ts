@@ -8,7 +8,7 @@ import {
   type VerificationAssessment,
   Verifier,
 } from '@animo-id/mdoc';
-import type { JWK } from 'jose';
+import { decodeProtectedHeader, importX509, type JWK, jwtVerify } from 'jose';
 import Koa from 'koa';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createMdocFormat } from '../../src/credentials/formats/mdoc.ts';
@@ -17,6 +17,7 @@ import type {
   IssueRequest,
   TokenStatusEntry,
 } from '../../src/credentials/formats/types.ts';
+import { createStatusService } from '../../src/credentials/status/service.ts';
 import { createIssuerCa, type IssuerCa } from '../../src/credentials/x509/issuer-ca.ts';
 import { iacaRoutes, iacaUrl } from '../../src/credentials/x509/routes.ts';
 import * as x509 from '../../src/credentials/x509/x509.ts';
@@ -209,6 +210,20 @@ describe('mso_mdoc format', () => {
     } finally {
       server.close();
     }
+  });
+
+  it('signs token status lists with an x5c chain to the IACA, so mdoc verifiers can check them', async () => {
+    const status = createStatusService({ ...deps, tokenX5c: (key) => ca.x5c(key) });
+    const [entry] = (await status.allocate('mso_mdoc', 'ledger-x5c')) as TokenStatusEntry[];
+    const jwt = (await status.resolve(entry!.uri))!.body as string;
+    const header = decodeProtectedHeader(jwt);
+    const ds = new x509.X509Certificate(Buffer.from(header.x5c![0]!, 'base64'));
+    expect(ds.issuer).toBe('C=UT, CN=Test Issuer IACA');
+    const pem = `-----BEGIN CERTIFICATE-----\n${header.x5c![0]}\n-----END CERTIFICATE-----`;
+    const { payload } = await jwtVerify(jwt, await importX509(pem, 'ES256'), {
+      currentDate: new Date(START),
+    });
+    expect(payload.sub).toBe(entry!.uri);
   });
 
   it('uses fresh randoms and shuffled digest ids per issuance', async () => {

@@ -9,6 +9,7 @@ import type {
   TokenStatusEntry,
 } from '../../src/credentials/formats/types.ts';
 import { createStatusService, type StatusService } from '../../src/credentials/status/service.ts';
+import { jwtVcIssuerMetadata } from '../../src/keys/documents.ts';
 import { type CredentialDeps, credentialDeps, START } from '../helpers/credential-deps.ts';
 
 const holder = generateKeyPairSync('ec', { namedCurve: 'P-256' });
@@ -77,10 +78,8 @@ describe('dc+sd-jwt format', () => {
     deps = await credentialDeps('https://issuer.example');
     format = createSdJwtFormat(deps);
     status = createStatusService(deps);
-    const metadata = {
-      issuer: deps.publicUrl,
-      jwks: { keys: deps.keys.published('credential').map((key) => ({ ...key.publicJwk }) as JWK) },
-    };
+    // Exactly what the service serves at /.well-known/jwt-vc-issuer.
+    const metadata = jwtVcIssuerMetadata(deps.publicUrl, deps.keys);
     verifier = new SDJwtVcInstance({
       verifier: verifierFor(metadata),
       hasher: async (data, alg) => {

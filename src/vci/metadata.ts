@@ -129,7 +129,7 @@ export function configurationMetadata(
           : { doctype: config.profile.doctype, claims: { [config.profile.namespace!]: subject } };
   return {
     format: config.format,
-    ...(def.scope ? { scope: def.scope } : {}),
+    ...(config.scope ? { scope: config.scope } : {}),
     ...binding,
     credential_signing_alg_values_supported: signingAlgs,
     ...formatSpecific,

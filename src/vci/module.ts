@@ -84,6 +84,11 @@ export const vciModule: ModuleFactory = async (services, links): Promise<Module>
   });
   const offers = createOffers({ config, clock, store, registry, codes, identitySystems });
   links.preAuthorizedCodes = codes;
+  links.credentialConfigurations = {
+    has: (id) => registry.has(id),
+    claimsFor: (id) => registry.claimsFor(id),
+    scopes: () => new Map(registry.list().flatMap((c) => (c.scope ? [[c.scope, c.id] as const] : []))),
+  };
 
   return {
     routes: [vciRoutes({ services, links, registry, issuer, nonces, offers }), statusRoutes({ status })],

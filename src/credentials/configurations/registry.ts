@@ -76,7 +76,10 @@ const fill = (value: string, publicUrl: string) => value.replaceAll('{{publicUrl
 export function resolveDefinition(def: CredentialDefinition, publicUrl: string): ResolvedConfiguration[] {
   const contextUrls = def.contexts.map((name) => `${publicUrl}/contexts/${name}.jsonld`);
   const identityClaims = identityClaimsOf(def);
-  return Object.entries(def.formats).map(([format, variant]) => {
+  return Object.entries(def.formats).map(([format, variant], i) => {
+    const scope =
+      variant!.scope ??
+      (def.scope ? (i === 0 ? def.scope : `${def.scope}_${format.replace(/[^a-z0-9]+/g, '_')}`) : undefined);
     const profile: FormatProfile = {
       configurationId: variant!.configurationId,
       types: [...def.types],
@@ -91,6 +94,7 @@ export function resolveDefinition(def: CredentialDefinition, publicUrl: string):
     return {
       id: variant!.configurationId,
       format: format as FormatId,
+      ...(scope ? { scope } : {}),
       definition: def,
       profile,
       contextUrls,
@@ -250,13 +254,8 @@ export async function createConfigurationRegistry(options: RegistryOptions): Pro
     definitions: () => [...current.values()],
     definition: (id) => current.get(id),
     claimsFor: (id) => byConfigurationId.get(id)?.identityClaims ?? [],
-    forScope: (scope) =>
-      [...byConfigurationId.values()].filter((c) => c.definition.scope === scope).map((c) => c.id),
-    scopes: () => [
-      ...new Set(
-        [...byConfigurationId.values()].flatMap((c) => (c.definition.scope ? [c.definition.scope] : [])),
-      ),
-    ],
+    forScope: (scope) => [...byConfigurationId.values()].filter((c) => c.scope === scope).map((c) => c.id),
+    scopes: () => [...new Set([...byConfigurationId.values()].flatMap((c) => (c.scope ? [c.scope] : [])))],
     findByFormat(format, match) {
       const wanted = format === 'vc+sd-jwt' ? 'dc+sd-jwt' : format;
       return [...byConfigurationId.values()].filter((c) => {

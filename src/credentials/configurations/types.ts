@@ -64,6 +64,8 @@ export interface ClaimMapping {
 export interface FormatVariant {
   /** The OpenID4VCI credential_configuration_id of this variant. */
   configurationId: CredentialConfigurationId;
+  /** OAuth scope of this variant; default: the definition's scope for the first format, `<scope>_<format>` for the others. */
+  scope?: string;
   cryptosuite?: FormatProfile['cryptosuite'];
   alg?: FormatProfile['alg'];
   vct?: string;
@@ -108,6 +110,8 @@ export interface CredentialDefinition {
 export interface ResolvedConfiguration {
   readonly id: CredentialConfigurationId;
   readonly format: FormatId;
+  /** OAuth scope requesting exactly this configuration (OpenID4VCI 1.0 §5.1.2). */
+  readonly scope?: string;
   readonly definition: CredentialDefinition;
   /** What the format needs, with URLs resolved against the public URL. */
   readonly profile: FormatProfile;

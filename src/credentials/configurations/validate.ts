@@ -79,7 +79,11 @@ const variant = (extra: Record<string, unknown>, required: string[] = []) => ({
   type: 'object',
   required: ['configurationId', ...required],
   additionalProperties: false,
-  properties: { configurationId: { type: 'string', pattern: '^[A-Za-z0-9_.:-]{1,100}$' }, ...extra },
+  properties: {
+    configurationId: { type: 'string', pattern: '^[A-Za-z0-9_.:-]{1,100}$' },
+    scope: { type: 'string', pattern: '^[A-Za-z0-9_.:-]{1,100}$' },
+    ...extra,
+  },
 });
 
 /** The file format of a credential definition (see credential-configurations/README.md). */

@@ -179,7 +179,11 @@ describe('credential endpoint', () => {
           .error,
       ).toBe('invalid_proof');
       const hs = await new SignJWT({ aud: h.url, nonce: await h.nonce() })
-        .setProtectedHeader({ alg: 'HS256', typ: 'openid4vci-proof+jwt', jwk: { kty: 'oct', k: 'c2VjcmV0' } })
+        .setProtectedHeader({
+          alg: 'HS256',
+          typ: 'openid4vci-proof+jwt',
+          jwk: { kty: 'oct', k: 'c2VjcmV0' } as never,
+        })
         .setIssuedAt(now())
         .sign(new TextEncoder().encode('secret-secret-secret-secret-32by'));
       expect((await ask({ credential_configuration_id: AGE, proofs: { jwt: [hs] } })).body.error).toBe(

@@ -189,7 +189,7 @@ export async function startVci(
 
 export interface HolderKey {
   jwk: JWK;
-  privateKey: CryptoKey;
+  privateKey: Awaited<ReturnType<typeof generateKeyPair>>['privateKey'];
   alg: 'ES256' | 'EdDSA';
   did: string;
 }

@@ -46,7 +46,8 @@ describe('credential configurations', () => {
     expect(configs.claimsFor('NationalIdCredential_ldp_vc')).toEqual(
       expect.arrayContaining(['given_name', 'family_name', 'name', 'birthdate', 'address']),
     );
-    expect(configs.forScope('proof_of_age')).toEqual(['AgeCredential_ldp_vc', 'AgeCredential_sd_jwt']);
+    expect(configs.forScope('proof_of_age')).toEqual(['AgeCredential_ldp_vc']);
+    expect(configs.forScope('proof_of_age_dc_sd_jwt')).toEqual(['AgeCredential_sd_jwt']);
     expect(configs.get('NationalIdCredential_sd_jwt')?.profile.vct).toBe(
       'https://issuer.example/vct/national-id',
     );

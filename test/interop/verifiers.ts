@@ -3,7 +3,7 @@ import { DataIntegrityProof } from '@digitalbazaar/data-integrity';
 import { cryptosuite as ecdsaRdfc2019 } from '@digitalbazaar/ecdsa-rdfc-2019-cryptosuite';
 import { cryptosuite as eddsaRdfc2022 } from '@digitalbazaar/eddsa-rdfc-2022-cryptosuite';
 import * as vc from '@digitalbazaar/vc';
-import { createLocalJWKSet, decodeJwt, jwtVerify } from 'jose';
+import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, importJWK, type JWK, jwtVerify } from 'jose';
 import { request } from 'undici';
 import { createDocumentLoader, type JsonLdObject } from '../../src/credentials/jsonld/document-loader.ts';
 
@@ -76,9 +76,25 @@ export async function verifyLdpVc(
   return { verified: result.verified, revoked, ...(result.error ? { error: result.error } : {}) };
 }
 
-/** Verifies a JWT-secured credential against the published credential JWKS. */
+/**
+ * Verifies a JWT-secured credential: a `kid` that is a did:web DID URL is resolved through the
+ * published DID document (its JsonWebKey verification method), any other `kid` through the
+ * published credential JWKS.
+ */
 export async function verifyJwtVc(jwt: string, publicUrl: string) {
-  const jwks = await fetchJson(`${publicUrl}/jwks/credentials`);
-  const { payload, protectedHeader } = await jwtVerify(jwt, createLocalJWKSet(jwks as never));
+  const { kid } = decodeProtectedHeader(jwt);
+  let key: Parameters<typeof jwtVerify>[1];
+  if (kid?.startsWith('did:web:')) {
+    const did = kid.split('#')[0]!;
+    const doc = await fetchJson(didWebUrl(did));
+    const methods = (doc.verificationMethod ?? []) as JsonLdObject[];
+    const method =
+      methods.find((m) => m.id === kid && m.publicKeyJwk) ?? methods.find((m) => m.id === `${kid}-jwk`);
+    if (!method?.publicKeyJwk) throw new Error(`no JWK verification method ${kid} in the DID document`);
+    key = await importJWK(method.publicKeyJwk as JWK, decodeProtectedHeader(jwt).alg);
+  } else {
+    key = createLocalJWKSet((await fetchJson(`${publicUrl}/jwks/credentials`)) as never);
+  }
+  const { payload, protectedHeader } = await jwtVerify(jwt, key as never);
   return { payload, protectedHeader, claims: decodeJwt(jwt) };
 }

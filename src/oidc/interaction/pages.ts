@@ -155,7 +155,7 @@ ${view.kbiFields
     `${header(texts, view.client, texts.signInTo)}
 ${alert(view.error)}
 ${tabs}
-<section class="factor" aria-label="${h(texts.factor[view.selected] ?? view.selected)}">
+<section class="factor">
 ${form}
 </section>
 ${cancel}`,

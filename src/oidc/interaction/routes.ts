@@ -91,8 +91,10 @@ export function interactionRoutes(deps: InteractionDeps): Router {
   }
 
   function checkPost(ctx: Context, uid: string, presented: unknown): void {
+    // Browsers send `Origin: null` on form posts from a no-referrer page; Fetch Metadata then decides.
     const origin = ctx.get('Origin');
-    if ((origin && origin !== publicOrigin) || ctx.get('Sec-Fetch-Site') === 'cross-site') {
+    const site = ctx.get('Sec-Fetch-Site');
+    if ((origin && origin !== 'null' && origin !== publicOrigin) || (site && site !== 'same-origin' && site !== 'none')) {
       throw new Forbidden('cross-site request refused');
     }
     if (!transactions.checkCsrf(uid, presented)) throw new Forbidden('missing or invalid CSRF token');

@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { hash, randomBytes } from 'node:crypto';
 import { cryptosuite as ecdsaRdfc2019 } from '@digitalbazaar/ecdsa-rdfc-2019-cryptosuite';
 import { cryptosuite as eddsaRdfc2022 } from '@digitalbazaar/eddsa-rdfc-2022-cryptosuite';
 import * as vc from '@digitalbazaar/vc';
@@ -6,6 +6,7 @@ import jsonld from 'jsonld';
 import type { RdfQuad, RdfTerm } from 'rdf-canonize';
 import * as rdfCanonize from 'rdf-canonize';
 import { type DocumentLoader, type JsonLdObject, VC_V2_CONTEXT } from '../jsonld/document-loader.ts';
+import { xsdDateTime } from '../jsonld/xsd.ts';
 
 /**
  * The ldp_vc fast path for Data Integrity RDFC suites (eddsa-rdfc-2022, ecdsa-rdfc-2019).
@@ -74,6 +75,25 @@ const STRUCTURAL_KEYS = new Set(['@context', 'type', '@type', '@language', '@dir
 // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are exactly what IRIs may not contain.
 const ABSOLUTE_IRI = /^([A-Za-z][A-Za-z0-9+.-]*):(\/\/)?[^\s<>"{}|\\^`\u0000-\u0020]*$/;
 
+/** Cheap pre-check for ABSOLUTE_IRI: a scheme (`[A-Za-z][A-Za-z0-9+.-]*`) followed by `:`. */
+function hasScheme(s: string): boolean {
+  const first = s.charCodeAt(0);
+  if (!((first >= 65 && first <= 90) || (first >= 97 && first <= 122))) return false;
+  for (let i = 1; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 58) return true;
+    const schemeChar =
+      (c >= 65 && c <= 90) ||
+      (c >= 97 && c <= 122) ||
+      (c >= 48 && c <= 57) ||
+      c === 43 ||
+      c === 45 ||
+      c === 46;
+    if (!schemeChar) return false;
+  }
+  return false;
+}
+
 /** Placeholders carry a per-process nonce so no real value can be mistaken for one. */
 const NONCE = `q${randomBytes(8).toString('hex')}`;
 
@@ -94,7 +114,7 @@ function analyse(unsigned: JsonLdObject): { key: string; leaves: Leaf[] } | unde
   const leaves: Leaf[] = [];
   const visit = (node: unknown): boolean => {
     if (typeof node === 'string') {
-      const m = ABSOLUTE_IRI.exec(node);
+      const m = hasScheme(node) ? ABSOLUTE_IRI.exec(node) : null;
       if (m) {
         // Guard: whether a string looks like an absolute IRI (and whether it has `//`) decides how
         // JSON-LD expands it at an @id position (kept as is vs. compact-IRI/relative handling), so
@@ -137,7 +157,8 @@ function analyse(unsigned: JsonLdObject): { key: string; leaves: Leaf[] } | unde
       parts.push('{');
       for (const [k, v] of Object.entries(node as Record<string, unknown>)) {
         // Guard: keys select terms (and language-map keys are language tags): always structure.
-        parts.push(JSON.stringify(k));
+        // Length-prefixed: unambiguous for any key, cheaper than JSON.stringify.
+        parts.push(`${k.length}:${k}`);
         if (STRUCTURAL_KEYS.has(k)) {
           parts.push(JSON.stringify(v));
         } else if (v === undefined || !visit(v)) {
@@ -392,30 +413,42 @@ function instantiate(template: Template, leaves: Leaf[]): RdfQuad[] | undefined 
 
 const BASE58 = '123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz';
 
-/** base58btc (Bitcoin alphabet), as base58-universal encodes it. */
+/** 58^5: the largest power of 58 whose limb × 256 + 255 stays an exact double (< 2^53). */
+const LIMB = 58 ** 5;
+
+/** base58btc (Bitcoin alphabet), as base58-universal encodes it; base-58^5 limbs for speed. */
 export function base58btc(bytes: Uint8Array): string {
   let zeros = 0;
   while (zeros < bytes.length && bytes[zeros] === 0) zeros++;
-  // log(256) / log(58) ≈ 1.366: enough base-58 digits for the input.
-  const size = (((bytes.length - zeros) * 138) / 100 + 1) | 0;
-  const digits = new Uint8Array(size);
-  let length = 0;
+  // Little-endian limbs of the big number, each < 58^5.
+  const limbs: number[] = [];
   for (let i = zeros; i < bytes.length; i++) {
     let carry = bytes[i]!;
-    let j = 0;
-    for (let k = size - 1; (carry !== 0 || j < length) && k >= 0; k--, j++) {
-      carry += 256 * digits[k]!;
-      digits[k] = carry % 58;
-      carry = (carry / 58) | 0;
+    for (let j = 0; j < limbs.length; j++) {
+      const v = limbs[j]! * 256 + carry;
+      carry = Math.floor(v / LIMB);
+      limbs[j] = v - carry * LIMB;
     }
-    length = j;
+    while (carry > 0) {
+      limbs.push(carry % LIMB);
+      carry = Math.floor(carry / LIMB);
+    }
   }
-  let out = '1'.repeat(zeros);
-  for (let k = size - length; k < size; k++) out += BASE58[digits[k]!];
-  return out;
+  let out = '';
+  for (let j = 0; j < limbs.length; j++) {
+    let limb = limbs[j]!;
+    const last = j === limbs.length - 1;
+    // Five digits per limb, least significant first; the top limb without leading zeros.
+    for (let d = 0; d < 5 && (!last || limb > 0); d++) {
+      out = BASE58[limb % 58] + out;
+      limb = Math.floor(limb / 58);
+    }
+  }
+  return '1'.repeat(zeros) + out;
 }
 
-const sha256 = (s: string): Buffer => createHash('sha256').update(s, 'utf8').digest();
+/** One-shot SHA-256 (node:crypto `hash`): cheaper than a Hash object for one string. */
+const sha256 = (s: string): Buffer => hash('sha256', s, 'buffer');
 
 export function createLdpVcFastPath(options: { documentLoader: DocumentLoader }): LdpVcFastPath {
   const { documentLoader } = options;
@@ -449,7 +482,7 @@ export function createLdpVcFastPath(options: { documentLoader: DocumentLoader })
   // The canonical proof configuration depends only on (contexts, created, verification method,
   // suite): computed through the real library path once and reused (hour-rounded `created`).
   const proofConfigFor = (contexts: unknown, proof: JsonLdObject, suite: FastCryptosuite) => {
-    const key = JSON.stringify([contexts, proof]);
+    const key = `${Array.isArray(contexts) && contexts.every((c) => typeof c === 'string') ? contexts.join(' ') : JSON.stringify(contexts)}|${proof.created}|${proof.verificationMethod}|${suite}`;
     let p = proofConfigs.get(key);
     if (!p) {
       if (proofConfigs.size >= MAX_PROOF_CONFIGS) proofConfigs.clear();
@@ -486,7 +519,7 @@ export function createLdpVcFastPath(options: { documentLoader: DocumentLoader })
       // Proof as DataIntegrityProof.createProof builds it, in the same member order.
       const proof: JsonLdObject = {
         type: 'DataIntegrityProof',
-        created: input.created.toISOString().replace(/\.\d{3}Z$/, 'Z'),
+        created: xsdDateTime(input.created),
         verificationMethod: input.signer.id,
         cryptosuite: input.cryptosuite,
         proofPurpose: 'assertionMethod',

@@ -16,6 +16,7 @@ import {
   VC_V1_CONTEXT,
   VC_V2_CONTEXT,
 } from '../jsonld/document-loader.ts';
+import { xsdDateTime } from '../jsonld/xsd.ts';
 import { createLdpVcFastPath, type LdpVcFastPath } from './ldp-vc-fast.ts';
 import type { CredentialFormat, FormatDeps, FormatProfile, IssueRequest } from './types.ts';
 
@@ -34,11 +35,19 @@ export const SUITE_ALG: Record<LdpCryptosuite, KeyAlgorithm> = {
   Ed25519Signature2020: 'EdDSA',
 };
 
-/** XSD dateTime in UTC, whole seconds (`2026-11-02T10:00:00Z`): VCDM 2.0 §4.9 wants a timezone. */
-export const xsdDateTime = (date: Date): string => {
-  if (Number.isNaN(date.getTime())) throw new TypeError('invalid date');
-  return date.toISOString().replace(/\.\d{3}Z$/, 'Z');
-};
+/** A deep copy of JSON data (claims): much cheaper than structuredClone for small objects. */
+function cloneJson<T>(value: T): T {
+  if (Array.isArray(value)) return value.map(cloneJson) as T;
+  if (value && typeof value === 'object') {
+    if (Object.getPrototypeOf(value) !== Object.prototype) return structuredClone(value);
+    const out: Record<string, unknown> = {};
+    for (const k of Object.keys(value)) out[k] = cloneJson((value as Record<string, unknown>)[k]);
+    return out as T;
+  }
+  return value;
+}
+
+export { xsdDateTime };
 
 /** Everything that identifies the signer of one credential. */
 export interface SigningContext {
@@ -72,8 +81,8 @@ export function buildUnsignedCredential(req: IssueRequest, issuerDid: string): J
   const subject: JsonLdObject = {};
   const holderDid = req.holder ? (req.holder.did ?? didJwkFromJwk(req.holder.jwk)) : undefined;
   if (holderDid) subject.id = holderDid;
-  // structuredClone: vc.issue and callers must never share mutable claim objects.
-  Object.assign(subject, structuredClone(req.claims));
+  // A copy: vc.issue and callers must never share mutable claim objects.
+  Object.assign(subject, cloneJson(req.claims));
   credential.credentialSubject = subject;
   if (statuses.length > 0) {
     const entries = statuses.map((s) => ({

@@ -47,9 +47,9 @@ export async function startOidcApp(
   return app;
 }
 
-/** The admin API lives at the host root plus the issuer path. */
+/** The admin API lives at the host root (not under the issuer's path). */
 export async function admin(app: TestApp, method: string, path: string, body?: unknown) {
-  const response = await request(`${app.url}/admin${path}`, {
+  const response = await request(`${new URL(app.url).origin}/admin${path}`, {
     method: method as 'GET',
     headers: {
       authorization: `Bearer ${app.adminToken}`,

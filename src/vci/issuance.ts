@@ -60,7 +60,9 @@ export function parseCredentialRequest(
   registry: ConfigurationRegistry,
   batchSize: number,
 ): ParsedCredentialRequest {
-  const draft13 = body.format !== undefined || body.proof !== undefined;
+  // Draft 13 names the credential by `format` (+ type); drafts 14–15 already use
+  // credential_configuration_id but may still send a single `proof`, which is accepted as a batch of one.
+  const draft13 = body.format !== undefined && body.credential_configuration_id === undefined;
   if (body.proof !== undefined && body.proofs !== undefined) {
     throw new InvalidCredentialRequest('proof and proofs must not both be present');
   }
@@ -122,7 +124,7 @@ export function parseCredentialRequest(
   }
 
   let proofJwts: string[] = [];
-  if (draft13 && body.proof !== undefined) {
+  if (body.proof !== undefined) {
     const proof = body.proof;
     if (!isObject(proof) || proof.proof_type !== 'jwt' || typeof proof.jwt !== 'string') {
       throw new InvalidProof('proof must be {proof_type: "jwt", jwt}');
@@ -140,8 +142,6 @@ export function parseCredentialRequest(
     if (list.length > batchSize)
       throw new InvalidCredentialRequest(`at most ${batchSize} proofs per request`);
     proofJwts = list as string[];
-  } else if (body.proof !== undefined) {
-    throw new InvalidCredentialRequest('use proofs (OpenID4VCI 1.0) with credential_configuration_id');
   }
   if (configuration.definition.binding && proofJwts.length === 0) {
     throw new InvalidProof('this credential is bound to a key: a proof is required');

@@ -1,0 +1,150 @@
+import { randomUUID } from 'node:crypto';
+import { exportJWK, generateKeyPair, SignJWT, UnsecuredJWT } from 'jose';
+import { request } from 'undici';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import type { TestApp } from '../../helpers/app.ts';
+import { burst, statusCounts } from '../../helpers/burst.ts';
+import { obtainCode, pkce, redeem, registerClient, startOidcApp, type TestClient } from './helpers.ts';
+
+/** private_key_jwt at the PAR endpoint (201 when the client authenticates, 401 invalid_client when not). */
+describe('client assertions (SECURITY rows 7-11)', () => {
+  let app: TestApp;
+  let client: TestClient;
+  let attacker: CryptoKey;
+  beforeAll(async () => {
+    app = await startOidcApp();
+    client = await registerClient(app);
+    attacker = (await generateKeyPair('ES256', { extractable: true })).privateKey;
+  });
+  afterAll(async () => app.stop());
+
+  const par = async (assertion: string) => {
+    const response = await request(`${app.url}/par`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({
+        client_id: client.clientId,
+        response_type: 'code',
+        redirect_uri: client.redirectUri,
+        scope: 'openid',
+        code_challenge: pkce().challenge,
+        code_challenge_method: 'S256',
+        client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+        client_assertion: assertion,
+      }).toString(),
+    });
+    const text = await response.body.text();
+    return { status: response.statusCode, body: text ? JSON.parse(text) : {} };
+  };
+
+  const signed = (claims: Record<string, unknown>, options: { key?: CryptoKey; header?: Record<string, unknown> } = {}) =>
+    new SignJWT(claims).setProtectedHeader({ alg: 'ES256', kid: 'k1', ...options.header }).sign(options.key ?? client.privateKey);
+
+  const base = () => {
+    const now = Math.floor(Date.now() / 1000);
+    return { iss: client.clientId, sub: client.clientId, aud: app.url, jti: randomUUID(), iat: now, exp: now + 60 };
+  };
+
+  test('a well-formed assertion authenticates', async () => {
+    expect((await par(await client.assertion(app.url))).status).toBe(201);
+  });
+
+  const omit = (name: string) => {
+    const claims: Record<string, unknown> = base();
+    delete claims[name];
+    return claims;
+  };
+
+  test.each([
+    ['exp missing', () => signed(omit('exp'))],
+    ['iat missing', () => signed(omit('iat'))],
+    ['jti missing', () => signed(omit('jti'))],
+    ['iss missing', () => signed(omit('iss'))],
+    ['sub missing', () => signed(omit('sub'))],
+    ['iss is not the client', () => signed({ ...base(), iss: 'someone-else' })],
+    ['expired beyond skew', () => signed({ ...base(), iat: Math.floor(Date.now() / 1000) - 600, exp: Math.floor(Date.now() / 1000) - 120 })],
+    ['lifetime longer than 300 s', () => signed({ ...base(), exp: Math.floor(Date.now() / 1000) + 3600 })],
+    ['signed by an unregistered key', () => signed(base(), { key: attacker })],
+    ['attacker key embedded as jwk header', async () => signed(base(), { key: attacker, header: { jwk: await exportJWK(attacker) } })],
+    ['attacker key referenced by jku', () => signed(base(), { key: attacker, header: { jku: 'https://evil.example/jwks' } })],
+    ['attacker key referenced by x5u', () => signed(base(), { key: attacker, header: { x5u: 'https://evil.example/cert' } })],
+    ['alg none', async () => new UnsecuredJWT(base()).encode()],
+    ['kid injection', () => signed(base(), { header: { kid: '../../../etc/passwd' } })],
+    ['kid of 10 KB', () => signed(base(), { header: { kid: 'k'.repeat(10_000) } })],
+    ['a DPoP proof type', () => signed(base(), { header: { typ: 'dpop+jwt' } })],
+  ])('row 7: %s is invalid_client', async (_name, make) => {
+    const result = await par(await make());
+    expect(result.status).toBe(401);
+    expect(result.body.error).toBe('invalid_client');
+  });
+
+  test('row 10: HS256 signed with the public key as the secret is invalid_client', async () => {
+    const secret = new TextEncoder().encode(JSON.stringify(client.publicJwk));
+    const hs = await new SignJWT(base()).setProtectedHeader({ alg: 'HS256' }).sign(secret);
+    const result = await par(hs);
+    expect(result.status).toBe(401);
+    expect(result.body.error).toBe('invalid_client');
+  });
+
+  test.each([
+    ['the token endpoint', () => `${app.url}/token`],
+    ['the PAR endpoint', () => `${app.url}/par`],
+    ['another authorization server', () => 'https://other-as.example'],
+    ['an array with the issuer and a foreign value', () => [app.url, 'https://other-as.example']],
+    ['an array with only the issuer', () => [app.url]],
+  ])('row 8 client-assertion-aud-injection: aud = %s is refused', async (_name, aud) => {
+    const result = await par(await signed({ ...base(), aud: aud() }));
+    expect(result.status).toBe(401);
+    expect(result.body.error).toBe('invalid_client');
+  });
+
+  test('row 9 client-assertion-jti-replay: a second use is refused', async () => {
+    const assertion = await client.assertion(app.url);
+    expect((await par(assertion)).status).toBe(201);
+    const replay = await par(assertion);
+    expect(replay.status).toBe(401);
+    expect(replay.body.error).toBe('invalid_client');
+  });
+
+  test('row 9: one assertion in a 20-way burst authenticates exactly once', async () => {
+    const assertion = await client.assertion(app.url);
+    const body = new URLSearchParams({
+      client_id: client.clientId,
+      response_type: 'code',
+      redirect_uri: client.redirectUri,
+      scope: 'openid',
+      code_challenge: pkce().challenge,
+      code_challenge_method: 'S256',
+      client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+      client_assertion: assertion,
+    }).toString();
+    const results = await burst(20, `${app.url}/par`, {
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body,
+    });
+    expect(statusCounts(results)).toEqual({ 201: 1, 401: 19 });
+  });
+
+  // oidc-provider identifies the client by the assertion's `sub` first; a `sub` other than the
+  // client_id parameter is a malformed request (400 invalid_request "client_id mismatch"), not 401.
+  test('row 7: sub other than the client is refused (400 invalid_request, client_id mismatch)', async () => {
+    const result = await par(await signed({ ...base(), sub: 'someone-else' }));
+    expect(result.status).toBe(400);
+    expect(result.body.error).toBe('invalid_request');
+  });
+
+  test('row 11 jwt-typ-confusion: an ID token is not a client assertion', async () => {
+    const { code, verifier } = await obtainCode(app, client);
+    const tokens = await redeem(app, client, code, verifier);
+    const result = await par(tokens.body.id_token);
+    // Its sub is the person, its iss the provider: refused before any signature check.
+    expect(result.status).toBe(400);
+    expect(result.body.error).toBe('invalid_request');
+  });
+
+  test('row 10: a 1 MB assertion is a 4xx, never a 5xx', async () => {
+    const result = await par(`${'a'.repeat(1024 * 1024)}.b.c`);
+    expect(result.status).toBeGreaterThanOrEqual(400);
+    expect(result.status).toBeLessThan(500);
+  });
+});

@@ -11,7 +11,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { clientAuthenticationAnonymous, type JwtSigner } from '@openid4vc/oauth2';
+import { clientAuthenticationAnonymous, clientAuthenticationNone, type JwtSigner } from '@openid4vc/oauth2';
 import { Openid4vciClient } from '@openid4vc/openid4vci';
 import { setGlobalConfig } from '@openid4vc/utils';
 import { exportJWK, generateKeyPair, type JWK, SignJWT } from 'jose';
@@ -30,7 +30,7 @@ export async function newWalletKey(alg: 'ES256' | 'EdDSA' = 'ES256'): Promise<Wa
 }
 
 /** The wallet library with jose-backed callbacks; keys are looked up by the public JWK the library hands back. */
-export function walletClient(keys: WalletKey[]): Openid4vciClient {
+export function walletClient(keys: WalletKey[], options: { clientId?: string } = {}): Openid4vciClient {
   // Our issuer runs on http://127.0.0.1 in tests and the demo; production issuers are https.
   setGlobalConfig({ allowInsecureUrls: true });
   const byX = new Map(keys.map((k) => [k.publicJwk.x, k]));
@@ -39,7 +39,10 @@ export function walletClient(keys: WalletKey[]): Openid4vciClient {
       fetch,
       hash: (data, alg) => createHash(alg.replace('-', '')).update(data).digest(),
       generateRandom: (length) => randomBytes(length),
-      clientAuthentication: clientAuthenticationAnonymous(),
+      // Pre-authorized code: anonymous; authorization code: a public client (PKCE, no secret).
+      clientAuthentication: options.clientId
+        ? clientAuthenticationNone({ clientId: options.clientId })
+        : clientAuthenticationAnonymous(),
       async signJwt(signer: JwtSigner, { header, payload }) {
         if (signer.method !== 'jwk')
           throw new Error(`demo wallet signs with jwk keys only, not ${signer.method}`);

@@ -1,6 +1,7 @@
 import type { Context, Next } from 'koa';
 import { clientAdminRoutes } from '../admin/clients.ts';
 import { consentAdminRoutes } from '../admin/consents.ts';
+import { noStore } from '../http/middleware.ts';
 import type { Module, ModuleFactory } from '../modules.ts';
 import type { Services } from '../services.ts';
 import { ClientRegistry } from './clients.ts';
@@ -124,6 +125,10 @@ export const oidcModule: ModuleFactory = async (services: Services, links): Prom
       'Content-Security-Policy',
       "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'",
     );
+    // RFC 6749 §5.1 / RFC 6750 §5.3: token-bearing responses are never cached (Pragma for HTTP/1.0 caches).
+    if (relative.startsWith(ROUTES.token) || relative === ROUTES.userinfo || relative === ROUTES.pushed_authorization_request) {
+      noStore(ctx);
+    }
     ctx.state.route = `oidc ${relative.startsWith(ROUTES.authorization) ? ROUTES.authorization : relative}`;
     ctx.respond = false;
     await (await callback())(ctx.req, ctx.res);

@@ -447,6 +447,22 @@ export function base58btc(bytes: Uint8Array): string {
   return '1'.repeat(zeros) + out;
 }
 
+/**
+ * RDFC-1.0 hashes each blank node's quads with SHA-256 through a MessageDigest; rdf-canonize lets
+ * the caller supply it (`createMessageDigest`). Same algorithm and bytes, one-shot `hash` instead
+ * of a Hash object per blank node (~10% of canonicalization here).
+ */
+class OneShotSha256 {
+  private input = '';
+  update(message: string): void {
+    this.input += message;
+  }
+  digest(): string {
+    return hash('sha256', this.input, 'hex');
+  }
+}
+const RDFC_OPTIONS = { algorithm: 'RDFC-1.0', createMessageDigest: () => new OneShotSha256() };
+
 /** One-shot SHA-256 (node:crypto `hash`): cheaper than a Hash object for one string. */
 const sha256 = (s: string): Buffer => hash('sha256', s, 'buffer');
 
@@ -526,7 +542,7 @@ export function createLdpVcFastPath(options: { documentLoader: DocumentLoader })
       };
       const [proofConfig, canonicalDocument] = await Promise.all([
         proofConfigFor(unsigned['@context'], proof, input.cryptosuite),
-        rdfCanonize.canonize(dataset, { algorithm: 'RDFC-1.0' }),
+        rdfCanonize.canonize(dataset, RDFC_OPTIONS),
       ]);
       // Both suites with P-256/Ed25519 hash with SHA-256 (ecdsa-rdfc-2019 would use SHA-384 for P-384).
       const verifyData = Buffer.concat([proofConfig.hash, sha256(canonicalDocument)]);

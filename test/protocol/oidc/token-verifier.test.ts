@@ -1,0 +1,212 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { exportJWK, generateKeyPair, SignJWT } from 'jose';
+import { request } from 'undici';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import type { PreAuthorizedCodeRedeemer, TokenVerifier } from '../../../src/oidc/bridge.ts';
+import { InvalidGrant } from '../../../src/errors.ts';
+import type { TestApp } from '../../helpers/app.ts';
+import { burst, statusCounts } from '../../helpers/burst.ts';
+import { admin, obtainCode, redeem, registerClient, startOidcApp, type TestClient } from './helpers.ts';
+
+async function dpopKey() {
+  const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true });
+  const jwk = await exportJWK(publicKey);
+  return {
+    proof: (htm: string, htu: string, accessToken?: string, overrides: Record<string, unknown> = {}) =>
+      new SignJWT({
+        jti: randomUUID(),
+        htm,
+        htu,
+        iat: Math.floor(Date.now() / 1000),
+        ...(accessToken ? { ath: createHash('sha256').update(accessToken).digest('base64url') } : {}),
+        ...overrides,
+      })
+        .setProtectedHeader({ alg: 'ES256', typ: 'dpop+jwt', jwk })
+        .sign(privateKey),
+  };
+}
+
+describe('TokenVerifier for the credential endpoint and the pre-authorized code grant (rows 38, 42)', () => {
+  let app: TestApp;
+  let client: TestClient;
+  let verifier: TokenVerifier;
+  let credentialUrl: string;
+  beforeAll(async () => {
+    app = await startOidcApp();
+    client = await registerClient(app);
+    verifier = app.running.app.links.tokens!;
+    credentialUrl = `${app.url}/credential`;
+  });
+  afterAll(async () => app.stop());
+
+  test('a bearer token from the code flow maps to the grant: account, identity system, consented claims', async () => {
+    const { code, verifier: v } = await obtainCode(app, client, { claims: { userinfo: { name: { essential: true } } } });
+    const tokens = await redeem(app, client, code, v);
+    const grant = await verifier.verify({ authorization: `Bearer ${tokens.body.access_token}`, dpop: undefined, method: 'POST', url: credentialUrl });
+    expect(grant.clientId).toBe(client.clientId);
+    expect(grant.identitySystem).toBe('mock');
+    expect(grant.consentedClaims).toContain('name');
+    expect(grant.accountId).not.toContain('5550001234');
+    expect(grant.dpopJkt).toBeUndefined();
+  });
+
+  test.each([
+    ['no Authorization header', undefined],
+    ['a Basic header', 'Basic abc'],
+    ['an unknown token', 'Bearer not-a-token'],
+  ])('%s is invalid_token with WWW-Authenticate', async (_name, authorization) => {
+    await expect(verifier.verify({ authorization, dpop: undefined, method: 'POST', url: credentialUrl })).rejects.toMatchObject({
+      code: 'invalid_token',
+      status: 401,
+    });
+  });
+
+  test('row 42 dpop-validation: a DPoP-bound token needs a fresh proof with ath, once, from the bound key', async () => {
+    const key = await dpopKey();
+    const flow = await obtainCode(app, client);
+    const response = await request(`${app.url}/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', dpop: await key.proof('POST', `${app.url}/token`) },
+      body: new URLSearchParams({
+        grant_type: 'authorization_code',
+        code: flow.code,
+        code_verifier: flow.verifier,
+        redirect_uri: client.redirectUri,
+        client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+        client_assertion: await client.assertion(app.url),
+      }).toString(),
+    });
+    const body = (await response.body.json()) as { access_token: string; token_type: string };
+    expect(body.token_type).toBe('DPoP');
+    const at = body.access_token;
+
+    const proof = await key.proof('POST', credentialUrl, at);
+    const grant = await verifier.verify({ authorization: `DPoP ${at}`, dpop: proof, method: 'POST', url: credentialUrl });
+    expect(grant.dpopJkt).toBeTruthy();
+    // jti replay
+    await expect(verifier.verify({ authorization: `DPoP ${at}`, dpop: proof, method: 'POST', url: credentialUrl })).rejects.toMatchObject({ code: 'invalid_dpop_proof' });
+    // Bearer scheme with a DPoP-bound token
+    await expect(verifier.verify({ authorization: `Bearer ${at}`, dpop: await key.proof('POST', credentialUrl, at), method: 'POST', url: credentialUrl })).rejects.toMatchObject({ code: 'invalid_token' });
+    // no proof, wrong htm, wrong htu, no ath, stale iat, another key
+    const other = await dpopKey();
+    for (const dpop of [
+      undefined,
+      await key.proof('GET', credentialUrl, at),
+      await key.proof('POST', `${app.url}/elsewhere`, at),
+      await key.proof('POST', credentialUrl),
+      await key.proof('POST', credentialUrl, at, { iat: Math.floor(Date.now() / 1000) - 3600 }),
+    ]) {
+      await expect(verifier.verify({ authorization: `DPoP ${at}`, dpop, method: 'POST', url: credentialUrl })).rejects.toMatchObject({ status: 401 });
+    }
+    await expect(verifier.verify({ authorization: `DPoP ${at}`, dpop: await other.proof('POST', credentialUrl, at), method: 'POST', url: credentialUrl })).rejects.toMatchObject({ code: 'invalid_token' });
+    // A 20-way burst of one proof verifies once.
+    const shared = await key.proof('POST', credentialUrl, at);
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: 20 }, () => verifier.verify({ authorization: `DPoP ${at}`, dpop: shared, method: 'POST', url: credentialUrl })),
+    );
+    expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(1);
+  });
+
+  test('row 38/51: revoking the consent revokes the token', async () => {
+    const { code, verifier: v } = await obtainCode(app, client);
+    const tokens = await redeem(app, client, code, v);
+    const grant = await verifier.verify({ authorization: `Bearer ${tokens.body.access_token}`, dpop: undefined, method: 'POST', url: credentialUrl });
+    const { consents } = await admin(app, 'GET', `/consents?account_id=${encodeURIComponent(grant.accountId)}`);
+    for (const consent of consents) await admin(app, 'DELETE', `/consents/${consent.id}`);
+    await expect(verifier.verify({ authorization: `Bearer ${tokens.body.access_token}`, dpop: undefined, method: 'POST', url: credentialUrl })).rejects.toMatchObject({ code: 'invalid_token' });
+    const userinfo = await request(`${app.url}/userinfo`, { headers: { authorization: `Bearer ${tokens.body.access_token}` } });
+    await userinfo.body.text();
+    expect(userinfo.statusCode).toBe(401);
+  });
+
+  describe('pre-authorized code grant (OpenID4VCI 1.0 §6.1), anonymous', () => {
+    const redeemed = new Map<string, number>();
+    const fake: PreAuthorizedCodeRedeemer = {
+      async redeem(code, txCode) {
+        if (code !== 'good-code' && code !== 'burst-code') throw new InvalidGrant('unknown pre-authorized code');
+        if (txCode !== '1234') throw new InvalidGrant('wrong tx_code');
+        const uses = (redeemed.get(code) ?? 0) + 1;
+        redeemed.set(code, uses);
+        if (code === 'burst-code' && uses > 1) throw new InvalidGrant('pre-authorized code already used');
+        return {
+          accountId: 'acct-1',
+          identitySystem: 'mock',
+          credentialConfigurationIds: ['IdentityCredential'],
+          authorizationDetails: [],
+          consentedClaims: ['name', 'birthdate'],
+        };
+      },
+    };
+    let saved: PreAuthorizedCodeRedeemer | undefined;
+    beforeAll(() => {
+      saved = app.running.app.links.preAuthorizedCodes;
+      app.running.app.links.preAuthorizedCodes = fake;
+    });
+    afterAll(() => {
+      app.running.app.links.preAuthorizedCodes = saved;
+    });
+
+    const grant = (params: Record<string, string>, headers: Record<string, string> = {}) =>
+      request(`${app.url}/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+        body: new URLSearchParams({ grant_type: 'urn:ietf:params:oauth:grant-type:pre-authorized_code', ...params }).toString(),
+      });
+
+    test('answers without client authentication with a no-store token response the verifier accepts', async () => {
+      const response = await grant({ 'pre-authorized_code': 'good-code', tx_code: '1234', resource: app.url });
+      expect(response.statusCode).toBe(200);
+      expect(response.headers['cache-control']).toBe('no-store');
+      expect(response.headers.pragma).toBe('no-cache');
+      const body = (await response.body.json()) as Record<string, any>;
+      expect(body.token_type).toBe('Bearer');
+      expect(body.expires_in).toBe(300);
+      expect(body.authorization_details[0]).toMatchObject({
+        type: 'openid_credential',
+        credential_configuration_id: 'IdentityCredential',
+        credential_identifiers: ['IdentityCredential'],
+      });
+      const verified = await verifier.verify({ authorization: `Bearer ${body.access_token}`, dpop: undefined, method: 'POST', url: credentialUrl });
+      expect(verified).toMatchObject({ accountId: 'acct-1', identitySystem: 'mock', credentialConfigurationIds: ['IdentityCredential'] });
+      expect(verified.clientId).toBeUndefined();
+    });
+
+    test('is DPoP-bound when a DPoP proof is sent', async () => {
+      const key = await dpopKey();
+      const response = await grant({ 'pre-authorized_code': 'good-code', tx_code: '1234' }, { dpop: await key.proof('POST', `${app.url}/token`) });
+      const body = (await response.body.json()) as Record<string, any>;
+      expect(body.token_type).toBe('DPoP');
+      const verified = await verifier.verify({ authorization: `DPoP ${body.access_token}`, dpop: await key.proof('POST', credentialUrl, body.access_token), method: 'POST', url: credentialUrl });
+      expect(verified.dpopJkt).toBeTruthy();
+    });
+
+    test.each([
+      ['a wrong tx_code', { 'pre-authorized_code': 'good-code', tx_code: '9999' }, 400, 'invalid_grant'],
+      ['an unknown code', { 'pre-authorized_code': 'nope', tx_code: '1234' }, 400, 'invalid_grant'],
+      ['a missing code', { tx_code: '1234' }, 400, 'invalid_request'],
+      ['a foreign resource', { 'pre-authorized_code': 'good-code', tx_code: '1234', resource: 'https://other.example' }, 400, 'invalid_target'],
+    ])('%s gives the exact RFC 6749 §5.2 error', async (_name, params, status, error) => {
+      const response = await grant(params as Record<string, string>);
+      expect(response.statusCode).toBe(status);
+      expect(((await response.body.json()) as { error: string }).error).toBe(error);
+    });
+
+    test('a duplicated parameter is invalid_request', async () => {
+      const response = await request(`${app.url}/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: 'grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Apre-authorized_code&pre-authorized_code=good-code&pre-authorized_code=x',
+      });
+      expect(response.statusCode).toBe(400);
+      expect(((await response.body.json()) as { error: string }).error).toBe('invalid_request');
+    });
+
+    test('a 20-way burst of one code yields exactly one token (the redeemer decides)', async () => {
+      const results = await burst(20, `${app.url}/token`, {
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ grant_type: 'urn:ietf:params:oauth:grant-type:pre-authorized_code', 'pre-authorized_code': 'burst-code', tx_code: '1234' }).toString(),
+      });
+      expect(statusCounts(results)).toEqual({ 200: 1, 400: 19 });
+    });
+  });
+});

@@ -1,6 +1,5 @@
 import { Router } from '@koa/router';
 import type { Context } from 'koa';
-import { epochSeconds } from '../../clock.ts';
 import {
   AppError,
   AuthFailed,
@@ -266,7 +265,7 @@ export function interactionRoutes(deps: InteractionDeps): Router {
           accountId: auth.subject,
           acr: auth.acr,
           amr: auth.factors.map((f) => AMR[f]),
-          ts: epochSeconds(clock),
+          // No `ts`: oidc-provider stamps auth_time with its own clock, the one max_age is checked against.
           remember: true,
         },
         consent: { grantId },

@@ -1,6 +1,7 @@
 import { Router } from '@koa/router';
 import Koa from 'koa';
 import { adminRouter } from './admin/routes.ts';
+import { contextRoutes } from './credentials/jsonld/routes.ts';
 import { MethodNotAllowed, NotFound } from './errors.ts';
 import { errorHandler } from './http/error-handler.ts';
 import { healthRoutes } from './http/health.ts';
@@ -9,8 +10,8 @@ import { keyRoutes } from './keys/routes.ts';
 import { kycModule } from './kyc/module.ts';
 import type { Links, Module, ModuleFactory } from './modules.ts';
 import { oidcModule } from './oidc/module.ts';
-import { vciModule } from './vci/module.ts';
 import type { Services } from './services.ts';
+import { vciModule } from './vci/module.ts';
 
 export interface App {
   readonly koa: Koa;
@@ -41,7 +42,7 @@ export async function createApp(services: Services): Promise<App> {
 
   const root = new Router();
   const admin = adminRouter(services);
-  root.use(healthRoutes(services).routes(), keyRoutes(services).routes());
+  root.use(healthRoutes(services).routes(), keyRoutes(services).routes(), contextRoutes(services).routes());
   for (const module of modules) {
     for (const middleware of module.early ?? []) koa.use(middleware);
     for (const router of module.routes ?? []) root.use(router.routes());

@@ -8,6 +8,8 @@ import { createFormatRegistry } from '../credentials/formats/registry.ts';
 import { createDocumentLoader } from '../credentials/jsonld/document-loader.ts';
 import { statusRoutes } from '../credentials/status/routes.ts';
 import { createStatusService } from '../credentials/status/service.ts';
+import { createIssuerCa } from '../credentials/x509/issuer-ca.ts';
+import { iacaRoutes } from '../credentials/x509/routes.ts';
 import { verificationMethodId } from '../keys/documents.ts';
 import type { Module, ModuleFactory } from '../modules.ts';
 import { createIssuer } from './issuance.ts';
@@ -27,13 +29,23 @@ const fromCwd = (dir: string) => (isAbsolute(dir) ? dir : resolve(dir));
 export const vciModule: ModuleFactory = async (services, links): Promise<Module> => {
   const { config, store, keys, clock, logger } = services;
   const publicUrl = config.resolved.publicUrl;
-  const formats = createFormatRegistry({ keys, publicUrl, clock });
+  // The issuer CA signs mdoc document-signer certificates (and x5c for token status lists).
+  const issuerCa = createIssuerCa({
+    store,
+    clock,
+    encryptionSecret: config.keys.encryptionSecret,
+    publicUrl,
+  });
+  await issuerCa.init();
+  const formatDeps = { keys, publicUrl, clock, issuerCa };
+  const formats = createFormatRegistry(formatDeps);
   const documentLoader = createDocumentLoader({ publicUrl });
   const status = createStatusService({
     store,
     keys,
     clock,
     publicUrl,
+    tokenX5c: (key) => issuerCa.x5c(key),
     // Bitstring lists for ldp_vc credentials are themselves ldp_vc credentials.
     signLdpCredential: (credential) => {
       const key = keys.active('credential', 'EdDSA');
@@ -91,7 +103,11 @@ export const vciModule: ModuleFactory = async (services, links): Promise<Module>
   };
 
   return {
-    routes: [vciRoutes({ services, links, registry, issuer, nonces, offers }), statusRoutes({ status })],
+    routes: [
+      vciRoutes({ services, links, registry, issuer, nonces, offers }),
+      statusRoutes({ status }),
+      iacaRoutes({ issuerCa }),
+    ],
     adminRoutes: [
       credentialConfigurationRoutes(registry),
       offerRoutes(offers),

@@ -112,7 +112,7 @@ describe('credential endpoint', () => {
       ],
       [
         'a private key in jwk',
-        async (k) => {
+        async (_k) => {
           const { privateKey } = await generateKeyPair('ES256', { extractable: true });
           const priv = await exportJWK(privateKey);
           return new SignJWT({ aud: h.url, nonce: 'n' })

@@ -1,0 +1,90 @@
+import { decodeJwt } from 'jose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { holderKey, proofJwt, startVci, type VciHarness } from './harness.ts';
+
+/** Every configuration the metadata advertises can actually be issued (never advertise what does not work). */
+describe('every advertised configuration issues', () => {
+  let h: VciHarness;
+  let token: string;
+  let ids: string[];
+  beforeAll(async () => {
+    h = await startVci();
+    const who = await h.person();
+    const metadata = (await (await fetch(`${h.url}/.well-known/openid-credential-issuer`)).json()) as any;
+    ids = Object.keys(metadata.credential_configurations_supported);
+    const offer = await h.offer(ids, who.individualId);
+    token = (
+      await h.token(
+        offer.credential_offer.grants['urn:ietf:params:oauth:grant-type:pre-authorized_code'][
+          'pre-authorized_code'
+        ],
+      )
+    ).body.access_token;
+  });
+  afterAll(() => h.stop());
+
+  it('answers a credential of the right shape for each configuration', async () => {
+    expect(ids.length).toBeGreaterThanOrEqual(2);
+    for (const id of ids) {
+      const key = await holderKey('ES256');
+      const res = await h.post(
+        '/credential',
+        {
+          credential_configuration_id: id,
+          proofs: {
+            jwt: [await proofJwt(key, h.url, await h.nonce(), { iat: Math.floor(h.app.clock.now() / 1000) })],
+          },
+        },
+        { authorization: `Bearer ${token}` },
+      );
+      expect(res.status, `${id}: ${JSON.stringify(res.body)}`).toBe(200);
+      const credential = res.body.credentials[0].credential;
+      if (id.endsWith('_ldp_vc')) expect(credential.proof).toBeDefined();
+      if (id.endsWith('_jwt_vc_json')) expect(decodeJwt(credential).sub).toMatch(/^did:jwk:/);
+      if (id.endsWith('_sd_jwt')) {
+        const payload = decodeJwt(credential.split('~')[0]);
+        expect((payload.cnf as any).jwk).toMatchObject({ x: key.jwk.x, y: key.jwk.y });
+        expect(payload.iat === undefined || (payload.iat as number) % 3600 === 0).toBe(true);
+      }
+      if (id.endsWith('_mso_mdoc')) expect(typeof credential).toBe('string');
+    }
+  });
+});
+
+describe('issuer that requires response encryption', () => {
+  let h: VciHarness;
+  beforeAll(async () => {
+    h = await startVci({ overrides: { vci: { requireEncryption: true } } });
+  });
+  afterAll(() => h.stop());
+
+  it('advertises it and refuses a plaintext request with invalid_encryption_parameters', async () => {
+    const metadata = (await (await fetch(`${h.url}/.well-known/openid-credential-issuer`)).json()) as any;
+    expect(metadata.credential_response_encryption.encryption_required).toBe(true);
+    const who = await h.person();
+    const offer = await h.offer(['AgeCredential_ldp_vc'], who.individualId);
+    const token = (
+      await h.token(
+        offer.credential_offer.grants['urn:ietf:params:oauth:grant-type:pre-authorized_code'][
+          'pre-authorized_code'
+        ],
+      )
+    ).body.access_token;
+    const res = await h.post(
+      '/credential',
+      {
+        credential_configuration_id: 'AgeCredential_ldp_vc',
+        proofs: {
+          jwt: [
+            await proofJwt(await holderKey(), h.url, await h.nonce(), {
+              iat: Math.floor(h.app.clock.now() / 1000),
+            }),
+          ],
+        },
+      },
+      { authorization: `Bearer ${token}` },
+    );
+    expect(res.status).toBe(400);
+    expect(res.body.error).toBe('invalid_encryption_parameters');
+  });
+});

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
 import QRCode from 'qrcode';
 import type { Clock } from '../clock.ts';
 import type { Config } from '../config/defaults.ts';
@@ -24,7 +24,31 @@ export interface CreateOfferInput {
 }
 
 interface OfferDoc extends StoredDoc {
-  offer: Record<string, unknown>;
+  /** The offer sealed with AES-256-GCM under a key derived from the offer id (iv | tag | ciphertext). */
+  sealed: string;
+}
+
+/**
+ * An offer by reference carries the pre-authorized code, a bearer secret. The store keeps it only
+ * sealed under a key derived from the unguessable offer id in the URL, and addresses it by the id's
+ * hash, so a copy of the database alone never yields a redeemable code.
+ */
+const offerDocId = (offerId: string) =>
+  createHash('sha256').update(`offer-id:${offerId}`).digest('base64url');
+const offerKey = (offerId: string) => createHash('sha256').update(`offer-key:${offerId}`).digest();
+
+function seal(offerId: string, offer: Record<string, unknown>): string {
+  const iv = randomBytes(12);
+  const cipher = createCipheriv('aes-256-gcm', offerKey(offerId), iv);
+  const ciphertext = Buffer.concat([cipher.update(JSON.stringify(offer), 'utf8'), cipher.final()]);
+  return Buffer.concat([iv, cipher.getAuthTag(), ciphertext]).toString('base64url');
+}
+
+function open(offerId: string, sealed: string): Record<string, unknown> {
+  const bytes = Buffer.from(sealed, 'base64url');
+  const decipher = createDecipheriv('aes-256-gcm', offerKey(offerId), bytes.subarray(0, 12));
+  decipher.setAuthTag(bytes.subarray(12, 28));
+  return JSON.parse(Buffer.concat([decipher.update(bytes.subarray(28)), decipher.final()]).toString('utf8'));
 }
 
 export function createOffers(deps: {
@@ -123,7 +147,11 @@ export function createOffers(deps: {
       };
       const offerId = randomBytes(24).toString('base64url');
       const ttl = Math.min(config.vci.offerUriTtlSeconds, expiresInSeconds);
-      await offers.insert({ _id: offerId, offer, expiresAt: clock.now() + ttl * 1000 });
+      await offers.insert({
+        _id: offerDocId(offerId),
+        sealed: seal(offerId, offer),
+        expiresAt: clock.now() + ttl * 1000,
+      });
       const offerUri = `${publicUrl}/credential-offer/${offerId}`;
       const byReference = `openid-credential-offer://?credential_offer_uri=${encodeURIComponent(offerUri)}`;
       const byValue = `openid-credential-offer://?credential_offer=${encodeURIComponent(JSON.stringify(offer))}`;
@@ -142,7 +170,8 @@ export function createOffers(deps: {
     /** Serves an offer by reference once (§4.1.3); undefined when unknown, used or expired. */
     async take(offerId: string): Promise<Record<string, unknown> | undefined> {
       if (!/^[A-Za-z0-9_-]{32}$/.test(offerId)) return undefined;
-      return (await offers.consume(offerId))?.offer;
+      const doc = await offers.consume(offerDocId(offerId));
+      return doc ? open(offerId, doc.sealed) : undefined;
     },
   };
 }

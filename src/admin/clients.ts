@@ -37,7 +37,8 @@ export function clientAdminRoutes(deps: {
     if (fixedId !== undefined && body.client_id !== undefined && body.client_id !== fixedId) {
       throw new InvalidClientMetadata('client_id must match the client being updated');
     }
-    const clientId = fixedId ?? (body.client_id === undefined ? randomBytes(16).toString('base64url') : body.client_id);
+    const clientId =
+      fixedId ?? (body.client_id === undefined ? randomBytes(16).toString('base64url') : body.client_id);
     const metadata: Record<string, unknown> = {
       token_endpoint_auth_method: 'private_key_jwt',
       grant_types: ['authorization_code'],
@@ -62,7 +63,8 @@ export function clientAdminRoutes(deps: {
     try {
       await deps.clients.create(id, metadata);
     } catch (error) {
-      if (error instanceof UniqueViolation) throw new Conflict(`a client with client_id "${id}" already exists`);
+      if (error instanceof UniqueViolation)
+        throw new Conflict(`a client with client_id "${id}" already exists`);
       throw error;
     }
     ctx.status = 201;
@@ -109,7 +111,11 @@ function policy(metadata: Record<string, unknown>): void {
     throw new InvalidClientMetadata('jwks or jwks_uri is required for private_key_jwt');
   }
   const grants = metadata.grant_types;
-  if (!Array.isArray(grants) || !grants.every((g) => GRANT_TYPES.has(g as string)) || !grants.includes('authorization_code')) {
+  if (
+    !Array.isArray(grants) ||
+    !grants.every((g) => GRANT_TYPES.has(g as string)) ||
+    !grants.includes('authorization_code')
+  ) {
     throw new InvalidClientMetadata('grant_types must contain authorization_code and may add refresh_token');
   }
   const jwks = metadata.jwks as { keys?: unknown } | undefined;

@@ -85,7 +85,11 @@ export function createAdapterClass(store: Store, clock: Clock, clients: ClientSo
     /** Atomic "seen before?" for ReplayDetection: the first caller inserts and sees nothing. */
     private async claim(id: string): Promise<Record<string, unknown> | undefined> {
       try {
-        await this.collection.insert({ _id: id, payload: { jti: id }, expiresAt: clock.now() + REPLAY_CLAIM_MS });
+        await this.collection.insert({
+          _id: id,
+          payload: { jti: id },
+          expiresAt: clock.now() + REPLAY_CLAIM_MS,
+        });
         return undefined;
       } catch (error) {
         if (error instanceof UniqueViolation) return { jti: id };

@@ -98,7 +98,10 @@ interface ClaimRequest {
   value?: unknown;
   values?: unknown[];
 }
-type ClaimsParam = { userinfo?: Record<string, ClaimRequest | null>; id_token?: Record<string, ClaimRequest | null> };
+type ClaimsParam = {
+  userinfo?: Record<string, ClaimRequest | null>;
+  id_token?: Record<string, ClaimRequest | null>;
+};
 
 export function parseClaimsParam(raw: unknown): ClaimsParam {
   if (typeof raw !== 'string' || raw === '') return {};
@@ -133,9 +136,11 @@ export function describeRequest(
   clientAllowedClaims: readonly string[] | undefined,
   extraClaims: readonly string[] = [],
 ): ClaimSet {
-  const scopes = typeof params.scope === 'string' ? [...new Set(params.scope.split(' ').filter(Boolean))] : [];
+  const scopes =
+    typeof params.scope === 'string' ? [...new Set(params.scope.split(' ').filter(Boolean))] : [];
   const known = new Set([...ALL_USER_CLAIMS, ...extraClaims]);
-  const allowed = (claim: string) => known.has(claim) && (!clientAllowedClaims || clientAllowedClaims.includes(claim));
+  const allowed = (claim: string) =>
+    known.has(claim) && (!clientAllowedClaims || clientAllowedClaims.includes(claim));
   const essential = new Set<string>();
   const voluntary = new Set<string>();
   for (const scope of scopes) for (const claim of SCOPE_CLAIMS[scope] ?? []) voluntary.add(claim);
@@ -175,7 +180,10 @@ function parseDetails(raw: unknown): Record<string, unknown>[] {
  * Released = requested ∩ client-allowed ∩ accepted. Essential claims are always released (the page
  * cannot submit without them); voluntary ones only when accepted.
  */
-export function releasedClaims(set: ClaimSet, accepted: readonly string[]): { released: string[]; declined: string[] } {
+export function releasedClaims(
+  set: ClaimSet,
+  accepted: readonly string[],
+): { released: string[]; declined: string[] } {
   const released = [...set.essential, ...set.voluntary.filter((c) => accepted.includes(c))];
   const declined = set.voluntary.filter((c) => !accepted.includes(c));
   return { released, declined };

@@ -19,7 +19,12 @@ export interface ClientRecord extends StoredDoc {
   updatedAt: number;
 }
 
-export const EXTRA_CLIENT_METADATA = ['allowed_claims', 'allowed_acr_values', 'identity_system', 'client_names'];
+export const EXTRA_CLIENT_METADATA = [
+  'allowed_claims',
+  'allowed_acr_values',
+  'identity_system',
+  'client_names',
+];
 
 export class ClientRegistry {
   readonly #collection;
@@ -42,12 +47,21 @@ export class ClientRegistry {
 
   async create(clientId: string, metadata: Record<string, unknown>): Promise<void> {
     const now = this.#clock.now();
-    await this.#collection.insert({ _id: clientId, metadata: strip(metadata), createdAt: now, updatedAt: now });
+    await this.#collection.insert({
+      _id: clientId,
+      metadata: strip(metadata),
+      createdAt: now,
+      updatedAt: now,
+    });
   }
 
   /** Replaces the metadata; false when there is no such client. */
   async replace(clientId: string, metadata: Record<string, unknown>): Promise<boolean> {
-    const updated = await this.#collection.update(clientId, {}, { metadata: strip(metadata), updatedAt: this.#clock.now() });
+    const updated = await this.#collection.update(
+      clientId,
+      {},
+      { metadata: strip(metadata), updatedAt: this.#clock.now() },
+    );
     return updated !== undefined;
   }
 

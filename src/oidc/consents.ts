@@ -45,7 +45,8 @@ export class Consents {
   /** The live consent for this client and subject when it matches the request fingerprint. */
   async matching(clientId: string, subject: string, fingerprint: string): Promise<ConsentRecord | undefined> {
     const record = await this.#collection.get(consentId(clientId, subject));
-    if (!record || record.expiresAt <= this.#clock.now() || record.fingerprint !== fingerprint) return undefined;
+    if (!record || record.expiresAt <= this.#clock.now() || record.fingerprint !== fingerprint)
+      return undefined;
     return record;
   }
 

@@ -23,7 +23,10 @@ export async function seedDemoRelyingParty(services: Services, clients: ClientRe
   if (!material?.private_jwk) {
     const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
     const jwk = privateKey.export({ format: 'jwk' }) as Record<string, unknown>;
-    material = { client_id: DEMO_CLIENT_ID, private_jwk: { ...jwk, kid: 'demo-rp-1', alg: 'ES256', use: 'sig' } };
+    material = {
+      client_id: DEMO_CLIENT_ID,
+      private_jwk: { ...jwk, kid: 'demo-rp-1', alg: 'ES256', use: 'sig' },
+    };
   }
   const { d: _d, ...publicJwk } = material.private_jwk;
   const metadata = {
@@ -37,7 +40,17 @@ export async function seedDemoRelyingParty(services: Services, clients: ClientRe
     grant_types: ['authorization_code', 'refresh_token'],
     response_types: ['code'],
     require_pushed_authorization_requests: true,
-    allowed_claims: ['name', 'given_name', 'family_name', 'birthdate', 'gender', 'email', 'phone_number', 'address', 'picture'],
+    allowed_claims: [
+      'name',
+      'given_name',
+      'family_name',
+      'birthdate',
+      'gender',
+      'email',
+      'phone_number',
+      'address',
+      'picture',
+    ],
     userinfo_signed_response_alg: 'RS256',
   };
   if (await clients.find(material.client_id)) await clients.replace(material.client_id, metadata);
@@ -48,7 +61,14 @@ export async function seedDemoRelyingParty(services: Services, clients: ClientRe
     redirect_uri: DEMO_REDIRECT_URI,
     issuer: config.resolved.publicUrl,
     scope: 'openid profile email phone address',
-    claims: { userinfo: { name: { essential: true }, birthdate: { essential: true }, email: null, phone_number: null } },
+    claims: {
+      userinfo: {
+        name: { essential: true },
+        birthdate: { essential: true },
+        email: null,
+        phone_number: null,
+      },
+    },
     acr_values: 'mosip:idp:acr:generated-code',
   });
   logger.info({ clientId: material.client_id, file: written }, 'demo relying party registered');

@@ -48,7 +48,8 @@ const htuOf = (url: string) => {
 export async function verifyDpopProof(check: DpopCheck, clock: Clock, store: Store): Promise<string> {
   const { proof } = check;
   if (!proof) throw new InvalidDpopProof('DPoP proof is missing');
-  if (proof.length > MAX_PROOF_CHARS || proof.includes(',')) throw new InvalidDpopProof('DPoP proof is malformed');
+  if (proof.length > MAX_PROOF_CHARS || proof.includes(','))
+    throw new InvalidDpopProof('DPoP proof is malformed');
   let header: { jwk?: JWK };
   let payload: Record<string, unknown>;
   try {

@@ -84,7 +84,10 @@ export class GrantRecords {
    * The consented claims for a grant: exchanged once with the identity system (single flight per
    * grant), then served from the sealed cache.
    */
-  async claims(record: GrantRecord, systems: IdentitySystemRegistry | undefined): Promise<Record<string, unknown>> {
+  async claims(
+    record: GrantRecord,
+    systems: IdentitySystemRegistry | undefined,
+  ): Promise<Record<string, unknown>> {
     if (record.claims) return open<Record<string, unknown>>(this.#key, record.claims, `claims:${record._id}`);
     if (record.consentedClaims.length === 0) return {};
     let pending = this.#inflight.get(record._id);
@@ -95,7 +98,10 @@ export class GrantRecords {
     return pending;
   }
 
-  async #exchange(record: GrantRecord, systems: IdentitySystemRegistry | undefined): Promise<Record<string, unknown>> {
+  async #exchange(
+    record: GrantRecord,
+    systems: IdentitySystemRegistry | undefined,
+  ): Promise<Record<string, unknown>> {
     if (!systems) throw new Error('no identity systems are registered (links.identitySystems)');
     if (!record.kycToken) throw new Error(`grant ${record._id} has no KYC token`);
     const kycToken = open<string>(this.#key, record.kycToken, `kyc:${record._id}`);
@@ -106,7 +112,11 @@ export class GrantRecords {
     for (const [name, value] of Object.entries(result.claims ?? {})) {
       if (record.consentedClaims.includes(name.split('#')[0]!)) claims[name] = value;
     }
-    await this.#collection.update(record._id, {}, { claims: seal(this.#key, claims, `claims:${record._id}`) });
+    await this.#collection.update(
+      record._id,
+      {},
+      { claims: seal(this.#key, claims, `claims:${record._id}`) },
+    );
     return claims;
   }
 }

@@ -55,7 +55,8 @@ export const oidcModule: ModuleFactory = async (services: Services, links): Prom
       if (!known) return [];
       const ids = new Set<string>();
       const scopes = known.scopes();
-      for (const scope of String(params.scope ?? '').split(' ')) if (scopes.has(scope)) ids.add(scopes.get(scope)!);
+      for (const scope of String(params.scope ?? '').split(' '))
+        if (scopes.has(scope)) ids.add(scopes.get(scope)!);
       try {
         const details = JSON.parse(String(params.authorization_details ?? '[]')) as unknown;
         if (Array.isArray(details)) {
@@ -78,7 +79,8 @@ export const oidcModule: ModuleFactory = async (services: Services, links): Prom
     loggedOutPage: (ctx) => loggedOutPage(frameFor(ctx, textsFor('en').logoutTitle)),
   };
 
-  let current: { provider: OidcProvider; fingerprint: string; callback: Function } | undefined;
+  type Callback = (req: unknown, res: unknown) => Promise<void>;
+  let current: { provider: OidcProvider; fingerprint: string; callback: Callback } | undefined;
   const provider = async (): Promise<OidcProvider> => {
     const scopes = [...(oidcLinks.credentialConfigurations?.scopes().keys() ?? [])].sort();
     const fingerprint = providerFingerprint(keys.published('oidc'), scopes);
@@ -91,7 +93,7 @@ export const oidcModule: ModuleFactory = async (services: Services, links): Prom
   };
   const callback = async () => {
     await provider();
-    return current!.callback as (req: unknown, res: unknown) => Promise<void>;
+    return current!.callback;
   };
 
   const tokenUrl = `${issuer}${ROUTES.token}`;
@@ -126,7 +128,11 @@ export const oidcModule: ModuleFactory = async (services: Services, links): Prom
       "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'",
     );
     // RFC 6749 §5.1 / RFC 6750 §5.3: token-bearing responses are never cached (Pragma for HTTP/1.0 caches).
-    if (relative.startsWith(ROUTES.token) || relative === ROUTES.userinfo || relative === ROUTES.pushed_authorization_request) {
+    if (
+      relative.startsWith(ROUTES.token) ||
+      relative === ROUTES.userinfo ||
+      relative === ROUTES.pushed_authorization_request
+    ) {
       noStore(ctx);
     }
     ctx.state.route = `oidc ${relative.startsWith(ROUTES.authorization) ? ROUTES.authorization : relative}`;
@@ -136,7 +142,8 @@ export const oidcModule: ModuleFactory = async (services: Services, links): Prom
 
   async function mountProvider(ctx: Context, next: Next): Promise<void> {
     const path = ctx.path;
-    if (asMetadataPaths.has(path) && ctx.method === 'GET') return handOff(ctx, '/.well-known/openid-configuration');
+    if (asMetadataPaths.has(path) && ctx.method === 'GET')
+      return handOff(ctx, '/.well-known/openid-configuration');
     if (basePath && !path.startsWith(`${basePath}/`)) return next();
     const relative = path.slice(basePath.length);
     if (!providerPath(relative)) return next();

@@ -3,7 +3,6 @@
  * provider's models and context are dynamic; src/oidc narrows what it reads at each use.
  */
 declare module 'oidc-provider' {
-  // biome-ignore lint/suspicious/noExplicitAny: untyped library
   type Loose = any;
   const Provider: Loose;
   export default Provider;

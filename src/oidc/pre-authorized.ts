@@ -36,7 +36,8 @@ export async function handleTokenRequest(
   noStore(ctx);
   for (const name of new Set(form.keys())) {
     // RFC 6749 §3.1: parameters MUST NOT be included more than once.
-    if (form.getAll(name).length > 1) throw new InvalidRequest(`parameter "${name}" is included more than once`);
+    if (form.getAll(name).length > 1)
+      throw new InvalidRequest(`parameter "${name}" is included more than once`);
   }
   const code = form.get('pre-authorized_code');
   if (!code) throw new InvalidRequest('pre-authorized_code is required');
@@ -60,7 +61,10 @@ export async function handleTokenRequest(
   const grantId = randomBytes(16).toString('base64url');
   const requested = redeemed.authorizationDetails.length
     ? [...redeemed.authorizationDetails]
-    : redeemed.credentialConfigurationIds.map((id) => ({ type: 'openid_credential', credential_configuration_id: id }));
+    : redeemed.credentialConfigurationIds.map((id) => ({
+        type: 'openid_credential',
+        credential_configuration_id: id,
+      }));
   const details = withCredentialIdentifiers(requested);
   await state.grants.save(
     {

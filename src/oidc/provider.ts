@@ -9,9 +9,7 @@ import { type AcrRule, claimsConfig, describeRequest } from './claims.ts';
 import { EXTRA_CLIENT_METADATA } from './clients.ts';
 import type { OidcState } from './state.ts';
 
-// biome-ignore lint/suspicious/noExplicitAny: oidc-provider is untyped (see oidc-provider.d.ts)
 export type OidcProvider = any;
-// biome-ignore lint/suspicious/noExplicitAny: oidc-provider's context is untyped
 type OidcCtx = any;
 
 /** OpenID4VCI 1.0 §6.1 pre-authorized code grant type. */
@@ -56,9 +54,14 @@ export function providerFingerprint(keys: readonly ManagedKey[], scopes: readonl
     .digest('base64url');
 }
 
-const cookieKey = (secret: string) => Buffer.from(hkdfSync('sha256', secret, 'idissuer-oidc', 'cookies', 32)).toString('base64url');
+const cookieKey = (secret: string) =>
+  Buffer.from(hkdfSync('sha256', secret, 'idissuer-oidc', 'cookies', 32)).toString('base64url');
 
-export function buildProvider(services: Services, state: OidcState, credentialScopes: readonly string[]): OidcProvider {
+export function buildProvider(
+  services: Services,
+  state: OidcState,
+  credentialScopes: readonly string[],
+): OidcProvider {
   const { config, clock, store, keys } = services;
   const o = config.oidc;
   const issuer = config.resolved.publicUrl;
@@ -94,13 +97,20 @@ export function buildProvider(services: Services, state: OidcState, credentialSc
     clockTolerance: 5,
     extraClientMetadata: { properties: EXTRA_CLIENT_METADATA, validator: validateExtraMetadata(table) },
     routes: ROUTES,
-    interactions: { url: (_ctx: OidcCtx, interaction: { uid: string }) => `${state.basePath}/interaction/${interaction.uid}` },
+    interactions: {
+      url: (_ctx: OidcCtx, interaction: { uid: string }) =>
+        `${state.basePath}/interaction/${interaction.uid}`,
+    },
     ttl: {
-      AccessToken: (_ctx: OidcCtx, token: { jkt?: string }) => (token.jkt ? o.dpopAccessTokenTtlSeconds : o.accessTokenTtlSeconds),
+      AccessToken: (_ctx: OidcCtx, token: { jkt?: string }) =>
+        token.jkt ? o.dpopAccessTokenTtlSeconds : o.accessTokenTtlSeconds,
       AuthorizationCode: o.codeTtlSeconds,
       IdToken: o.idTokenTtlSeconds,
       RefreshToken: (_ctx: OidcCtx, token: { totalLifetime(): number }) =>
-        Math.max(1, Math.min(o.refreshTokenTtlSeconds, o.refreshTokenAbsoluteSeconds - token.totalLifetime())),
+        Math.max(
+          1,
+          Math.min(o.refreshTokenTtlSeconds, o.refreshTokenAbsoluteSeconds - token.totalLifetime()),
+        ),
       Interaction: o.loginTransactionSeconds + o.consentTransactionSeconds,
       Session: o.sessionTtlSeconds,
       Grant: o.consentTtlSeconds,
@@ -129,7 +139,11 @@ export function buildProvider(services: Services, state: OidcState, credentialSc
         requirePushedAuthorizationRequests: o.requirePar,
         allowUnregisteredRedirectUris: false,
       },
-      requestObjects: { enabled: true, requireSignedRequestObject: false, assertJwtClaimsAndHeader: assertRequestObject },
+      requestObjects: {
+        enabled: true,
+        requireSignedRequestObject: false,
+        assertJwtClaimsAndHeader: assertRequestObject,
+      },
       rpInitiatedLogout: {
         enabled: true,
         logoutSource: async (ctx: OidcCtx, form: string) => {
@@ -184,13 +198,9 @@ export function buildProvider(services: Services, state: OidcState, credentialSc
   });
   provider.proxy = true;
   // Handled in front of the provider (src/oidc/pre-authorized.ts); registered so discovery lists it.
-  provider.registerGrantType(
-    PRE_AUTHORIZED_GRANT,
-    () => {
-      throw new errors.UnsupportedGrantType();
-    },
-    ['pre-authorized_code', 'tx_code'],
-  );
+  provider.registerGrantType(PRE_AUTHORIZED_GRANT, () => {
+    throw new errors.UnsupportedGrantType();
+  }, ['pre-authorized_code', 'tx_code']);
   provider.on('server_error', (ctx: OidcCtx, error: Error) => {
     state.logger.error({ err: error, route: ctx?.oidc?.route }, 'oidc-provider server error');
   });
@@ -212,10 +222,13 @@ function validateExtraMetadata(table: readonly AcrRule[]) {
         fail(`must only contain configured ACR values (${[...acrs].join(', ')})`);
       }
     }
-    if (key === 'identity_system' && (typeof value !== 'string' || value === '')) fail('must be a non-empty string');
+    if (key === 'identity_system' && (typeof value !== 'string' || value === ''))
+      fail('must be a non-empty string');
     if (key === 'client_names') {
-      if (!value || typeof value !== 'object' || Array.isArray(value)) fail('must be an object of language → name');
-      for (const name of Object.values(value as object)) if (typeof name !== 'string') fail('values must be strings');
+      if (!value || typeof value !== 'object' || Array.isArray(value))
+        fail('must be an object of language → name');
+      for (const name of Object.values(value as object))
+        if (typeof name !== 'string') fail('values must be strings');
     }
   };
 }
@@ -237,7 +250,11 @@ function assertClientAssertion(issuer: string, maxLifetimeSeconds: number) {
     if (typeof claims.exp !== 'number' || claims.exp - (claims.iat as number) > maxLifetimeSeconds) {
       fail(`client assertion lifetime (exp - iat) must not exceed ${maxLifetimeSeconds} seconds`);
     }
-    if (header.typ !== undefined && typeof header.typ === 'string' && /^(dpop\+jwt|at\+jwt|logout\+jwt)$/i.test(header.typ)) {
+    if (
+      header.typ !== undefined &&
+      typeof header.typ === 'string' &&
+      /^(dpop\+jwt|at\+jwt|logout\+jwt)$/i.test(header.typ)
+    ) {
       fail('typ is not acceptable for a client assertion');
     }
   };
@@ -246,7 +263,8 @@ function assertClientAssertion(issuer: string, maxLifetimeSeconds: number) {
 /** Request objects (RFC 9101): exp and nbf required, at most 60 minutes apart (FAPI 2.0 §5.3.2.1). */
 async function assertRequestObject(_ctx: OidcCtx, claims: Record<string, unknown>) {
   for (const claim of ['exp', 'nbf', 'aud']) {
-    if (claims[claim] === undefined) throw new errors.InvalidRequestObject(`Request Object is missing the '${claim}' claim`);
+    if (claims[claim] === undefined)
+      throw new errors.InvalidRequestObject(`Request Object is missing the '${claim}' claim`);
   }
   const lifetime = (claims.exp as number) - (claims.nbf as number);
   if (!(lifetime > 0) || lifetime > 3600) {
@@ -277,7 +295,8 @@ function validateCredentialDetail(state: OidcState) {
 export function withCredentialIdentifiers(details: unknown[]): Record<string, unknown>[] {
   return details.map((raw) => {
     const detail = raw as Record<string, unknown>;
-    if (detail.type !== 'openid_credential' || typeof detail.credential_configuration_id !== 'string') return detail;
+    if (detail.type !== 'openid_credential' || typeof detail.credential_configuration_id !== 'string')
+      return detail;
     return { ...detail, credential_identifiers: [detail.credential_configuration_id] };
   });
 }

@@ -17,10 +17,7 @@ export interface OidcState {
   readonly grants: GrantRecords;
   /** Claims credential configurations add to a request (from scope and authorization_details). */
   extraClaimsFor(params: Record<string, unknown>): string[];
-  // biome-ignore lint/suspicious/noExplicitAny: oidc-provider context
   errorPage(ctx: any, error: string, description: string): string;
-  // biome-ignore lint/suspicious/noExplicitAny: oidc-provider context
   logoutPage(ctx: any, form: string): string;
-  // biome-ignore lint/suspicious/noExplicitAny: oidc-provider context
   loggedOutPage(ctx: any): string;
 }

@@ -33,7 +33,9 @@ export function createTokenVerifier(deps: {
     async verify({ authorization, dpop, method, url }): Promise<IssuanceGrant> {
       const match = /^(Bearer|DPoP) ([A-Za-z0-9\-._~+/]+=*)$/i.exec(authorization ?? '');
       if (!match) {
-        throw new InvalidToken('an access token is required', { headers: { 'WWW-Authenticate': challenge() } });
+        throw new InvalidToken('an access token is required', {
+          headers: { 'WWW-Authenticate': challenge() },
+        });
       }
       const scheme = match[1]!.toLowerCase();
       const token = match[2]!;
@@ -43,11 +45,16 @@ export function createTokenVerifier(deps: {
       if (!at) throw invalid('the access token is invalid, expired or revoked');
       if (at.exp * 1000 <= deps.clock.now()) throw invalid('the access token has expired');
       const aud = at.aud === undefined ? [] : Array.isArray(at.aud) ? at.aud : [at.aud];
-      if (aud.length > 0 && !aud.includes(deps.issuer)) throw invalid('the access token is not meant for this issuer');
+      if (aud.length > 0 && !aud.includes(deps.issuer))
+        throw invalid('the access token is not meant for this issuer');
 
       if (at.jkt) {
         if (scheme !== 'dpop') throw invalid('a DPoP-bound access token must be sent with the DPoP scheme');
-        const jkt = await verifyDpopProof({ proof: dpop, method, url, accessToken: token }, deps.clock, deps.store);
+        const jkt = await verifyDpopProof(
+          { proof: dpop, method, url, accessToken: token },
+          deps.clock,
+          deps.store,
+        );
         if (jkt !== at.jkt) throw invalid('the DPoP proof key does not match the access token binding');
       } else if (scheme === 'dpop') {
         throw invalid('the access token is not DPoP-bound: use the Bearer scheme');
@@ -70,7 +77,8 @@ export function createTokenVerifier(deps: {
           : [],
       );
       const ids = [...new Set([...fromScope, ...fromDetails])].filter(
-        (id) => record.credentialConfigurationIds.length === 0 || record.credentialConfigurationIds.includes(id),
+        (id) =>
+          record.credentialConfigurationIds.length === 0 || record.credentialConfigurationIds.includes(id),
       );
       return {
         grantId: at.grantId,

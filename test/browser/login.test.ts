@@ -2,9 +2,21 @@ import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { TestApp } from '../helpers/app.ts';
 import { launchBrowser } from '../helpers/browser.ts';
-import { IDENTITY, latestOtp, pkce, redeem, registerClient, startOidcApp, type TestClient } from '../protocol/oidc/helpers.ts';
+import {
+  IDENTITY,
+  latestOtp,
+  pkce,
+  redeem,
+  registerClient,
+  startOidcApp,
+  type TestClient,
+} from '../protocol/oidc/helpers.ts';
 
-const ACR = { otp: 'mosip:idp:acr:generated-code', pin: 'mosip:idp:acr:static-code', kbi: 'mosip:idp:acr:knowledge' };
+const ACR = {
+  otp: 'mosip:idp:acr:generated-code',
+  pin: 'mosip:idp:acr:static-code',
+  kbi: 'mosip:idp:acr:knowledge',
+};
 
 /** The login and consent pages driven by headless Chromium: OTP, PIN and KBI, English and Arabic. */
 describe('login and consent pages in Chromium', () => {
@@ -15,7 +27,10 @@ describe('login and consent pages in Chromium', () => {
   beforeAll(async () => {
     browser = await launchBrowser();
     app = await startOidcApp();
-    client = await registerClient(app, { logo_uri: 'https://rp.example.org/logo.png', client_names: { ar: 'الطرف التجريبي' } });
+    client = await registerClient(app, {
+      logo_uri: 'https://rp.example.org/logo.png',
+      client_names: { ar: 'الطرف التجريبي' },
+    });
   });
   afterAll(async () => {
     await browser?.close();
@@ -46,7 +61,10 @@ describe('login and consent pages in Chromium', () => {
       }).toString(),
     });
     const { request_uri } = (await par.body.json()) as { request_uri: string };
-    return { url: `${app.url}/authorize?client_id=${client.clientId}&request_uri=${encodeURIComponent(request_uri)}`, verifier };
+    return {
+      url: `${app.url}/authorize?client_id=${client.clientId}&request_uri=${encodeURIComponent(request_uri)}`,
+      verifier,
+    };
   }
 
   for (const locale of ['en', 'ar']) {
@@ -82,7 +100,9 @@ describe('login and consent pages in Chromium', () => {
           await page.getByRole('button', { name: 'Verify' }).click();
           await page.getByRole('button', { name: 'Allow' }).click();
         } else {
-          await expect(page.getByRole('heading', { level: 1 }).textContent()).resolves.toContain('الطرف التجريبي');
+          await expect(page.getByRole('heading', { level: 1 }).textContent()).resolves.toContain(
+            'الطرف التجريبي',
+          );
           await page.fill('#f-individual_id', IDENTITY.individualId);
           if (factor === 'otp') {
             await page.click('form[action$="/send-otp"] button');
@@ -133,7 +153,12 @@ describe('login and consent pages in Chromium', () => {
     await page.goto('https://attacker.example/');
     await page.waitForTimeout(1000);
     const frame = page.frames().find((f) => f !== page.mainFrame());
-    const framedInputs = frame ? await frame.locator('input').count().catch(() => 0) : 0;
+    const framedInputs = frame
+      ? await frame
+          .locator('input')
+          .count()
+          .catch(() => 0)
+      : 0;
     expect(framedInputs).toBe(0);
     await page.close();
   });

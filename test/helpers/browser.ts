@@ -11,7 +11,9 @@ export const CHROMIUM = '/usr/bin/chromium';
  */
 export async function launchBrowser(): Promise<{ context: BrowserContext; close(): Promise<void> }> {
   if (!existsSync(CHROMIUM)) {
-    throw new Error(`Chromium is missing at ${CHROMIUM}: install it with "apt-get install -y chromium" (.ci/run does)`);
+    throw new Error(
+      `Chromium is missing at ${CHROMIUM}: install it with "apt-get install -y chromium" (.ci/run does)`,
+    );
   }
   const profile = mkdtempSync(join(tmpdir(), 'issuer-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {

@@ -88,7 +88,12 @@ const en: Texts = {
     phone_number_verified: 'Phone number verified',
     address: 'Address',
   },
-  kbiField: { name: 'Full name', birthdate: 'Date of birth', phone_number: 'Phone number', email: 'E-mail address' },
+  kbiField: {
+    name: 'Full name',
+    birthdate: 'Date of birth',
+    phone_number: 'Phone number',
+    email: 'E-mail address',
+  },
   errors: {
     auth_failed: 'The details you entered are not correct. Check them and try again.',
     wrong_code: 'The code is not correct or has expired. Check it, or get a new code.',
@@ -159,7 +164,12 @@ const ar: Texts = {
     phone_number_verified: 'تم التحقق من رقم الهاتف',
     address: 'العنوان',
   },
-  kbiField: { name: 'الاسم الكامل', birthdate: 'تاريخ الميلاد', phone_number: 'رقم الهاتف', email: 'البريد الإلكتروني' },
+  kbiField: {
+    name: 'الاسم الكامل',
+    birthdate: 'تاريخ الميلاد',
+    phone_number: 'رقم الهاتف',
+    email: 'البريد الإلكتروني',
+  },
   errors: {
     auth_failed: 'البيانات التي أدخلتها غير صحيحة. تحقق منها وحاول مرة أخرى.',
     wrong_code: 'الرمز غير صحيح أو منتهي الصلاحية. تحقق منه أو اطلب رمزًا جديدًا.',

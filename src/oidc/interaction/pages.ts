@@ -52,7 +52,7 @@ ${body}
 </html>`;
 }
 
-function header(texts: Texts, client: ClientView, titleTemplate: string): string {
+function header(client: ClientView, titleTemplate: string): string {
   const logo = client.logoUri
     ? `<img class="logo" src="${h(client.logoUri)}" alt="" width="64" height="64" referrerpolicy="no-referrer">`
     : '';
@@ -100,7 +100,12 @@ export function loginPage(frame: PageFrame, view: LoginView): string {
           .join('')}</ul></nav>`
       : '';
   const csrf = hidden('csrf', view.csrf);
-  const idField = field('f-individual_id', texts.individualId, 'type="text" required autocomplete="username" inputmode="text" maxlength="64"', view.individualId);
+  const idField = field(
+    'f-individual_id',
+    texts.individualId,
+    'type="text" required autocomplete="username" inputmode="text" maxlength="64"',
+    view.individualId,
+  );
   let form = '';
   switch (view.selected) {
     case 'otp':
@@ -112,7 +117,9 @@ ${field('f-otp', texts.oneTimeCode, 'type="text" required inputmode="numeric" au
 <button type="submit" class="primary">${h(texts.verify)}</button></form>
 <form method="post" action="${h(view.action)}/send-otp" class="stack">${csrf}${hidden('individual_id', view.individualId ?? '')}
 <p class="hint" id="resend-hint" data-seconds="${view.otp.resendAfterSeconds}" data-template="${h(texts.resendIn)}">${
-            view.otp.resendAfterSeconds > 0 ? h(format(texts.resendIn, { s: view.otp.resendAfterSeconds })) : ''
+            view.otp.resendAfterSeconds > 0
+              ? h(format(texts.resendIn, { s: view.otp.resendAfterSeconds }))
+              : ''
           }</p>
 <button type="submit" class="secondary" id="resend">${h(texts.resendCode)}</button></form>`
         : `<form method="post" action="${h(view.action)}/send-otp" class="stack">${csrf}
@@ -152,7 +159,7 @@ ${view.kbiFields
   const cancel = `<form method="post" action="${h(view.action)}/abort" class="cancel">${csrf}<button type="submit" class="link">${h(texts.cancel)}</button></form>`;
   return layout(
     frame,
-    `${header(texts, view.client, texts.signInTo)}
+    `${header(view.client, texts.signInTo)}
 ${alert(view.error)}
 ${tabs}
 <section class="factor">
@@ -195,10 +202,12 @@ export function consentPage(frame: PageFrame, view: ConsentView): string {
         .join('')}</ul></fieldset>`
     : '';
   const nothing =
-    !essential && !voluntary && !credentials ? `<p>${h(format(texts.noClaims, { rp: view.client.name }))}</p>` : '';
+    !essential && !voluntary && !credentials
+      ? `<p>${h(format(texts.noClaims, { rp: view.client.name }))}</p>`
+      : '';
   return layout(
     frame,
-    `${header(texts, view.client, texts.consentTitle)}
+    `${header(view.client, texts.consentTitle)}
 <p>${h(format(texts.consentIntro, { rp: view.client.name }))}</p>
 ${alert(view.error)}
 <form method="post" action="${h(view.action)}/consent" class="stack">${csrf}
@@ -231,7 +240,10 @@ ${form}
 }
 
 export function loggedOutPage(frame: PageFrame): string {
-  return layout(frame, `<h1>${h(frame.texts.logoutTitle)}</h1><p role="status">${h(frame.texts.loggedOut)}</p>`);
+  return layout(
+    frame,
+    `<h1>${h(frame.texts.logoutTitle)}</h1><p role="status">${h(frame.texts.loggedOut)}</p>`,
+  );
 }
 
 export const UI_CSS = `*{box-sizing:border-box}

@@ -41,7 +41,6 @@ import type { LoginTransaction, LoginTransactions } from './transactions.ts';
  * interaction to the browser through its `_interaction` cookie (interactionDetails fails without it).
  */
 
-// biome-ignore lint/suspicious/noExplicitAny: oidc-provider objects are untyped
 type Any = any;
 
 export interface InteractionDeps {
@@ -80,7 +79,8 @@ export function interactionRoutes(deps: InteractionDeps): Router {
     } catch {
       throw new InvalidTransaction('this sign-in has expired or was started in another browser');
     }
-    if (details.uid !== ctx.params.uid) throw new InvalidTransaction('this sign-in does not belong to this browser');
+    if (details.uid !== ctx.params.uid)
+      throw new InvalidTransaction('this sign-in does not belong to this browser');
     const params = details.params as Record<string, unknown>;
     const client = await provider.Client.find(params.client_id);
     if (!client) throw new InvalidTransaction('the application of this sign-in is no longer registered');
@@ -93,7 +93,10 @@ export function interactionRoutes(deps: InteractionDeps): Router {
     // Browsers send `Origin: null` on form posts from a no-referrer page; Fetch Metadata then decides.
     const origin = ctx.get('Origin');
     const site = ctx.get('Sec-Fetch-Site');
-    if ((origin && origin !== 'null' && origin !== publicOrigin) || (site && site !== 'same-origin' && site !== 'none')) {
+    if (
+      (origin && origin !== 'null' && origin !== publicOrigin) ||
+      (site && site !== 'same-origin' && site !== 'none')
+    ) {
       throw new Forbidden('cross-site request refused');
     }
     if (!transactions.checkCsrf(uid, presented)) throw new Forbidden('missing or invalid CSRF token');
@@ -113,7 +116,11 @@ export function interactionRoutes(deps: InteractionDeps): Router {
       : uris[0]
         ? new URL(uris[0]).host
         : loaded.client.clientId;
-    return { transactionId: loaded.details.uid as string, clientId: loaded.client.clientId as string, sectorIdentifier: sector };
+    return {
+      transactionId: loaded.details.uid as string,
+      clientId: loaded.client.clientId as string,
+      sectorIdentifier: sector,
+    };
   }
 
   function acrRules(loaded: Loaded) {
@@ -141,7 +148,9 @@ export function interactionRoutes(deps: InteractionDeps): Router {
     const scopes = state.links.credentialConfigurations?.scopes();
     const fromScope = scopes ? set.scopes.flatMap((s) => (scopes.has(s) ? [scopes.get(s)!] : [])) : [];
     const fromDetails = set.authorizationDetails.flatMap((d) =>
-      d.type === 'openid_credential' && typeof d.credential_configuration_id === 'string' ? [d.credential_configuration_id] : [],
+      d.type === 'openid_credential' && typeof d.credential_configuration_id === 'string'
+        ? [d.credential_configuration_id]
+        : [],
     );
     return [...new Set([...fromScope, ...fromDetails])];
   }
@@ -149,7 +158,8 @@ export function interactionRoutes(deps: InteractionDeps): Router {
   async function sendOtp(loaded: Loaded, individualId: string) {
     if (!individualId) throw new InvalidRequest('individual_id is required');
     const system = systemFor(loaded);
-    if (!factorsFor(loaded, system).includes('otp')) throw new InvalidRequest('a one-time code is not allowed here');
+    if (!factorsFor(loaded, system).includes('otp'))
+      throw new InvalidRequest('a one-time code is not allowed here');
     const channel = system.otpChannels()[0];
     if (!channel) throw new InvalidRequest('this identity system cannot send one-time codes');
     const sent = (await system.sendOtp(individualId, channel, txRef(loaded))) as {
@@ -159,18 +169,30 @@ export function interactionRoutes(deps: InteractionDeps): Router {
       sendsLeft?: number;
     };
     const resendAt = clock.now() + (sent.resendAfterSeconds ?? 0) * 1000;
-    await transactions.rememberIndividual(loaded.details.uid, individualId, { maskedTo: sent.maskedTo, resendAt });
+    await transactions.rememberIndividual(loaded.details.uid, individualId, {
+      maskedTo: sent.maskedTo,
+      resendAt,
+    });
     return sent;
   }
 
-  async function authenticate(loaded: Loaded, factor: string, individualId: string, value: Challenge['value']) {
+  async function authenticate(
+    loaded: Loaded,
+    factor: string,
+    individualId: string,
+    value: Challenge['value'],
+  ) {
     const system = systemFor(loaded);
     if (!factorsFor(loaded, system).includes(factor as Factor)) {
       throw new InvalidRequest(`the factor "${factor}" is not allowed for this sign-in`);
     }
     if (!individualId) throw new InvalidRequest('individual_id is required');
     if (value === '' || value === undefined) throw new InvalidRequest('the challenge value is required');
-    const result = await system.authenticate(individualId, [{ factor: factor as Factor, value }], txRef(loaded));
+    const result = await system.authenticate(
+      individualId,
+      [{ factor: factor as Factor, value }],
+      txRef(loaded),
+    );
     const verified = [...new Set([...result.factors, factor as Factor])];
     const acr = satisfiedAcr(acrRules(loaded), verified);
     if (!acr) throw new AuthFailed('the verified factors do not satisfy the requested authentication level');
@@ -198,12 +220,18 @@ export function interactionRoutes(deps: InteractionDeps): Router {
     const set = claimSet(loaded);
     const remembered = await state.consents.matching(loaded.client.clientId, auth.subject, set.fingerprint);
     if (!remembered) return undefined;
-    if (!(await transactions.claimConsent(loaded.details.uid))) throw new InvalidTransaction('this sign-in was already completed');
+    if (!(await transactions.claimConsent(loaded.details.uid)))
+      throw new InvalidTransaction('this sign-in was already completed');
     return finish(ctx, loaded, set, remembered.acceptedClaims);
   }
 
   /** Creates the grant, records KYC and consent, and completes the interaction. Returns where to go. */
-  async function finish(ctx: Context, loaded: Loaded, set: ClaimSet, accepted: readonly string[]): Promise<string> {
+  async function finish(
+    ctx: Context,
+    loaded: Loaded,
+    set: ClaimSet,
+    accepted: readonly string[],
+  ): Promise<string> {
     const { provider, client, params, tx } = loaded;
     const auth = tx.auth!;
     const { released, declined } = releasedClaims(set, accepted);
@@ -221,7 +249,8 @@ export function interactionRoutes(deps: InteractionDeps): Router {
     if (withheld.length) grant.rejectOIDCClaims(withVariants(withheld, config.oidc.uiLocales));
     for (const detail of set.authorizationDetails) grant.addRar(detail);
     const grantId: string = await grant.save();
-    const claimsLocales = typeof params.claims_locales === 'string' ? params.claims_locales.split(' ').filter(Boolean) : [];
+    const claimsLocales =
+      typeof params.claims_locales === 'string' ? params.claims_locales.split(' ').filter(Boolean) : [];
     await state.grants.save(
       {
         _id: grantId,
@@ -254,7 +283,12 @@ export function interactionRoutes(deps: InteractionDeps): Router {
       config.oidc.consentTtlSeconds,
     );
     state.logger.info(
-      { event: 'consent.given', clientId: client.clientId, claims: released, transaction: loaded.details.uid },
+      {
+        event: 'consent.given',
+        clientId: client.clientId,
+        claims: released,
+        transaction: loaded.details.uid,
+      },
       'consent recorded',
     );
     return provider.interactionResult(
@@ -279,7 +313,8 @@ export function interactionRoutes(deps: InteractionDeps): Router {
     const set = claimSet(loaded);
     const unknown = accepted.filter((c) => !set.voluntary.includes(c) && !set.essential.includes(c));
     if (unknown.length) throw new InvalidRequest(`claims not requested: ${unknown.join(', ')}`);
-    if (!(await transactions.claimConsent(loaded.details.uid))) throw new InvalidTransaction('consent was already given');
+    if (!(await transactions.claimConsent(loaded.details.uid)))
+      throw new InvalidTransaction('consent was already given');
     return finish(ctx, loaded, set, accepted);
   }
 
@@ -295,11 +330,13 @@ export function interactionRoutes(deps: InteractionDeps): Router {
   // --- pages --------------------------------------------------------------------------------
 
   function frameFor(ctx: Context, loaded: Loaded | undefined, title: string): PageFrame {
-    const requested = (ctx.query.ui_locales as string | undefined) ?? (loaded?.params.ui_locales as string | undefined);
+    const requested =
+      (ctx.query.ui_locales as string | undefined) ?? (loaded?.params.ui_locales as string | undefined);
     const locale = pickLocale(requested, config.oidc.uiLocales);
     const texts = textsFor(locale);
     const path = ctx.path;
-    const factor = typeof ctx.query.factor === 'string' ? `&factor=${encodeURIComponent(ctx.query.factor)}` : '';
+    const factor =
+      typeof ctx.query.factor === 'string' ? `&factor=${encodeURIComponent(ctx.query.factor)}` : '';
     return {
       locale,
       texts,
@@ -399,12 +436,10 @@ export function interactionRoutes(deps: InteractionDeps): Router {
     try {
       await step(loaded);
     } catch (error) {
-      if (!(error instanceof AppError) || error instanceof InvalidTransaction || error.status >= 500) throw error;
+      if (!(error instanceof AppError) || error instanceof InvalidTransaction || error.status >= 500)
+        throw error;
       const fresh = await load(ctx);
-      const key =
-        error.code === 'auth_failed' && (ctx.state.factor === 'otp')
-          ? 'wrong_code'
-          : error.code;
+      const key = error.code === 'auth_failed' && ctx.state.factor === 'otp' ? 'wrong_code' : error.code;
       for (const [name, value] of Object.entries(error.headers)) ctx.set(name, value);
       renderPage(ctx, fresh, { error: key, status: error.status });
     }
@@ -601,7 +636,8 @@ function withVariants(claims: readonly string[], locales: readonly string[]): st
 
 function kbiAnswers(form: Record<string, string>): Record<string, string> {
   const answers: Record<string, string> = {};
-  for (const [name, value] of Object.entries(form)) if (name.startsWith('kbi_')) answers[name.slice(4)] = value.trim();
+  for (const [name, value] of Object.entries(form))
+    if (name.startsWith('kbi_')) answers[name.slice(4)] = value.trim();
   if (Object.keys(answers).length === 0) throw new InvalidRequest('the knowledge-based answers are required');
   return answers;
 }
@@ -620,6 +656,7 @@ async function readRawForm(ctx: Context, limit: number): Promise<URLSearchParams
   }
   const raw = await readRaw(ctx, limit);
   const params = new URLSearchParams(raw.toString('utf8'));
-  if (params.getAll('csrf').length > 1) throw new InvalidRequest('parameter "csrf" is included more than once');
+  if (params.getAll('csrf').length > 1)
+    throw new InvalidRequest('parameter "csrf" is included more than once');
   return params;
 }

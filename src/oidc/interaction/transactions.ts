@@ -74,8 +74,16 @@ export class LoginTransactions {
     return now > tx.createdAt + this.loginSeconds * 1000;
   }
 
-  async rememberIndividual(uid: string, individualId: string, otp: { maskedTo: string; resendAt: number }): Promise<void> {
-    await this.#collection.update(uid, {}, { individual: seal(this.#key, individualId, `individual:${uid}`), otp });
+  async rememberIndividual(
+    uid: string,
+    individualId: string,
+    otp: { maskedTo: string; resendAt: number },
+  ): Promise<void> {
+    await this.#collection.update(
+      uid,
+      {},
+      { individual: seal(this.#key, individualId, `individual:${uid}`), otp },
+    );
   }
 
   individual(tx: LoginTransaction): string | undefined {

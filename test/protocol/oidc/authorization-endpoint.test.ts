@@ -1,7 +1,15 @@
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { TestApp } from '../../helpers/app.ts';
-import { Browser, obtainCode, pkce, redeem, registerClient, startOidcApp, type TestClient } from './helpers.ts';
+import {
+  Browser,
+  obtainCode,
+  pkce,
+  redeem,
+  registerClient,
+  startOidcApp,
+  type TestClient,
+} from './helpers.ts';
 
 const REGISTERED = 'https://rp.example.org/callback';
 
@@ -63,15 +71,18 @@ describe('authorization endpoint (SECURITY rows 4, 5, 6)', () => {
     'https://rp.example.org/%2e%2e/callback',
   ];
 
-  test.each(variants)('row 4 redirect-uri-exact-match: %s gets an HTML 400 and no Location', async (redirect) => {
-    const response = await authorize({ redirect_uri: redirect });
-    const body = await response.body.text();
-    expect(response.statusCode).toBe(400);
-    expect(response.headers.location).toBeUndefined();
-    expect(String(response.headers['content-type'])).toContain('text/html');
-    expect(body).not.toContain('evil.example/callback"');
-    expect(response.headers['x-frame-options']).toBe('DENY');
-  });
+  test.each(variants)(
+    'row 4 redirect-uri-exact-match: %s gets an HTML 400 and no Location',
+    async (redirect) => {
+      const response = await authorize({ redirect_uri: redirect });
+      const body = await response.body.text();
+      expect(response.statusCode).toBe(400);
+      expect(response.headers.location).toBeUndefined();
+      expect(String(response.headers['content-type'])).toContain('text/html');
+      expect(body).not.toContain('evil.example/callback"');
+      expect(response.headers['x-frame-options']).toBe('DENY');
+    },
+  );
 
   test('row 4: an unknown client_id gets an HTML 400 and no Location', async () => {
     const response = await authorize({ client_id: 'nobody', redirect_uri: 'https://evil.example/callback' });
@@ -116,7 +127,9 @@ describe('authorization endpoint (SECURITY rows 4, 5, 6)', () => {
   });
 
   test('row 6 iss-response-parameter: discovery says so and the success response carries the exact issuer', async () => {
-    const discovery = (await (await request(`${app.url}/.well-known/openid-configuration`)).body.json()) as Record<string, unknown>;
+    const discovery = (await (
+      await request(`${app.url}/.well-known/openid-configuration`)
+    ).body.json()) as Record<string, unknown>;
     expect(discovery.issuer).toBe(app.url);
     expect(discovery.authorization_response_iss_parameter_supported).toBe(true);
     const { callback } = await obtainCode(app, client);
@@ -141,11 +154,15 @@ describe('issuer with a path prefix (row 6, discovery under the prefix)', () => 
   afterAll(async () => app.stop());
 
   test('discovery, RFC 8414 metadata and the whole flow work under the prefix with iss = the prefixed issuer', async () => {
-    const discovery = (await (await request(`${app.url}/.well-known/openid-configuration`)).body.json()) as Record<string, string>;
+    const discovery = (await (
+      await request(`${app.url}/.well-known/openid-configuration`)
+    ).body.json()) as Record<string, string>;
     expect(discovery.issuer).toBe(app.url);
     expect(discovery.token_endpoint).toBe(`${app.url}/token`);
     const origin = new URL(app.url).origin;
-    const as = (await (await request(`${origin}/.well-known/oauth-authorization-server/op`)).body.json()) as Record<string, string>;
+    const as = (await (
+      await request(`${origin}/.well-known/oauth-authorization-server/op`)
+    ).body.json()) as Record<string, string>;
     expect(as.issuer).toBe(app.url);
     const { code, verifier, callback } = await obtainCode(app, client, { browser: new Browser(origin) });
     expect(callback.searchParams.get('iss')).toBe(app.url);

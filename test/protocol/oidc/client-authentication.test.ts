@@ -4,13 +4,21 @@ import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { TestApp } from '../../helpers/app.ts';
 import { burst, statusCounts } from '../../helpers/burst.ts';
-import { obtainCode, pkce, redeem, registerClient, startOidcApp, type TestClient } from './helpers.ts';
+import {
+  obtainCode,
+  type PrivateKey,
+  pkce,
+  redeem,
+  registerClient,
+  startOidcApp,
+  type TestClient,
+} from './helpers.ts';
 
 /** private_key_jwt at the PAR endpoint (201 when the client authenticates, 401 invalid_client when not). */
 describe('client assertions (SECURITY rows 7-11)', () => {
   let app: TestApp;
   let client: TestClient;
-  let attacker: CryptoKey;
+  let attacker: PrivateKey;
   beforeAll(async () => {
     app = await startOidcApp();
     client = await registerClient(app);
@@ -37,12 +45,24 @@ describe('client assertions (SECURITY rows 7-11)', () => {
     return { status: response.statusCode, body: text ? JSON.parse(text) : {} };
   };
 
-  const signed = (claims: Record<string, unknown>, options: { key?: CryptoKey; header?: Record<string, unknown> } = {}) =>
-    new SignJWT(claims).setProtectedHeader({ alg: 'ES256', kid: 'k1', ...options.header }).sign(options.key ?? client.privateKey);
+  const signed = (
+    claims: Record<string, unknown>,
+    options: { key?: PrivateKey; header?: Record<string, unknown> } = {},
+  ) =>
+    new SignJWT(claims)
+      .setProtectedHeader({ alg: 'ES256', kid: 'k1', ...options.header })
+      .sign(options.key ?? client.privateKey);
 
   const base = () => {
     const now = Math.floor(Date.now() / 1000);
-    return { iss: client.clientId, sub: client.clientId, aud: app.url, jti: randomUUID(), iat: now, exp: now + 60 };
+    return {
+      iss: client.clientId,
+      sub: client.clientId,
+      aud: app.url,
+      jti: randomUUID(),
+      iat: now,
+      exp: now + 60,
+    };
   };
 
   test('a well-formed assertion authenticates', async () => {
@@ -62,12 +82,29 @@ describe('client assertions (SECURITY rows 7-11)', () => {
     ['iss missing', () => signed(omit('iss'))],
     ['sub missing', () => signed(omit('sub'))],
     ['iss is not the client', () => signed({ ...base(), iss: 'someone-else' })],
-    ['expired beyond skew', () => signed({ ...base(), iat: Math.floor(Date.now() / 1000) - 600, exp: Math.floor(Date.now() / 1000) - 120 })],
+    [
+      'expired beyond skew',
+      () =>
+        signed({
+          ...base(),
+          iat: Math.floor(Date.now() / 1000) - 600,
+          exp: Math.floor(Date.now() / 1000) - 120,
+        }),
+    ],
     ['lifetime longer than 300 s', () => signed({ ...base(), exp: Math.floor(Date.now() / 1000) + 3600 })],
     ['signed by an unregistered key', () => signed(base(), { key: attacker })],
-    ['attacker key embedded as jwk header', async () => signed(base(), { key: attacker, header: { jwk: await exportJWK(attacker) } })],
-    ['attacker key referenced by jku', () => signed(base(), { key: attacker, header: { jku: 'https://evil.example/jwks' } })],
-    ['attacker key referenced by x5u', () => signed(base(), { key: attacker, header: { x5u: 'https://evil.example/cert' } })],
+    [
+      'attacker key embedded as jwk header',
+      async () => signed(base(), { key: attacker, header: { jwk: await exportJWK(attacker) } }),
+    ],
+    [
+      'attacker key referenced by jku',
+      () => signed(base(), { key: attacker, header: { jku: 'https://evil.example/jwks' } }),
+    ],
+    [
+      'attacker key referenced by x5u',
+      () => signed(base(), { key: attacker, header: { x5u: 'https://evil.example/cert' } }),
+    ],
     ['alg none', async () => new UnsecuredJWT(base()).encode()],
     ['kid injection', () => signed(base(), { header: { kid: '../../../etc/passwd' } })],
     ['kid of 10 KB', () => signed(base(), { header: { kid: 'k'.repeat(10_000) } })],

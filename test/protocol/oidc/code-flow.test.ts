@@ -27,7 +27,9 @@ describe('authorization code flow through the JSON interaction API', () => {
     expect(idToken.acr).toBe('mosip:idp:acr:static-code');
     expect(idToken.amr).toEqual(['pin']);
     expect(typeof idToken.auth_time).toBe('number');
-    const userinfo = await request(`${app.url}/userinfo`, { headers: { authorization: `Bearer ${token.body.access_token}` } });
+    const userinfo = await request(`${app.url}/userinfo`, {
+      headers: { authorization: `Bearer ${token.body.access_token}` },
+    });
     expect(userinfo.statusCode).toBe(200);
     expect(userinfo.headers['content-type']).toContain('application/jwt');
     const claims = decodeJwt(await userinfo.body.text());

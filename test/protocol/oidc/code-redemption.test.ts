@@ -29,14 +29,17 @@ describe('authorization code: single use, binding and expiry (SECURITY rows 1-3)
     for (let round = 0; round < 5; round++) {
       const { code, verifier } = await obtainCode(app, client);
       // Each request carries its own client assertion, so only the code race decides.
-      const bodies = await Promise.all(Array.from({ length: 20 }, () => tokenForm(app, client, code, verifier)));
+      const bodies = await Promise.all(
+        Array.from({ length: 20 }, () => tokenForm(app, client, code, verifier)),
+      );
       let i = 0;
       const results = await burst(20, `${app.url}/token`, {
         headers: { 'content-type': 'application/x-www-form-urlencoded' },
         body: () => bodies[i++]!,
       });
       expect(statusCounts(results)).toEqual({ 200: 1, 400: 19 });
-      for (const r of results.filter((x) => x.status === 400)) expect(JSON.parse(r.body).error).toBe('invalid_grant');
+      for (const r of results.filter((x) => x.status === 400))
+        expect(JSON.parse(r.body).error).toBe('invalid_grant');
     }
   });
 
@@ -47,7 +50,9 @@ describe('authorization code: single use, binding and expiry (SECURITY rows 1-3)
     const replay = await redeem(app, client, code, verifier);
     expect(replay.status).toBe(400);
     expect(replay.body.error).toBe('invalid_grant');
-    const userinfo = await request(`${app.url}/userinfo`, { headers: { authorization: `Bearer ${first.body.access_token}` } });
+    const userinfo = await request(`${app.url}/userinfo`, {
+      headers: { authorization: `Bearer ${first.body.access_token}` },
+    });
     expect(userinfo.statusCode).toBe(401);
     await userinfo.body.text();
     const introspection = await request(`${app.url}/token/introspect`, {

@@ -63,15 +63,24 @@ export async function admin(app: TestApp, method: string, path: string, body?: u
   return json;
 }
 
+export type PrivateKey = Awaited<ReturnType<typeof generateKeyPair>>['privateKey'];
+
 export interface TestClient {
   clientId: string;
   redirectUri: string;
-  privateKey: CryptoKey;
+  privateKey: PrivateKey;
   publicJwk: JWK;
-  assertion(aud: string, overrides?: Record<string, unknown>, header?: Record<string, unknown>): Promise<string>;
+  assertion(
+    aud: string,
+    overrides?: Record<string, unknown>,
+    header?: Record<string, unknown>,
+  ): Promise<string>;
 }
 
-export async function registerClient(app: TestApp, metadata: Record<string, unknown> = {}): Promise<TestClient> {
+export async function registerClient(
+  app: TestApp,
+  metadata: Record<string, unknown> = {},
+): Promise<TestClient> {
   const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true });
   const publicJwk = { ...(await exportJWK(publicKey)), kid: 'k1', alg: 'ES256', use: 'sig' };
   const clientId = `rp-${randomBytes(6).toString('hex')}`;
@@ -125,7 +134,12 @@ export class Browser {
 
   async fetch(
     url: string,
-    options: { method?: string; form?: Record<string, string | string[]>; json?: unknown; headers?: Record<string, string> } = {},
+    options: {
+      method?: string;
+      form?: Record<string, string | string[]>;
+      json?: unknown;
+      headers?: Record<string, string>;
+    } = {},
   ): Promise<Reply> {
     const absolute = new URL(url, this.origin).href;
     const headers: Record<string, string> = { ...options.headers };
@@ -254,7 +268,10 @@ export async function loginWithApi(
   const individualId = options.individualId ?? IDENTITY.individualId;
   let challenge: unknown;
   if (factor === 'otp') {
-    const sent = await browser.fetch(`${interaction}/api/send-otp`, { json: { individual_id: individualId }, headers: csrf });
+    const sent = await browser.fetch(`${interaction}/api/send-otp`, {
+      json: { individual_id: individualId },
+      headers: csrf,
+    });
     if (sent.status !== 200) throw new Error(`send-otp: ${sent.status} ${sent.text}`);
     challenge = await latestOtp(app);
   } else if (factor === 'kbi') {
@@ -271,7 +288,10 @@ export async function loginWithApi(
   if (!to) {
     const body = auth.json();
     const accepted = options.accept ?? [...body.essential_claims, ...body.voluntary_claims];
-    const consent = await browser.fetch(`${interaction}/api/consent`, { json: { accepted_claims: accepted }, headers: csrf });
+    const consent = await browser.fetch(`${interaction}/api/consent`, {
+      json: { accepted_claims: accepted },
+      headers: csrf,
+    });
     if (consent.status !== 200) throw new Error(`consent: ${consent.status} ${consent.text}`);
     to = consent.json().redirect_to as string;
   }
@@ -287,14 +307,21 @@ export async function obtainCode(
 ): Promise<{ code: string; verifier: string; nonce: string; callback: URL; browser: Browser }> {
   const browser = options.browser ?? new Browser(new URL(app.url).origin);
   const started = await startAuthorization(app, browser, client, options);
-  if (!started.interaction) throw new Error(`authorize did not redirect: ${started.reply.status} ${started.reply.text}`);
+  if (!started.interaction)
+    throw new Error(`authorize did not redirect: ${started.reply.status} ${started.reply.text}`);
   const callback = new URL(await loginWithApi(app, browser, started.interaction, options.factor ?? 'pin'));
   const code = callback.searchParams.get('code');
   if (!code) throw new Error(`no code in ${callback}`);
   return { code, verifier: started.verifier, nonce: started.nonce, callback, browser };
 }
 
-export async function redeem(app: TestApp, client: TestClient, code: string, verifier: string, extra: Record<string, string> = {}) {
+export async function redeem(
+  app: TestApp,
+  client: TestClient,
+  code: string,
+  verifier: string,
+  extra: Record<string, string> = {},
+) {
   const response = await request(`${app.url}/token`, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
@@ -309,5 +336,9 @@ export async function redeem(app: TestApp, client: TestClient, code: string, ver
     }).toString(),
   });
   const text = await response.body.text();
-  return { status: response.statusCode, headers: response.headers, body: text ? JSON.parse(text) : undefined };
+  return {
+    status: response.statusCode,
+    headers: response.headers,
+    body: text ? JSON.parse(text) : undefined,
+  };
 }

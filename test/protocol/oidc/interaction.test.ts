@@ -48,7 +48,10 @@ describe('login transactions, consent and CSRF (SECURITY rows 17-20, 22)', () =>
     const { browser, interaction, headers } = await begin({ prompt: 'consent' });
     expect((await browser.fetch(`${interaction}/api/authenticate`, { json: pin, headers })).status).toBe(200);
     app.clock.advanceSeconds(121);
-    const late = await browser.fetch(`${interaction}/api/consent`, { json: { accepted_claims: [] }, headers });
+    const late = await browser.fetch(`${interaction}/api/consent`, {
+      json: { accepted_claims: [] },
+      headers,
+    });
     expect(late.status).toBe(401);
     expect(late.json().error).toBe('invalid_transaction');
   });
@@ -62,11 +65,14 @@ describe('login transactions, consent and CSRF (SECURITY rows 17-20, 22)', () =>
   });
 
   test.each([
-    ['no CSRF token', { origin }],
-    ['a wrong CSRF token', { origin, 'x-csrf-token': 'forged' }],
-  ])('row 19 csrf: %s is 403 and nothing is authenticated', async (_name, headers) => {
+    ['no CSRF token', (): Record<string, string> => ({ origin })],
+    ['a wrong CSRF token', (): Record<string, string> => ({ origin, 'x-csrf-token': 'forged' })],
+  ])('row 19 csrf: %s is 403 and nothing is authenticated', async (_name, makeHeaders) => {
     const { browser, interaction } = await begin();
-    const response = await browser.fetch(`${interaction}/api/authenticate`, { json: pin, headers });
+    const response = await browser.fetch(`${interaction}/api/authenticate`, {
+      json: pin,
+      headers: makeHeaders(),
+    });
     expect(response.status).toBe(403);
     expect((await browser.fetch(`${interaction}/api`)).json().authenticated).toBe(false);
   });
@@ -76,7 +82,10 @@ describe('login transactions, consent and CSRF (SECURITY rows 17-20, 22)', () =>
     ['Sec-Fetch-Site: cross-site', { 'sec-fetch-site': 'cross-site' }],
   ])('row 19: %s is 403 even with the right token', async (_name, extra) => {
     const { browser, interaction, headers } = await begin();
-    const response = await browser.fetch(`${interaction}/api/authenticate`, { json: pin, headers: { ...headers, ...extra } });
+    const response = await browser.fetch(`${interaction}/api/authenticate`, {
+      json: pin,
+      headers: { ...headers, ...extra },
+    });
     expect(response.status).toBe(403);
   });
 
@@ -101,7 +110,9 @@ describe('login transactions, consent and CSRF (SECURITY rows 17-20, 22)', () =>
   });
 
   test('row 18 consent-tampering-claims-minimisation: released = requested ∩ client-allowed ∩ accepted', async () => {
-    const claims = { userinfo: { name: { essential: true }, birthdate: null, email: null, nationality: null } };
+    const claims = {
+      userinfo: { name: { essential: true }, birthdate: null, email: null, nationality: null },
+    };
     const { browser, interaction, headers } = await begin({ claims, prompt: 'consent' });
     const auth = await browser.fetch(`${interaction}/api/authenticate`, { json: pin, headers });
     expect(auth.json()).toMatchObject({ consent_required: true, essential_claims: ['name'] });
@@ -114,7 +125,11 @@ describe('login transactions, consent and CSRF (SECURITY rows 17-20, 22)', () =>
     expect(tampered.status).toBe(400);
     // Declining every voluntary claim still releases the essential one.
     const results = await burst(5, `${interaction}/api/consent`, {
-      headers: { ...headers, 'content-type': 'application/json', cookie: [...browser.cookies].map(([k, v]) => `${k}=${v}`).join('; ') },
+      headers: {
+        ...headers,
+        'content-type': 'application/json',
+        cookie: [...browser.cookies].map(([k, v]) => `${k}=${v}`).join('; '),
+      },
       body: JSON.stringify({ accepted_claims: [] }),
     });
     expect(statusCounts(results)[200]).toBe(1);
@@ -128,11 +143,22 @@ describe('login transactions, consent and CSRF (SECURITY rows 17-20, 22)', () =>
     const claims = { userinfo: { name: { essential: true }, birthdate: null } };
     const browser = new Browser(origin);
     const started = await startAuthorization(app, browser, client, { claims, prompt: 'consent' });
-    const callback = new URL(await loginWithApi(app, browser, started.interaction, 'pin', { accept: ['name'] }));
+    const callback = new URL(
+      await loginWithApi(app, browser, started.interaction, 'pin', { accept: ['name'] }),
+    );
     const tokens = await redeem(app, client, callback.searchParams.get('code')!, started.verifier);
     const idToken = decodeJwt(tokens.body.id_token);
-    expect(Object.keys(idToken).filter((k) => !['iss', 'sub', 'aud', 'exp', 'iat', 'nonce', 'acr', 'amr', 'auth_time', 'at_hash', 'sid'].includes(k))).toEqual([]);
-    const userinfo = await request(`${app.url}/userinfo`, { headers: { authorization: `Bearer ${tokens.body.access_token}` } });
+    expect(
+      Object.keys(idToken).filter(
+        (k) =>
+          !['iss', 'sub', 'aud', 'exp', 'iat', 'nonce', 'acr', 'amr', 'auth_time', 'at_hash', 'sid'].includes(
+            k,
+          ),
+      ),
+    ).toEqual([]);
+    const userinfo = await request(`${app.url}/userinfo`, {
+      headers: { authorization: `Bearer ${tokens.body.access_token}` },
+    });
     expect(userinfo.headers['cache-control']).toBe('no-store');
     const released = decodeJwt(await userinfo.body.text());
     expect(released.name).toBe(IDENTITY.claims.name);

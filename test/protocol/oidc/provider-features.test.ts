@@ -3,7 +3,17 @@ import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { TestApp } from '../../helpers/app.ts';
 import { burst, statusCounts } from '../../helpers/burst.ts';
-import { admin, Browser, obtainCode, pkce, redeem, registerClient, startAuthorization, startOidcApp, type TestClient } from './helpers.ts';
+import {
+  admin,
+  Browser,
+  obtainCode,
+  pkce,
+  redeem,
+  registerClient,
+  startAuthorization,
+  startOidcApp,
+  type TestClient,
+} from './helpers.ts';
 
 const ASSERTION = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 
@@ -91,29 +101,92 @@ describe('PAR, request objects, refresh, prompt/max_age, logout, key rotation (r
   });
 
   test.each([
-    ['an unsigned request object', async () => new UnsecuredJWT({ ...parParams(client), iss: client.clientId, aud: app.url, exp: Math.floor(Date.now() / 1000) + 60, nbf: Math.floor(Date.now() / 1000) }).encode()],
-    ['a request object without exp', async () => new SignJWT({ ...parParams(client), iss: client.clientId, aud: app.url, nbf: Math.floor(Date.now() / 1000) }).setProtectedHeader({ alg: 'ES256', kid: 'k1' }).sign(client.privateKey)],
-    ['a request object living longer than 60 minutes', async () => new SignJWT({ ...parParams(client), iss: client.clientId, aud: app.url, nbf: Math.floor(Date.now() / 1000), exp: Math.floor(Date.now() / 1000) + 7200 }).setProtectedHeader({ alg: 'ES256', kid: 'k1' }).sign(client.privateKey)],
-    ['a request object for another audience', async () => new SignJWT({ ...parParams(client), iss: client.clientId, aud: 'https://other.example', nbf: Math.floor(Date.now() / 1000), exp: Math.floor(Date.now() / 1000) + 60 }).setProtectedHeader({ alg: 'ES256', kid: 'k1' }).sign(client.privateKey)],
+    [
+      'an unsigned request object',
+      async () =>
+        new UnsecuredJWT({
+          ...parParams(client),
+          iss: client.clientId,
+          aud: app.url,
+          exp: Math.floor(Date.now() / 1000) + 60,
+          nbf: Math.floor(Date.now() / 1000),
+        }).encode(),
+    ],
+    [
+      'a request object without exp',
+      async () =>
+        new SignJWT({
+          ...parParams(client),
+          iss: client.clientId,
+          aud: app.url,
+          nbf: Math.floor(Date.now() / 1000),
+        })
+          .setProtectedHeader({ alg: 'ES256', kid: 'k1' })
+          .sign(client.privateKey),
+    ],
+    [
+      'a request object living longer than 60 minutes',
+      async () =>
+        new SignJWT({
+          ...parParams(client),
+          iss: client.clientId,
+          aud: app.url,
+          nbf: Math.floor(Date.now() / 1000),
+          exp: Math.floor(Date.now() / 1000) + 7200,
+        })
+          .setProtectedHeader({ alg: 'ES256', kid: 'k1' })
+          .sign(client.privateKey),
+    ],
+    [
+      'a request object for another audience',
+      async () =>
+        new SignJWT({
+          ...parParams(client),
+          iss: client.clientId,
+          aud: 'https://other.example',
+          nbf: Math.floor(Date.now() / 1000),
+          exp: Math.floor(Date.now() / 1000) + 60,
+        })
+          .setProtectedHeader({ alg: 'ES256', kid: 'k1' })
+          .sign(client.privateKey),
+    ],
   ])('row 41 request-object-validation: %s is refused', async (_name, make) => {
     const response = await request(`${app.url}/par`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ client_id: client.clientId, request: await make(), client_assertion_type: ASSERTION, client_assertion: await client.assertion(app.url) }).toString(),
+      body: new URLSearchParams({
+        client_id: client.clientId,
+        request: await make(),
+        client_assertion_type: ASSERTION,
+        client_assertion: await client.assertion(app.url),
+      }).toString(),
     });
     expect(response.statusCode).toBe(400);
-    expect(((await response.body.json()) as { error: string }).error).toMatch(/invalid_request_object|invalid_request/);
+    expect(((await response.body.json()) as { error: string }).error).toMatch(
+      /invalid_request_object|invalid_request/,
+    );
   });
 
   test('row 41: a signed request object with exp and nbf is accepted', async () => {
     const now = Math.floor(Date.now() / 1000);
-    const jwt = await new SignJWT({ ...parParams(client), iss: client.clientId, aud: app.url, nbf: now, exp: now + 60 })
+    const jwt = await new SignJWT({
+      ...parParams(client),
+      iss: client.clientId,
+      aud: app.url,
+      nbf: now,
+      exp: now + 60,
+    })
       .setProtectedHeader({ alg: 'ES256', kid: 'k1' })
       .sign(client.privateKey);
     const response = await request(`${app.url}/par`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ client_id: client.clientId, request: jwt, client_assertion_type: ASSERTION, client_assertion: await client.assertion(app.url) }).toString(),
+      body: new URLSearchParams({
+        client_id: client.clientId,
+        request: jwt,
+        client_assertion_type: ASSERTION,
+        client_assertion: await client.assertion(app.url),
+      }).toString(),
     });
     expect(response.statusCode).toBe(201);
     await response.body.text();
@@ -123,7 +196,13 @@ describe('PAR, request objects, refresh, prompt/max_age, logout, key rotation (r
     const response = await request(`${app.url}/token`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: token, client_assertion_type: ASSERTION, client_assertion: await client.assertion(app.url), ...extra }).toString(),
+      body: new URLSearchParams({
+        grant_type: 'refresh_token',
+        refresh_token: token,
+        client_assertion_type: ASSERTION,
+        client_assertion: await client.assertion(app.url),
+        ...extra,
+      }).toString(),
     });
     return { status: response.statusCode, body: (await response.body.json()) as Record<string, any> };
   };
@@ -149,11 +228,19 @@ describe('PAR, request objects, refresh, prompt/max_age, logout, key rotation (r
     const tokens = await redeem(app, client, code, verifier);
     const bodies = await Promise.all(
       Array.from({ length: 20 }, async () =>
-        new URLSearchParams({ grant_type: 'refresh_token', refresh_token: tokens.body.refresh_token, client_assertion_type: ASSERTION, client_assertion: await client.assertion(app.url) }).toString(),
+        new URLSearchParams({
+          grant_type: 'refresh_token',
+          refresh_token: tokens.body.refresh_token,
+          client_assertion_type: ASSERTION,
+          client_assertion: await client.assertion(app.url),
+        }).toString(),
       ),
     );
     let i = 0;
-    const results = await burst(20, `${app.url}/token`, { headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: () => bodies[i++]! });
+    const results = await burst(20, `${app.url}/token`, {
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: () => bodies[i++]!,
+    });
     expect(statusCounts(results)[200]).toBe(1);
   });
 
@@ -170,17 +257,25 @@ describe('PAR, request objects, refresh, prompt/max_age, logout, key rotation (r
     const silent = await startAuthorization(app, browser, client, { prompt: 'none', par: false });
     expect(new URL(String(silent.reply.location)).searchParams.get('code')).toBeTruthy();
     await new Promise((resolve) => setTimeout(resolve, 2100));
-    const stale = await startAuthorization(app, browser, client, { prompt: 'none', par: false, extra: { max_age: '1' } });
+    const stale = await startAuthorization(app, browser, client, {
+      prompt: 'none',
+      par: false,
+      extra: { max_age: '1' },
+    });
     expect(new URL(String(stale.reply.location)).searchParams.get('error')).toBe('login_required');
   });
 
   test('row 53 logout-open-redirect: an unregistered post_logout_redirect_uri gets an error page, no redirect', async () => {
     const { code, verifier, browser } = await obtainCode(app, client);
     const tokens = await redeem(app, client, code, verifier);
-    const bad = await browser.fetch(`${app.url}/logout?${new URLSearchParams({ id_token_hint: tokens.body.id_token, post_logout_redirect_uri: 'https://evil.example/bye' })}`);
+    const bad = await browser.fetch(
+      `${app.url}/logout?${new URLSearchParams({ id_token_hint: tokens.body.id_token, post_logout_redirect_uri: 'https://evil.example/bye' })}`,
+    );
     expect(bad.status).toBe(400);
     expect(bad.location).toBeUndefined();
-    const noHint = await browser.fetch(`${app.url}/logout?${new URLSearchParams({ post_logout_redirect_uri: 'https://rp.example.org/bye' })}`);
+    const noHint = await browser.fetch(
+      `${app.url}/logout?${new URLSearchParams({ post_logout_redirect_uri: 'https://rp.example.org/bye' })}`,
+    );
     expect(noHint.location).toBeUndefined();
     // Without a hint the person is asked (a confirmation page), never logged out silently.
     const ask = await browser.fetch(`${app.url}/logout`);
@@ -196,11 +291,14 @@ describe('PAR, request objects, refresh, prompt/max_age, logout, key rotation (r
     const after = await obtainCode(app, client);
     const newToken = (await redeem(app, client, after.code, after.verifier)).body.id_token as string;
     expect(decodeProtectedHeader(newToken).kid).not.toBe(oldKid);
-    const jwks = (await (await request(`${app.url}/jwks`)).body.json()) as { keys: Record<string, unknown>[] };
+    const jwks = (await (await request(`${app.url}/jwks`)).body.json()) as {
+      keys: Record<string, unknown>[];
+    };
     const kids = jwks.keys.map((k) => k.kid);
     expect(kids).toContain(oldKid);
     expect(kids).toContain(decodeProtectedHeader(newToken).kid);
-    for (const key of jwks.keys) for (const member of ['d', 'p', 'q', 'dp', 'dq', 'qi', 'k']) expect(key[member]).toBeUndefined();
+    for (const key of jwks.keys)
+      for (const member of ['d', 'p', 'q', 'dp', 'dq', 'qi', 'k']) expect(key[member]).toBeUndefined();
     expect(decodeJwt(newToken).iss).toBe(app.url);
   });
 });

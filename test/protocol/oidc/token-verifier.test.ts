@@ -2,8 +2,8 @@ import { createHash, randomUUID } from 'node:crypto';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import type { PreAuthorizedCodeRedeemer, TokenVerifier } from '../../../src/oidc/bridge.ts';
 import { InvalidGrant } from '../../../src/errors.ts';
+import type { PreAuthorizedCodeRedeemer, TokenVerifier } from '../../../src/oidc/bridge.ts';
 import type { TestApp } from '../../helpers/app.ts';
 import { burst, statusCounts } from '../../helpers/burst.ts';
 import { admin, obtainCode, redeem, registerClient, startOidcApp, type TestClient } from './helpers.ts';
@@ -40,9 +40,16 @@ describe('TokenVerifier for the credential endpoint and the pre-authorized code 
   afterAll(async () => app.stop());
 
   test('a bearer token from the code flow maps to the grant: account, identity system, consented claims', async () => {
-    const { code, verifier: v } = await obtainCode(app, client, { claims: { userinfo: { name: { essential: true } } } });
+    const { code, verifier: v } = await obtainCode(app, client, {
+      claims: { userinfo: { name: { essential: true } } },
+    });
     const tokens = await redeem(app, client, code, v);
-    const grant = await verifier.verify({ authorization: `Bearer ${tokens.body.access_token}`, dpop: undefined, method: 'POST', url: credentialUrl });
+    const grant = await verifier.verify({
+      authorization: `Bearer ${tokens.body.access_token}`,
+      dpop: undefined,
+      method: 'POST',
+      url: credentialUrl,
+    });
     expect(grant.clientId).toBe(client.clientId);
     expect(grant.identitySystem).toBe('mock');
     expect(grant.consentedClaims).toContain('name');
@@ -55,7 +62,9 @@ describe('TokenVerifier for the credential endpoint and the pre-authorized code 
     ['a Basic header', 'Basic abc'],
     ['an unknown token', 'Bearer not-a-token'],
   ])('%s is invalid_token with WWW-Authenticate', async (_name, authorization) => {
-    await expect(verifier.verify({ authorization, dpop: undefined, method: 'POST', url: credentialUrl })).rejects.toMatchObject({
+    await expect(
+      verifier.verify({ authorization, dpop: undefined, method: 'POST', url: credentialUrl }),
+    ).rejects.toMatchObject({
       code: 'invalid_token',
       status: 401,
     });
@@ -66,7 +75,10 @@ describe('TokenVerifier for the credential endpoint and the pre-authorized code 
     const flow = await obtainCode(app, client);
     const response = await request(`${app.url}/token`, {
       method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', dpop: await key.proof('POST', `${app.url}/token`) },
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        dpop: await key.proof('POST', `${app.url}/token`),
+      },
       body: new URLSearchParams({
         grant_type: 'authorization_code',
         code: flow.code,
@@ -81,12 +93,26 @@ describe('TokenVerifier for the credential endpoint and the pre-authorized code 
     const at = body.access_token;
 
     const proof = await key.proof('POST', credentialUrl, at);
-    const grant = await verifier.verify({ authorization: `DPoP ${at}`, dpop: proof, method: 'POST', url: credentialUrl });
+    const grant = await verifier.verify({
+      authorization: `DPoP ${at}`,
+      dpop: proof,
+      method: 'POST',
+      url: credentialUrl,
+    });
     expect(grant.dpopJkt).toBeTruthy();
     // jti replay
-    await expect(verifier.verify({ authorization: `DPoP ${at}`, dpop: proof, method: 'POST', url: credentialUrl })).rejects.toMatchObject({ code: 'invalid_dpop_proof' });
+    await expect(
+      verifier.verify({ authorization: `DPoP ${at}`, dpop: proof, method: 'POST', url: credentialUrl }),
+    ).rejects.toMatchObject({ code: 'invalid_dpop_proof' });
     // Bearer scheme with a DPoP-bound token
-    await expect(verifier.verify({ authorization: `Bearer ${at}`, dpop: await key.proof('POST', credentialUrl, at), method: 'POST', url: credentialUrl })).rejects.toMatchObject({ code: 'invalid_token' });
+    await expect(
+      verifier.verify({
+        authorization: `Bearer ${at}`,
+        dpop: await key.proof('POST', credentialUrl, at),
+        method: 'POST',
+        url: credentialUrl,
+      }),
+    ).rejects.toMatchObject({ code: 'invalid_token' });
     // no proof, wrong htm, wrong htu, no ath, stale iat, another key
     const other = await dpopKey();
     for (const dpop of [
@@ -96,13 +122,24 @@ describe('TokenVerifier for the credential endpoint and the pre-authorized code 
       await key.proof('POST', credentialUrl),
       await key.proof('POST', credentialUrl, at, { iat: Math.floor(Date.now() / 1000) - 3600 }),
     ]) {
-      await expect(verifier.verify({ authorization: `DPoP ${at}`, dpop, method: 'POST', url: credentialUrl })).rejects.toMatchObject({ status: 401 });
+      await expect(
+        verifier.verify({ authorization: `DPoP ${at}`, dpop, method: 'POST', url: credentialUrl }),
+      ).rejects.toMatchObject({ status: 401 });
     }
-    await expect(verifier.verify({ authorization: `DPoP ${at}`, dpop: await other.proof('POST', credentialUrl, at), method: 'POST', url: credentialUrl })).rejects.toMatchObject({ code: 'invalid_token' });
+    await expect(
+      verifier.verify({
+        authorization: `DPoP ${at}`,
+        dpop: await other.proof('POST', credentialUrl, at),
+        method: 'POST',
+        url: credentialUrl,
+      }),
+    ).rejects.toMatchObject({ code: 'invalid_token' });
     // A 20-way burst of one proof verifies once.
     const shared = await key.proof('POST', credentialUrl, at);
     const outcomes = await Promise.allSettled(
-      Array.from({ length: 20 }, () => verifier.verify({ authorization: `DPoP ${at}`, dpop: shared, method: 'POST', url: credentialUrl })),
+      Array.from({ length: 20 }, () =>
+        verifier.verify({ authorization: `DPoP ${at}`, dpop: shared, method: 'POST', url: credentialUrl }),
+      ),
     );
     expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(1);
   });
@@ -110,11 +147,29 @@ describe('TokenVerifier for the credential endpoint and the pre-authorized code 
   test('row 38/51: revoking the consent revokes the token', async () => {
     const { code, verifier: v } = await obtainCode(app, client);
     const tokens = await redeem(app, client, code, v);
-    const grant = await verifier.verify({ authorization: `Bearer ${tokens.body.access_token}`, dpop: undefined, method: 'POST', url: credentialUrl });
-    const { consents } = await admin(app, 'GET', `/consents?account_id=${encodeURIComponent(grant.accountId)}`);
+    const grant = await verifier.verify({
+      authorization: `Bearer ${tokens.body.access_token}`,
+      dpop: undefined,
+      method: 'POST',
+      url: credentialUrl,
+    });
+    const { consents } = await admin(
+      app,
+      'GET',
+      `/consents?account_id=${encodeURIComponent(grant.accountId)}`,
+    );
     for (const consent of consents) await admin(app, 'DELETE', `/consents/${consent.id}`);
-    await expect(verifier.verify({ authorization: `Bearer ${tokens.body.access_token}`, dpop: undefined, method: 'POST', url: credentialUrl })).rejects.toMatchObject({ code: 'invalid_token' });
-    const userinfo = await request(`${app.url}/userinfo`, { headers: { authorization: `Bearer ${tokens.body.access_token}` } });
+    await expect(
+      verifier.verify({
+        authorization: `Bearer ${tokens.body.access_token}`,
+        dpop: undefined,
+        method: 'POST',
+        url: credentialUrl,
+      }),
+    ).rejects.toMatchObject({ code: 'invalid_token' });
+    const userinfo = await request(`${app.url}/userinfo`, {
+      headers: { authorization: `Bearer ${tokens.body.access_token}` },
+    });
     await userinfo.body.text();
     expect(userinfo.statusCode).toBe(401);
   });
@@ -123,7 +178,8 @@ describe('TokenVerifier for the credential endpoint and the pre-authorized code 
     const redeemed = new Map<string, number>();
     const fake: PreAuthorizedCodeRedeemer = {
       async redeem(code, txCode) {
-        if (code !== 'good-code' && code !== 'burst-code') throw new InvalidGrant('unknown pre-authorized code');
+        if (code !== 'good-code' && code !== 'burst-code')
+          throw new InvalidGrant('unknown pre-authorized code');
         if (txCode !== '1234') throw new InvalidGrant('wrong tx_code');
         const uses = (redeemed.get(code) ?? 0) + 1;
         redeemed.set(code, uses);
@@ -150,11 +206,18 @@ describe('TokenVerifier for the credential endpoint and the pre-authorized code 
       request(`${app.url}/token`, {
         method: 'POST',
         headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
-        body: new URLSearchParams({ grant_type: 'urn:ietf:params:oauth:grant-type:pre-authorized_code', ...params }).toString(),
+        body: new URLSearchParams({
+          grant_type: 'urn:ietf:params:oauth:grant-type:pre-authorized_code',
+          ...params,
+        }).toString(),
       });
 
     test('answers without client authentication with a no-store token response the verifier accepts', async () => {
-      const response = await grant({ 'pre-authorized_code': 'good-code', tx_code: '1234', resource: app.url });
+      const response = await grant({
+        'pre-authorized_code': 'good-code',
+        tx_code: '1234',
+        resource: app.url,
+      });
       expect(response.statusCode).toBe(200);
       expect(response.headers['cache-control']).toBe('no-store');
       expect(response.headers.pragma).toBe('no-cache');
@@ -166,17 +229,34 @@ describe('TokenVerifier for the credential endpoint and the pre-authorized code 
         credential_configuration_id: 'IdentityCredential',
         credential_identifiers: ['IdentityCredential'],
       });
-      const verified = await verifier.verify({ authorization: `Bearer ${body.access_token}`, dpop: undefined, method: 'POST', url: credentialUrl });
-      expect(verified).toMatchObject({ accountId: 'acct-1', identitySystem: 'mock', credentialConfigurationIds: ['IdentityCredential'] });
+      const verified = await verifier.verify({
+        authorization: `Bearer ${body.access_token}`,
+        dpop: undefined,
+        method: 'POST',
+        url: credentialUrl,
+      });
+      expect(verified).toMatchObject({
+        accountId: 'acct-1',
+        identitySystem: 'mock',
+        credentialConfigurationIds: ['IdentityCredential'],
+      });
       expect(verified.clientId).toBeUndefined();
     });
 
     test('is DPoP-bound when a DPoP proof is sent', async () => {
       const key = await dpopKey();
-      const response = await grant({ 'pre-authorized_code': 'good-code', tx_code: '1234' }, { dpop: await key.proof('POST', `${app.url}/token`) });
+      const response = await grant(
+        { 'pre-authorized_code': 'good-code', tx_code: '1234' },
+        { dpop: await key.proof('POST', `${app.url}/token`) },
+      );
       const body = (await response.body.json()) as Record<string, any>;
       expect(body.token_type).toBe('DPoP');
-      const verified = await verifier.verify({ authorization: `DPoP ${body.access_token}`, dpop: await key.proof('POST', credentialUrl, body.access_token), method: 'POST', url: credentialUrl });
+      const verified = await verifier.verify({
+        authorization: `DPoP ${body.access_token}`,
+        dpop: await key.proof('POST', credentialUrl, body.access_token),
+        method: 'POST',
+        url: credentialUrl,
+      });
       expect(verified.dpopJkt).toBeTruthy();
     });
 
@@ -184,7 +264,12 @@ describe('TokenVerifier for the credential endpoint and the pre-authorized code 
       ['a wrong tx_code', { 'pre-authorized_code': 'good-code', tx_code: '9999' }, 400, 'invalid_grant'],
       ['an unknown code', { 'pre-authorized_code': 'nope', tx_code: '1234' }, 400, 'invalid_grant'],
       ['a missing code', { tx_code: '1234' }, 400, 'invalid_request'],
-      ['a foreign resource', { 'pre-authorized_code': 'good-code', tx_code: '1234', resource: 'https://other.example' }, 400, 'invalid_target'],
+      [
+        'a foreign resource',
+        { 'pre-authorized_code': 'good-code', tx_code: '1234', resource: 'https://other.example' },
+        400,
+        'invalid_target',
+      ],
     ])('%s gives the exact RFC 6749 §5.2 error', async (_name, params, status, error) => {
       const response = await grant(params as Record<string, string>);
       expect(response.statusCode).toBe(status);
@@ -204,7 +289,11 @@ describe('TokenVerifier for the credential endpoint and the pre-authorized code 
     test('a 20-way burst of one code yields exactly one token (the redeemer decides)', async () => {
       const results = await burst(20, `${app.url}/token`, {
         headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        body: new URLSearchParams({ grant_type: 'urn:ietf:params:oauth:grant-type:pre-authorized_code', 'pre-authorized_code': 'burst-code', tx_code: '1234' }).toString(),
+        body: new URLSearchParams({
+          grant_type: 'urn:ietf:params:oauth:grant-type:pre-authorized_code',
+          'pre-authorized_code': 'burst-code',
+          tx_code: '1234',
+        }).toString(),
       });
       expect(statusCounts(results)).toEqual({ 200: 1, 400: 19 });
     });

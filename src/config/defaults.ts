@@ -243,6 +243,10 @@ export const defaults = {
       { name: 'National Identity Issuer', locale: 'en' },
       { name: 'جهة إصدار الهوية الوطنية', locale: 'ar' },
       { name: "Émetteur de l'identité nationale", locale: 'fr' },
+    /** How often each instance re-reads credential configurations changed through the admin API (by any instance), in seconds; 0: never. */
+    configurationReloadSeconds: 60,
+    /** Serve `signed_metadata` (a JWT over the metadata signed with the credential key) in the issuer metadata. */
+    signedMetadata: true,
     ] as { name: string; locale?: string; logo?: { uri: string; alt_text?: string } }[],
     /** Serve `signed_metadata` (a JWT over the metadata signed with the credential key) in the issuer metadata. */
     signedMetadata: true,

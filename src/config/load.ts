@@ -177,6 +177,7 @@ const RULES: Record<string, Rule> = {
   'vci.deferredIntervalSeconds': intBetween(1, 3600),
   'vci.notificationTtlSeconds': intBetween(60, 30 * 86_400),
 };
+  'vci.configurationReloadSeconds': intBetween(0, 86_400),
 
 type Json = Record<string, unknown>;
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);

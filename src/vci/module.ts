@@ -102,7 +102,22 @@ export const vciModule: ModuleFactory = async (services, links): Promise<Module>
     scopes: () => new Map(registry.list().flatMap((c) => (c.scope ? [[c.scope, c.id] as const] : []))),
   };
 
+  // Admin changes made on another instance reach this one within the reload interval.
+  const reloadMs = config.vci.configurationReloadSeconds * 1000;
+  const timer =
+    reloadMs > 0
+      ? setInterval(() => {
+          registry
+            .reload()
+            .catch((error: unknown) =>
+              logger.warn({ err: error }, 'credential configurations reload failed'),
+            );
+        }, reloadMs)
+      : undefined;
+  timer?.unref();
+
   return {
+    close: async () => clearInterval(timer),
     routes: [
       vciRoutes({ services, links, registry, issuer, nonces, offers }),
       statusRoutes({ status }),

@@ -32,7 +32,11 @@ export async function buildServices(config: Config, options: BuildOptions = {}):
         clock,
         s.sweepIntervalSeconds,
       )
-    : await openStore({ kind: 'embedded', file: embeddedPath(config) }, clock, s.sweepIntervalSeconds);
+    : await openStore(
+        { kind: 'embedded', file: embeddedPath(config), synchronous: s.embeddedSynchronous },
+        clock,
+        s.sweepIntervalSeconds,
+      );
   try {
     const keys = createKeyStore({
       store,

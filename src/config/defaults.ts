@@ -37,6 +37,11 @@ export const defaults = {
   store: {
     /** Embedded database file (node:sqlite). Relative paths are under dataDir; `:memory:` for tests. */
     embeddedFile: 'issuer.db',
+    /**
+     * Embedded store durability (SQLite `synchronous` in WAL mode): `normal` survives a crash of the
+     * service (kill -9) but may lose the last commits on power loss; `full` fsyncs every commit.
+     */
+    embeddedSynchronous: 'normal' as 'normal' | 'full',
     /** MongoDB connection string. Empty: use the embedded store. */
     mongodbUrl: '',
     /** MongoDB database name. */
@@ -238,18 +243,16 @@ export const defaults = {
     deferredIntervalSeconds: 5,
     /** How long a notification_id is accepted after issuance, in seconds. */
     notificationTtlSeconds: 86_400,
+    /** How often each instance re-reads credential configurations changed through the admin API (by any instance), in seconds; 0: never. */
+    configurationReloadSeconds: 60,
+    /** Serve `signed_metadata` (a JWT over the metadata signed with the credential key) in the issuer metadata. */
+    signedMetadata: true,
     /** Issuer display in the metadata (OpenID4VCI 1.0 §12.2.4 `display`): a name (and optional logo) per language. */
     issuerDisplay: [
       { name: 'National Identity Issuer', locale: 'en' },
       { name: 'جهة إصدار الهوية الوطنية', locale: 'ar' },
       { name: "Émetteur de l'identité nationale", locale: 'fr' },
-    /** How often each instance re-reads credential configurations changed through the admin API (by any instance), in seconds; 0: never. */
-    configurationReloadSeconds: 60,
-    /** Serve `signed_metadata` (a JWT over the metadata signed with the credential key) in the issuer metadata. */
-    signedMetadata: true,
     ] as { name: string; locale?: string; logo?: { uri: string; alt_text?: string } }[],
-    /** Serve `signed_metadata` (a JWT over the metadata signed with the credential key) in the issuer metadata. */
-    signedMetadata: true,
   },
 };
 

@@ -67,6 +67,7 @@ const RULES: Record<string, Rule> = {
   'http.bodyLimitBytes': intBetween(1024, 64 * 1024 * 1024),
   'http.shutdownGraceSeconds': intBetween(0, 600),
   'store.mongodbUrl': mongoUrl,
+  'store.embeddedSynchronous': oneOf('normal', 'full'),
   'store.mongodbServerSelectionTimeoutMs': intBetween(100, 60_000),
   'store.mongodbSocketTimeoutMs': intBetween(100, 600_000),
   'store.mongodbConnectTimeoutMs': intBetween(100, 60_000),
@@ -176,8 +177,8 @@ const RULES: Record<string, Rule> = {
   'vci.deferredTtlSeconds': intBetween(60, 30 * 86_400),
   'vci.deferredIntervalSeconds': intBetween(1, 3600),
   'vci.notificationTtlSeconds': intBetween(60, 30 * 86_400),
-};
   'vci.configurationReloadSeconds': intBetween(0, 86_400),
+};
 
 type Json = Record<string, unknown>;
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);

@@ -41,6 +41,13 @@ export interface EmbeddedStoreOptions {
   sweepIntervalSeconds: number;
   /** How long a statement waits for another connection's write lock before failing (StoreUnavailable). */
   busyTimeoutMs?: number;
+  /**
+   * SQLite `synchronous` in WAL mode. `normal` (default): a commit is durable once the process has
+   * written it, so a crash of the service (even kill -9) loses nothing, but a power loss or OS crash
+   * may lose the last commits; the database never corrupts. `full`: every commit waits for fsync,
+   * also surviving power loss, at several milliseconds per write on ordinary disks.
+   */
+  synchronous?: 'normal' | 'full';
 }
 
 const SCHEMA = `
@@ -288,7 +295,10 @@ export class EmbeddedStore implements Store {
     try {
       this.#db = new DatabaseSync(options.file);
       this.#db.exec(`PRAGMA busy_timeout = ${Math.trunc(options.busyTimeoutMs ?? 5000)}`);
-      if (options.file !== ':memory:') this.#db.exec('PRAGMA journal_mode = WAL');
+      if (options.file !== ':memory:') {
+        this.#db.exec('PRAGMA journal_mode = WAL');
+        this.#db.exec(`PRAGMA synchronous = ${options.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
+      }
       this.#db.exec(SCHEMA);
     } catch (error) {
       throw new StoreUnavailable(`embedded store: cannot open ${options.file}: ${(error as Error).message}`);

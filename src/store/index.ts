@@ -9,6 +9,8 @@ export type StoreOptions =
       kind: 'embedded';
       /** Database file, or `:memory:`. */
       file: string;
+      /** SQLite durability level in WAL mode (see EmbeddedStoreOptions). */
+      synchronous?: 'normal' | 'full';
     }
   | {
       kind: 'mongo';
@@ -32,7 +34,12 @@ export async function openStore(
 ): Promise<Store> {
   switch (options.kind) {
     case 'embedded':
-      return new EmbeddedStore({ file: options.file, clock, sweepIntervalSeconds });
+      return new EmbeddedStore({
+        file: options.file,
+        synchronous: options.synchronous,
+        clock,
+        sweepIntervalSeconds,
+      });
     case 'mongo':
       return openMongoStore({
         url: options.url,

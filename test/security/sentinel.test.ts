@@ -125,11 +125,13 @@ beforeAll(async () => {
 
   // OpenID4VCI: pre-authorized offer with a tx_code (one wrong entry first), credential, notification.
   const offer = await h.offer([NATIONAL], MARK.individualId, true);
-  secrets['pre-authorized code'] = offer.credential_offer.grants[PRE_AUTH]['pre-authorized_code'];
-  secrets.tx_code = await h.txCode(MARK.email);
-  const wrongTx = secrets.tx_code === '000000' ? '111111' : '000000';
-  expect((await h.token(secrets['pre-authorized code'], wrongTx)).status).toBe(400);
-  const token = await h.token(secrets['pre-authorized code'], secrets.tx_code);
+  const preAuthorized: string = offer.credential_offer.grants[PRE_AUTH]['pre-authorized_code'];
+  const txCode = await h.txCode(MARK.email);
+  secrets['pre-authorized code'] = preAuthorized;
+  secrets.tx_code = txCode;
+  const wrongTx = txCode === '000000' ? '111111' : '000000';
+  expect((await h.token(preAuthorized, wrongTx)).status).toBe(400);
+  const token = await h.token(preAuthorized, txCode);
   expect(token.status, JSON.stringify(token.body)).toBe(200);
   secrets['access token (pre-authorized)'] = token.body.access_token;
   const issued = await h.post(

@@ -46,6 +46,13 @@ export function clientAdminRoutes(deps: {
       ...body,
       client_id: clientId,
     };
+    // Public clients are wallets: RFC 9396 authorization_details of type openid_credential unless set.
+    if (
+      metadata.token_endpoint_auth_method === 'none' &&
+      metadata.authorization_details_types === undefined
+    ) {
+      metadata.authorization_details_types = ['openid_credential'];
+    }
     policy(metadata);
     try {
       await deps.validate(metadata);

@@ -93,6 +93,8 @@ export function buildProvider(
     // RFC 7636 / BCP §2.1.1: PKCE (S256 only in oidc-provider 9) for every client.
     pkce: { required: () => true },
     allowOmittingSingleRegisteredRedirectUri: false,
+    // OpenID4VCI 1.0 §5.1.3: wallets echo the offer's issuer_state in the authorization request.
+    extraParams: ['issuer_state'],
     conformIdTokenClaims: true,
     clockTolerance: 5,
     extraClientMetadata: { properties: EXTRA_CLIENT_METADATA, validator: validateExtraMetadata(table) },

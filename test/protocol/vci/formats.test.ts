@@ -51,6 +51,63 @@ describe('every advertised configuration issues', () => {
   });
 });
 
+describe('SD-JWT VC time claims and salts (SECURITY.md row 36)', () => {
+  let h: VciHarness;
+  beforeAll(async () => {
+    h = await startVci();
+  });
+  afterAll(() => h.stop());
+
+  it('gives two credentials issued minutes apart the same rounded time claims and distinct salts', async () => {
+    const metadata = (await (await fetch(`${h.url}/.well-known/openid-credential-issuer`)).json()) as any;
+    if (!metadata.credential_configurations_supported.NationalIdCredential_sd_jwt) return;
+    const who = await h.person();
+    const offer = await h.offer(['NationalIdCredential_sd_jwt'], who.individualId);
+    const token = h.mintToken({
+      accountId: who.accountId,
+      credentialConfigurationIds: ['NationalIdCredential_sd_jwt'],
+      consentedClaims: ['given_name', 'family_name', 'name', 'birthdate', 'gender', 'address'],
+    });
+    expect(offer.credential_offer).toBeDefined();
+    const issue = async () => {
+      const res = await h.post(
+        '/credential',
+        {
+          credential_configuration_id: 'NationalIdCredential_sd_jwt',
+          proofs: {
+            jwt: [
+              await proofJwt(await holderKey(), h.url, await h.nonce(), {
+                iat: Math.floor(h.app.clock.now() / 1000),
+              }),
+            ],
+          },
+        },
+        { authorization: `Bearer ${token}` },
+      );
+      expect(res.status, JSON.stringify(res.body)).toBe(200);
+      return res.body.credentials[0].credential as string;
+    };
+    h.app.clock.set(Date.UTC(2026, 10, 25, 9, 3, 0));
+    const a = await issue();
+    h.app.clock.advanceSeconds(11 * 60);
+    const b = await issue();
+    const [pa, pb] = [decodeJwt(a.split('~')[0]!), decodeJwt(b.split('~')[0]!)];
+    for (const claim of ['iat', 'nbf', 'exp'] as const) {
+      expect(pa[claim], claim).toBe(pb[claim]);
+      if (pa[claim] !== undefined) expect((pa[claim] as number) % 3600).toBe(0);
+    }
+    const salts = (sdjwt: string) =>
+      sdjwt
+        .split('~')
+        .slice(1)
+        .filter(Boolean)
+        .map((d) => (JSON.parse(Buffer.from(d, 'base64url').toString()) as unknown[])[0]);
+    const [sa, sb] = [salts(a), salts(b)];
+    expect(sa.length).toBeGreaterThan(3);
+    expect(new Set([...sa, ...sb]).size).toBe(sa.length + sb.length);
+  });
+});
+
 describe('issuer that requires response encryption', () => {
   let h: VciHarness;
   beforeAll(async () => {

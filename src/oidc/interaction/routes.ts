@@ -27,7 +27,15 @@ import type { OidcProvider } from '../provider.ts';
 import { acrTable } from '../provider.ts';
 import type { OidcState } from '../state.ts';
 import { pickLocale, textsFor } from './i18n.ts';
-import { type ClientView, consentPage, loginPage, OTP_JS, type PageFrame, UI_CSS } from './pages.ts';
+import {
+  type ClientView,
+  consentPage,
+  errorPage,
+  loginPage,
+  OTP_JS,
+  type PageFrame,
+  UI_CSS,
+} from './pages.ts';
 import type { LoginTransaction, LoginTransactions } from './transactions.ts';
 
 /**
@@ -431,18 +439,42 @@ export function interactionRoutes(deps: InteractionDeps): Router {
   /** Errors a person can act on are shown on the page itself; expired transactions get the error page. */
   async function pageStep(ctx: Context, step: (loaded: Loaded) => Promise<void>): Promise<void> {
     ctx.state.ui = true;
-    ctx.state.uiLocale = pickLocale(ctx.query.ui_locales, config.oidc.uiLocales);
-    const loaded = await load(ctx);
+    let loaded: Loaded;
+    try {
+      loaded = await load(ctx);
+    } catch (error) {
+      if (error instanceof InvalidTransaction) return expiredPage(ctx, error);
+      throw error;
+    }
     try {
       await step(loaded);
     } catch (error) {
-      if (!(error instanceof AppError) || error instanceof InvalidTransaction || error.status >= 500)
-        throw error;
+      if (error instanceof InvalidTransaction) return expiredPage(ctx, error);
+      if (!(error instanceof AppError) || error.status >= 500) throw error;
       const fresh = await load(ctx);
       const key = error.code === 'auth_failed' && ctx.state.factor === 'otp' ? 'wrong_code' : error.code;
       for (const [name, value] of Object.entries(error.headers)) ctx.set(name, value);
       renderPage(ctx, fresh, { error: key, status: error.status });
     }
+  }
+
+  /** Expired, finished or foreign transactions: a localized dead end that says what to do next. */
+  function expiredPage(ctx: Context, error: AppError): void {
+    const locale = pickLocale(ctx.query.ui_locales, config.oidc.uiLocales);
+    const texts = textsFor(locale);
+    ctx.status = error.status;
+    ctx.type = 'text/html; charset=utf-8';
+    noStore(ctx);
+    ctx.set(
+      'Content-Security-Policy',
+      "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'none'; frame-ancestors 'none'; base-uri 'none'",
+    );
+    ctx.body = errorPage(
+      { locale, texts, basePath: base, title: texts.errorTitle },
+      texts.errors.invalid_transaction ?? error.description,
+      error.code,
+      ctx.state.requestId as string | undefined,
+    );
   }
 
   const back = (ctx: Context, loaded: Loaded, factor?: string) => {

@@ -104,14 +104,18 @@ export function buildProvider(
         `${state.basePath}/interaction/${interaction.uid}`,
     },
     ttl: {
-      AccessToken: (_ctx: OidcCtx, token: { jkt?: string }) =>
-        token.jkt ? o.dpopAccessTokenTtlSeconds : o.accessTokenTtlSeconds,
+      // Never beyond the grant, whose lifetime is the consent's (SECURITY row 51).
+      AccessToken: (ctx: OidcCtx, token: { jkt?: string }) =>
+        clampToGrant(ctx, token.jkt ? o.dpopAccessTokenTtlSeconds : o.accessTokenTtlSeconds),
       AuthorizationCode: o.codeTtlSeconds,
       IdToken: o.idTokenTtlSeconds,
-      RefreshToken: (_ctx: OidcCtx, token: { totalLifetime(): number }) =>
-        Math.max(
-          1,
-          Math.min(o.refreshTokenTtlSeconds, o.refreshTokenAbsoluteSeconds - token.totalLifetime()),
+      RefreshToken: (ctx: OidcCtx, token: { totalLifetime(): number }) =>
+        clampToGrant(
+          ctx,
+          Math.max(
+            1,
+            Math.min(o.refreshTokenTtlSeconds, o.refreshTokenAbsoluteSeconds - token.totalLifetime()),
+          ),
         ),
       Interaction: o.loginTransactionSeconds + o.consentTransactionSeconds,
       Session: o.sessionTtlSeconds,
@@ -207,6 +211,12 @@ export function buildProvider(
     state.logger.error({ err: error, route: ctx?.oidc?.route }, 'oidc-provider server error');
   });
   return provider;
+}
+
+/** A token's lifetime capped at what is left of its grant (the consent), when the grant is known. */
+function clampToGrant(ctx: OidcCtx, seconds: number): number {
+  const remaining = ctx?.oidc?.entities?.Grant?.remainingTTL;
+  return typeof remaining === 'number' && remaining > 0 ? Math.max(1, Math.min(seconds, remaining)) : seconds;
 }
 
 function validateExtraMetadata(table: readonly AcrRule[]) {

@@ -230,7 +230,7 @@ export function interactionRoutes(deps: InteractionDeps): Router {
     if (!remembered) return undefined;
     if (!(await transactions.claimConsent(loaded.details.uid)))
       throw new InvalidTransaction('this sign-in was already completed');
-    return finish(ctx, loaded, set, remembered.acceptedClaims);
+    return finish(ctx, loaded, set, remembered.acceptedClaims, remembered.expiresAt);
   }
 
   /** Creates the grant, records KYC and consent, and completes the interaction. Returns where to go. */
@@ -239,11 +239,21 @@ export function interactionRoutes(deps: InteractionDeps): Router {
     loaded: Loaded,
     set: ClaimSet,
     accepted: readonly string[],
+    /** A remembered consent keeps its own expiry: reusing it never extends it. */
+    consentExpiresAt?: number,
   ): Promise<string> {
     const { provider, client, params, tx } = loaded;
     const auth = tx.auth!;
     const { released, declined } = releasedClaims(set, accepted);
-    const grant = new provider.Grant({ accountId: auth.subject, clientId: client.clientId });
+    const lifetime = consentExpiresAt
+      ? Math.max(1, Math.floor((consentExpiresAt - clock.now()) / 1000))
+      : config.oidc.consentTtlSeconds;
+    // The grant (and so every token from it, see ttl in provider.ts) ends when the consent does.
+    const grant = new provider.Grant({
+      accountId: auth.subject,
+      clientId: client.clientId,
+      expiresIn: lifetime,
+    });
     const credentialScopes = state.links.credentialConfigurations?.scopes();
     const oidcScopes = set.scopes.filter(
       (s) => s === 'openid' || s === 'offline_access' || s in SCOPE_CLAIMS || credentialScopes?.has(s),
@@ -274,22 +284,24 @@ export function interactionRoutes(deps: InteractionDeps): Router {
         authorizationDetails: set.authorizationDetails,
         kycToken: transactions.kycToken(tx),
       },
-      config.oidc.consentTtlSeconds,
+      lifetime,
     );
-    await state.consents.remember(
-      {
-        clientId: client.clientId,
-        subject: auth.subject,
-        accountId: auth.accountId,
-        identitySystem: auth.identitySystem,
-        fingerprint: set.fingerprint,
-        scopes: set.scopes,
-        acceptedClaims: released,
-        declinedClaims: declined,
-        authorizationDetails: set.authorizationDetails,
-      },
-      config.oidc.consentTtlSeconds,
-    );
+    if (!consentExpiresAt) {
+      await state.consents.remember(
+        {
+          clientId: client.clientId,
+          subject: auth.subject,
+          accountId: auth.accountId,
+          identitySystem: auth.identitySystem,
+          fingerprint: set.fingerprint,
+          scopes: set.scopes,
+          acceptedClaims: released,
+          declinedClaims: declined,
+          authorizationDetails: set.authorizationDetails,
+        },
+        config.oidc.consentTtlSeconds,
+      );
+    }
     state.logger.info(
       {
         event: 'consent.given',

@@ -243,6 +243,13 @@ export const defaults = {
     deferredIntervalSeconds: 5,
     /** How long a notification_id is accepted after issuance, in seconds. */
     notificationTtlSeconds: 86_400,
+    /**
+     * Key attestation issuers (wallet providers, key storage vendors) trusted by `kid`: public JWKs
+     * with `kid` (OpenID4VCI 1.0 Appendix D). With none and no CA below, key attestations are refused.
+     */
+    keyAttestationTrustedJwks: [] as Record<string, unknown>[],
+    /** PEM certificates anchoring key attestations signed with an `x5c` chain. */
+    keyAttestationTrustedCaPems: [] as string[],
     /** How often each instance re-reads credential configurations changed through the admin API (by any instance), in seconds; 0: never. */
     configurationReloadSeconds: 60,
     /** Serve `signed_metadata` (a JWT over the metadata signed with the credential key) in the issuer metadata. */

@@ -24,6 +24,7 @@ import {
 import type { IdentitySystemRegistry } from '../kyc/spi.ts';
 import type { IssuanceGrant } from '../oidc/bridge.ts';
 import type { Store, StoredDoc } from '../store/spi.ts';
+import { type KeyAttestationTrust, verifyKeyAttestation } from './key-attestation.ts';
 import type { Ledger } from './ledger.ts';
 import type { Nonces } from './nonces.ts';
 import { type VerifiedProof, verifyProofJwt } from './proof.ts';
@@ -40,6 +41,8 @@ export type RequestVersion = 'v1' | 'draft13';
 export interface ParsedCredentialRequest {
   version: RequestVersion;
   configuration: ResolvedConfiguration;
+  /** `jwt`: one key proof per credential; `attestation`: one key attestation naming every key. */
+  proofType: 'jwt' | 'attestation';
   proofJwts: string[];
   encryption: unknown;
 }
@@ -124,6 +127,7 @@ export function parseCredentialRequest(
   }
 
   let proofJwts: string[] = [];
+  let proofType: 'jwt' | 'attestation' = 'jwt';
   if (body.proof !== undefined) {
     const proof = body.proof;
     if (!isObject(proof) || proof.proof_type !== 'jwt' || typeof proof.jwt !== 'string') {
@@ -136,11 +140,18 @@ export function parseCredentialRequest(
       throw new InvalidCredentialRequest('proofs must hold exactly one proof type');
     }
     const [type, list] = Object.entries(body.proofs)[0]!;
-    if (type !== 'jwt') throw new InvalidProof(`proof type ${type} is not supported`);
-    if (!Array.isArray(list) || list.length === 0)
-      throw new InvalidCredentialRequest('proofs.jwt must be a non-empty array');
+    if (type !== 'jwt' && type !== 'attestation')
+      throw new InvalidProof(`proof type ${type} is not supported`);
+    if (!Array.isArray(list) || list.length === 0) {
+      throw new InvalidCredentialRequest(`proofs.${type} must be a non-empty array`);
+    }
     if (list.length > batchSize)
       throw new InvalidCredentialRequest(`at most ${batchSize} proofs per request`);
+    // Appendix F.3: the attestation proof type carries exactly one key attestation.
+    if (type === 'attestation' && list.length !== 1) {
+      throw new InvalidProof('proofs.attestation must hold exactly one key attestation');
+    }
+    proofType = type;
     proofJwts = list as string[];
   }
   if (configuration.definition.binding && proofJwts.length === 0) {
@@ -152,6 +163,7 @@ export function parseCredentialRequest(
   return {
     version: draft13 ? 'draft13' : 'v1',
     configuration,
+    proofType,
     proofJwts,
     encryption: body.credential_response_encryption,
   };
@@ -168,6 +180,8 @@ export interface IssuerDeps {
   ledger: Ledger;
   nonces: Nonces;
   identitySystems: () => IdentitySystemRegistry | undefined;
+  /** Trusted key attestation issuers (config vci.keyAttestationTrusted*). */
+  keyAttestationTrust: KeyAttestationTrust;
 }
 
 export interface Holder {
@@ -201,6 +215,25 @@ export function createIssuer(deps: IssuerDeps) {
     const binding = parsed.configuration.definition.binding;
     if (!binding) return [];
     const now = clock.now();
+    const required = binding.keyAttestationsRequired;
+    if (parsed.proofType === 'attestation') {
+      // Appendix F.3: the key attestation is the proof; its nonce is the c_nonce; one credential per attested key.
+      const attested = await verifyKeyAttestation(parsed.proofJwts[0], {
+        trust: deps.keyAttestationTrust,
+        now,
+        clockSkewSeconds: vci.proofClockSkewSeconds,
+        use: 'attestation',
+        ...(required ? { requirement: required } : {}),
+      });
+      if (new Set(attested.thumbprints).size !== attested.thumbprints.length) {
+        throw new InvalidProof('attested_keys must be distinct keys');
+      }
+      if (attested.attestedKeys.length > vci.batchSize)
+        throw new InvalidCredentialRequest(`at most ${vci.batchSize} keys per request`);
+      if (!(await nonces.consume(attested.nonce!)))
+        throw new InvalidNonce('the c_nonce is unknown, expired or already used');
+      return attested.attestedKeys.map((jwk, i) => ({ jwk, thumbprint: attested.thumbprints[i]! }));
+    }
     const verified: VerifiedProof[] = [];
     for (const jwt of parsed.proofJwts) {
       verified.push(
@@ -212,6 +245,8 @@ export function createIssuer(deps: IssuerDeps) {
           now,
           maxAgeSeconds: vci.proofMaxAgeSeconds,
           clockSkewSeconds: vci.proofClockSkewSeconds,
+          keyAttestationTrust: deps.keyAttestationTrust,
+          ...(required ? { keyAttestationRequired: required } : {}),
         }),
       );
     }

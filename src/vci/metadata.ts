@@ -2,7 +2,11 @@ import { createHash } from 'node:crypto';
 import { SignJWT } from 'jose';
 import type { Clock } from '../clock.ts';
 import type { ConfigurationRegistry } from '../credentials/configurations/registry.ts';
-import type { ClaimMapping, ResolvedConfiguration } from '../credentials/configurations/types.ts';
+import type {
+  ClaimMapping,
+  CredentialDefinition,
+  ResolvedConfiguration,
+} from '../credentials/configurations/types.ts';
 import { VC_V2_CONTEXT } from '../credentials/jsonld/document-loader.ts';
 import { jwkVerificationMethodId } from '../keys/documents.ts';
 import type { KeyStore } from '../keys/spi.ts';
@@ -43,6 +47,8 @@ export interface MetadataOptions {
   issuerDisplay: { name: string; locale?: string }[];
   /** Only the display entries in these languages (Accept-Language); empty: all. */
   locales?: string[];
+  /** Offer the `attestation` proof type (key attestation issuers are trusted). */
+  attestationProofType?: boolean;
 }
 
 const filterLocales = <T extends { locale?: string }>(entries: T[], locales: string[] | undefined): T[] => {
@@ -52,6 +58,22 @@ const filterLocales = <T extends { locale?: string }>(entries: T[], locales: str
   );
   return wanted.length > 0 ? wanted : entries;
 };
+
+/** §12.2.4 proof_types_supported, with key_attestations_required when the configuration demands attestations. */
+function proofTypes(
+  binding: NonNullable<CredentialDefinition['binding']>,
+  attestation = false,
+): Record<string, unknown> {
+  const required = binding.keyAttestationsRequired
+    ? { key_attestations_required: binding.keyAttestationsRequired }
+    : {};
+  return {
+    jwt: { proof_signing_alg_values_supported: binding.proofSigningAlgs, ...required },
+    ...(attestation
+      ? { attestation: { proof_signing_alg_values_supported: ['ES256', 'ES384', 'EdDSA'], ...required } }
+      : {}),
+  };
+}
 
 /** The claims path pointer of a mapped claim (OpenID4VCI 1.0 Appendix C), per format. */
 export function claimPath(config: ResolvedConfiguration, claim: ClaimMapping): (string | null)[] {
@@ -86,6 +108,7 @@ function draft13Claims(claims: ClaimMapping[], locales: string[] | undefined): R
 export function configurationMetadata(
   config: ResolvedConfiguration,
   locales?: string[],
+  attestationProofType = false,
 ): Record<string, unknown> {
   const def = config.definition;
   const display = filterLocales(def.display, locales);
@@ -104,7 +127,7 @@ export function configurationMetadata(
     ? {
         cryptographic_binding_methods_supported:
           config.format === 'mso_mdoc' ? ['cose_key'] : def.binding.methods,
-        proof_types_supported: { jwt: { proof_signing_alg_values_supported: def.binding.proofSigningAlgs } },
+        proof_types_supported: proofTypes(def.binding, attestationProofType),
       }
     : {};
   const subject = draft13Claims(def.claims, locales);
@@ -146,7 +169,9 @@ export function buildIssuerMetadata(
 ): Record<string, unknown> {
   const endpoints = endpointsFor(options.publicUrl);
   const configurations = Object.fromEntries(
-    registry.list().map((c) => [c.id, configurationMetadata(c, options.locales)]),
+    registry
+      .list()
+      .map((c) => [c.id, configurationMetadata(c, options.locales, options.attestationProofType)]),
   );
   return {
     credential_issuer: options.publicUrl,

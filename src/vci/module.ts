@@ -13,6 +13,7 @@ import { iacaRoutes } from '../credentials/x509/routes.ts';
 import { verificationMethodId } from '../keys/documents.ts';
 import type { Module, ModuleFactory } from '../modules.ts';
 import { createIssuer } from './issuance.ts';
+import { parseTrust } from './key-attestation.ts';
 import { createLedger } from './ledger.ts';
 import { createNonces } from './nonces.ts';
 import { createOffers } from './offers.ts';
@@ -82,6 +83,15 @@ export const vciModule: ModuleFactory = async (services, links): Promise<Module>
     maxAttempts: config.vci.txCodeMaxAttempts,
   });
   const identitySystems = () => links.identitySystems;
+  let keyAttestationTrust: ReturnType<typeof parseTrust>;
+  try {
+    keyAttestationTrust = parseTrust(
+      config.vci.keyAttestationTrustedJwks,
+      config.vci.keyAttestationTrustedCaPems,
+    );
+  } catch (error) {
+    throw new Error(`vci.keyAttestationTrustedCaPems: not a PEM certificate (${(error as Error).message})`);
+  }
   const issuer = createIssuer({
     config,
     clock,
@@ -93,6 +103,7 @@ export const vciModule: ModuleFactory = async (services, links): Promise<Module>
     ledger,
     nonces,
     identitySystems,
+    keyAttestationTrust,
   });
   const offers = createOffers({ config, clock, store, registry, codes, identitySystems });
   links.preAuthorizedCodes = codes;

@@ -11,6 +11,11 @@ import {
 } from 'jose';
 import { InvalidNonce, InvalidProof } from '../errors.ts';
 import { DidResolutionError, resolveKid } from './did.ts';
+import {
+  type KeyAttestationRequirement,
+  type KeyAttestationTrust,
+  verifyKeyAttestation,
+} from './key-attestation.ts';
 
 /**
  * Key proof validation for the `jwt` proof type, OpenID4VCI 1.0 Appendix F.1 and F.4
@@ -34,6 +39,10 @@ export interface ProofExpectations {
   now: number;
   maxAgeSeconds: number;
   clockSkewSeconds: number;
+  /** Trusted key attestation issuers; a `key_attestation` header is verified against them. */
+  keyAttestationTrust?: KeyAttestationTrust;
+  /** Set when the configuration requires a key attestation (`key_attestations_required`). */
+  keyAttestationRequired?: KeyAttestationRequirement;
 }
 
 export interface VerifiedProof {
@@ -150,12 +159,27 @@ export async function verifyProofJwt(jwt: unknown, expect: ProofExpectations): P
   // `invalid_nonce`, so the wallet fetches a new nonce and retries (§8.3.1.2).
   if (typeof payload.nonce !== 'string' || payload.nonce.length === 0)
     throw new InvalidNonce('the proof must carry a c_nonce from the nonce endpoint');
-  return {
-    jwk: publicOnly(jwk),
-    ...(did ? { did } : {}),
-    thumbprint: await calculateJwkThumbprint(jwk),
-    nonce: payload.nonce,
-  };
+  const thumbprint = await calculateJwkThumbprint(jwk);
+  // Appendix D / F.1: a key attestation in the header must be trusted, fresh, cover the proof key
+  // and, when it carries a nonce, carry this c_nonce.
+  const attestation = (header as { key_attestation?: unknown }).key_attestation;
+  if (attestation !== undefined) {
+    const verified = await verifyKeyAttestation(attestation, {
+      trust: expect.keyAttestationTrust ?? { jwks: [], caCertificates: [] },
+      now: expect.now,
+      clockSkewSeconds: expect.clockSkewSeconds,
+      use: 'jwt',
+      ...(expect.keyAttestationRequired ? { requirement: expect.keyAttestationRequired } : {}),
+    });
+    if (!verified.thumbprints.includes(thumbprint))
+      throw new InvalidProof('the key attestation does not attest the proof key');
+    if (verified.nonce !== undefined && verified.nonce !== payload.nonce) {
+      throw new InvalidProof('the key attestation nonce is not the c_nonce of the proof');
+    }
+  } else if (expect.keyAttestationRequired) {
+    throw new InvalidProof('this credential requires a key attestation');
+  }
+  return { jwk: publicOnly(jwk), ...(did ? { did } : {}), thumbprint, nonce: payload.nonce };
 }
 
 function publicOnly(jwk: JWK): JWK {

@@ -22,6 +22,7 @@ import {
   parseCredentialRequest,
   type RequestVersion,
 } from './issuance.ts';
+import { hasTrust, parseTrust } from './key-attestation.ts';
 import { buildIssuerMetadata, createMetadataSigner, endpointsFor } from './metadata.ts';
 import type { Nonces } from './nonces.ts';
 import type { Offers } from './offers.ts';
@@ -58,6 +59,9 @@ export function vciRoutes(deps: VciRouteDeps): Router {
   const basePath = new URL(publicUrl).pathname.replace(/\/+$/, '');
   const endpoints = endpointsFor(publicUrl);
   const limit = config.http.bodyLimitBytes;
+  const attestationProofType = hasTrust(
+    parseTrust(config.vci.keyAttestationTrustedJwks, config.vci.keyAttestationTrustedCaPems),
+  );
   const signMetadata = createMetadataSigner({ keys: services.keys, clock: services.clock, publicUrl });
   const router = new Router();
 
@@ -141,6 +145,7 @@ export function vciRoutes(deps: VciRouteDeps): Router {
         batchSize: config.vci.batchSize,
         requireEncryption: config.vci.requireEncryption,
         issuerDisplay: config.vci.issuerDisplay,
+        attestationProofType,
         locales,
       });
       ctx.set('Access-Control-Allow-Origin', '*');

@@ -96,6 +96,11 @@ export interface CredentialDefinition {
     methods: string[];
     /** Proof JWT algorithms accepted (asymmetric only). */
     proofSigningAlgs: string[];
+    /**
+     * `key_attestations_required` (OpenID4VCI 1.0 §12.2.4): proofs must come with a key attestation
+     * from a trusted issuer attesting one of these levels (e.g. `iso_18045_high`); `{}` = any level.
+     */
+    keyAttestationsRequired?: { key_storage?: string[]; user_authentication?: string[] };
   };
   formats: Partial<Record<FormatId, FormatVariant>>;
   display: CredentialDisplay[];

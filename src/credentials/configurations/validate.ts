@@ -115,6 +115,14 @@ export const DEFINITION_SCHEMA = {
           uniqueItems: true,
           items: { enum: [...PROOF_ALGORITHMS] },
         },
+        keyAttestationsRequired: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            key_storage: { type: 'array', items: { type: 'string', minLength: 1 } },
+            user_authentication: { type: 'array', items: { type: 'string', minLength: 1 } },
+          },
+        },
       },
     },
     formats: {

@@ -1,0 +1,164 @@
+import { X509Certificate } from 'node:crypto';
+import {
+  calculateJwkThumbprint,
+  decodeProtectedHeader,
+  importJWK,
+  type JWK,
+  type JWTPayload,
+  errors as joseErrors,
+  jwtVerify,
+  type ProtectedHeaderParameters,
+} from 'jose';
+import { InvalidProof } from '../errors.ts';
+
+/**
+ * Key attestations (OpenID4VCI 1.0 Appendix D,
+ * https://openid.net/specs/openid-4-verifiable-credential-issuance-1_0.html#appendix-D): a JWT
+ * from the wallet provider or key storage vouching for the keys a credential will be bound to, and
+ * how well they are protected. Accepted in a `jwt` proof's `key_attestation` header and as the
+ * `attestation` proof type. Every failure is `invalid_proof` (SECURITY.md row 25).
+ */
+
+export const KEY_ATTESTATION_TYPES = ['key-attestation+jwt', 'keyattestation+jwt'];
+const ASYMMETRIC = ['ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519', 'PS256', 'RS256'];
+const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'k', 'oth'];
+
+export interface KeyAttestationTrust {
+  /** Attestation issuers trusted by `kid` (public JWKs with `kid`). */
+  jwks: JWK[];
+  /** Trust anchors for `x5c` chains (the anchor itself is not expected in the chain). */
+  caCertificates: X509Certificate[];
+}
+
+/** What a configuration demands (`key_attestations_required`): any one listed level must be attested. */
+export interface KeyAttestationRequirement {
+  key_storage?: string[];
+  user_authentication?: string[];
+}
+
+export interface VerifiedKeyAttestation {
+  attestedKeys: JWK[];
+  thumbprints: string[];
+  nonce?: string;
+}
+
+export function parseTrust(jwks: unknown[], caPems: string[]): KeyAttestationTrust {
+  return {
+    jwks: jwks as JWK[],
+    caCertificates: caPems.map((pem) => new X509Certificate(pem)),
+  };
+}
+
+export const hasTrust = (trust: KeyAttestationTrust) =>
+  trust.jwks.length > 0 || trust.caCertificates.length > 0;
+
+/** RFC 7515 §4.1.6 x5c: leaf first, each certificate signed by the next, the last by a trust anchor. */
+function chainKey(x5c: unknown, trust: KeyAttestationTrust, now: number): JWK {
+  if (!Array.isArray(x5c) || x5c.length === 0 || x5c.some((c) => typeof c !== 'string')) {
+    throw new InvalidProof('key attestation x5c must be a non-empty array of certificates');
+  }
+  let chain: X509Certificate[];
+  try {
+    chain = (x5c as string[]).map((c) => new X509Certificate(Buffer.from(c, 'base64')));
+  } catch {
+    throw new InvalidProof('key attestation x5c holds an unreadable certificate');
+  }
+  for (const cert of chain) {
+    if (Date.parse(cert.validFrom) > now || Date.parse(cert.validTo) < now) {
+      throw new InvalidProof('a key attestation certificate is outside its validity period');
+    }
+  }
+  for (let i = 0; i < chain.length - 1; i++) {
+    if (!chain[i]!.checkIssued(chain[i + 1]!) || !chain[i]!.verify(chain[i + 1]!.publicKey)) {
+      throw new InvalidProof('the key attestation certificate chain is broken');
+    }
+  }
+  const last = chain.at(-1)!;
+  const anchored = trust.caCertificates.some(
+    (ca) => (last.checkIssued(ca) && last.verify(ca.publicKey)) || last.fingerprint256 === ca.fingerprint256,
+  );
+  if (!anchored) throw new InvalidProof('the key attestation issuer is not trusted');
+  return chain[0]!.publicKey.export({ format: 'jwk' }) as JWK;
+}
+
+function signerKey(header: ProtectedHeaderParameters, trust: KeyAttestationTrust, now: number): JWK {
+  if (header.x5c) return chainKey(header.x5c, trust, now);
+  if (typeof header.kid === 'string') {
+    const found = trust.jwks.find((k) => k.kid === header.kid);
+    if (found) return found;
+  }
+  throw new InvalidProof('the key attestation issuer is not trusted');
+}
+
+function meets(attested: unknown, required: string[] | undefined): boolean {
+  if (!required || required.length === 0) return true;
+  return Array.isArray(attested) && attested.some((level) => required.includes(level as string));
+}
+
+export async function verifyKeyAttestation(
+  jwt: unknown,
+  options: {
+    trust: KeyAttestationTrust;
+    now: number;
+    clockSkewSeconds: number;
+    /** `jwt`: inside a jwt proof (exp required); `attestation`: the proof itself (nonce required). */
+    use: 'jwt' | 'attestation';
+    requirement?: KeyAttestationRequirement;
+  },
+): Promise<VerifiedKeyAttestation> {
+  if (typeof jwt !== 'string' || jwt.split('.').length !== 3)
+    throw new InvalidProof('the key attestation must be a compact JWS');
+  if (!hasTrust(options.trust)) throw new InvalidProof('this issuer trusts no key attestation issuer');
+  let header: ProtectedHeaderParameters;
+  try {
+    header = decodeProtectedHeader(jwt);
+  } catch {
+    throw new InvalidProof('the key attestation header cannot be decoded');
+  }
+  if (!KEY_ATTESTATION_TYPES.includes(String(header.typ)))
+    throw new InvalidProof('the key attestation typ must be key-attestation+jwt');
+  if (typeof header.alg !== 'string' || !ASYMMETRIC.includes(header.alg))
+    throw new InvalidProof('the key attestation alg is not allowed');
+  const jwk = signerKey(header, options.trust, options.now);
+  let payload: JWTPayload;
+  try {
+    ({ payload } = await jwtVerify(jwt, await importJWK(jwk, header.alg), {
+      algorithms: [header.alg],
+      currentDate: new Date(options.now),
+      clockTolerance: options.clockSkewSeconds,
+      requiredClaims: options.use === 'jwt' ? ['iat', 'exp'] : ['iat'],
+    }));
+  } catch (error) {
+    if (error instanceof joseErrors.JWTExpired) throw new InvalidProof('the key attestation has expired');
+    if (error instanceof joseErrors.JWSSignatureVerificationFailed)
+      throw new InvalidProof('the key attestation signature is invalid');
+    if (error instanceof joseErrors.JWTClaimValidationFailed)
+      throw new InvalidProof(`the key attestation ${error.claim} claim is invalid`);
+    throw new InvalidProof('the key attestation cannot be verified');
+  }
+  const keys = payload.attested_keys;
+  if (!Array.isArray(keys) || keys.length === 0 || keys.some((k) => !k || typeof k !== 'object')) {
+    throw new InvalidProof('the key attestation must list attested_keys');
+  }
+  if ((keys as JWK[]).some((k) => PRIVATE_MEMBERS.some((m) => Object.hasOwn(k, m)))) {
+    throw new InvalidProof('attested_keys must be public keys');
+  }
+  if (options.use === 'attestation' && typeof payload.nonce !== 'string') {
+    throw new InvalidProof('a key attestation used as proof must carry the c_nonce');
+  }
+  if (!meets(payload.key_storage, options.requirement?.key_storage)) {
+    throw new InvalidProof('the attested key storage does not meet this credential requirement');
+  }
+  if (!meets(payload.user_authentication, options.requirement?.user_authentication)) {
+    throw new InvalidProof('the attested user authentication does not meet this credential requirement');
+  }
+  const attestedKeys = (keys as JWK[]).map(
+    ({ kty, crv, x, y, n, e }) =>
+      Object.fromEntries(Object.entries({ kty, crv, x, y, n, e }).filter(([, v]) => v !== undefined)) as JWK,
+  );
+  return {
+    attestedKeys,
+    thumbprints: await Promise.all(attestedKeys.map((k) => calculateJwkThumbprint(k))),
+    ...(typeof payload.nonce === 'string' ? { nonce: payload.nonce } : {}),
+  };
+}

@@ -3,6 +3,7 @@ import type { Middleware } from 'koa';
 import type { IdentitySystemRegistry } from './kyc/spi.ts';
 import type { CredentialConfigurationsLink, PreAuthorizedCodeRedeemer, TokenVerifier } from './oidc/bridge.ts';
 import type { Services } from './services.ts';
+import type { IssuerStateResolver } from './vci/offers.ts';
 
 /**
  * What a feature module contributes to the app. `src/app.ts` builds the modules in MODULES order
@@ -34,6 +35,8 @@ export interface Links {
   identitySystems?: IdentitySystemRegistry;
   /** Set by the issuance module: the credential configurations the provider may authorize (RAR, scopes). */
   credentialConfigurations?: CredentialConfigurationsLink;
+  /** Set by the issuance module: what an offer's `issuer_state` stands for (OpenID4VCI 1.0 §5.1.3). */
+  issuerStates?: IssuerStateResolver;
 }
 
 export type ModuleFactory = (services: Services, links: Links) => Promise<Module>;

@@ -21,6 +21,28 @@ export interface CreateOfferInput {
   individual_id?: unknown;
   tx_code?: unknown;
   identity_system?: unknown;
+  /** `pre-authorized_code` (default) or `authorization_code` (an offer with issuer_state; the person logs in). */
+  grant?: unknown;
+}
+
+/**
+ * What an `issuer_state` from an authorization-code offer stands for (OpenID4VCI 1.0 §4.1.1,
+ * §5.1.3). The OpenID Provider resolves it when a wallet echoes it in the authorization request:
+ * the configurations to authorize and, when the offer named a person, whose login it expects.
+ */
+export interface IssuerStateResolver {
+  /** Undefined when unknown or expired. Not consumed: the person may retry the login. */
+  resolve(
+    issuerState: string,
+  ): Promise<
+    { credentialConfigurationIds: string[]; accountId?: string; identitySystem?: string } | undefined
+  >;
+}
+
+interface IssuerStateDoc extends StoredDoc {
+  configurationIds: string[];
+  accountId?: string;
+  identitySystem?: string;
 }
 
 interface OfferDoc extends StoredDoc {
@@ -35,6 +57,8 @@ interface OfferDoc extends StoredDoc {
  */
 const offerDocId = (offerId: string) =>
   createHash('sha256').update(`offer-id:${offerId}`).digest('base64url');
+const stateId = (issuerState: string) =>
+  createHash('sha256').update(`issuer-state:${issuerState}`).digest('base64url');
 const offerKey = (offerId: string) => createHash('sha256').update(`offer-key:${offerId}`).digest();
 
 function seal(offerId: string, offer: Record<string, unknown>): string {
@@ -63,6 +87,84 @@ export function createOffers(deps: {
   const publicUrl = config.resolved.publicUrl;
   const offers = deps.store.collection<OfferDoc>({ name: 'vci_offers' });
 
+  const states = deps.store.collection<IssuerStateDoc>({ name: 'vci_issuer_states' });
+
+  /** Stores the offer for its credential_offer_uri and builds the links and the QR code. */
+  async function publish(offer: Record<string, unknown>, expiresInSeconds: number) {
+    const offerId = randomBytes(24).toString('base64url');
+    const ttl = Math.min(config.vci.offerUriTtlSeconds, expiresInSeconds);
+    await offers.insert({
+      _id: offerDocId(offerId),
+      sealed: seal(offerId, offer),
+      expiresAt: clock.now() + ttl * 1000,
+    });
+    const offerUri = `${publicUrl}/credential-offer/${offerId}`;
+    const byReference = `openid-credential-offer://?credential_offer_uri=${encodeURIComponent(offerUri)}`;
+    const byValue = `openid-credential-offer://?credential_offer=${encodeURIComponent(JSON.stringify(offer))}`;
+    return {
+      credential_offer: offer,
+      credential_offer_uri: offerUri,
+      credential_offer_url: byValue,
+      credential_offer_uri_url: byReference,
+      qr_svg: await QRCode.toString(byReference, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 }),
+      expires_in: expiresInSeconds,
+      credential_offer_uri_expires_in: ttl,
+    };
+  }
+
+  /**
+   * §4.1.1 authorization_code grant: the person logs in at the provider; `issuer_state` (256 random
+   * bits, stored by hash) lets the provider tie that login to this offer.
+   */
+  async function createAuthorizationCodeOffer(input: CreateOfferInput, configurationIds: string[]) {
+    let account: { accountId: string; identitySystem: string } | undefined;
+    if (input.individual_id !== undefined) {
+      if (
+        typeof input.individual_id !== 'string' ||
+        input.individual_id.length === 0 ||
+        input.individual_id.length > 128
+      ) {
+        throw new InvalidRequest('individual_id must be a string');
+      }
+      const systems = deps.identitySystems();
+      if (!systems) throw new TemporarilyUnavailable('no identity system is available');
+      const system =
+        typeof input.identity_system === 'string'
+          ? systems.get(input.identity_system)
+          : systems.defaultSystem();
+      const accountId = await system.accountFor(input.individual_id);
+      if (!accountId) throw new NotFound('no such individual in the identity system');
+      account = { accountId, identitySystem: system.name };
+    }
+    const issuerState = randomBytes(32).toString('base64url');
+    const ttl = config.vci.preAuthorizedCodeTtlSeconds;
+    await states.insert({
+      _id: stateId(issuerState),
+      configurationIds,
+      ...(account ?? {}),
+      expiresAt: clock.now() + ttl * 1000,
+    });
+    const offer = {
+      credential_issuer: publicUrl,
+      credential_configuration_ids: configurationIds,
+      grants: { authorization_code: { issuer_state: issuerState } },
+    };
+    return publish(offer, ttl);
+  }
+
+  const issuerStates: IssuerStateResolver = {
+    async resolve(issuerState) {
+      if (typeof issuerState !== 'string' || issuerState.length > 200) return undefined;
+      const doc = await states.get(stateId(issuerState));
+      if (!doc) return undefined;
+      return {
+        credentialConfigurationIds: doc.configurationIds,
+        ...(doc.accountId ? { accountId: doc.accountId } : {}),
+        ...(doc.identitySystem ? { identitySystem: doc.identitySystem } : {}),
+      };
+    },
+  };
+
   return {
     async create(input: CreateOfferInput) {
       const ids = input.credential_configuration_ids;
@@ -72,6 +174,15 @@ export function createOffers(deps: {
       const unknown = (ids as string[]).filter((id) => !registry.has(id));
       if (unknown.length > 0)
         throw new InvalidRequest(`unknown credential configurations: ${unknown.join(', ')}`);
+      if (
+        input.grant !== undefined &&
+        input.grant !== 'pre-authorized_code' &&
+        input.grant !== 'authorization_code'
+      ) {
+        throw new InvalidRequest('grant must be "pre-authorized_code" or "authorization_code"');
+      }
+      if (input.grant === 'authorization_code')
+        return createAuthorizationCodeOffer(input, [...new Set(ids as string[])]);
       if (
         typeof input.individual_id !== 'string' ||
         input.individual_id.length === 0 ||
@@ -145,27 +256,13 @@ export function createOffers(deps: {
           },
         },
       };
-      const offerId = randomBytes(24).toString('base64url');
-      const ttl = Math.min(config.vci.offerUriTtlSeconds, expiresInSeconds);
-      await offers.insert({
-        _id: offerDocId(offerId),
-        sealed: seal(offerId, offer),
-        expiresAt: clock.now() + ttl * 1000,
-      });
-      const offerUri = `${publicUrl}/credential-offer/${offerId}`;
-      const byReference = `openid-credential-offer://?credential_offer_uri=${encodeURIComponent(offerUri)}`;
-      const byValue = `openid-credential-offer://?credential_offer=${encodeURIComponent(JSON.stringify(offer))}`;
       return {
-        credential_offer: offer,
-        credential_offer_uri: offerUri,
-        credential_offer_url: byValue,
-        credential_offer_uri_url: byReference,
-        qr_svg: await QRCode.toString(byReference, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 }),
-        expires_in: expiresInSeconds,
-        credential_offer_uri_expires_in: ttl,
+        ...(await publish(offer, expiresInSeconds)),
         ...(txCodeSentTo ? { tx_code_sent_to: txCodeSentTo } : {}),
       };
     },
+
+    issuerStates,
 
     /** Serves an offer by reference once (§4.1.3); undefined when unknown, used or expired. */
     async take(offerId: string): Promise<Record<string, unknown> | undefined> {

@@ -184,3 +184,35 @@ describe('pre-authorized code flow and offers (SECURITY.md rows 24, 39)', () => 
     expect(noAuth.status).toBe(401);
   });
 });
+
+describe('authorization-code offers (OpenID4VCI 1.0 §4.1.1)', () => {
+  let h: VciHarness;
+  beforeAll(async () => {
+    h = await startVci();
+  });
+  afterAll(() => h.stop());
+
+  it('carry an issuer_state the provider can resolve, no pre-authorized code and no PII', async () => {
+    const who = await h.person();
+    const res = await h.admin('POST', '/credential-offers', {
+      credential_configuration_ids: [AGE],
+      individual_id: who.individualId,
+      grant: 'authorization_code',
+    });
+    expect(res.status, JSON.stringify(res.body)).toBe(201);
+    const offer = res.body.credential_offer;
+    expect(Object.keys(offer.grants)).toEqual(['authorization_code']);
+    const issuerState: string = offer.grants.authorization_code.issuer_state;
+    expect(Buffer.from(issuerState, 'base64url').length).toBeGreaterThanOrEqual(32);
+    expect(JSON.stringify(offer)).not.toContain(who.individualId);
+    const resolved = await h.app.running.app.links.issuerStates!.resolve(issuerState);
+    expect(resolved).toEqual({
+      credentialConfigurationIds: [AGE],
+      accountId: who.accountId,
+      identitySystem: 'mock',
+    });
+    expect(await h.app.running.app.links.issuerStates!.resolve('forged')).toBeUndefined();
+    h.app.clock.advanceSeconds(601);
+    expect(await h.app.running.app.links.issuerStates!.resolve(issuerState)).toBeUndefined();
+  });
+});

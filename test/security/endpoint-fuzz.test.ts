@@ -358,6 +358,12 @@ async function fuzz(arbitrary: fc.Arbitrary<Case>, runs = RUNS): Promise<void> {
     }),
     { numRuns: runs, ...(SEED === undefined ? {} : { seed: SEED }) },
   );
+  // The app runs in this process: a polluted Object.prototype would show here (SECURITY.md row 12).
+  const probe: Record<string, unknown> = {};
+  for (const key of ['polluted', 'x', '$ne', '$gt']) {
+    if (probe[key] !== undefined)
+      found.set(`Object.prototype polluted (${key})`, { hard: true, example: '', routes: new Set() });
+  }
   const live = await raw(`${origin}/health/live`);
   if (live.status !== 200)
     found.set('process not alive', { hard: true, example: `health/live ${live.status}`, routes: new Set() });

@@ -2,6 +2,7 @@ import type { Context, Next } from 'koa';
 import { AppError, ServerError, TemporarilyUnavailable } from '../errors.ts';
 import { StoreUnavailable } from '../store/spi.ts';
 import { escapeHtml } from './html.ts';
+import { noStore } from './middleware.ts';
 
 /**
  * Renders every error: OAuth-style JSON (`{error, error_description}`) for APIs, an HTML page for
@@ -17,7 +18,7 @@ export function errorHandler() {
       const error = toAppError(ctx, caught);
       ctx.status = error.status;
       for (const [name, value] of Object.entries(error.headers)) ctx.set(name, value);
-      ctx.set('Cache-Control', 'no-store');
+      noStore(ctx);
       if (wantsHtml(ctx)) {
         ctx.type = 'text/html; charset=utf-8';
         ctx.body = errorPage(error, String(ctx.state.requestId ?? '-'));

@@ -182,6 +182,7 @@ describe('error model and body parsing', () => {
     expect(res.status).toBe(status);
     expect(res.json).toEqual({ error: code, error_description: description });
     expect(res.headers.get('cache-control')).toBe('no-store');
+    expect(res.headers.get('pragma')).toBe('no-cache');
   });
 
   it('rejects a form parameter given twice (RFC 6749 §3.1)', async () => {

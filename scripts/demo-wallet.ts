@@ -185,8 +185,16 @@ async function main(): Promise<void> {
       `5. Independent verification (@digitalbazaar/vc, key from the did:web document, status list over HTTP): ${verdict.verified ? 'VERIFIED' : `FAILED ${String(verdict.error)}`}${verdict.revoked ? ' (revoked)' : ''}`,
     );
     if (!verdict.verified) process.exitCode = 1;
+  } else if (typeof credential === 'string' && configuration.endsWith('_jwt_vc_json')) {
+    const { verifyJwtVc } = await import('../test/interop/verifiers.ts');
+    await verifyJwtVc(credential, issuer);
+    console.log(
+      '5. Independent verification (jose, key from the did:web document or the credential JWKS): VERIFIED',
+    );
   } else if (typeof credential === 'string') {
-    console.log('5. (a compact credential: verify it against the issuer JWKS at /jwks/credentials)');
+    console.log(
+      '5. (SD-JWT VC / mdoc: verify against /.well-known/jwt-vc-issuer or the IACA at /.well-known/iaca.pem)',
+    );
   }
 }
 

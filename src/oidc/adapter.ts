@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { errors } from 'oidc-provider';
 import type { Clock } from '../clock.ts';
 import { type Collection, type Store, type StoredDoc, UniqueViolation } from '../store/spi.ts';
@@ -15,6 +16,10 @@ import { type Collection, type Store, type StoredDoc, UniqueViolation } from '..
  * - `ReplayDetection.unique` (client-assertion and DPoP `jti`) is find-then-save; here `find`
  *   itself claims the id with a unique insert, so of N parallel uses exactly one sees "not found"
  *   (SECURITY.md rows 9 and 42).
+ *
+ * Opaque codes and tokens are their own ids: for those models the store keeps only the SHA-256 of
+ * the value (as `_id`) and drops `jti` from the payload, so a database copy yields no usable code
+ * or token (SECURITY.md row 26). `find(value)` hashes the presented value and puts `jti` back.
  */
 
 interface ModelDoc extends StoredDoc {
@@ -34,6 +39,23 @@ const GRANTABLE = new Set([
   'BackchannelAuthenticationRequest',
   'PreAuthorizedCode',
 ]);
+
+/** Models whose id is a bearer secret (a code or token value). */
+const BEARER = new Set([
+  'AccessToken',
+  'AuthorizationCode',
+  'RefreshToken',
+  'DeviceCode',
+  'BackchannelAuthenticationRequest',
+  'PreAuthorizedCode',
+  'PushedAuthorizationRequest',
+  'ClientCredentials',
+  'RegistrationAccessToken',
+  'InitialAccessToken',
+  'Session',
+]);
+
+const digest = (value: string) => createHash('sha256').update(value).digest('base64url');
 
 /** Longest a replay-detection claim is held before the provider stores its real expiry, in ms. */
 const REPLAY_CLAIM_MS = 3600_000;
@@ -58,15 +80,24 @@ export function createAdapterClass(store: Store, clock: Clock, clients: ClientSo
   return class StoreAdapter {
     readonly model: string;
     readonly collection: Collection<ModelDoc>;
+    readonly bearer: boolean;
 
     constructor(model: string) {
       this.model = model;
       this.collection = collectionFor(store, model);
+      this.bearer = BEARER.has(model);
+    }
+
+    /** The stored key for an id: its hash for bearer values. */
+    private key(id: string): string {
+      return this.bearer ? digest(id) : id;
     }
 
     async upsert(id: string, payload: Record<string, unknown>, expiresIn?: number): Promise<void> {
       if (this.model === 'Client') throw new Error('clients are managed through the admin API');
-      const doc: ModelDoc = { _id: id, payload };
+      // Sessions keep their jti (findByUid must return it); their cookie is signed as well.
+      const stored = this.bearer && this.model !== 'Session' ? { ...payload, jti: undefined } : payload;
+      const doc: ModelDoc = { _id: this.key(id), payload: JSON.parse(JSON.stringify(stored)) };
       if (typeof expiresIn === 'number') doc.expiresAt = clock.now() + expiresIn * 1000;
       if (typeof payload.grantId === 'string') doc.grantId = payload.grantId;
       if (typeof payload.uid === 'string') doc.uid = payload.uid;
@@ -79,7 +110,8 @@ export function createAdapterClass(store: Store, clock: Clock, clients: ClientSo
       if (typeof id !== 'string' || id.length === 0 || id.length > 512) return undefined;
       if (this.model === 'Client') return clients.find(id);
       if (this.model === 'ReplayDetection') return this.claim(id);
-      return payloadOf(await this.collection.get(id));
+      const payload = payloadOf(await this.collection.get(this.key(id)));
+      return payload && this.bearer ? { ...payload, jti: id } : payload;
     }
 
     /** Atomic "seen before?" for ReplayDetection: the first caller inserts and sees nothing. */
@@ -108,12 +140,12 @@ export function createAdapterClass(store: Store, clock: Clock, clients: ClientSo
     }
 
     async consume(id: string): Promise<void> {
-      const won = await this.collection.consume(id);
+      const won = await this.collection.consume(this.key(id));
       if (!won) throw alreadyConsumed(this.model);
     }
 
     async destroy(id: string): Promise<void> {
-      await this.collection.delete(id);
+      await this.collection.delete(this.key(id));
     }
 
     async revokeByGrantId(grantId: string): Promise<void> {

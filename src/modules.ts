@@ -1,7 +1,11 @@
 import type { Router } from '@koa/router';
 import type { Middleware } from 'koa';
 import type { IdentitySystemRegistry } from './kyc/spi.ts';
-import type { CredentialConfigurationsLink, PreAuthorizedCodeRedeemer, TokenVerifier } from './oidc/bridge.ts';
+import type {
+  CredentialConfigurationsLink,
+  PreAuthorizedCodeRedeemer,
+  TokenVerifier,
+} from './oidc/bridge.ts';
 import type { Services } from './services.ts';
 import type { IssuerStateResolver } from './vci/offers.ts';
 

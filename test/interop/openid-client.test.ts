@@ -3,7 +3,13 @@ import * as oidc from 'openid-client';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { TestApp } from '../helpers/app.ts';
-import { Browser, loginWithApi, registerClient, startOidcApp, type TestClient } from '../protocol/oidc/helpers.ts';
+import {
+  Browser,
+  loginWithApi,
+  registerClient,
+  startOidcApp,
+  type TestClient,
+} from '../protocol/oidc/helpers.ts';
 
 /**
  * openid-client v6 as a strict relying party: PAR + PKCE + private_key_jwt, login with an OTP read
@@ -70,7 +76,9 @@ describe('openid-client v6 relying party', () => {
     expect(userinfo.email).toBe('layla.mansour@example.org');
 
     // The raw userinfo JWT verifies against the published JWKS.
-    const raw = await request(`${app.url}/userinfo`, { headers: { authorization: `Bearer ${tokens.access_token}` } });
+    const raw = await request(`${app.url}/userinfo`, {
+      headers: { authorization: `Bearer ${tokens.access_token}` },
+    });
     const jwt = await raw.body.text();
     const jwks = createRemoteJWKSet(new URL(config.serverMetadata().jwks_uri!));
     const verified = await jwtVerify(jwt, jwks, { issuer: app.url, audience: rp.clientId });
@@ -89,9 +97,12 @@ describe('openid-client v6 relying party', () => {
     expect(confirm.status).toBe(200);
     const xsrf = /name="xsrf" value="([^"]+)"/.exec(confirm.text)?.[1];
     expect(xsrf).toBeTruthy();
-    const action = /<form[^>]*id="op.logoutForm"[^>]*action="([^"]+)"/.exec(confirm.text)?.[1]
-      ?? /<form[^>]*action="([^"]+)"[^>]*id="op.logoutForm"/.exec(confirm.text)?.[1];
-    const done = await browser.fetch(new URL(action!, app.url).href, { form: { xsrf: xsrf!, logout: 'yes' } });
+    const action =
+      /<form[^>]*id="op.logoutForm"[^>]*action="([^"]+)"/.exec(confirm.text)?.[1] ??
+      /<form[^>]*action="([^"]+)"[^>]*id="op.logoutForm"/.exec(confirm.text)?.[1];
+    const done = await browser.fetch(new URL(action!, app.url).href, {
+      form: { xsrf: xsrf!, logout: 'yes' },
+    });
     expect(done.status).toBe(303);
     expect(done.location?.startsWith(postLogout)).toBe(true);
     // The session is gone, and so are the tokens bound to it.

@@ -1,6 +1,7 @@
 import type { Context, Next } from 'koa';
 import { clientAdminRoutes } from '../admin/clients.ts';
 import { consentAdminRoutes } from '../admin/consents.ts';
+import { MethodNotAllowed } from '../errors.ts';
 import { noStore } from '../http/middleware.ts';
 import type { Module, ModuleFactory } from '../modules.ts';
 import type { Services } from '../services.ts';
@@ -97,15 +98,25 @@ export const oidcModule: ModuleFactory = async (services: Services, links): Prom
   };
 
   const tokenUrl = `${issuer}${ROUTES.token}`;
-  const prefixRoutes = [ROUTES.authorization, ROUTES.end_session, ROUTES.token];
-  const exactRoutes = new Set<string>([
-    ROUTES.userinfo,
-    ROUTES.jwks,
-    ROUTES.pushed_authorization_request,
-    '/.well-known/openid-configuration',
+  // The provider's routes and methods (lib/helpers/initialize_app.js); anything else is ours to
+  // answer (404/405 as JSON errors), never the provider's plain-text "Not Found".
+  const GET = ['GET', 'HEAD'];
+  const methods = new Map<string, string[]>([
+    [ROUTES.authorization, GET],
+    [ROUTES.userinfo, [...GET, 'POST', 'OPTIONS']],
+    [ROUTES.token, ['POST', 'OPTIONS']],
+    [ROUTES.introspection, ['POST']],
+    [ROUTES.revocation, ['POST']],
+    [ROUTES.pushed_authorization_request, ['POST']],
+    [ROUTES.jwks, [...GET, 'OPTIONS']],
+    ['/.well-known/openid-configuration', [...GET, 'OPTIONS']],
+    [ROUTES.end_session, GET],
+    [`${ROUTES.end_session}/confirm`, ['POST']],
+    [`${ROUTES.end_session}/success`, GET],
   ]);
-  const providerPath = (relative: string) =>
-    exactRoutes.has(relative) || prefixRoutes.some((r) => relative === r || relative.startsWith(`${r}/`));
+  const resume = new RegExp(`^${ROUTES.authorization}/[A-Za-z0-9_-]{1,64}$`);
+  const allowedMethods = (relative: string) =>
+    methods.get(relative) ?? (resume.test(relative) ? GET : undefined);
   // RFC 8414 §3.1: with a path in the issuer, the well-known suffix goes between host and path.
   const asMetadataPaths = new Set([
     `/.well-known/oauth-authorization-server${basePath}`,
@@ -146,7 +157,15 @@ export const oidcModule: ModuleFactory = async (services: Services, links): Prom
       return handOff(ctx, '/.well-known/openid-configuration');
     if (basePath && !path.startsWith(`${basePath}/`)) return next();
     const relative = path.slice(basePath.length);
-    if (!providerPath(relative)) return next();
+    const allowed = allowedMethods(relative);
+    if (!allowed) return next();
+    // A CORS preflight is the provider's only when it is one (RFC 9110 OPTIONS otherwise ours).
+    const preflight = ctx.method === 'OPTIONS' && !!ctx.get('Access-Control-Request-Method');
+    if (!allowed.includes(ctx.method) || (ctx.method === 'OPTIONS' && !preflight)) {
+      throw new MethodNotAllowed('this method is not allowed on this resource', {
+        headers: { Allow: allowed.filter((m) => m !== 'OPTIONS').join(', ') },
+      });
+    }
     if (relative === ROUTES.token) {
       ctx.state.route = `oidc ${ROUTES.token}`;
       if (await handleTokenRequest(ctx, services, state, provider, tokenUrl)) return;

@@ -40,3 +40,29 @@ describe('authorization code flow through the JSON interaction API', () => {
     expect(claims.email).toBeUndefined();
   });
 });
+
+describe('claims_locales', () => {
+  let app: TestApp;
+  let client: TestClient;
+  beforeAll(async () => {
+    app = await startOidcApp();
+    client = await registerClient(app);
+  });
+  afterAll(async () => app.stop());
+
+  test('claims_locales=ar releases the Arabic name, only for consented claims', async () => {
+    const { code, verifier } = await obtainCode(app, client, {
+      scope: 'openid profile',
+      claims: { userinfo: { name: { essential: true } } },
+      extra: { claims_locales: 'ar' },
+    });
+    const token = await redeem(app, client, code, verifier);
+    const userinfo = await request(`${app.url}/userinfo`, {
+      headers: { authorization: `Bearer ${token.body.access_token}` },
+    });
+    const claims = decodeJwt(await userinfo.body.text());
+    // The identity system answers in the requested language (untagged, or as name#ar beside it).
+    expect([claims.name, claims['name#ar']]).toContain('ليلى منصور');
+    expect(claims.email).toBeUndefined();
+  });
+});

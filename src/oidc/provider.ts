@@ -313,14 +313,33 @@ export function withCredentialIdentifiers(details: unknown[]): Record<string, un
   });
 }
 
+/**
+ * Accounts are the pairwise subjects; their claims are the grant's consented KYC claims. When the
+ * identity system can no longer release them (KYC token expired, registry down), the token is
+ * refused rather than answered with fewer claims than consented: `invalid_token` at userinfo,
+ * `invalid_grant` at the token endpoint.
+ */
 function findAccount(state: OidcState) {
-  return async (_ctx: OidcCtx, sub: string, token?: { grantId?: string }) => ({
+  return async (ctx: OidcCtx, sub: string, token?: { grantId?: string }) => ({
     accountId: sub,
     async claims() {
       const record = token?.grantId ? await state.grants.get(token.grantId) : undefined;
       if (!record || record.subject !== sub) return { sub };
-      const kyc = await state.grants.claims(record, state.links.identitySystems);
-      return { ...kyc, sub };
+      try {
+        const kyc = await state.grants.claims(record, state.links.identitySystems);
+        return { ...kyc, sub };
+      } catch (error) {
+        state.logger.error(
+          {
+            err: { name: (error as Error)?.name, message: (error as Error)?.message },
+            system: record.identitySystem,
+          },
+          'KYC claims could not be released',
+        );
+        if (ctx?.oidc?.route === 'userinfo')
+          throw new errors.InvalidToken('the claims of this grant are no longer available');
+        throw new errors.InvalidGrant('the claims of this grant are no longer available');
+      }
     },
   });
 }

@@ -66,3 +66,34 @@ describe('claims_locales', () => {
     expect(claims.email).toBeUndefined();
   });
 });
+
+describe('identity system failure', () => {
+  let app: TestApp;
+  let client: TestClient;
+  beforeAll(async () => {
+    app = await startOidcApp();
+    client = await registerClient(app);
+  });
+  afterAll(async () => app.stop());
+
+  test('when the claims cannot be released the token request fails closed with invalid_grant, not fewer claims', async () => {
+    const { code, verifier } = await obtainCode(app, client, {
+      claims: { userinfo: { name: { essential: true } } },
+    });
+    const registry = app.running.app.links.identitySystems!;
+    const original = registry.get.bind(registry);
+    registry.get = (name: string) => ({
+      ...original(name),
+      exchangeKyc: async () => {
+        throw new Error('registry unreachable');
+      },
+    });
+    try {
+      const token = await redeem(app, client, code, verifier);
+      expect(token.status).toBe(400);
+      expect(token.body.error).toBe('invalid_grant');
+    } finally {
+      registry.get = original;
+    }
+  });
+});

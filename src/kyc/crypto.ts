@@ -20,9 +20,20 @@ export function deriveKey(secret: string, purpose: string): Buffer {
   return Buffer.from(hkdfSync('sha256', secret, 'idissuer-kyc-v1', purpose, 32));
 }
 
-/** A short public fingerprint of a key, stored with each sealed record so a key change is detected. */
+const keyIds = new WeakMap<Buffer, string>();
+
+/**
+ * A short public fingerprint of a key, stored with each sealed record so a key change is detected.
+ * Memoized per key Buffer (callers derive their keys once and keep them): every open() checks it.
+ * Keys are never mutated in place, and the fingerprint is public.
+ */
 export function keyId(key: Buffer): string {
-  return `kyc-${createHash('sha256').update(key).digest('base64url').slice(0, 10)}`;
+  let id = keyIds.get(key);
+  if (id === undefined) {
+    id = `kyc-${createHash('sha256').update(key).digest('base64url').slice(0, 10)}`;
+    keyIds.set(key, id);
+  }
+  return id;
 }
 
 export const sha256 = (value: string | Buffer): string =>

@@ -168,6 +168,10 @@ export async function createConfigurationRegistry(options: RegistryOptions): Pro
 
   let current = new Map<string, CredentialDefinition>();
   let byConfigurationId = new Map<CredentialConfigurationId, ResolvedConfiguration>();
+  // Compiled subject schemas per configuration, dropped at every (re)index: a schema file edited on
+  // disk is picked up at the next reload, like definition changes, instead of being re-read from
+  // disk on every credential request (a readFileSync and a map key of the whole file each time).
+  const schemas = new Map<CredentialConfigurationId, ValidateFunction>();
 
   function index(next: Map<string, CredentialDefinition>): void {
     const resolved = new Map<CredentialConfigurationId, ResolvedConfiguration>();
@@ -179,6 +183,7 @@ export async function createConfigurationRegistry(options: RegistryOptions): Pro
     }
     current = next;
     byConfigurationId = resolved;
+    schemas.clear();
   }
 
   async function reload(): Promise<void> {
@@ -269,8 +274,14 @@ export async function createConfigurationRegistry(options: RegistryOptions): Pro
         return false;
       });
     },
-    subjectSchema: (id) =>
-      loadSubjectSchema(options.schemasDir, byConfigurationId.get(id)!.definition.schema),
+    subjectSchema(id) {
+      let validate = schemas.get(id);
+      if (!validate) {
+        validate = loadSubjectSchema(options.schemasDir, byConfigurationId.get(id)!.definition.schema);
+        schemas.set(id, validate);
+      }
+      return validate;
+    },
     async create(raw) {
       const def = await check(raw);
       if (current.has(def.id)) {

@@ -5,6 +5,16 @@
  * DatabaseSync is synchronous, so one process never interleaves two statements, but several
  * processes (or several stores) may share the file: every state change that must be exclusive is a
  * single conditional statement, so SQLite's write lock is what decides races.
+ *
+ * Group commit: the writes made during one turn of the event loop (all the requests being served
+ * concurrently) share one transaction, opened by the first write (BEGIN IMMEDIATE: this
+ * connection holds the write lock) and committed from setImmediate at the end of that turn. A
+ * commit per statement cost ~160 us CPU and ~280 us wall per credential request (4 writes) on
+ * this machine; one per turn ~35-50 us. No caller sees a result before it is durable: every
+ * operation that ran while a batch was open (writes, and reads that may have seen its writes)
+ * resolves only after the COMMIT, and rejects if the batch fails. Conditional writes stay single
+ * statements inside the transaction, decided under the write lock as before; a statement that
+ * fails (e.g. a unique violation) is rolled back alone (SQLite's default ABORT), the batch goes on.
  */
 import { randomInt } from 'node:crypto';
 import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
@@ -144,7 +154,7 @@ class EmbeddedCollection<T extends StoredDoc> implements Collection<T> {
 
   async insert(doc: T): Promise<void> {
     assertDoc(doc);
-    this.#store.write(this.name, () =>
+    await this.#store.write(this.name, () =>
       this.#store
         .stmt('INSERT INTO docs (coll, id, body, expires_at, consumed_at) VALUES (?, ?, ?, ?, ?)')
         .run(
@@ -160,7 +170,7 @@ class EmbeddedCollection<T extends StoredDoc> implements Collection<T> {
   async put(doc: T): Promise<void> {
     assertDoc(doc);
     // A replaced document moves to the end of the insertion order, as a fresh insert would.
-    this.#store.write(this.name, () =>
+    await this.#store.write(this.name, () =>
       this.#store
         .stmt(
           `INSERT INTO docs (coll, id, body, expires_at, consumed_at) VALUES (?, ?, ?, ?, ?)
@@ -183,15 +193,17 @@ class EmbeddedCollection<T extends StoredDoc> implements Collection<T> {
     const row = this.#store.guard(() =>
       this.#store.stmt(`SELECT body FROM docs WHERE coll = ? AND id = ? AND ${LIVE}`).get(this.name, id, now),
     );
+    await this.#store.durable();
     return this.#live(parse<T>(row), now);
   }
 
   async delete(id: string): Promise<boolean> {
     assertId(id);
     const now = this.#store.now();
-    const result = this.#store.guard(() =>
+    const result = this.#store.change(() =>
       this.#store.stmt(`DELETE FROM docs WHERE coll = ? AND id = ? AND ${LIVE}`).run(this.name, id, now),
     );
+    await this.#store.durable();
     return Number(result.changes) > 0;
   }
 
@@ -207,6 +219,7 @@ class EmbeddedCollection<T extends StoredDoc> implements Collection<T> {
         )
         .all(now, ...where.params, options.limit ?? -1),
     );
+    await this.#store.durable();
     return rows.map((row) => parse<T>(row)).filter((doc): doc is T => doc !== undefined && isLive(doc, now));
   }
 
@@ -240,7 +253,7 @@ class EmbeddedCollection<T extends StoredDoc> implements Collection<T> {
     const now = this.#store.now();
     const sql = `UPDATE docs SET body = ${body}${sets.map((set) => `, ${set}`).join('')}
       WHERE coll = ? AND id = ? AND ${LIVE}${conditions.sql} RETURNING body`;
-    const row = this.#store.write(this.name, () =>
+    const row = await this.#store.write(this.name, () =>
       this.#store.stmt(sql).get(...jsonParams, ...setParams, this.name, id, now, ...conditions.params),
     );
     return this.#live(parse<T>(row), now);
@@ -251,7 +264,7 @@ class EmbeddedCollection<T extends StoredDoc> implements Collection<T> {
     const conditions = filterSql(where);
     const now = this.#store.now();
     // The single conditional write that decides the race: only one statement can see consumed_at NULL.
-    const row = this.#store.guard(() =>
+    const row = this.#store.change(() =>
       this.#store
         .stmt(
           `UPDATE docs SET consumed_at = ?, body = json_set(body, '$.consumedAt', ?)
@@ -259,6 +272,7 @@ class EmbeddedCollection<T extends StoredDoc> implements Collection<T> {
         )
         .get(now, now, this.name, id, now, ...conditions.params),
     );
+    await this.#store.durable();
     const doc = parse<T>(row);
     if (doc === undefined) return undefined;
     // The SPI returns the document as it was before the consume.
@@ -269,11 +283,12 @@ class EmbeddedCollection<T extends StoredDoc> implements Collection<T> {
   async deleteMany(filter: Filter): Promise<number> {
     const where = filterSql(filter);
     const now = this.#store.now();
-    const result = this.#store.guard(() =>
+    const result = this.#store.change(() =>
       this.#store
         .stmt(`DELETE FROM docs WHERE coll = '${this.name}' AND ${LIVE}${where.sql}`)
         .run(now, ...where.params),
     );
+    await this.#store.durable();
     return Number(result.changes);
   }
 
@@ -282,6 +297,9 @@ class EmbeddedCollection<T extends StoredDoc> implements Collection<T> {
   }
 }
 
+/** Stores of this thread with an open group-commit transaction (normally at most one). */
+const openBatches = new Set<EmbeddedStore>();
+
 export class EmbeddedStore implements Store {
   readonly kind = 'embedded' as const;
   readonly #db: DatabaseSync;
@@ -289,6 +307,8 @@ export class EmbeddedStore implements Store {
   readonly #statements = new Map<string, StatementSync>();
   readonly #timer: NodeJS.Timeout | undefined;
   #closed = false;
+  /** The open group-commit transaction, if any (see the file comment). */
+  #batch: Batch | undefined;
 
   constructor(options: EmbeddedStoreOptions) {
     this.#clock = options.clock;
@@ -345,7 +365,7 @@ export class EmbeddedStore implements Store {
     const now = this.now();
     const expiresAt = ttlSeconds === undefined ? null : now + ttlSeconds * 1000;
     // One statement: create, reset an expired window, or add within the limit; nothing otherwise.
-    const row = this.guard(() =>
+    const row = this.change(() =>
       this.stmt(
         `INSERT INTO counters (key, value, expires_at) VALUES (?1, ?2, ?3)
          ON CONFLICT (key) DO UPDATE SET
@@ -355,6 +375,7 @@ export class EmbeddedStore implements Store {
          RETURNING value`,
       ).get(key, by, expiresAt, now, limit ?? null),
     );
+    await this.durable();
     if (row === undefined) return (limit as number) + 1;
     return Number(row.value);
   }
@@ -364,6 +385,7 @@ export class EmbeddedStore implements Store {
     const row = this.guard(() =>
       this.stmt(`SELECT value FROM counters WHERE key = ? AND ${LIVE}`).get(key, this.now()),
     );
+    await this.durable();
     return row === undefined ? 0 : Number(row.value);
   }
 
@@ -371,7 +393,7 @@ export class EmbeddedStore implements Store {
     assertAllocation(space, size, owner);
     const claim = (value: number): boolean =>
       Number(
-        this.guard(() =>
+        this.change(() =>
           this.stmt('INSERT OR IGNORE INTO allocations (space, value, owner) VALUES (?, ?, ?)').run(
             space,
             value,
@@ -381,7 +403,10 @@ export class EmbeddedStore implements Store {
       ) === 1;
     for (let attempt = 0; attempt < RANDOM_ALLOCATION_ATTEMPTS; attempt++) {
       const value = randomInt(size);
-      if (claim(value)) return value;
+      if (claim(value)) {
+        await this.durable();
+        return value;
+      }
     }
     // Random probing keeps missing: the space is nearly full, so pick among the values still free.
     for (;;) {
@@ -394,24 +419,30 @@ export class EmbeddedStore implements Store {
       for (let value = 0; value < size; value++) if (taken[value] === 0) free.push(value);
       if (free.length === 0) throw new SpaceExhausted(`allocation space ${space} is full (${size} values)`);
       const value = free[randomInt(free.length)] as number;
-      if (claim(value)) return value;
+      if (claim(value)) {
+        await this.durable();
+        return value;
+      }
     }
   }
 
   async ping(): Promise<void> {
     this.guard(() => this.stmt('SELECT 1').get());
+    await this.durable();
   }
 
   async sweep(): Promise<void> {
     const now = this.now();
-    this.guard(() => {
+    this.change(() => {
       this.stmt('DELETE FROM docs WHERE expires_at IS NOT NULL AND expires_at <= ?').run(now);
       this.stmt('DELETE FROM counters WHERE expires_at IS NOT NULL AND expires_at <= ?').run(now);
     });
+    await this.durable();
   }
 
   async close(): Promise<void> {
     if (this.#closed) return;
+    if (this.#batch) this.#flush();
     this.#closed = true;
     if (this.#timer) clearInterval(this.#timer);
     this.#statements.clear();
@@ -452,25 +483,110 @@ export class EmbeddedStore implements Store {
    * has not deleted yet must not block it: on a violation, delete the collection's expired records
    * and try once more; a second violation is a real one.
    */
-  write<R>(coll: string, run: () => R): R {
+  async write<R>(coll: string, run: () => R): Promise<R> {
+    let result: R;
     try {
-      return this.guard(run);
+      result = this.change(run);
     } catch (error) {
       if (!isConstraint(error)) throw error;
+      this.change(() =>
+        this.stmt('DELETE FROM docs WHERE coll = ? AND expires_at IS NOT NULL AND expires_at <= ?').run(
+          coll,
+          this.now(),
+        ),
+      );
+      try {
+        result = this.change(run);
+      } catch (again) {
+        if (isConstraint(again)) throw new UniqueViolation(coll);
+        throw again;
+      }
     }
-    this.guard(() =>
-      this.stmt('DELETE FROM docs WHERE coll = ? AND expires_at IS NOT NULL AND expires_at <= ?').run(
-        coll,
-        this.now(),
-      ),
-    );
+    await this.durable();
+    return result;
+  }
+
+  /**
+   * @internal Runs state-changing statements inside the group-commit transaction, opening it
+   * (and scheduling its commit at the end of this event-loop turn) when none is open.
+   */
+  change<R>(run: () => R): R {
+    if (!this.#batch) {
+      if (this.#closed) throw new StoreUnavailable('embedded store is closed');
+      // Another store of this thread holding the write lock (tests open several on one file)
+      // could never commit while this one waits synchronously for the lock: commit it first.
+      for (const other of openBatches) if (other !== this) other.#flush();
+      this.guard(() => this.#db.exec('BEGIN IMMEDIATE'));
+      openBatches.add(this);
+      let settle!: (error?: unknown) => void;
+      const promise = new Promise<void>((resolve, reject) => {
+        settle = (error) => (error === undefined ? resolve() : reject(error));
+      });
+      // Every operation of the batch awaits this promise; the no-op handler only keeps a failed
+      // batch that nobody awaits any more from being reported as an unhandled rejection.
+      promise.catch(() => {});
+      this.#batch = { promise, settle, immediate: setImmediate(() => this.#flush()) };
+    }
     try {
       return this.guard(run);
     } catch (error) {
-      if (isConstraint(error)) throw new UniqueViolation(coll);
+      // SQLite rolls back the whole transaction on some errors (full disk, I/O error, busy): the
+      // batch's earlier writes are gone, so they must fail too, and later writes start a new batch.
+      if (!this.#db.isTransaction) this.#fail(error);
       throw error;
     }
   }
+
+  /**
+   * @internal Resolves once everything this connection has done so far is committed, so that no
+   * caller acts on (or answers with) a write that could still be rolled back; immediately when no
+   * batch is open.
+   */
+  durable(): Promise<void> | undefined {
+    return this.#batch?.promise;
+  }
+
+  #flush(): void {
+    const batch = this.#batch;
+    if (!batch) return;
+    this.#batch = undefined;
+    openBatches.delete(this);
+    clearImmediate(batch.immediate);
+    try {
+      this.guard(() => this.#db.exec('COMMIT'));
+      batch.settle();
+    } catch (error) {
+      try {
+        if (this.#db.isTransaction) this.#db.exec('ROLLBACK');
+      } catch {
+        // The connection is unusable; the next statement reports it.
+      }
+      batch.settle(
+        error instanceof StoreUnavailable
+          ? error
+          : new StoreUnavailable(`embedded store: commit failed: ${(error as Error).message}`),
+      );
+    }
+  }
+
+  #fail(error: unknown): void {
+    const batch = this.#batch;
+    if (!batch) return;
+    this.#batch = undefined;
+    openBatches.delete(this);
+    clearImmediate(batch.immediate);
+    batch.settle(
+      error instanceof StoreUnavailable
+        ? error
+        : new StoreUnavailable(`embedded store: transaction rolled back: ${(error as Error).message}`),
+    );
+  }
+}
+
+interface Batch {
+  promise: Promise<void>;
+  settle(error?: unknown): void;
+  immediate: NodeJS.Immediate;
 }
 
 export function openEmbeddedStore(options: EmbeddedStoreOptions): Store {

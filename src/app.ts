@@ -6,6 +6,7 @@ import { MethodNotAllowed, NotFound } from './errors.ts';
 import { errorHandler } from './http/error-handler.ts';
 import { healthRoutes } from './http/health.ts';
 import { observe, securityHeaders } from './http/middleware.ts';
+import { rateLimit } from './http/rate-limit.ts';
 import { keyRoutes } from './keys/routes.ts';
 import { kycModule } from './kyc/module.ts';
 import type { Links, Module, ModuleFactory } from './modules.ts';
@@ -35,6 +36,7 @@ export async function createApp(services: Services): Promise<App> {
   koa.use(observe(logger, metrics));
   koa.use(securityHeaders({ https: config.resolved.publicUrl.startsWith('https:') }));
   koa.use(errorHandler());
+  koa.use(rateLimit(services));
 
   const links: Links = {};
   const modules: Module[] = [];

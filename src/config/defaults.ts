@@ -261,7 +261,44 @@ export const defaults = {
       { name: "Émetteur de l'identité nationale", locale: 'fr' },
     ] as { name: string; locale?: string; logo?: { uri: string; alt_text?: string } }[],
   },
+
+  /**
+   * Request rate limits (SECURITY row 54), counted per client IP in the store over fixed windows, so
+   * every instance on the same database shares the counters. Over a limit: 429 `too_many_requests`
+   * with `Retry-After` (the seconds left in the window). The client IP is the socket's address, or,
+   * with `http.trustProxy`, the address the nearest proxy appended to X-Forwarded-For; IPv6
+   * clients are counted per /64.
+   */
+  rateLimits: {
+    /** Off: nothing is counted (load benchmarks: ISSUER__rateLimits__enabled=false). */
+    enabled: true,
+    /**
+     * Limits by name. `method`; `paths` relative to the public URL's path, where `:name` matches one
+     * segment (the paths of one rule share its counter); at most `limit` requests per client IP per
+     * `windowSeconds`; `limit` 0 turns the rule off. Env: `ISSUER__rateLimits__rules__token__limit=600`.
+     */
+    rules: {
+      token: { method: 'POST', paths: ['/token'], limit: 300, windowSeconds: 60 },
+      par: { method: 'POST', paths: ['/par'], limit: 300, windowSeconds: 60 },
+      nonce: { method: 'POST', paths: ['/nonce'], limit: 1200, windowSeconds: 60 },
+      credential: { method: 'POST', paths: ['/credential'], limit: 1200, windowSeconds: 60 },
+      sendOtp: {
+        method: 'POST',
+        paths: ['/interaction/:uid/send-otp', '/interaction/:uid/api/send-otp'],
+        limit: 30,
+        windowSeconds: 60,
+      },
+    } as Record<string, RateLimitRule>,
+  },
 };
+
+/** One rate limit (see `rateLimits.rules`). */
+export interface RateLimitRule {
+  method: string;
+  paths: string[];
+  limit: number;
+  windowSeconds: number;
+}
 
 export type Config = typeof defaults & {
   /** Resolved at load: publicUrl without a trailing slash, demo as a boolean. */

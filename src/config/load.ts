@@ -178,6 +178,24 @@ const RULES: Record<string, Rule> = {
   'vci.deferredIntervalSeconds': intBetween(1, 3600),
   'vci.notificationTtlSeconds': intBetween(60, 30 * 86_400),
   'vci.configurationReloadSeconds': intBetween(0, 86_400),
+  'rateLimits.rules': (v) => {
+    for (const [name, rule] of Object.entries(v as Json)) {
+      if (!isObject(rule)) return `${name}: must be an object`;
+      if (!['GET', 'POST', 'PUT', 'PATCH', 'DELETE'].includes(rule.method as string))
+        return `${name}.method: must be one of GET, POST, PUT, PATCH, DELETE`;
+      if (
+        !Array.isArray(rule.paths) ||
+        rule.paths.length === 0 ||
+        !rule.paths.every((p) => typeof p === 'string' && /^(\/(:[A-Za-z]\w*|[A-Za-z0-9._~-]+))+$/.test(p))
+      )
+        return `${name}.paths: must be a non-empty array of paths like /token or /interaction/:uid/send-otp`;
+      if (intBetween(0, 1_000_000_000)(rule.limit))
+        return `${name}.limit: must be an integer from 0 to 1000000000`;
+      if (intBetween(1, 86_400)(rule.windowSeconds))
+        return `${name}.windowSeconds: must be an integer from 1 to 86400`;
+    }
+    return undefined;
+  },
 };
 
 type Json = Record<string, unknown>;

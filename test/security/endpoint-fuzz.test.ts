@@ -38,7 +38,8 @@ let interaction: { url: string; uid: string; cookie: string; csrf: string };
 let logsBefore = 0;
 
 beforeAll(async () => {
-  f = await startFixture();
+  // The clock stands still here, so one rate-limit window would swallow the send-otp cases.
+  f = await startFixture({ rateLimits: { rules: { sendOtp: { limit: 1_000_000, windowSeconds: 60 } } } });
   origin = new URL(f.app.url).origin;
   const browser = new Browser(origin);
   const started = await startAuthorization(f.app, browser, f.client, { prompt: 'consent' });

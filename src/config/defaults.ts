@@ -195,6 +195,33 @@ export const defaults = {
     requirePar: false,
     /** Longest accepted client-assertion lifetime (`exp` - `iat`), in seconds. */
     clientAssertionMaxLifetimeSeconds: 300,
+    /**
+     * How the provider fetches a client's `jwks_uri` (private_key_jwt clients; SECURITY row 44).
+     * oidc-provider caches a fetched set per client, fetches once for concurrent requests and refetches
+     * for an unknown `kid` only once the cached set is stale.
+     */
+    jwksUriPolicy: {
+      /**
+       * SSRF guard: refuse hosts that are, or resolve to, loopback, private (10/8, 172.16/12,
+       * 192.168/16), carrier-grade NAT, link-local (169.254/16, cloud metadata), unique-local or other
+       * special-use addresses; checked at registration and again on every connection (no redirects).
+       */
+      blockPrivateAddresses: true,
+      /** Host names or IP literals (as written in the URL) exempt from the guard, e.g. an internal JWKS service. */
+      allowedHosts: [] as string[],
+      /** Whole-fetch timeout, in milliseconds. */
+      timeoutMs: 2500,
+      /** Largest accepted JWKS response, in bytes. */
+      maxResponseBytes: 64 * 1024,
+      /**
+       * Bounds for the response's `Cache-Control: max-age` (or `Expires`), in seconds. The lower bound is
+       * also the cooldown before an unknown `kid` can trigger a refetch (oidc-provider: 60 s at least);
+       * the upper bound keeps a rotated key from being ignored for long, and failed fetches are retried
+       * after the lower bound.
+       */
+      minCacheSeconds: 60,
+      maxCacheSeconds: 3600,
+    },
     /** Languages of the login and consent pages; the first is the default. `ar` is right-to-left. */
     uiLocales: ['en', 'ar'],
     /**

@@ -144,6 +144,20 @@ const RULES: Record<string, Rule> = {
   'oidc.consentTransactionSeconds': intBetween(10, 3600),
   'oidc.consentTtlSeconds': intBetween(1, 365 * 86_400),
   'oidc.clientAssertionMaxLifetimeSeconds': intBetween(1, 3600),
+  'oidc.jwksUriPolicy.allowedHosts': (v) =>
+    (v as unknown[]).every((h) => typeof h === 'string' && /^[A-Za-z0-9.:-]+$/.test(h))
+      ? undefined
+      : 'must be an array of host names or IP literals (IPv6 without brackets)',
+  'oidc.jwksUriPolicy.timeoutMs': intBetween(100, 30_000),
+  'oidc.jwksUriPolicy.maxResponseBytes': intBetween(1024, 10 * 1024 * 1024),
+  'oidc.jwksUriPolicy.minCacheSeconds': intBetween(60, 86_400),
+  'oidc.jwksUriPolicy.maxCacheSeconds': intBetween(60, 7 * 86_400),
+  'oidc.jwksUriPolicy': (v) => {
+    const { minCacheSeconds, maxCacheSeconds } = v as { minCacheSeconds: number; maxCacheSeconds: number };
+    return maxCacheSeconds < minCacheSeconds
+      ? 'maxCacheSeconds: must not be below minCacheSeconds'
+      : undefined;
+  },
   'oidc.uiLocales': (v) =>
     Array.isArray(v) &&
     v.length > 0 &&

@@ -1,4 +1,5 @@
 import type { Context, Next } from 'koa';
+import { errors } from 'oidc-provider';
 import { clientAdminRoutes } from '../admin/clients.ts';
 import { consentAdminRoutes } from '../admin/consents.ts';
 import { MethodNotAllowed } from '../errors.ts';
@@ -13,6 +14,7 @@ import { pickLocale, textsFor } from './interaction/i18n.ts';
 import { errorPage, loggedOutPage, logoutPage, type PageFrame } from './interaction/pages.ts';
 import { assetRoutes, interactionRoutes } from './interaction/routes.ts';
 import { LoginTransactions } from './interaction/transactions.ts';
+import { createJwksFetcher } from './jwks-fetch.ts';
 import { handleTokenRequest } from './pre-authorized.ts';
 import { buildProvider, type OidcProvider, providerFingerprint, ROUTES } from './provider.ts';
 import type { OidcLinks, OidcState } from './state.ts';
@@ -194,6 +196,16 @@ export const oidcModule: ModuleFactory = async (services: Services, links): Prom
     ]);
   }
 
+  // SECURITY row 44: a jwks_uri on a private or special-use address is refused at registration too.
+  const jwksFetcher = createJwksFetcher(config.oidc.jwksUriPolicy, clock, state.logger);
+  async function checkJwksUri(uri: unknown): Promise<void> {
+    try {
+      await jwksFetcher.checkUri(uri);
+    } catch (error) {
+      throw new errors.InvalidClientMetadata((error as Error).message);
+    }
+  }
+
   if (config.resolved.demo) await seedDemoRelyingParty(services, state.clients);
 
   return {
@@ -205,6 +217,7 @@ export const oidcModule: ModuleFactory = async (services: Services, links): Prom
         async validate(metadata) {
           const p = await provider();
           await p.Client.validate(metadata);
+          await checkJwksUri(metadata.jwks_uri);
         },
       }),
       consentAdminRoutes({ consents: state.consents, grants: state.grants, revokeGrant }),

@@ -7,6 +7,7 @@ import type { Services } from '../services.ts';
 import { createAdapterClass } from './adapter.ts';
 import { type AcrRule, claimsConfig, describeRequest } from './claims.ts';
 import { EXTRA_CLIENT_METADATA } from './clients.ts';
+import { createJwksFetcher } from './jwks-fetch.ts';
 import type { OidcState } from './state.ts';
 
 export type OidcProvider = any;
@@ -131,6 +132,8 @@ export function buildProvider(
       ctx.body = state.errorPage(ctx, out.error, out.error_description ?? '');
     },
     assertJwtClientAuthClaimsAndHeader: assertClientAssertion(issuer, o.clientAssertionMaxLifetimeSeconds),
+    // Client jwks_uri fetches: SSRF guard, timeout, size cap, clamped max-age (SECURITY row 44).
+    fetch: createJwksFetcher(o.jwksUriPolicy, clock, state.logger).fetch,
     features: {
       devInteractions: { enabled: false },
       claimsParameter: { enabled: true },

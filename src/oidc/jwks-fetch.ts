@@ -144,10 +144,15 @@ export function createJwksFetcher(policy: Policy, clock: Clock, logger: Logger):
     try {
       fetched = await load(url, headers);
     } catch (error) {
+      const { name, message } = error as Error;
+      logger.warn({ host: url.host, err: { name, message } }, 'client jwks_uri fetch failed');
       remember(key, error as Error);
       throw error;
     }
-    if (!isJwks(fetched)) remember(key, fetched);
+    if (!isJwks(fetched)) {
+      logger.warn({ host: url.host, status: fetched.status }, 'client jwks_uri answered no JWK Set');
+      remember(key, fetched);
+    }
     return fetched;
   }
 
@@ -209,16 +214,8 @@ export function createJwksFetcher(policy: Policy, clock: Clock, logger: Logger):
           () => inflight.delete(key),
         );
       }
-      try {
-        const { status, headers, body } = await pending;
-        return new Response(body, { status, headers });
-      } catch (error) {
-        logger.warn(
-          { host: url.host, err: { name: (error as Error).name, message: (error as Error).message } },
-          'client jwks_uri fetch failed',
-        );
-        throw error;
-      }
+      const { status, headers, body } = await pending;
+      return new Response(body, { status, headers });
     },
 
     async checkUri(uri) {

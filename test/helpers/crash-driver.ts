@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,6 +25,17 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/** utime + stime of a process from /proc/<pid>/stat (clock ticks of 10 ms on Linux). */
+function cpuMsOf(pid: number | undefined): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return undefined;
+  }
+}
+
 export class CrashableService {
   readonly dataDir: string;
   readonly port: number;
@@ -38,6 +49,8 @@ export class CrashableService {
   /** One connection pool per process generation: no socket of a killed process is ever reused. */
   #agent = new Agent({ connections: 64, headersTimeout: 15_000, bodyTimeout: 15_000 });
   generation = 0;
+  /** CPU time (user + system, ms) the last start took until ready; Linux /proc, else undefined. */
+  lastStartCpuMs: number | undefined;
 
   constructor(port: number, env: Record<string, string> = {}) {
     this.dataDir = mkdtempSync(join(tmpdir(), 'issuer-crash-'));
@@ -97,7 +110,10 @@ export class CrashableService {
         try {
           const res = await request(`${this.url}/health/ready`, { dispatcher: probe });
           await res.body.dump();
-          if (res.statusCode === 200) return performance.now() - started;
+          if (res.statusCode === 200) {
+            this.lastStartCpuMs = cpuMsOf(child.pid);
+            return performance.now() - started;
+          }
         } catch {}
         await new Promise((resolve) => setTimeout(resolve, 20));
       }

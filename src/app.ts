@@ -34,6 +34,7 @@ export async function createApp(services: Services): Promise<App> {
   const koa = new Koa({ proxy: config.http.trustProxy });
   koa.silent = true;
   koa.use(observe(logger, metrics));
+  koa.use(services.audit.scope);
   koa.use(securityHeaders({ https: config.resolved.publicUrl.startsWith('https:') }));
   koa.use(errorHandler());
   koa.use(rateLimit(services));

@@ -1,5 +1,6 @@
 import { isAbsolute, join } from 'node:path';
 import type { Logger } from 'pino';
+import { createAuditLog } from './audit/audit.ts';
 import { type Clock, systemClock } from './clock.ts';
 import type { Config } from './config/defaults.ts';
 import { createLogger } from './http/logger.ts';
@@ -38,11 +39,13 @@ export async function buildServices(config: Config, options: BuildOptions = {}):
         s.sweepIntervalSeconds,
       );
   try {
+    const audit = createAuditLog({ store, clock, logger, encryptionSecret: config.keys.encryptionSecret });
     const keys = createKeyStore({
       store,
       clock,
       encryptionSecret: config.keys.encryptionSecret,
       retiredKeyPublishSeconds: config.keys.retiredKeyPublishSeconds,
+      audit,
     });
     await keys.init();
     return {
@@ -52,6 +55,7 @@ export async function buildServices(config: Config, options: BuildOptions = {}):
       keys,
       logger,
       metrics: createMetrics({ defaultMetrics: options.defaultMetrics }),
+      audit,
     };
   } catch (error) {
     await store.close();

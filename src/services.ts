@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { AuditLog } from './audit/audit.ts';
 import type { Clock } from './clock.ts';
 import type { Config } from './config/defaults.ts';
 import type { Metrics } from './http/metrics.ts';
@@ -16,4 +17,6 @@ export interface Services {
   readonly keys: KeyStore;
   readonly logger: Logger;
   readonly metrics: Metrics;
+  /** The insert-only audit trail (SECURITY.md row 50). */
+  readonly audit: AuditLog;
 }

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Router } from '@koa/router';
 import type { Context } from 'koa';
+import type { AuditLog } from '../audit/audit.ts';
 import { AppError, Conflict, NotFound } from '../errors.ts';
 import { readJson } from '../http/body.ts';
 import type { ClientRegistry } from '../oidc/clients.ts';
@@ -28,6 +29,7 @@ export function clientAdminRoutes(deps: {
   clients: ClientRegistry;
   /** oidc-provider's Client.validate: throws its InvalidClientMetadata/InvalidRedirectUri. */
   validate(metadata: Record<string, unknown>): Promise<void>;
+  audit?: AuditLog;
 }): Router {
   const router = new Router();
 
@@ -74,6 +76,7 @@ export function clientAdminRoutes(deps: {
         throw new Conflict(`a client with client_id "${id}" already exists`);
       throw error;
     }
+    await deps.audit?.record({ type: 'client_created', clientId: id });
     ctx.status = 201;
     ctx.set('Location', `${ctx.path}/${encodeURIComponent(id)}`);
     ctx.body = await deps.clients.find(id);
@@ -94,11 +97,13 @@ export function clientAdminRoutes(deps: {
     if (!(await deps.clients.find(id))) throw new NotFound('no such client');
     const metadata = await checked(ctx, id);
     await deps.clients.replace(id, metadata);
+    await deps.audit?.record({ type: 'client_updated', clientId: id });
     ctx.body = await deps.clients.find(id);
   });
 
   router.delete('/clients/:id', async (ctx) => {
     if (!(await deps.clients.delete(ctx.params.id!))) throw new NotFound('no such client');
+    await deps.audit?.record({ type: 'client_deleted', clientId: ctx.params.id! });
     ctx.status = 204;
   });
 

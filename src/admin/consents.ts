@@ -1,4 +1,5 @@
 import { Router } from '@koa/router';
+import type { AuditLog } from '../audit/audit.ts';
 import { InvalidRequest, NotFound } from '../errors.ts';
 import type { ConsentRecord, Consents } from '../oidc/consents.ts';
 import type { GrantRecords } from '../oidc/grant-records.ts';
@@ -12,6 +13,7 @@ export function consentAdminRoutes(deps: {
   consents: Consents;
   grants: GrantRecords;
   revokeGrant(grantId: string): Promise<void>;
+  audit: AuditLog;
 }): Router {
   const router = new Router();
 
@@ -37,10 +39,14 @@ export function consentAdminRoutes(deps: {
     const grants = await deps.grants.forConsent(record.clientId, record.subject);
     for (const grant of grants) await deps.revokeGrant(grant._id);
     await deps.consents.delete(record._id);
-    ctx.state.logger?.info(
-      { event: 'consent.revoked', clientId: record.clientId, grants: grants.length },
-      'consent revoked',
-    );
+    await deps.audit.record({
+      type: 'consent_revoked',
+      clientId: record.clientId,
+      subjectHash: deps.audit.subjectHash(record.accountId),
+      recordId: record._id,
+      claims: record.acceptedClaims,
+      count: grants.length,
+    });
     ctx.status = 204;
   });
 

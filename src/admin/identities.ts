@@ -165,6 +165,7 @@ const ACCOUNT_ID = /^[A-Za-z0-9_-]{1,64}$/;
 export function identityAdminRoutes(services: Services, identities: IdentityStore): Router {
   const router = new Router();
   const limit = services.config.http.bodyLimitBytes;
+  const { audit } = services;
   const load = async (ctx: Context): Promise<Identity> => {
     const id = ctx.params.accountId ?? '';
     const identity = ACCOUNT_ID.test(id) ? await identities.get(id) : undefined;
@@ -188,6 +189,7 @@ export function identityAdminRoutes(services: Services, identities: IdentityStor
   router.post('/identities', async (ctx) => {
     const input = parseIdentityBody(await readJson(ctx, limit), false) as IdentityInput;
     const identity = await identities.create(input);
+    await audit.record({ type: 'identity_created', subjectHash: audit.subjectHash(identity.accountId) });
     ctx.status = 201;
     ctx.set('Location', `${services.config.resolved.publicUrl}/admin/identities/${identity.accountId}`);
     ctx.body = identityView(identity);
@@ -207,12 +209,18 @@ export function identityAdminRoutes(services: Services, identities: IdentityStor
     const patch = parseIdentityBody(await readJson(ctx, limit), true);
     const updated = await identities.update(accountId, patch);
     if (!updated) throw new NotFound('no identity with this account id');
+    await audit.record({
+      type: 'identity_updated',
+      subjectHash: audit.subjectHash(accountId),
+      claims: Object.keys(patch.claims ?? {}),
+    });
     ctx.body = identityView(updated);
   });
   router.delete('/identities/:accountId', async (ctx) => {
     const id = ctx.params.accountId ?? '';
     if (!ACCOUNT_ID.test(id) || !(await identities.delete(id)))
       throw new NotFound('no identity with this account id');
+    await audit.record({ type: 'identity_deleted', subjectHash: audit.subjectHash(id) });
     ctx.status = 204;
   });
   return router;

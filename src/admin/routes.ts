@@ -1,6 +1,7 @@
 import { Router } from '@koa/router';
 import { InvalidRequest } from '../errors.ts';
 import type { Services } from '../services.ts';
+import { auditRoutes } from './audit.ts';
 import { requireAdmin } from './auth.ts';
 
 /**
@@ -41,5 +42,6 @@ export function adminRouter(services: Services): Router {
     ctx.status = 201;
     ctx.body = { rotated: rotated.map((key) => ({ kid: key.kid, purpose: key.purpose, alg: key.alg })) };
   });
+  router.use(auditRoutes(services.audit).routes());
   return router;
 }

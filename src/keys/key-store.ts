@@ -9,6 +9,7 @@ import {
   randomBytes,
 } from 'node:crypto';
 import { calculateJwkThumbprint, type JWK } from 'jose';
+import type { AuditLog } from '../audit/audit.ts';
 import type { Clock } from '../clock.ts';
 import { type Collection, type Store, type StoredDoc, UniqueViolation } from '../store/spi.ts';
 import {
@@ -38,6 +39,8 @@ export interface KeyStoreOptions {
   encryptionSecret: string;
   /** `keys.retiredKeyPublishSeconds`: how long a rotated-out key stays published. */
   retiredKeyPublishSeconds: number;
+  /** Where rotations are recorded (SECURITY.md row 50), whoever asked for them (admin API or CLI). */
+  audit?: AuditLog;
 }
 
 /** The encrypted private key as stored. Binary values are base64url. */
@@ -316,6 +319,13 @@ export function createKeyStore(options: KeyStoreOptions): KeyStore {
           );
         }
         await insertActive(record);
+        await options.audit?.record({
+          type: 'key_rotated',
+          purpose,
+          alg: a,
+          kid: record.kid,
+          ...(current ? { retiredKid: current.kid } : {}),
+        });
       }
       await reload();
       return algs.map((a) => store.active(purpose, a));

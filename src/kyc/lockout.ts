@@ -1,3 +1,4 @@
+import type { AuditLog } from '../audit/audit.ts';
 import type { Clock } from '../clock.ts';
 import { NoAttemptsLeft } from '../errors.ts';
 import type { Store } from '../store/spi.ts';
@@ -30,11 +31,13 @@ export class Lockout {
   private readonly store: Store;
   private readonly clock: Clock;
   private readonly policy: LockoutPolicy;
+  private readonly audit: AuditLog | undefined;
 
-  constructor(store: Store, clock: Clock, policy: LockoutPolicy) {
+  constructor(store: Store, clock: Clock, policy: LockoutPolicy, audit?: AuditLog) {
     this.store = store;
     this.clock = clock;
     this.policy = policy;
+    this.audit = audit;
   }
 
   private keys(individualHash: string, transactionId: string) {
@@ -77,7 +80,7 @@ export class Lockout {
     const limit = maxFailuresPerIndividual + successes;
     const attempts = await this.store.increment(keys.attempts, { ttlSeconds, limit });
     if (attempts > limit) {
-      await this.block(keys.block);
+      await this.block(keys.block, individualHash, transactionId);
       throw blocked();
     }
     let ok: boolean;
@@ -89,14 +92,16 @@ export class Lockout {
     }
     if (ok) await this.store.increment(keys.successes, { ttlSeconds });
     else if (attempts - (await this.store.counter(keys.successes)) >= maxFailuresPerIndividual) {
-      await this.block(keys.block);
+      await this.block(keys.block, individualHash, transactionId);
     }
     return ok;
   }
 
-  private async block(key: string): Promise<void> {
-    if (this.policy.blockSeconds > 0)
-      await this.store.increment(key, { ttlSeconds: this.policy.blockSeconds });
+  private async block(key: string, individualHash: string, transactionId: string): Promise<void> {
+    if (this.policy.blockSeconds <= 0) return;
+    const count = await this.store.increment(key, { ttlSeconds: this.policy.blockSeconds });
+    // One record per block: later refusals while blocked only count on the same counter.
+    if (count === 1) await this.audit?.record({ type: 'individual_blocked', individualHash, transactionId });
   }
 }
 

@@ -1,4 +1,5 @@
 import { randomInt } from 'node:crypto';
+import type { AuditLog } from '../audit/audit.ts';
 import type { Clock } from '../clock.ts';
 import { NoAttemptsLeft, TooManyRequests } from '../errors.ts';
 import type { Store, StoredDoc } from '../store/spi.ts';
@@ -49,13 +50,22 @@ export class OtpService {
   private readonly key: Buffer;
   private readonly policy: OtpPolicy;
   private readonly lockout: Lockout;
+  private readonly audit: AuditLog | undefined;
 
-  constructor(deps: { store: Store; clock: Clock; key: Buffer; policy: OtpPolicy; lockout: Lockout }) {
+  constructor(deps: {
+    store: Store;
+    clock: Clock;
+    key: Buffer;
+    policy: OtpPolicy;
+    lockout: Lockout;
+    audit?: AuditLog;
+  }) {
     this.store = deps.store;
     this.clock = deps.clock;
     this.key = deps.key;
     this.policy = deps.policy;
     this.lockout = deps.lockout;
+    this.audit = deps.audit;
     this.codes = deps.store.collection<OtpDoc>({ name: 'otps' });
   }
 
@@ -157,8 +167,11 @@ export class OtpService {
     const live = doc !== undefined && doc.expiresAt > this.clock.now() && doc['consumedAt'] === undefined;
     const matches =
       safeEqual(presented, doc?.codeHash ?? '') && live && doc?.individualHash === individualHash;
-    if (!matches) return false;
-    return (await this.codes.consume(id, { codeHash: presented, individualHash })) !== undefined;
+    const ok =
+      matches && (await this.codes.consume(id, { codeHash: presented, individualHash })) !== undefined;
+    // Wrong, expired, already used or another person's code: recorded without the code itself.
+    if (!ok) await this.audit?.record({ type: 'otp_failed', transactionId, individualHash });
+    return ok;
   }
 
   /** check() under the attempt limits: the entry point when OTP is the only factor. */

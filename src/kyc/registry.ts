@@ -1,6 +1,7 @@
 import { ServerError } from '../errors.ts';
 import type { Links } from '../modules.ts';
 import type { Services } from '../services.ts';
+import { auditedSystem } from './audited-system.ts';
 import { createKycContext, type KycContext } from './context.ts';
 import { createHttpSystem, type HttpSystemOptions } from './http-system.ts';
 import { createMockSystem } from './mock-system.ts';
@@ -38,7 +39,7 @@ export function createRegistry(
     const type = String(options.type ?? name);
     const factory = IDENTITY_SYSTEM_TYPES[type];
     if (!factory) throw new Error(`kyc.systems.${name}: unknown identity system type "${type}"`);
-    systems.set(name, factory(name, options, context));
+    systems.set(name, auditedSystem(factory(name, options, context), context));
   }
   const get = (name: string): IdentitySystem => {
     const system = systems.get(name);

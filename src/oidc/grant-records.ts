@@ -13,6 +13,8 @@ export interface GrantRecord extends StoredDoc {
   /** The oidc-provider grantId. */
   _id: string;
   clientId?: string;
+  /** The login transaction (interaction uid) the grant was decided in, for the audit trail. */
+  transactionId?: string;
   /** The identity system's account id (never the raw individual ID). */
   accountId: string;
   /** Relying-party-specific subject (`sub`, and the provider's accountId). */
@@ -49,6 +51,7 @@ export class GrantRecords {
       GrantRecord,
       | '_id'
       | 'clientId'
+      | 'transactionId'
       | 'accountId'
       | 'subject'
       | 'identitySystem'

@@ -6,6 +6,7 @@ import { MethodNotAllowed } from '../errors.ts';
 import { noStore } from '../http/middleware.ts';
 import type { Module, ModuleFactory } from '../modules.ts';
 import type { Services } from '../services.ts';
+import { registerAuditEvents } from './audit-events.ts';
 import { ClientRegistry } from './clients.ts';
 import { Consents } from './consents.ts';
 import { seedDemoRelyingParty } from './demo.ts';
@@ -89,6 +90,7 @@ export const oidcModule: ModuleFactory = async (services: Services, links): Prom
     const fingerprint = providerFingerprint(keys.published('oidc'), scopes);
     if (current?.fingerprint !== fingerprint) {
       const built = buildProvider(services, state, scopes);
+      registerAuditEvents(built, services.audit, state);
       current = { provider: built, fingerprint, callback: built.callback() };
       if (current) state.logger.info({ scopes: scopes.length }, 'OpenID Provider (re)built');
     }
@@ -214,13 +216,19 @@ export const oidcModule: ModuleFactory = async (services: Services, links): Prom
     adminRoutes: [
       clientAdminRoutes({
         clients: state.clients,
+        audit: services.audit,
         async validate(metadata) {
           const p = await provider();
           await p.Client.validate(metadata);
           await checkJwksUri(metadata.jwks_uri);
         },
       }),
-      consentAdminRoutes({ consents: state.consents, grants: state.grants, revokeGrant }),
+      consentAdminRoutes({
+        consents: state.consents,
+        grants: state.grants,
+        revokeGrant,
+        audit: services.audit,
+      }),
     ],
   };
 };

@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { JWK } from 'jose';
 import type { Logger } from 'pino';
+import type { AuditLog } from '../audit/audit.ts';
 import type { Clock } from '../clock.ts';
 import type { Config } from '../config/defaults.ts';
 import { mapClaims } from '../credentials/configurations/mapping.ts';
@@ -182,6 +183,7 @@ export interface IssuerDeps {
   identitySystems: () => IdentitySystemRegistry | undefined;
   /** Trusted key attestation issuers (config vci.keyAttestationTrusted*). */
   keyAttestationTrust: KeyAttestationTrust;
+  audit?: AuditLog;
 }
 
 export interface Holder {
@@ -340,6 +342,14 @@ export function createIssuer(deps: IssuerDeps) {
         issuedAt: now,
         validFrom: validFrom.getTime(),
         ...(validUntil ? { validUntil: validUntil.getTime() } : {}),
+      });
+      await deps.audit?.record({
+        type: 'credential_issued',
+        clientId: grant.clientId,
+        grantHash: hash(grant.grantId),
+        configurationIds: [configuration.id],
+        ledgerIds: [ledgerId],
+        format: configuration.format,
       });
     }
     deps.logger.info(

@@ -104,6 +104,7 @@ export const vciModule: ModuleFactory = async (services, links): Promise<Module>
     nonces,
     identitySystems,
     keyAttestationTrust,
+    audit: services.audit,
   });
   const offers = createOffers({ config, clock, store, registry, codes, identitySystems });
   links.preAuthorizedCodes = codes;
@@ -137,8 +138,8 @@ export const vciModule: ModuleFactory = async (services, links): Promise<Module>
     ],
     adminRoutes: [
       credentialConfigurationRoutes(registry),
-      offerRoutes(offers),
-      ledgerRoutes({ ledger, status }),
+      offerRoutes(offers, services.audit),
+      ledgerRoutes({ ledger, status, audit: services.audit }),
     ],
   };
 };

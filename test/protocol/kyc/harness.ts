@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { Writable } from 'node:stream';
+import { createAuditLog } from '../../../src/audit/audit.ts';
 import { ManualClock } from '../../../src/clock.ts';
 import { loadConfig } from '../../../src/config/load.ts';
 import { createLogger } from '../../../src/http/logger.ts';
@@ -84,6 +85,12 @@ export async function kycHarness(
     keys: {} as KeyStore,
     logger: createLogger('info', stream),
     metrics: createMetrics({ defaultMetrics: false }),
+    audit: createAuditLog({
+      store,
+      clock,
+      logger: createLogger('info', stream),
+      encryptionSecret: config.keys.encryptionSecret,
+    }),
   };
   const sent: OutgoingMessage[] = [];
   const notifications: Notifications = {

@@ -116,6 +116,26 @@ export const defaults = {
       minCaptureChars: 500,
       maxCaptureChars: 500_000,
     },
+    /**
+     * How long a wallet key binding lasts, in seconds (`wallet` factor; eSignet's default: 10 days).
+     * Binding again with the same key renews it.
+     */
+    walletBindingTtlSeconds: 10 * 86_400,
+    /**
+     * Captcha in front of OTP sending (interaction send-otp, also for wallet binding). `none`: off;
+     * `http`: the token is POSTed (`secret`, `response`) to a siteverify-style endpoint (reCAPTCHA,
+     * hCaptcha, Turnstile) and only `{"success": true}` passes. Fails closed: an unreachable, slow or
+     * garbled verifier refuses the send. A token is accepted once.
+     */
+    captcha: {
+      provider: 'none' as 'none' | 'http',
+      /** The verifier's siteverify URL (required with `http`). */
+      verifyUrl: '',
+      /** The verifier's secret (required with `http`). */
+      secret: '',
+      /** How long the verifier may take before the send is refused, in milliseconds. */
+      timeoutMs: 3000,
+    },
     notify: {
       /** Notifier for e-mail: outbox, console, smtp or webhook. */
       email: 'outbox',

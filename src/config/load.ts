@@ -119,6 +119,16 @@ const RULES: Record<string, Rule> = {
   'kyc.biometric.maxCaptureAgeSeconds': intBetween(5, 600),
   'kyc.biometric.minCaptureChars': intBetween(1, 500_000),
   'kyc.biometric.maxCaptureChars': intBetween(500, 5_000_000),
+  'kyc.walletBindingTtlSeconds': intBetween(60, 365 * 86_400),
+  'kyc.captcha.provider': oneOf('none', 'http'),
+  'kyc.captcha.verifyUrl': httpUrl,
+  'kyc.captcha.timeoutMs': intBetween(100, 30_000),
+  'kyc.captcha': (v) => {
+    const { provider, verifyUrl, secret } = v as { provider: string; verifyUrl: string; secret: string };
+    return provider === 'http' && (!verifyUrl || !secret)
+      ? 'verifyUrl and secret: both are required with provider "http"'
+      : undefined;
+  },
   'kyc.notify.email': oneOf('outbox', 'console', 'smtp', 'webhook'),
   'kyc.notify.sms': oneOf('outbox', 'console', 'webhook'),
   'kyc.notify.outboxTtlSeconds': intBetween(60, 7 * 86_400),

@@ -6,6 +6,7 @@ import { KycTokens } from './kyc-tokens.ts';
 import { Lockout } from './lockout.ts';
 import { createNotifications, type Notifications } from './notifiers/index.ts';
 import { OtpService } from './otp.ts';
+import { WalletBindings } from './wallet.ts';
 
 /** The pieces every identity system shares, built once from the services and config `kyc`. */
 export interface KycContext {
@@ -15,6 +16,7 @@ export interface KycContext {
   readonly otp: OtpService;
   readonly tokens: KycTokens;
   readonly biometric: BiometricVerifier;
+  readonly wallets: WalletBindings;
   readonly notifications: Notifications;
   /** Salt for pairwise subjects. */
   readonly subjectSalt: string;
@@ -27,7 +29,7 @@ export function createKycContext(
   const { config, store, clock, logger } = services;
   const kyc = config.kyc;
   const secret = config.keys.encryptionSecret;
-  const lockout = new Lockout(store, clock, kyc.lockout, services.audit);
+  const lockout = new Lockout(store, clock, kyc.lockout);
   return {
     services,
     identities: new IdentityStore({
@@ -38,16 +40,15 @@ export function createKycContext(
       scryptCost: kyc.scryptCost,
     }),
     lockout,
-    otp: new OtpService({
-      store,
-      clock,
-      key: deriveKey(secret, 'otp'),
-      policy: kyc.otp,
-      lockout,
-      audit: services.audit,
-    }),
+    otp: new OtpService({ store, clock, key: deriveKey(secret, 'otp'), policy: kyc.otp, lockout }),
     tokens: new KycTokens({ store, clock, ttlSeconds: kyc.kycTokenTtlSeconds }),
     biometric: new BiometricVerifier({ store, clock, policy: kyc.biometric }),
+    wallets: new WalletBindings({
+      store,
+      clock,
+      key: deriveKey(secret, 'wallet-nonce'),
+      policy: { bindingTtlSeconds: kyc.walletBindingTtlSeconds, issuer: config.resolved.publicUrl },
+    }),
     notifications: overrides.notifications ?? createNotifications(services),
     subjectSalt: kyc.subjectSalt || deriveKey(secret, 'pairwise-subject-salt').toString('base64url'),
   };

@@ -18,8 +18,9 @@ import type {
   PersonMessage,
   TransactionRef,
 } from './spi.ts';
+import { checkWalletKey } from './wallet.ts';
 
-const FACTORS: readonly Factor[] = ['otp', 'pin', 'password', 'kbi', 'biometric'];
+const FACTORS: readonly Factor[] = ['otp', 'pin', 'password', 'kbi', 'biometric', 'wallet'];
 const CHANNELS: readonly OtpChannel[] = ['sms', 'email'];
 const MAX_CHALLENGES = 5;
 
@@ -34,11 +35,11 @@ export const contactFor = (claims: Record<string, unknown>, channel: OtpChannel)
 
 /**
  * The mock identity system: identities kept in our own store (collection `identities`, sealed),
- * every factor except wallet. Good enough to run the whole product without a registry, and the
+ * every factor, wallet binding included. Good enough to run the whole product without a registry, and the
  * reference for what an identity system must do.
  */
 export function createMockSystem(name: string, context: KycContext): IdentitySystem {
-  const { identities, lockout, otp, tokens, biometric, notifications, services } = context;
+  const { identities, lockout, otp, tokens, biometric, wallets, notifications, services } = context;
   const { config } = services;
   // Verified against when the individual or the factor's secret is unknown, so that path costs
   // one scrypt like the real one (SECURITY.md row 47).
@@ -72,6 +73,8 @@ export function createMockSystem(name: string, context: KycContext): IdentitySys
       }
       case 'biometric':
         return biometric.verify(value, individualId, transaction);
+      case 'wallet':
+        return wallets.verify(value, doc?._id, transaction.transactionId);
       default:
         return false;
     }
@@ -102,6 +105,27 @@ export function createMockSystem(name: string, context: KycContext): IdentitySys
     supportedFactors: () => FACTORS,
     otpChannels: () => CHANNELS,
     kbiFields: () => config.kyc.kbiFields,
+    walletNonce: (transaction) => wallets.nonceFor(transaction.transactionId),
+
+    async bindWallet(individualId, challenges, publicKeyJwk, transaction) {
+      if (typeof individualId !== 'string' || !individualId.trim() || individualId.length > 64) {
+        throw new InvalidRequest('individual ID is missing or too long');
+      }
+      const [challenge, ...rest] = Array.isArray(challenges) ? challenges : [];
+      if (challenge?.factor !== 'otp' || rest.length > 0) {
+        throw new InvalidRequest('wallet binding needs exactly one challenge: the one-time code');
+      }
+      // The key is checked before the code is spent on it.
+      await checkWalletKey(publicKeyJwk);
+      const individualHash = identities.hashIndividualId(individualId);
+      const doc = await identities.findDoc(individualId);
+      const ok = await lockout.attempt(individualHash, transaction.transactionId, async () => {
+        const matches = await verifyChallenge(challenge, individualId, individualHash, doc, transaction);
+        return doc !== undefined && matches;
+      });
+      if (!ok || !doc) throw authFailed();
+      return wallets.bind(doc._id, publicKeyJwk);
+    },
 
     async sendOtp(
       individualId: IndividualId,
@@ -154,9 +178,6 @@ export function createMockSystem(name: string, context: KycContext): IdentitySys
         throw new InvalidRequest(`between 1 and ${MAX_CHALLENGES} challenges are required`);
       }
       for (const challenge of challenges) {
-        if (challenge.factor === 'wallet') {
-          throw new InvalidRequest('wallet-based login is not available yet: choose another way to sign in');
-        }
         if (!FACTORS.includes(challenge.factor))
           throw new InvalidRequest(`unsupported factor ${challenge.factor}`);
       }

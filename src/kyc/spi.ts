@@ -112,6 +112,19 @@ export interface IdentitySystem {
   sendMessage?(who: string, message: PersonMessage): Promise<{ maskedTo: string }>;
   /** Claims a knowledge-based login asks for (`kbi` factor), in form order. */
   kbiFields?(): readonly string[];
+  /**
+   * Wallet binding (eSignet `KeyBinder.doKeyBinding`): verifies the challenges (an OTP sent in the
+   * same transaction) and binds the wallet's public JWK to the individual's account. Systems that
+   * offer the `wallet` factor implement it and `walletNonce`.
+   */
+  bindWallet?(
+    individualId: IndividualId,
+    challenges: readonly Challenge[],
+    publicKeyJwk: unknown,
+    transaction: TransactionRef,
+  ): Promise<{ thumbprint: string; expiresAt: number }>;
+  /** The nonce a wallet signs (`wallet` factor challenge) to log in to this transaction. */
+  walletNonce?(transaction: TransactionRef): string;
 }
 
 /** The configured identity systems (config `kyc.systems`), read by other modules from `links.identitySystems`. */

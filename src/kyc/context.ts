@@ -29,7 +29,7 @@ export function createKycContext(
   const { config, store, clock, logger } = services;
   const kyc = config.kyc;
   const secret = config.keys.encryptionSecret;
-  const lockout = new Lockout(store, clock, kyc.lockout);
+  const lockout = new Lockout(store, clock, kyc.lockout, services.audit);
   return {
     services,
     identities: new IdentityStore({
@@ -40,7 +40,14 @@ export function createKycContext(
       scryptCost: kyc.scryptCost,
     }),
     lockout,
-    otp: new OtpService({ store, clock, key: deriveKey(secret, 'otp'), policy: kyc.otp, lockout }),
+    otp: new OtpService({
+      store,
+      clock,
+      key: deriveKey(secret, 'otp'),
+      policy: kyc.otp,
+      lockout,
+      audit: services.audit,
+    }),
     tokens: new KycTokens({ store, clock, ttlSeconds: kyc.kycTokenTtlSeconds }),
     biometric: new BiometricVerifier({ store, clock, policy: kyc.biometric }),
     wallets: new WalletBindings({

@@ -1,5 +1,6 @@
 import { Router } from '@koa/router';
 import type { Context } from 'koa';
+import { sha256 } from '../../audit/audit.ts';
 import {
   AppError,
   AuthFailed,
@@ -294,6 +295,7 @@ export function interactionRoutes(deps: InteractionDeps): Router {
       {
         _id: grantId,
         clientId: client.clientId,
+        transactionId: loaded.details.uid,
         accountId: auth.accountId,
         subject: auth.subject,
         identitySystem: auth.identitySystem,
@@ -323,15 +325,16 @@ export function interactionRoutes(deps: InteractionDeps): Router {
         config.oidc.consentTtlSeconds,
       );
     }
-    state.logger.info(
-      {
-        event: 'consent.given',
-        clientId: client.clientId,
-        claims: released,
-        transaction: loaded.details.uid,
-      },
-      'consent recorded',
-    );
+    await services.audit.record({
+      type: 'consent_given',
+      transactionId: loaded.details.uid,
+      clientId: client.clientId,
+      subjectHash: services.audit.subjectHash(auth.accountId),
+      grantHash: sha256(grantId),
+      claims: released,
+      remembered: consentExpiresAt !== undefined,
+      ...(credentialIds(loaded).length ? { configurationIds: credentialIds(loaded) } : {}),
+    });
     return provider.interactionResult(
       ctx.req,
       ctx.res,

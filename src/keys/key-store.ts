@@ -280,7 +280,11 @@ export function createKeyStore(options: KeyStoreOptions): KeyStore {
     },
 
     active(purpose, alg) {
-      const key = loaded.find((k) => k.status === 'active' && k.purpose === purpose && k.alg === alg);
+      const candidates = loaded.filter((k) => k.purpose === purpose && k.alg === alg && isPublished(k));
+      // Normally exactly one key is active. While another instance rotates (between retiring the old
+      // key and inserting the new one) a reload can see none: the newest key still published keeps
+      // signing meanwhile, and verifiers can still resolve it. `loaded` is sorted newest first.
+      const key = candidates.find((k) => k.status === 'active') ?? candidates[0];
       if (!key) throw new Error(`no active ${purpose} key for ${alg} (was the key store initialised?)`);
       return key;
     },

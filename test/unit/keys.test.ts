@@ -222,6 +222,25 @@ describe('key store', () => {
     expect(keys.active('credential', 'EdDSA').kid).toBe(other.active('credential', 'EdDSA').kid);
   });
 
+  it('keeps signing with the newest published key while another instance is between retiring and inserting', async () => {
+    const { keys, store, clock } = await started();
+    const before = keys.active('credential', 'ES256');
+    // Another instance's rotation, caught after its first write: the old key retired, no new one yet.
+    const collection = store.collection({ name: 'keys' });
+    await collection.update(
+      before.kid,
+      {},
+      {
+        status: 'retired',
+        slot: `retired:${before.kid}`,
+        publishUntil: clock.now() + 60_000,
+      },
+    );
+    await keys.reload();
+    expect(keys.active('credential', 'ES256').kid).toBe(before.kid);
+    expect(keys.published('credential').map((k) => k.kid)).toContain(before.kid);
+  });
+
   it('serialises keys without any private member, in JSON and in inspect output', async () => {
     const { keys } = await started();
     await keys.rotate('oidc');

@@ -6,6 +6,7 @@ import { ManualClock } from '../../src/clock.ts';
 import { createLogger } from '../../src/http/logger.ts';
 import type { Store } from '../../src/store/spi.ts';
 import type { TestApp } from '../helpers/app.ts';
+import { beginLogin } from './oidc/factor-helpers.ts';
 import {
   admin,
   Browser,
@@ -60,6 +61,26 @@ describe('audit trail of the OpenID Provider and the KYC login (SECURITY.md rows
     client = await registerClient(app);
   });
   afterAll(async () => app.stop());
+
+  it('records the block of an individual once, and login_failed with no_attempts_left while blocked', async () => {
+    // 3 wrong PINs end the first transaction; 2 more in a second one reach 5 failures: blocked.
+    for (const wrongTries of [3, 2]) {
+      const login = await beginLogin(app, client, { acr_values: 'mosip:idp:acr:static-code' });
+      for (let i = 0; i < wrongTries; i++) {
+        expect((await login.authenticate(IDENTITY.individualId, 'pin', '000000')).status).toBe(401);
+      }
+    }
+    const blocked = await beginLogin(app, client, { acr_values: 'mosip:idp:acr:static-code' });
+    expect((await blocked.authenticate(IDENTITY.individualId, 'pin', IDENTITY.pin)).status).toBe(429);
+    const records = await trail(app);
+    expect(records.filter((r) => r.type === 'individual_blocked')).toHaveLength(1);
+    expect(
+      records.some(
+        (r) => r.type === 'login_failed' && r.reason === 'no_attempts_left' && r.clientId === client.clientId,
+      ),
+    ).toBe(true);
+    app.clock.advanceSeconds(601);
+  });
 
   it('records a failed then successful OTP login, the consent and the tokens under one transaction and client', async () => {
     const browser = new Browser(new URL(app.url).origin);

@@ -16,6 +16,7 @@ import {
   InvalidCredentialRequest,
   InvalidNonce,
   InvalidProof,
+  InvalidTransaction,
   InvalidTransactionId,
   ServerError,
   TemporarilyUnavailable,
@@ -274,7 +275,16 @@ export function createIssuer(deps: IssuerDeps) {
       if (claim.transform?.type === 'languageMap') for (const l of claim.transform.languages) locales.add(l);
       if (claim.transform?.type === 'language') for (const l of claim.transform.prefer ?? []) locales.add(l);
     }
-    return system.claimsForAccount(grant.accountId, accepted, [...locales]);
+    try {
+      return await system.claimsForAccount(grant.accountId, accepted, [...locales]);
+    } catch (error) {
+      // The account was deleted (or the registry no longer knows it) after the token was issued:
+      // OpenID4VCI 1.0 §8.3.1.2 names this credential_request_denied, not an interaction error.
+      if (error instanceof InvalidTransaction) {
+        throw new CredentialRequestDenied('the identity system no longer holds data for this person');
+      }
+      throw error;
+    }
   }
 
   function roundDown(epochMs: number): number {

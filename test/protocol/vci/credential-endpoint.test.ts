@@ -378,6 +378,23 @@ describe('credential endpoint', () => {
       );
     });
 
+    it('issues nothing for an account deleted after its token was issued', async () => {
+      const gone = await h.person();
+      const offer = await h.offer([AGE], gone.individualId);
+      const code =
+        offer.credential_offer.grants['urn:ietf:params:oauth:grant-type:pre-authorized_code'][
+          'pre-authorized_code'
+        ];
+      const redeemed = await h.token(code);
+      expect(redeemed.status).toBe(200);
+      expect((await h.admin('DELETE', `/identities/${gone.accountId}`)).status).toBe(204);
+      const res = await ask(await request1(await holderKey(), { iat: now() }), redeemed.body.access_token);
+      expect(res.status, JSON.stringify(res.body)).toBeGreaterThanOrEqual(400);
+      expect(res.status).toBeLessThan(500);
+      expect(res.body.credentials).toBeUndefined();
+      expect(res.body.error).toBe('credential_request_denied');
+    });
+
     it('refuses configurations the token does not cover, unknown ones and __proto__', async () => {
       const narrow = h.mintToken({
         accountId,

@@ -6,6 +6,7 @@ import { MethodNotAllowed } from '../errors.ts';
 import { noStore } from '../http/middleware.ts';
 import type { Module, ModuleFactory } from '../modules.ts';
 import type { Services } from '../services.ts';
+import { checkAssertionParty, readProviderForm } from './assertion-party.ts';
 import { registerAuditEvents } from './audit-events.ts';
 import { ClientRegistry } from './clients.ts';
 import { Consents } from './consents.ts';
@@ -173,6 +174,11 @@ export const oidcModule: ModuleFactory = async (services: Services, links): Prom
     if (relative === ROUTES.token) {
       ctx.state.route = `oidc ${ROUTES.token}`;
       if (await handleTokenRequest(ctx, services, state, provider, tokenUrl)) return;
+    } else if (
+      relative === ROUTES.pushed_authorization_request &&
+      ctx.request.type === 'application/x-www-form-urlencoded'
+    ) {
+      checkAssertionParty(await readProviderForm(ctx));
     }
     return handOff(ctx, relative);
   }

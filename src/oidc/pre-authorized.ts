@@ -1,15 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import type { Context } from 'koa';
 import { AppError, InvalidRequest, UnsupportedGrantType } from '../errors.ts';
-import { readRaw } from '../http/body.ts';
 import { noStore } from '../http/middleware.ts';
 import type { Services } from '../services.ts';
+import { checkAssertionParty, readProviderForm } from './assertion-party.ts';
 import { verifyDpopProof } from './dpop.ts';
 import { type OidcProvider, PRE_AUTHORIZED_GRANT, withCredentialIdentifiers } from './provider.ts';
 import type { OidcState } from './state.ts';
-
-/** oidc-provider's own token endpoint body limit. */
-const TOKEN_BODY_LIMIT = 56 * 1024;
 
 /**
  * The OpenID4VCI 1.0 §6.1 pre-authorized code grant, answered in front of oidc-provider because
@@ -29,9 +26,8 @@ export async function handleTokenRequest(
   tokenUrl: string,
 ): Promise<boolean> {
   if (ctx.method !== 'POST' || ctx.request.type !== 'application/x-www-form-urlencoded') return false;
-  const raw = (await readRaw(ctx, TOKEN_BODY_LIMIT)).toString('utf8');
-  (ctx.req as { body?: string }).body = raw;
-  const form = new URLSearchParams(raw);
+  const form = await readProviderForm(ctx);
+  checkAssertionParty(form);
   if (form.get('grant_type') !== PRE_AUTHORIZED_GRANT) return false;
   noStore(ctx);
   for (const name of new Set(form.keys())) {

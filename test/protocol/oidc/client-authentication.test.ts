@@ -162,12 +162,12 @@ describe('client assertions (SECURITY rows 7-11)', () => {
     expect(statusCounts(results)).toEqual({ 201: 1, 401: 19 });
   });
 
-  // oidc-provider identifies the client by the assertion's `sub` first; a `sub` other than the
-  // client_id parameter is a malformed request (400 invalid_request "client_id mismatch"), not 401.
-  test('row 7: sub other than the client is refused (400 invalid_request, client_id mismatch)', async () => {
+  // RFC 7523 §3: iss and sub must both be the client; an assertion naming another party does not
+  // authenticate this client (checked in front of the provider, src/oidc/assertion-party.ts).
+  test('row 7: sub other than the client is refused with 401 invalid_client', async () => {
     const result = await par(await signed({ ...base(), sub: 'someone-else' }));
-    expect(result.status).toBe(400);
-    expect(result.body.error).toBe('invalid_request');
+    expect(result.status).toBe(401);
+    expect(result.body.error).toBe('invalid_client');
   });
 
   test('row 11 jwt-typ-confusion: an ID token is not a client assertion', async () => {
@@ -175,8 +175,8 @@ describe('client assertions (SECURITY rows 7-11)', () => {
     const tokens = await redeem(app, client, code, verifier);
     const result = await par(tokens.body.id_token);
     // Its sub is the person, its iss the provider: refused before any signature check.
-    expect(result.status).toBe(400);
-    expect(result.body.error).toBe('invalid_request');
+    expect(result.status).toBe(401);
+    expect(result.body.error).toBe('invalid_client');
   });
 
   test('row 10: a 1 MB assertion is a 4xx, never a 5xx', async () => {

@@ -7,9 +7,9 @@ import { verifyLdpVc } from './verifiers.ts';
 /**
  * @sphereon/oid4vci-client 0.20.1 (with the ssi-types override): its client speaks draft 15, a
  * pre-1.0 shape: `credential_configuration_id` with a single `proof` (not `proofs`), `pin` for the
- * tx_code, c_nonce from the nonce endpoint. The draft-13 `format` + `credential_definition` request is
- * covered over raw HTTP in test/protocol/vci/credential-endpoint.test.ts (0.20.1 no longer ships the
- * draft-13 client).
+ * tx_code, c_nonce from the nonce endpoint. 0.20.1 no longer ships the draft-13 client: the draft-13
+ * `format` + `credential_definition` request is driven by the real 0.16.0 client in
+ * wallet-sphereon-draft13.test.ts (and over raw HTTP in test/protocol/vci/credential-endpoint.test.ts).
  */
 describe('@sphereon/oid4vci-client wallet, pre-authorized code flow', () => {
   let h: VciHarness;

@@ -1,12 +1,8 @@
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { SignJWT } from 'jose';
-import { systemClock } from '../../src/clock.ts';
 import { createJwtVcFormat } from '../../src/credentials/formats/jwt-vc.ts';
-import type { FormatDeps, IssueRequest } from '../../src/credentials/formats/types.ts';
+import type { IssueRequest } from '../../src/credentials/formats/types.ts';
 import { verificationMethodId } from '../../src/keys/documents.ts';
-import { createKeyStore } from '../../src/keys/key-store.ts';
-import type { KeyStore } from '../../src/keys/spi.ts';
-import { openStore } from '../../src/store/index.ts';
 
 /**
  * jwt_vc_json issuance: the format (hand-rolled compact JWS, header encoded once per key) beside
@@ -14,30 +10,11 @@ import { openStore } from '../../src/store/index.ts';
  * a standalone runner for the other credential bench cases (`node bench/cases/<file>.ts`).
  */
 
-export interface BenchCase {
-  name: string;
-  group: string;
-  setup(): Promise<() => unknown>;
-}
+import type { BenchCase } from '../case.ts';
+import { benchDeps, PUBLIC_URL } from '../fixtures.ts';
 
-export const PUBLIC_URL = 'https://issuer.example';
-
-let shared: Promise<FormatDeps> | undefined;
-/** One embedded in-memory store and key store for every credential case. */
-export function benchDeps(): Promise<FormatDeps> {
-  shared ??= (async () => {
-    const store = await openStore({ kind: 'embedded', file: ':memory:' }, systemClock, 0);
-    const keys: KeyStore = createKeyStore({
-      store,
-      clock: systemClock,
-      encryptionSecret: 'bench-secret-bench-secret-bench-secret-00',
-      retiredKeyPublishSeconds: 3600,
-    });
-    await keys.init();
-    return { keys, publicUrl: PUBLIC_URL, clock: systemClock };
-  })();
-  return shared;
-}
+// Shared by the other credential cases, which import them from here.
+export { type BenchCase, benchDeps, PUBLIC_URL };
 
 export const holderJwk = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({
   format: 'jwk',

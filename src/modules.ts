@@ -41,6 +41,11 @@ export interface Links {
   credentialConfigurations?: CredentialConfigurationsLink;
   /** Set by the issuance module: what an offer's `issuer_state` stands for (OpenID4VCI 1.0 §5.1.3). */
   issuerStates?: IssuerStateResolver;
+  /**
+   * Set by the issuance module: issues a c_nonce. The pre-authorized token response carries one, as
+   * OpenID4VCI draft 13 §6.2 allows, so draft-13 wallets need no failed first request to learn it.
+   */
+  cNonces?: { issue(): Promise<{ nonce: string; expiresInSeconds: number }> };
 }
 
 export type ModuleFactory = (services: Services, links: Links) => Promise<Module>;

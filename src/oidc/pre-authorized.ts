@@ -86,11 +86,15 @@ export async function handleTokenRequest(
   if (jkt) at.jkt = jkt;
   const accessToken: string = await at.save();
   ctx.status = 200;
+  // Draft 13 §6.2: wallets of that version (MOSIP Inji among them) take their first c_nonce from
+  // the token response; 1.0 wallets ignore these members and use the nonce endpoint.
+  const cNonce = await state.links.cNonces?.issue();
   ctx.body = {
     access_token: accessToken,
     token_type: jkt ? 'DPoP' : 'Bearer',
     expires_in: at.expiration,
     ...(details.length ? { authorization_details: details } : {}),
+    ...(cNonce ? { c_nonce: cNonce.nonce, c_nonce_expires_in: cNonce.expiresInSeconds } : {}),
   };
   return true;
 }

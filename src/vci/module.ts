@@ -109,6 +109,7 @@ export const vciModule: ModuleFactory = async (services, links): Promise<Module>
   const offers = createOffers({ config, clock, store, registry, codes, identitySystems });
   links.preAuthorizedCodes = codes;
   links.issuerStates = offers.issuerStates;
+  links.cNonces = nonces;
   links.credentialConfigurations = {
     has: (id) => registry.has(id),
     claimsFor: (id) => registry.claimsFor(id),

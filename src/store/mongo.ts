@@ -106,8 +106,22 @@ function redact(message: string, url: string): string {
 
 const isDuplicateKey = (error: unknown): boolean => error instanceof MongoServerError && error.code === 11000;
 
+/**
+ * Socket errors the driver can let through unwrapped when the server vanishes mid-write (seen here:
+ * `EPIPE` "This socket has been ended by the other party" from a ping right after the server died).
+ */
+const SOCKET_ERROR_CODES = new Set([
+  'EPIPE',
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'ECONNABORTED',
+  'ETIMEDOUT',
+  'ENOTCONN',
+]);
+
 function isUnavailable(error: unknown): boolean {
   return (
+    SOCKET_ERROR_CODES.has((error as { code?: unknown })?.code as string) ||
     error instanceof MongoNetworkError || // includes MongoNetworkTimeoutError
     error instanceof MongoServerSelectionError ||
     error instanceof MongoTopologyClosedError ||

@@ -1,7 +1,15 @@
 import { generateKeyPairSync, X509Certificate } from 'node:crypto';
 import { compactDecrypt, exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { burst, type HolderKey, holderKey, proofJwt, startVci, type VciHarness } from './harness.ts';
+import {
+  burst,
+  type HolderKey,
+  holderKey,
+  preAuthorizedCode,
+  proofJwt,
+  startVci,
+  type VciHarness,
+} from './harness.ts';
 
 const NATIONAL = 'NationalIdCredential_ldp_vc';
 const AGE = 'AgeCredential_ldp_vc';
@@ -15,10 +23,7 @@ describe('credential endpoint', () => {
     const who = await h.person();
     accountId = who.accountId;
     const offer = await h.offer([NATIONAL, AGE], who.individualId);
-    const code =
-      offer.credential_offer.grants['urn:ietf:params:oauth:grant-type:pre-authorized_code'][
-        'pre-authorized_code'
-      ];
+    const code = preAuthorizedCode(offer);
     const redeemed = await h.token(code);
     expect(redeemed.status, JSON.stringify(redeemed.body)).toBe(200);
     // Tests below move the clock by hours; a test-minted token for the same grant does not expire.
@@ -381,10 +386,7 @@ describe('credential endpoint', () => {
     it('issues nothing for an account deleted after its token was issued', async () => {
       const gone = await h.person();
       const offer = await h.offer([AGE], gone.individualId);
-      const code =
-        offer.credential_offer.grants['urn:ietf:params:oauth:grant-type:pre-authorized_code'][
-          'pre-authorized_code'
-        ];
+      const code = preAuthorizedCode(offer);
       const redeemed = await h.token(code);
       expect(redeemed.status).toBe(200);
       expect((await h.admin('DELETE', `/identities/${gone.accountId}`)).status).toBe(204);
@@ -566,10 +568,7 @@ describe('credential endpoint', () => {
     it('answers 202 with a transaction_id while the registry is pending, then the credential once', async () => {
       const who = await h.person({ kyc_pending: true });
       const offer = await h.offer([AGE], who.individualId);
-      const code =
-        offer.credential_offer.grants['urn:ietf:params:oauth:grant-type:pre-authorized_code'][
-          'pre-authorized_code'
-        ];
+      const code = preAuthorizedCode(offer);
       const t = (await h.token(code)).body.access_token;
       const first = await ask(await request1(await holderKey(), { iat: now() }), t);
       expect(first.status).toBe(202);

@@ -2,7 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { holderKey, proofJwt, startVci, type VciHarness } from './harness.ts';
+import { holderKey, preAuthorizedCode, proofJwt, startVci, type VciHarness } from './harness.ts';
 
 /** DPoP-bound access tokens at the credential endpoint (RFC 9449 §7; OpenID4VCI 1.0 §6.2, §13.2). */
 describe('DPoP-bound access tokens at the credential endpoint', () => {
@@ -36,10 +36,7 @@ describe('DPoP-bound access tokens at the credential endpoint', () => {
     };
     const who = await h.person();
     const offer = await h.offer(['AgeCredential_ldp_vc'], who.individualId);
-    const code =
-      offer.credential_offer.grants['urn:ietf:params:oauth:grant-type:pre-authorized_code'][
-        'pre-authorized_code'
-      ];
+    const code = preAuthorizedCode(offer);
     const bound = await dpopKey();
     const tokenRes = await request(meta.token_endpoint, {
       method: 'POST',

@@ -1,6 +1,6 @@
 import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { holderKey, proofJwt, startVci, type VciHarness } from './harness.ts';
+import { holderKey, preAuthorizedCode, proofJwt, startVci, type VciHarness } from './harness.ts';
 
 /** Every configuration the metadata advertises can actually be issued (never advertise what does not work). */
 describe('every advertised configuration issues', () => {
@@ -13,13 +13,7 @@ describe('every advertised configuration issues', () => {
     const metadata = (await (await fetch(`${h.url}/.well-known/openid-credential-issuer`)).json()) as any;
     ids = Object.keys(metadata.credential_configurations_supported);
     const offer = await h.offer(ids, who.individualId);
-    token = (
-      await h.token(
-        offer.credential_offer.grants['urn:ietf:params:oauth:grant-type:pre-authorized_code'][
-          'pre-authorized_code'
-        ],
-      )
-    ).body.access_token;
+    token = (await h.token(preAuthorizedCode(offer))).body.access_token;
   });
   afterAll(() => h.stop());
 
@@ -120,13 +114,7 @@ describe('issuer that requires response encryption', () => {
     expect(metadata.credential_response_encryption.encryption_required).toBe(true);
     const who = await h.person();
     const offer = await h.offer(['AgeCredential_ldp_vc'], who.individualId);
-    const token = (
-      await h.token(
-        offer.credential_offer.grants['urn:ietf:params:oauth:grant-type:pre-authorized_code'][
-          'pre-authorized_code'
-        ],
-      )
-    ).body.access_token;
+    const token = (await h.token(preAuthorizedCode(offer))).body.access_token;
     const res = await h.post(
       '/credential',
       {

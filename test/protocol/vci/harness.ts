@@ -187,6 +187,13 @@ export async function startVci(
   };
 }
 
+/** The pre-authorized code inside an admin offer response (OpenID4VCI 1.0 §4.1.1). */
+export function preAuthorizedCode(offer: { credential_offer: any }): string {
+  return offer.credential_offer.grants['urn:ietf:params:oauth:grant-type:pre-authorized_code'][
+    'pre-authorized_code'
+  ];
+}
+
 export interface HolderKey {
   jwk: JWK;
   privateKey: Awaited<ReturnType<typeof generateKeyPair>>['privateKey'];

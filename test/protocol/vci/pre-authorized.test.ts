@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyLdpVc } from '../../interop/verifiers.ts';
-import { burst, holderKey, proofJwt, startVci, type VciHarness } from './harness.ts';
+import { burst, holderKey, preAuthorizedCode, proofJwt, startVci, type VciHarness } from './harness.ts';
 
 const NATIONAL = 'NationalIdCredential_ldp_vc';
 const AGE = 'AgeCredential_ldp_vc';
@@ -15,10 +15,7 @@ describe('pre-authorized code flow and offers (SECURITY.md rows 24, 39)', () => 
   it('issues a verifiable ldp_vc from an offer with a tx_code', async () => {
     const who = await h.person();
     const offer = await h.offer([NATIONAL, AGE], who.individualId, true);
-    const code =
-      offer.credential_offer.grants['urn:ietf:params:oauth:grant-type:pre-authorized_code'][
-        'pre-authorized_code'
-      ];
+    const code = preAuthorizedCode(offer);
     const token = await h.token(code, await h.txCode(who.email));
     expect(token.status).toBe(200);
     const key = await holderKey('EdDSA');
@@ -92,20 +89,14 @@ describe('pre-authorized code flow and offers (SECURITY.md rows 24, 39)', () => 
     const late = await h.offer([NATIONAL], who.individualId);
     h.app.clock.advanceSeconds(601);
     expect((await fetch(`${h.url}${new URL(late.credential_offer_uri).pathname}`)).status).toBe(404);
-    const code =
-      late.credential_offer.grants['urn:ietf:params:oauth:grant-type:pre-authorized_code'][
-        'pre-authorized_code'
-      ];
+    const code = preAuthorizedCode(late);
     expect((await h.token(code)).body.error).toBe('invalid_grant');
   });
 
   it('counts wrong tx_codes, invalidates the code at the limit, and a missing tx_code consumes nothing', async () => {
     const who = await h.person();
     const offer = await h.offer([NATIONAL], who.individualId, true);
-    const code =
-      offer.credential_offer.grants['urn:ietf:params:oauth:grant-type:pre-authorized_code'][
-        'pre-authorized_code'
-      ];
+    const code = preAuthorizedCode(offer);
     const right = await h.txCode(who.email);
     const wrong = right === '000000' ? '111111' : '000000';
     expect((await h.token(code)).body.error).toBe('invalid_request');
@@ -122,10 +113,7 @@ describe('pre-authorized code flow and offers (SECURITY.md rows 24, 39)', () => 
   it('accepts the right tx_code after fewer wrong ones than the limit, once', async () => {
     const who = await h.person();
     const offer = await h.offer([NATIONAL], who.individualId, true);
-    const code =
-      offer.credential_offer.grants['urn:ietf:params:oauth:grant-type:pre-authorized_code'][
-        'pre-authorized_code'
-      ];
+    const code = preAuthorizedCode(offer);
     const right = await h.txCode(who.email);
     expect((await h.token(code, right === '999999' ? '888888' : '999999')).body.error).toBe('invalid_grant');
     expect((await h.token(code, right)).status).toBe(200);
@@ -135,10 +123,7 @@ describe('pre-authorized code flow and offers (SECURITY.md rows 24, 39)', () => 
   it('lets at most the limit of a 100-way parallel tx_code guess burst be checked, and none succeed', async () => {
     const who = await h.person();
     const offer = await h.offer([NATIONAL], who.individualId, true);
-    const code =
-      offer.credential_offer.grants['urn:ietf:params:oauth:grant-type:pre-authorized_code'][
-        'pre-authorized_code'
-      ];
+    const code = preAuthorizedCode(offer);
     const right = await h.txCode(who.email);
     const guesses = Array.from({ length: 100 }, (_, i) => String(i).padStart(6, '0')).filter(
       (g) => g !== right,
@@ -156,10 +141,7 @@ describe('pre-authorized code flow and offers (SECURITY.md rows 24, 39)', () => 
   it('redeems a pre-authorized code exactly once under 20 parallel redemptions', async () => {
     const who = await h.person();
     const offer = await h.offer([NATIONAL], who.individualId, false);
-    const code =
-      offer.credential_offer.grants['urn:ietf:params:oauth:grant-type:pre-authorized_code'][
-        'pre-authorized_code'
-      ];
+    const code = preAuthorizedCode(offer);
     const results = await burst(20, () => h.token(code));
     expect(results.filter((r) => r.status === 200)).toHaveLength(1);
     expect(results.filter((r) => r.status === 400 && r.body.error === 'invalid_grant')).toHaveLength(19);

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { holderKey, proofJwt, startVci, type VciHarness } from './harness.ts';
+import { holderKey, preAuthorizedCode, proofJwt, startVci, type VciHarness } from './harness.ts';
 
 /**
  * Nothing personal or secret stays behind from issuance (ARCHITECTURE.md "Data that must never leak";
@@ -32,10 +32,7 @@ describe('issuance leaves no personal data or secrets behind', () => {
       who.individualId,
       true,
     );
-    const code: string =
-      offer.credential_offer.grants['urn:ietf:params:oauth:grant-type:pre-authorized_code'][
-        'pre-authorized_code'
-      ];
+    const code: string = preAuthorizedCode(offer);
     const txCode = await h.txCode(who.email);
     const token = (await h.token(code, txCode)).body.access_token;
     const res = await h.post(

@@ -34,7 +34,12 @@ export async function buildServices(config: Config, options: BuildOptions = {}):
         s.sweepIntervalSeconds,
       )
     : await openStore(
-        { kind: 'embedded', file: embeddedPath(config), synchronous: s.embeddedSynchronous },
+        {
+          kind: 'embedded',
+          file: embeddedPath(config),
+          synchronous: s.embeddedSynchronous,
+          checkpointIntervalMs: s.embeddedCheckpointIntervalMs,
+        },
         clock,
         s.sweepIntervalSeconds,
       );

@@ -195,6 +195,11 @@ declare module 'rdf-canonize' {
     input: RdfQuad[] | string,
     options: { algorithm: string; format?: string; inputFormat?: string; [key: string]: unknown },
   ): Promise<string>;
+  /** The synchronous RDFC-1.0 implementation (RDFC10Sync), exported by rdf-canonize for tests. */
+  export function _canonizeSync(
+    input: RdfQuad[] | string,
+    options: { algorithm: string; format?: string; inputFormat?: string; [key: string]: unknown },
+  ): string;
   export const NQuads: {
     parse(input: string): RdfQuad[];
     serialize(dataset: RdfQuad[]): string;

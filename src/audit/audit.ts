@@ -1,7 +1,8 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { createHash, createHmac, hkdfSync, randomBytes } from 'node:crypto';
+import { createHash, createHmac, hkdfSync } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.ts';
+import { randomId } from '../random.ts';
 import type { Collection, Store, StoredDoc } from '../store/spi.ts';
 
 /**
@@ -211,7 +212,7 @@ export class AuditLog {
       // Absent rather than undefined (MongoDB would store null).
       ...(Object.fromEntries(Object.entries(event).filter(([, v]) => v !== undefined)) as AuditEvent),
       ...(requestId ? { requestId } : {}),
-      _id: `${at.toString(36).padStart(9, '0')}-${randomBytes(8).toString('base64url')}`,
+      _id: `${at.toString(36).padStart(9, '0')}-${randomId(8)}`,
       at,
       day: dayOf(at),
     };

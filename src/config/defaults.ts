@@ -42,6 +42,12 @@ export const defaults = {
      * service (kill -9) but may lose the last commits on power loss; `full` fsyncs every commit.
      */
     embeddedSynchronous: 'normal' as 'normal' | 'full',
+    /**
+     * Embedded store: a worker thread checkpoints the WAL into the database file this often, so
+     * the page copies and fsyncs stay off the event loop. 0: SQLite checkpoints automatically
+     * inside a commit (a stall of several milliseconds every few hundred requests).
+     */
+    embeddedCheckpointIntervalMs: 200,
     /** MongoDB connection string. Empty: use the embedded store. */
     mongodbUrl: '',
     /** MongoDB database name. */

@@ -68,6 +68,7 @@ const RULES: Record<string, Rule> = {
   'http.shutdownGraceSeconds': intBetween(0, 600),
   'store.mongodbUrl': mongoUrl,
   'store.embeddedSynchronous': oneOf('normal', 'full'),
+  'store.embeddedCheckpointIntervalMs': intBetween(0, 60_000),
   'store.mongodbServerSelectionTimeoutMs': intBetween(100, 60_000),
   'store.mongodbSocketTimeoutMs': intBetween(100, 600_000),
   'store.mongodbConnectTimeoutMs': intBetween(100, 60_000),

@@ -1,6 +1,6 @@
-import { randomBytes } from 'node:crypto';
 import type { Clock } from '../clock.ts';
 import { InvalidTransaction } from '../errors.ts';
+import { randomId } from '../random.ts';
 import type { Store, StoredDoc } from '../store/spi.ts';
 import { sha256 } from './crypto.ts';
 import type { Factor } from './spi.ts';
@@ -36,7 +36,7 @@ export class KycTokens {
   }
 
   async issue(binding: KycTokenBinding): Promise<string> {
-    const token = randomBytes(32).toString('base64url');
+    const token = randomId(32);
     await this.tokens.insert({
       ...binding,
       _id: sha256(token),

@@ -1,7 +1,7 @@
-import { randomBytes } from 'node:crypto';
 import type { Context } from 'koa';
 import { AppError, InvalidRequest, UnsupportedGrantType } from '../errors.ts';
 import { noStore } from '../http/middleware.ts';
+import { randomId } from '../random.ts';
 import type { Services } from '../services.ts';
 import { checkAssertionParty, readProviderForm } from './assertion-party.ts';
 import { verifyDpopProof } from './dpop.ts';
@@ -54,7 +54,7 @@ export async function handleTokenRequest(
 
   const redeemed = await redeemer.redeem(code, txCode);
   const p = await provider();
-  const grantId = randomBytes(16).toString('base64url');
+  const grantId = randomId(16);
   const requested = redeemed.authorizationDetails.length
     ? [...redeemed.authorizationDetails]
     : redeemed.credentialConfigurationIds.map((id) => ({

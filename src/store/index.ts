@@ -11,6 +11,8 @@ export type StoreOptions =
       file: string;
       /** SQLite durability level in WAL mode (see EmbeddedStoreOptions). */
       synchronous?: 'normal' | 'full';
+      /** WAL checkpoints from a worker thread every this many ms; 0: SQLite's automatic ones. */
+      checkpointIntervalMs?: number;
     }
   | {
       kind: 'mongo';
@@ -37,6 +39,9 @@ export async function openStore(
       return new EmbeddedStore({
         file: options.file,
         synchronous: options.synchronous,
+        ...(options.checkpointIntervalMs !== undefined
+          ? { checkpointIntervalMs: options.checkpointIntervalMs }
+          : {}),
         clock,
         sweepIntervalSeconds,
       });

@@ -473,6 +473,11 @@ export class MongoStore implements Store {
     });
   }
 
+  /** Every acknowledged MongoDB write is already durable (majority, journaled): nothing to defer. */
+  unit<T>(work: () => Promise<T>): Promise<T> {
+    return work();
+  }
+
   async ping(): Promise<void> {
     await this.guard('admin', () => this.#db.admin().command({ ping: 1 }));
   }

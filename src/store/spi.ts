@@ -76,6 +76,14 @@ export interface Store {
    * every value is taken.
    */
   allocate(space: string, size: number, owner: string): Promise<number>;
+  /**
+   * Runs `work` as one unit of work: its operations need not become durable one by one (the
+   * embedded store then commits them in as few transactions as possible), and the returned promise
+   * settles only once every write made inside is durable. It rejects with StoreUnavailable when one
+   * is not, even though `work` saw it succeed; so nothing learnt inside a unit may reach anyone
+   * outside (an HTTP answer, a message) before the unit resolves.
+   */
+  unit<T>(work: () => Promise<T>): Promise<T>;
   /** Throws StoreUnavailable when the database cannot answer. Used by /health/ready. */
   ping(): Promise<void>;
   /** Deletes expired records now (also runs periodically). */

@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import type { JWK } from 'jose';
 import type { Logger } from 'pino';
 import type { AuditLog } from '../audit/audit.ts';
@@ -25,6 +25,7 @@ import {
 } from '../errors.ts';
 import type { IdentitySystemRegistry } from '../kyc/spi.ts';
 import type { IssuanceGrant } from '../oidc/bridge.ts';
+import { randomId } from '../random.ts';
 import type { Store, StoredDoc } from '../store/spi.ts';
 import { type KeyAttestationTrust, verifyKeyAttestation } from './key-attestation.ts';
 import type { Ledger } from './ledger.ts';
@@ -321,7 +322,7 @@ export function createIssuer(deps: IssuerDeps) {
     const validUntil = def.validitySeconds
       ? new Date(validFrom.getTime() + def.validitySeconds * 1000)
       : undefined;
-    const notificationId = randomBytes(16).toString('base64url');
+    const notificationId = randomId(16);
     const targets: (Holder | undefined)[] = holders.length > 0 ? holders : [undefined];
     const credentials: IssuedCredential[] = [];
     for (const holder of targets) {
@@ -380,7 +381,7 @@ export function createIssuer(deps: IssuerDeps) {
       const kyc = await claimsFor(grant, parsed.configuration);
       if (kyc.pending) {
         // §9: the identity system is not ready; keep only what is needed to finish later (no claims).
-        const transactionId = randomBytes(32).toString('base64url');
+        const transactionId = randomId(32);
         await deferred.insert({
           _id: hash(transactionId),
           grantHash: hash(grant.grantId),

@@ -1,6 +1,6 @@
-import { randomBytes } from 'node:crypto';
 import type { Clock } from '../clock.ts';
 import type { FormatId, StatusEntry } from '../credentials/formats/types.ts';
+import { randomId } from '../random.ts';
 import type { Store, StoredDoc } from '../store/spi.ts';
 
 /**
@@ -49,7 +49,7 @@ export interface Ledger {
 export function createLedger(store: Store, clock: Clock): Ledger {
   const ledger = store.collection<LedgerRecord>(LEDGER_COLLECTION);
   return {
-    newId: () => randomBytes(16).toString('base64url'),
+    newId: () => randomId(16),
     record: (entry) => ledger.insert({ ...entry, status: 'issued' } as LedgerRecord),
     byNotification: (notificationId) => ledger.find({ notificationId }),
     async setEvent(id, event) {

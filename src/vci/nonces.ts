@@ -1,5 +1,6 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import type { Clock } from '../clock.ts';
+import { randomId } from '../random.ts';
 import type { Store } from '../store/spi.ts';
 
 /**
@@ -18,7 +19,7 @@ export function createNonces(store: Store, clock: Clock, ttlSeconds: number): No
   const nonces = store.collection({ name: 'vci_nonces' });
   return {
     async issue() {
-      const nonce = randomBytes(32).toString('base64url');
+      const nonce = randomId(32);
       await nonces.insert({ _id: digest(nonce), expiresAt: clock.now() + ttlSeconds * 1000 });
       return { nonce, expiresInSeconds: ttlSeconds };
     },

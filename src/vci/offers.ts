@@ -5,6 +5,7 @@ import type { Config } from '../config/defaults.ts';
 import type { ConfigurationRegistry } from '../credentials/configurations/registry.ts';
 import { InvalidRequest, NotFound, TemporarilyUnavailable } from '../errors.ts';
 import type { IdentitySystemRegistry } from '../kyc/spi.ts';
+import { randomId } from '../random.ts';
 import type { Store, StoredDoc } from '../store/spi.ts';
 import { generateTxCode, type PreAuthorizedCodes } from './pre-authorized.ts';
 
@@ -91,7 +92,7 @@ export function createOffers(deps: {
 
   /** Stores the offer for its credential_offer_uri and builds the links and the QR code. */
   async function publish(offer: Record<string, unknown>, expiresInSeconds: number) {
-    const offerId = randomBytes(24).toString('base64url');
+    const offerId = randomId(24);
     const ttl = Math.min(config.vci.offerUriTtlSeconds, expiresInSeconds);
     await offers.insert({
       _id: offerDocId(offerId),
@@ -136,7 +137,7 @@ export function createOffers(deps: {
       if (!accountId) throw new NotFound('no such individual in the identity system');
       account = { accountId, identitySystem: system.name };
     }
-    const issuerState = randomBytes(32).toString('base64url');
+    const issuerState = randomId(32);
     const ttl = config.vci.preAuthorizedCodeTtlSeconds;
     await states.insert({
       _id: stateId(issuerState),

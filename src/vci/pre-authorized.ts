@@ -1,7 +1,8 @@
-import { createHash, createHmac, randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, randomInt, timingSafeEqual } from 'node:crypto';
 import type { Clock } from '../clock.ts';
 import { InvalidGrant, InvalidRequest } from '../errors.ts';
 import type { PreAuthorizedCodeRedeemer, PreAuthorizedGrant } from '../oidc/bridge.ts';
+import { randomId } from '../random.ts';
 import type { Store, StoredDoc } from '../store/spi.ts';
 
 /**
@@ -59,8 +60,8 @@ export function createPreAuthorizedCodes(deps: {
 
   return {
     async create(input) {
-      const code = randomBytes(32).toString('base64url');
-      const txSalt = input.txCode ? randomBytes(16).toString('base64url') : undefined;
+      const code = randomId(32);
+      const txSalt = input.txCode ? randomId(16) : undefined;
       await codes.insert({
         _id: digest(code),
         accountId: input.accountId,

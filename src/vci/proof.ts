@@ -1,4 +1,4 @@
-import { createHash, createPublicKey, verify as cryptoVerify, X509Certificate } from 'node:crypto';
+import { createHash, verify as cryptoVerify, X509Certificate } from 'node:crypto';
 import {
   calculateJwkThumbprint,
   decodeProtectedHeader,
@@ -239,10 +239,11 @@ function fastVerify(
   const signature = Buffer.from(encodedSignature, 'base64url');
   if (signature.length !== 64) return undefined;
   try {
-    const key = createPublicKey({ key: jwk as import('node:crypto').JsonWebKey, format: 'jwk' });
+    // The JWK goes straight to verify: a KeyObject first (createPublicKey) costs ~10 µs more.
+    const key = { key: jwk as import('node:crypto').JsonWebKey, format: 'jwk' as const };
     const input = Buffer.from(jwt.slice(0, dot2), 'ascii');
     const valid = ec
-      ? cryptoVerify('sha256', input, { key, dsaEncoding: 'ieee-p1363' }, signature)
+      ? cryptoVerify('sha256', input, { ...key, dsaEncoding: 'ieee-p1363' }, signature)
       : cryptoVerify(null, input, key, signature);
     if (!valid) return undefined;
   } catch {

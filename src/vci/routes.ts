@@ -181,21 +181,28 @@ export function vciRoutes(deps: VciRouteDeps): Router {
     const body = await readJson(ctx, limit);
     const parsed = parseCredentialRequest(body, grant, registry, config.vci.batchSize);
     const encryption = await parseResponseEncryption(parsed.encryption, config.vci.requireEncryption);
-    let holders: Awaited<ReturnType<Issuer['verifyProofs']>>;
-    try {
-      holders = await issuer.verifyProofs(parsed, grant);
-    } catch (error) {
-      // Draft 13 §7.3.2: a nonce problem is `invalid_proof` carrying a fresh c_nonce to retry with.
-      if (parsed.version === 'draft13' && (error instanceof InvalidNonce || error instanceof InvalidProof)) {
-        const { nonce, expiresInSeconds } = await nonces.issue();
-        throw new InvalidProof((error as AppError).description, {
-          extra: { c_nonce: nonce, c_nonce_expires_in: expiresInSeconds },
-        });
+    // One unit of work: the nonce consumed, the status indices, the ledger and audit records are
+    // committed together, and the answer (set on ctx, sent after this handler) waits for that.
+    await services.store.unit(async () => {
+      let holders: Awaited<ReturnType<Issuer['verifyProofs']>>;
+      try {
+        holders = await issuer.verifyProofs(parsed, grant);
+      } catch (error) {
+        // Draft 13 §7.3.2: a nonce problem is `invalid_proof` carrying a fresh c_nonce to retry with.
+        if (
+          parsed.version === 'draft13' &&
+          (error instanceof InvalidNonce || error instanceof InvalidProof)
+        ) {
+          const { nonce, expiresInSeconds } = await nonces.issue();
+          throw new InvalidProof((error as AppError).description, {
+            extra: { c_nonce: nonce, c_nonce_expires_in: expiresInSeconds },
+          });
+        }
+        throw error;
       }
-      throw error;
-    }
-    const outcome = await issuer.issue(parsed, holders, grant);
-    await answer(ctx, outcome, parsed.version, encryption);
+      const outcome = await issuer.issue(parsed, holders, grant);
+      await answer(ctx, outcome, parsed.version, encryption);
+    });
   });
 
   // §9: the deferred credential endpoint.

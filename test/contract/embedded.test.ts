@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -89,6 +89,29 @@ describe('embedded store specifics', () => {
     await new Promise((resolve) => setTimeout(resolve, 150));
     clock.advanceSeconds(-1);
     expect(await docs.get('a')).toBeUndefined();
+    await store.close();
+  });
+
+  it('checkpoints the WAL from a worker thread, so the database file grows while commits never checkpoint', async () => {
+    const file = tempFile();
+    const clock = new ManualClock(Date.UTC(2026, 0, 1));
+    const store = await openStore({ kind: 'embedded', file, checkpointIntervalMs: 20 }, clock, 0);
+    const docs = store.collection({ name: 'docs' });
+    const payload = 'x'.repeat(2000);
+    for (let i = 0; i < 1000; i++) await docs.insert({ _id: `d${i}`, payload });
+    // ~2 MB committed into the WAL; the committing connection has automatic checkpoints off, so
+    // only the worker can have copied the pages into the database file.
+    const deadline = Date.now() + 5000;
+    while (statSync(file).size < 1_000_000 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    expect(statSync(file).size).toBeGreaterThan(1_000_000);
+    // A commit per insert writes ~4 pages: 4,000 inserts would leave a WAL of ~60 MB, but past
+    // 4,096 frames the worker makes SQLite start it over (and truncate it to ~16 MB).
+    for (let i = 1000; i < 5000; i++) await docs.insert({ _id: `d${i}`, payload });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(statSync(`${file}-wal`).size).toBeLessThan(40_000_000);
+    expect(await docs.get('d4999')).toMatchObject({ payload });
     await store.close();
   });
 });

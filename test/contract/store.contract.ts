@@ -375,6 +375,45 @@ export function defineStoreContract(name: string, target: ContractTarget): void 
       });
     });
 
+    describe('units of work', () => {
+      it('resolves with the work result once its writes are durable, visible to another instance', async () => {
+        await codes.insert({ _id: 'spent', clientId: 'c1' });
+        const result = await store.unit(async () => {
+          await codes.insert({ _id: 'fresh', clientId: 'c1' });
+          const won = await codes.consume('spent');
+          const again = await codes.consume('spent');
+          await store.increment('issued');
+          return { won: won?._id, again };
+        });
+        expect(result).toEqual({ won: 'spent', again: undefined });
+        const reader = target.siblings ? await openSibling() : store;
+        const readerCodes = reader.collection<Code>({ name: 'codes' });
+        expect(await readerCodes.get('fresh')).toMatchObject({ clientId: 'c1' });
+        expect(await readerCodes.consume('spent')).toBeUndefined();
+        expect(await reader.counter('issued')).toBe(1);
+      });
+
+      it('rejects with the work error, after the writes made before it are settled', async () => {
+        const failure = new Error('work failed');
+        await expect(
+          store.unit(async () => {
+            await codes.insert({ _id: 'kept', clientId: 'c1' });
+            throw failure;
+          }),
+        ).rejects.toBe(failure);
+        // The write made before the error stands (a unit is not a rollback).
+        expect(await codes.get('kept')).toMatchObject({ clientId: 'c1' });
+      });
+
+      it('still gives a record to exactly one of 50 parallel units', async () => {
+        await codes.insert({ _id: 'once' });
+        const results = await Promise.all(
+          Array.from({ length: 50 }, () => store.unit(async () => (await codes.consume('once')) !== undefined)),
+        );
+        expect(results.filter(Boolean)).toHaveLength(1);
+      });
+    });
+
     describe('availability', () => {
       it('answers ping while open and throws StoreUnavailable once closed', async () => {
         await store.ping();

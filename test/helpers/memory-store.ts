@@ -65,6 +65,7 @@ export function createMemoryStore(clock: Clock): Store {
         }
       }
     },
+    unit: (work) => work(),
     async ping() {},
     async sweep() {
       for (const collection of collections.values()) collection.sweep();

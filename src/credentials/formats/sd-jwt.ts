@@ -1,7 +1,8 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { SDJwtVcInstance } from '@sd-jwt/sd-jwt-vc';
 import type { DisclosureFrame } from '@sd-jwt/types';
 import type { ManagedKey } from '../../keys/spi.ts';
+import { randomId } from '../../random.ts';
 import { hourFloor, publicJwk, seconds, signBytes } from './jws.ts';
 import type { CredentialFormat, FormatDeps, IssueRequest } from './types.ts';
 
@@ -27,7 +28,7 @@ const RESERVED = new Set([
 ]);
 
 /** 128-bit salts from the CSPRNG (SD-JWT §4.2.1 recommends at least 128 bits). */
-const salt = (): string => randomBytes(16).toString('base64url');
+const salt = (): string => randomId(16);
 const sha256 = (data: string | ArrayBuffer): Uint8Array =>
   createHash('sha256')
     .update(typeof data === 'string' ? data : new Uint8Array(data))

@@ -103,7 +103,12 @@ export function canonizeWithUniqueHashes(dataset: readonly RdfQuad[]): string | 
     if (list === undefined) quadsOf.set(term.value, [p]);
     else if (list[list.length - 1] !== p) list.push(p);
   };
+  const distinct = new Set<RdfQuad>();
   for (const quad of dataset) {
+    // rdf-canonize hashes a quad object listed twice once (a Set per blank node) but prints it
+    // twice: not worth mirroring, its own implementation handles that input.
+    if (distinct.has(quad)) return undefined;
+    distinct.add(quad);
     const { subject, predicate, object, graph } = quad;
     // Generalized RDF (blank or literal predicates, literal subjects) is left to rdf-canonize.
     if (predicate.termType !== 'NamedNode' || subject.termType === 'Literal') return undefined;

@@ -55,8 +55,10 @@ async function startService(): Promise<{ url: string; admin: string; child: Chil
     },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
-  if (child.pid) pin(child.pid, 0);
-  pin(process.pid, 1);
+  if (process.env.BENCH_NO_PIN !== '1') {
+    if (child.pid) pin(child.pid, 0);
+    pin(process.pid, 1);
+  }
   await new Promise<void>((resolve, reject) => {
     let out = '';
     child.stdout?.on('data', (chunk) => {

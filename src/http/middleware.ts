@@ -16,7 +16,15 @@ export function observe(logger: Logger, metrics: Metrics) {
     const offered = ctx.get('X-Request-Id');
     const requestId = REQUEST_ID.test(offered) ? offered : randomUUID();
     ctx.state.requestId = requestId;
-    ctx.state.logger = logger.child({ requestId });
+    // The child logger is made on first use: most requests log nothing but the access line.
+    let child: Logger | undefined;
+    Object.defineProperty(ctx.state, 'logger', {
+      get: () => {
+        child ??= logger.child({ requestId });
+        return child;
+      },
+      enumerable: true,
+    });
     ctx.state.metrics = metrics;
     ctx.set('X-Request-Id', requestId);
     try {
@@ -27,10 +35,12 @@ export function observe(logger: Logger, metrics: Metrics) {
         (ctx._matchedRoute as string | undefined) ?? (ctx.state.route as string | undefined) ?? 'unmatched';
       metrics.requests.inc({ method: ctx.method, route, status: String(ctx.status) });
       metrics.latencySeconds.observe({ method: ctx.method, route }, seconds);
-      ctx.state.logger.info(
-        { method: ctx.method, route, path: ctx.path, status: ctx.status, ms: Math.round(seconds * 1e4) / 10 },
-        'request',
-      );
+      if (logger.isLevelEnabled('info')) {
+        ctx.state.logger.info(
+          { method: ctx.method, route, path: ctx.path, status: ctx.status, ms: Math.round(seconds * 1e4) / 10 },
+          'request',
+        );
+      }
     }
   };
 }

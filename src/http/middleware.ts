@@ -37,7 +37,13 @@ export function observe(logger: Logger, metrics: Metrics) {
       metrics.latencySeconds.observe({ method: ctx.method, route }, seconds);
       if (logger.isLevelEnabled('info')) {
         ctx.state.logger.info(
-          { method: ctx.method, route, path: ctx.path, status: ctx.status, ms: Math.round(seconds * 1e4) / 10 },
+          {
+            method: ctx.method,
+            route,
+            path: ctx.path,
+            status: ctx.status,
+            ms: Math.round(seconds * 1e4) / 10,
+          },
           'request',
         );
       }

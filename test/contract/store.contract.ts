@@ -408,7 +408,9 @@ export function defineStoreContract(name: string, target: ContractTarget): void 
       it('still gives a record to exactly one of 50 parallel units', async () => {
         await codes.insert({ _id: 'once' });
         const results = await Promise.all(
-          Array.from({ length: 50 }, () => store.unit(async () => (await codes.consume('once')) !== undefined)),
+          Array.from({ length: 50 }, () =>
+            store.unit(async () => (await codes.consume('once')) !== undefined),
+          ),
         );
         expect(results.filter(Boolean)).toHaveLength(1);
       });

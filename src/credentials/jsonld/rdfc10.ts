@@ -64,6 +64,11 @@ function serialize(term: RdfTerm): string {
   return text;
 }
 
+/** N-Quads text of a named node or literal (remembered for frozen terms). */
+export function termText(term: RdfTerm): string {
+  return serialize(term);
+}
+
 /** Freezes a term (and its datatype) so serialize() may remember its text. */
 export function freezeTerm<T extends RdfTerm>(term: T): Readonly<T> {
   if (term.datatype) Object.freeze(term.datatype);
@@ -147,4 +152,113 @@ export function canonizeWithUniqueHashes(dataset: readonly RdfQuad[]): string | 
     .map((p) => line(p, label))
     .sort()
     .join('');
+}
+
+/**
+ * A dataset with holes, for many datasets of one shape (the credentials of one template): each
+ * term is fixed N-Quads text, a blank node, or a value slot filled at each use. Everything that
+ * does not depend on the values is done once here: fixed terms escaped, the quads of each blank
+ * node listed (§4.4 step 2), label checks. canonizeShape then runs the same algorithm as
+ * canonizeWithUniqueHashes on the filled quads.
+ */
+export type ShapeTerm =
+  | { kind: 'fixed'; text: string }
+  | { kind: 'blank'; label: string }
+  | { kind: 'iri'; slot: number }
+  /** `suffix`: `@lang`, `^^<datatype>` or '' (xsd:string), as serialize() writes it. */
+  | { kind: 'literal'; slot: number; suffix: string };
+
+export interface ShapeQuad {
+  subject: ShapeTerm;
+  /** N-Quads text of the predicate. */
+  predicate: string;
+  object: ShapeTerm;
+  /** Undefined for the default graph. */
+  graph: ShapeTerm | undefined;
+}
+
+export interface DatasetShape {
+  quads: readonly ShapeQuad[];
+  /** Each blank node with the indexes of the quads it occurs in, in order of first occurrence. */
+  blanks: readonly (readonly [label: string, quads: readonly number[]])[];
+}
+
+/** The literal suffix serialize() writes after the quoted value. */
+export function literalSuffix(datatype: string | undefined, language: string | undefined): string {
+  const type = datatype ?? XSD_STRING;
+  if (type === RDF_LANGSTRING) return language ? `@${language}` : '';
+  return type === XSD_STRING ? '' : `^^${iri(type)}`;
+}
+
+/** Lists the blank nodes of a shape; undefined for labels rdf-canonize would keep (`c14n…`). */
+export function compileShape(quads: readonly ShapeQuad[]): DatasetShape | undefined {
+  const blanks = new Map<string, number[]>();
+  quads.forEach((q, index) => {
+    for (const term of [q.subject, q.object, q.graph]) {
+      if (term?.kind !== 'blank') continue;
+      const list = blanks.get(term.label);
+      if (list === undefined) blanks.set(term.label, [index]);
+      else if (list[list.length - 1] !== index) list.push(index);
+    }
+  });
+  for (const label of blanks.keys()) if (label.startsWith('c14n')) return undefined;
+  return { quads, blanks: [...blanks] };
+}
+
+/**
+ * The canonical N-Quads of the shape filled with `values` (slot i = values[i]), or undefined when
+ * two blank nodes tie on their first-degree hash (the caller then runs rdf-canonize). The caller
+ * guarantees the filled quads are distinct (RDF datasets are sets).
+ */
+export function canonizeShape(shape: DatasetShape, values: readonly string[]): string | undefined {
+  // Escaped once per slot and kind, however many quads the value occurs in.
+  const iris: (string | undefined)[] = [];
+  const literals: (string | undefined)[] = [];
+  const text = (term: ShapeTerm): string => {
+    switch (term.kind) {
+      case 'fixed':
+        return term.text;
+      case 'iri':
+        iris[term.slot] ??= iri(values[term.slot]!);
+        return iris[term.slot]!;
+      case 'literal':
+        literals[term.slot] ??= `"${literalText(values[term.slot]!)}"`;
+        return literals[term.slot]! + term.suffix;
+      default:
+        return '';
+    }
+  };
+  const { quads } = shape;
+  // Per quad: subject, object and graph text, blank nodes left to the labelling below.
+  const subjects: string[] = [];
+  const objects: string[] = [];
+  const graphs: string[] = [];
+  for (const q of quads) {
+    subjects.push(text(q.subject));
+    objects.push(text(q.object));
+    graphs.push(q.graph === undefined ? '' : q.graph.kind === 'blank' ? '' : ` ${text(q.graph)}`);
+  }
+  const lineOf = (i: number, label: (blank: string) => string): string => {
+    const q = quads[i]!;
+    const s = q.subject.kind === 'blank' ? label(q.subject.label) : subjects[i];
+    const o = q.object.kind === 'blank' ? label(q.object.label) : objects[i];
+    const g = q.graph?.kind === 'blank' ? ` ${label(q.graph.label)}` : graphs[i];
+    return `${s} ${q.predicate} ${o}${g} .\n`;
+  };
+  // §4.6 for each blank node, then §4.4 step 5.4 as in canonizeWithUniqueHashes.
+  const byHash = new Map<string, string>();
+  for (const [id, indexes] of shape.blanks) {
+    const label = (blank: string) => (blank === id ? '_:a' : '_:z');
+    const lines = indexes.map((i) => lineOf(i, label)).sort();
+    const digest = hash('sha256', lines.join(''), 'hex');
+    if (byHash.has(digest)) return undefined;
+    byHash.set(digest, id);
+  }
+  const canonical = new Map<string, string>();
+  for (const digest of [...byHash.keys()].sort())
+    canonical.set(byHash.get(digest)!, `_:c14n${canonical.size}`);
+  const label = (blank: string) => canonical.get(blank)!;
+  const lines: string[] = [];
+  for (let i = 0; i < quads.length; i++) lines.push(lineOf(i, label));
+  return lines.sort().join('');
 }

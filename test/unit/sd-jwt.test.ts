@@ -178,8 +178,31 @@ describe('dc+sd-jwt format', () => {
     expect(
       disclosureFrameOf(['a', 'b.c', 'b.d.e', 'zz', 'b.nope'], { a: 1, b: { c: 2, d: { e: 3 } } }),
     ).toEqual({
+      // Absent `zz` and `b.nope` leave a decoy digest each in their object.
       _sd: ['a'],
-      b: { _sd: ['c'], d: { _sd: ['e'] } },
+      _sd_decoy: 1,
+      b: { _sd: ['c'], _sd_decoy: 1, d: { _sd: ['e'] } },
     });
+    // A path through an absent object adds nothing: the object itself is not there.
+    expect(disclosureFrameOf(['a', 'x.y'], { a: 1 })).toEqual({ _sd: ['a'] });
+  });
+
+  it('pads each object with decoy digests so the digest count does not reveal absent optional claims', async () => {
+    const [entry] = (await status.allocate('dc+sd-jwt', 'ledger-decoys')) as TokenStatusEntry[];
+    const full = request(entry!);
+    const { birthdate: _, ...withoutBirthdate } = full.claims;
+    const digests = async (req: IssueRequest) => {
+      const sdJwt = (await format.issue(req)) as string;
+      const decoded = await verifier.decode(sdJwt);
+      // The status list may have been re-signed by an earlier test, after START.
+      await expect(verifier.verify(sdJwt, { currentDate: deps.clock.now() / 1000 })).resolves.toBeDefined();
+      const payload = decoded.jwt!.payload as Record<string, any>;
+      return { top: payload['_sd'].length, disclosures: decoded.disclosures?.length ?? 0 };
+    };
+    // Five configured paths, four at the top level (`missing_optional` is never present).
+    const a = await digests(full);
+    const b = await digests({ ...full, claims: withoutBirthdate });
+    expect(a).toEqual({ top: 4, disclosures: 4 });
+    expect(b).toEqual({ top: 4, disclosures: 3 });
   });
 });

@@ -34,33 +34,44 @@ const sha256 = (data: string | ArrayBuffer): Uint8Array =>
     .update(typeof data === 'string' ? data : new Uint8Array(data))
     .digest();
 
-type Frame = { _sd?: string[]; [claim: string]: unknown };
+type Frame = { _sd?: string[]; _sd_decoy?: number; [claim: string]: unknown };
 
 /**
  * Turns dot-separated claim paths (`given_name`, `address.locality`) into the library's disclosure
- * frame. A path whose value is absent from the claims is skipped, so optional claims stay optional.
- * Array elements are not addressed by paths; a whole array claim can be disclosable.
+ * frame. A path whose value is absent from the claims is skipped, so optional claims stay optional;
+ * in its place the object gets a decoy digest (SD-JWT §4.2.5), so every credential of a
+ * configuration carries as many digests per object as the configuration names, and the count does
+ * not tell which optional claims a person lacks. Array elements are not addressed by paths; a
+ * whole array claim can be disclosable.
  */
 export function disclosureFrameOf(paths: string[], claims: Record<string, unknown>): Frame {
   const frame: Frame = {};
+  const configured = new Map<Frame, Set<string>>();
   for (const path of paths) {
     const segments = path.split('.');
     let node = frame;
     let value: unknown = claims;
-    segments.forEach((segment, i) => {
-      if (value === null || typeof value !== 'object' || !(segment in (value as object))) {
-        value = undefined;
-        return;
-      }
-      value = (value as Record<string, unknown>)[segment];
+    for (const [i, segment] of segments.entries()) {
+      if (value === null || typeof value !== 'object' || Array.isArray(value)) break;
+      const present = segment in (value as object);
       if (i === segments.length - 1) {
-        node._sd ??= [];
-        if (!node._sd.includes(segment)) node._sd.push(segment);
-      } else {
-        node[segment] ??= {};
-        node = node[segment] as Frame;
+        const names = configured.get(node) ?? new Set<string>();
+        configured.set(node, names.add(segment));
+        if (present) {
+          node._sd ??= [];
+          if (!node._sd.includes(segment)) node._sd.push(segment);
+        }
+        break;
       }
-    });
+      if (!present) break;
+      value = (value as Record<string, unknown>)[segment];
+      node[segment] ??= {};
+      node = node[segment] as Frame;
+    }
+  }
+  for (const [node, names] of configured) {
+    const missing = names.size - (node._sd?.length ?? 0);
+    if (missing > 0) node._sd_decoy = missing;
   }
   return frame;
 }

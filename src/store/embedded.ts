@@ -507,10 +507,14 @@ export class EmbeddedStore implements Store {
     const checkpointer = this.#checkpointer;
     this.#checkpointer = undefined;
     if (checkpointer) {
+      // Referenced again while it closes: an unreferenced worker would let the process end here,
+      // with whatever the caller meant to do after close() (print, exit with a code) undone.
+      checkpointer.ref();
       const exited = new Promise((resolve) => checkpointer.once('exit', resolve));
       checkpointer.postMessage('close');
-      await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 2000).unref())]);
-      await checkpointer.terminate();
+      const timer = setTimeout(() => void checkpointer.terminate(), 2000);
+      await exited;
+      clearTimeout(timer);
     }
     this.#closed = true;
     if (this.#timer) clearInterval(this.#timer);

@@ -1,4 +1,4 @@
-import { createPublicKey, generateKeyPairSync, type JsonWebKey, verify } from 'node:crypto';
+import { createPublicKey, generateKeyPairSync, type JsonWebKey, verify, X509Certificate } from 'node:crypto';
 import { SDJwtVcInstance } from '@sd-jwt/sd-jwt-vc';
 import type { JWK } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -9,6 +9,7 @@ import type {
   TokenStatusEntry,
 } from '../../src/credentials/formats/types.ts';
 import { createStatusService, type StatusService } from '../../src/credentials/status/service.ts';
+import { createIssuerCa } from '../../src/credentials/x509/issuer-ca.ts';
 import { jwtVcIssuerMetadata } from '../../src/keys/documents.ts';
 import { type CredentialDeps, credentialDeps, START } from '../helpers/credential-deps.ts';
 
@@ -204,5 +205,42 @@ describe('dc+sd-jwt format', () => {
     const b = await digests({ ...full, claims: withoutBirthdate });
     expect(a).toEqual({ top: 4, disclosures: 4 });
     expect(b).toEqual({ top: 4, disclosures: 3 });
+  });
+
+  it('carries an x5c certificate for ES256 keys that chains to the IACA and names the issuer URL', async () => {
+    const ca = createIssuerCa({
+      ...deps,
+      encryptionSecret: 'test-secret-test-secret-test-secret-0123',
+      country: 'UT',
+      serviceName: 'Test Issuer',
+    });
+    await ca.init();
+    const withCa = createSdJwtFormat({ ...deps, issuerCa: ca });
+    const [entry] = (await status.allocate('dc+sd-jwt', 'ledger-x5c')) as TokenStatusEntry[];
+    const sdJwt = (await withCa.issue(request(entry!))) as string;
+    const issuerJwt = sdJwt.split('~')[0]!;
+    const header = JSON.parse(Buffer.from(issuerJwt.split('.')[0]!, 'base64url').toString());
+    expect(header.kid).toBe(deps.keys.active('credential', 'ES256').kid);
+    expect(header.x5c).toHaveLength(1);
+
+    // A verifier with only the IACA as trust anchor: chain, name, then the signature with the leaf key.
+    const leaf = new X509Certificate(Buffer.from(header.x5c[0], 'base64'));
+    const iaca = new X509Certificate(ca.caCertificatePem());
+    expect(leaf.checkIssued(iaca)).toBe(true);
+    expect(leaf.verify(iaca.publicKey)).toBe(true);
+    expect(leaf.subjectAltName).toContain('URI:https://issuer.example');
+    expect(leaf.checkHost('issuer.example')).toBe('issuer.example');
+    // Not an mDL document signer: no extended key usage limits it to mdoc.
+    expect(leaf.keyUsage ?? []).not.toContain('1.0.18013.5.1.2');
+    const [data, signature] = [issuerJwt.slice(0, issuerJwt.lastIndexOf('.')), issuerJwt.split('.')[2]!];
+    const sig = Buffer.from(signature, 'base64url');
+    expect(verify('sha256', Buffer.from(data), { key: leaf.publicKey, dsaEncoding: 'ieee-p1363' }, sig)).toBe(
+      true,
+    );
+    // The same certificate for every credential of the key; none for an EdDSA key (IACA profile is P-256).
+    const again = (await withCa.issue(request(entry!))) as string;
+    expect(JSON.parse(Buffer.from(again.split('.')[0]!, 'base64url').toString()).x5c).toEqual(header.x5c);
+    const ed = (await withCa.issue(request(entry!, 'EdDSA'))) as string;
+    expect(JSON.parse(Buffer.from(ed.split('.')[0]!, 'base64url').toString()).x5c).toBeUndefined();
   });
 });

@@ -76,7 +76,12 @@ export function disclosureFrameOf(paths: string[], claims: Record<string, unknow
   return frame;
 }
 
-export function createSdJwtFormat(deps: FormatDeps): CredentialFormat {
+export interface SdJwtDeps extends FormatDeps {
+  /** `x5c` for an ES256 credential key (issuer-ca.ts joseX5c); absent: keys only through jwt-vc-issuer metadata. */
+  issuerCa?: { joseX5c(key: ManagedKey): Promise<string[]> };
+}
+
+export function createSdJwtFormat(deps: SdJwtDeps): CredentialFormat {
   // One library instance per signing key: the signer and the header `kid` can never disagree.
   const instances = new WeakMap<ManagedKey, SDJwtVcInstance>();
   const instanceFor = (key: ManagedKey): SDJwtVcInstance => {
@@ -127,8 +132,11 @@ export function createSdJwtFormat(deps: FormatDeps): CredentialFormat {
       const key = deps.keys.active('credential', req.profile.alg ?? 'ES256');
       const payload = payloadOf(req);
       const frame = disclosureFrameOf(req.profile.selectivelyDisclosable ?? [], req.claims);
+      // SD-JWT VC §3.5: verifiers find the key through `iss` + `kid` (jwt-vc-issuer metadata) or,
+      // for ES256, through the certificate in `x5c`, which chains to the published IACA.
+      const x5c = deps.issuerCa && key.alg === 'ES256' ? await deps.issuerCa.joseX5c(key) : undefined;
       return instanceFor(key).issue(payload, frame as DisclosureFrame<typeof payload>, {
-        header: { typ: 'dc+sd-jwt', kid: key.kid },
+        header: { typ: 'dc+sd-jwt', kid: key.kid, ...(x5c ? { x5c } : {}) },
       });
     },
   };

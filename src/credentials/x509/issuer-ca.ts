@@ -52,6 +52,12 @@ export interface IssuerCa {
   documentSigner(key: ManagedKey): Promise<Uint8Array>;
   /** JOSE `x5c` for the key: `[DS]` as base64 DER (the trust anchor is not included, RFC 7515 §4.1.6). */
   x5c(key: ManagedKey): Promise<string[]>;
+  /**
+   * JOSE `x5c` for SD-JWT VCs signed with the key: a certificate without the mDL extended key
+   * usage whose subjectAltName carries the issuer URL and host, as SD-JWT VC §3.5 asks of an
+   * `x5c` next to an HTTPS `iss` (and HAIP of its credentials).
+   */
+  joseX5c(key: ManagedKey): Promise<string[]>;
 }
 
 interface SealedKey {
@@ -198,7 +204,10 @@ export function createIssuerCa(options: IssuerCaOptions): IssuerCa {
     return ca;
   };
 
-  async function issueDocumentSigner(key: ManagedKey): Promise<X509Record> {
+  /** `mdoc`: an ISO 18013-5 document signer; `jose`: a signer of JOSE credentials for this issuer URL. */
+  type Profile = 'mdoc' | 'jose';
+
+  async function issueSigner(key: ManagedKey, profile: Profile): Promise<X509Record> {
     const { cert: caCert, privateKey } = required();
     const now = clock.now();
     const notAfter = Math.min(
@@ -208,7 +217,10 @@ export function createIssuerCa(options: IssuerCaOptions): IssuerCa {
     const publicKey = await toCryptoKey(key.publicKey, ['verify']);
     const cert = await x509.X509CertificateGenerator.create({
       serialNumber: serial(),
-      subject: [{ C: [country] }, { CN: [`${serviceName} Document Signer`] }],
+      subject: [
+        { C: [country] },
+        { CN: [`${serviceName} ${profile === 'mdoc' ? 'Document Signer' : 'Credential Signer'}`] },
+      ],
       issuer: caCert.subjectName,
       // Backdated a day: mdoc `validityInfo.signed` is rounded down and must fall inside the DS validity.
       notBefore: new Date(now - DAY_MS),
@@ -218,36 +230,43 @@ export function createIssuerCa(options: IssuerCaOptions): IssuerCa {
       signingKey: await toCryptoKey(privateKey, ['sign']),
       extensions: [
         new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
-        new x509.ExtendedKeyUsageExtension([MDL_DS_EKU], true),
+        profile === 'mdoc'
+          ? new x509.ExtendedKeyUsageExtension([MDL_DS_EKU], true)
+          : new x509.SubjectAlternativeNameExtension([
+              { type: 'url', value: options.publicUrl },
+              { type: 'dns', value: new URL(options.publicUrl).hostname },
+            ]),
         await x509.AuthorityKeyIdentifierExtension.create(caCert, false),
         await x509.SubjectKeyIdentifierExtension.create(publicKey),
         issuerAltName(),
       ],
     });
     return {
-      _id: `ds:${key.kid}`,
+      _id: `${profile === 'mdoc' ? 'ds' : 'js'}:${key.kid}`,
       kid: key.kid,
       certPem: cert.toString('pem'),
       notAfter: cert.notAfter.getTime(),
     };
   }
 
-  async function documentSigner(key: ManagedKey): Promise<Uint8Array> {
-    if (key.alg !== 'ES256')
-      throw new Error('mdoc document signer certificates are issued for ES256 keys only');
-    const cached = dsCache.get(key.kid);
+  /** The signer certificate (DER) of a profile for an ES256 key: issued and stored on first use, renewed before expiry. */
+  async function signerCertificate(key: ManagedKey, profile: Profile): Promise<Uint8Array> {
+    if (key.alg !== 'ES256') throw new Error('signer certificates are issued for ES256 keys only');
+    const id = `${profile === 'mdoc' ? 'ds' : 'js'}:${key.kid}`;
+    const cached = dsCache.get(id);
     if (cached && cached.notAfter - clock.now() > RENEW_BEFORE_MS) return cached.der;
     const caSerial = required().cert.serialNumber;
-    let record = await records.get(`ds:${key.kid}`);
-    // A DS certificate from a replaced IACA would not chain to the published trust anchor.
+    let record = await records.get(id);
+    // A certificate from a replaced IACA would not chain to the published trust anchor.
     if (!record || record.caSerial !== caSerial || record.notAfter - clock.now() <= RENEW_BEFORE_MS) {
-      record = { ...(await issueDocumentSigner(key)), caSerial };
+      record = { ...(await issueSigner(key, profile)), caSerial };
       await records.put(record);
     }
     const der = new Uint8Array(new x509.X509Certificate(record.certPem).rawData);
-    dsCache.set(key.kid, { der, notAfter: record.notAfter });
+    dsCache.set(id, { der, notAfter: record.notAfter });
     return der;
   }
+  const documentSigner = (key: ManagedKey) => signerCertificate(key, 'mdoc');
 
   return {
     init,
@@ -256,6 +275,9 @@ export function createIssuerCa(options: IssuerCaOptions): IssuerCa {
     documentSigner,
     async x5c(key) {
       return [Buffer.from(await documentSigner(key)).toString('base64')];
+    },
+    async joseX5c(key) {
+      return [Buffer.from(await signerCertificate(key, 'jose')).toString('base64')];
     },
   };
 }

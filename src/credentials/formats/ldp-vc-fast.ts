@@ -76,7 +76,8 @@ const SUITES = { 'eddsa-rdfc-2022': eddsaRdfc2022, 'ecdsa-rdfc-2019': ecdsaRdfc2
 
 /** Shapes cached per process; beyond this, new shapes simply use the library path (memory bound). */
 const MAX_SHAPES = 2048;
-const MAX_PROOF_CONFIGS = 256;
+/** Proof configurations kept per template (`created` moves hourly, the method on key rotation). */
+const MAX_PROOF_CONFIGS = 16;
 
 /**
  * Keys whose values are structure, not data: they select term definitions (`@context`), classes
@@ -117,6 +118,21 @@ interface Leaf {
   value: string;
   /** IRI-looking strings: scheme, checked against term names at IRI positions. */
   scheme?: string;
+}
+
+/**
+ * A structural value verbatim in the shape key: strings and lists of strings (contexts by URL,
+ * types) length-prefixed, anything else as JSON, whose first character ('"', '[', '{', digit,
+ * t/f/n) never collides with the 'S' and 'L' prefixes.
+ */
+function structureKey(value: unknown): string {
+  if (typeof value === 'string') return `S${value.length}:${value}`;
+  if (Array.isArray(value) && value.every((item) => typeof item === 'string')) {
+    let out = `L${value.length}`;
+    for (const item of value) out += `|${item.length}:${item}`;
+    return out;
+  }
+  return JSON.stringify(value);
 }
 
 /**
@@ -177,7 +193,7 @@ function analyse(unsigned: JsonLdObject): { key: string; leaves: Leaf[] } | unde
         // Length-prefixed: unambiguous for any key, cheaper than JSON.stringify.
         key += `\u0001${k.length}:${k}`;
         if (STRUCTURAL_KEYS.has(k)) {
-          key += `\u0001${JSON.stringify(v)}`;
+          key += `\u0001${structureKey(v)}`;
         } else if (v === undefined || !visit(v)) {
           // undefined/functions/symbols: not JSON, let the library decide.
           return false;
@@ -254,6 +270,8 @@ interface Template {
   termNames: ReadonlySet<string>;
   /** The quads precompiled for canonicalization (fixed terms escaped once); undefined: dataset path. */
   shape: DatasetShape | undefined;
+  /** Canonical proof configurations for this template's contexts, by created|method|suite. */
+  proofConfigs: Map<string, Promise<{ canonical: string; hash: Buffer }>>;
 }
 
 /** The same toRDF options the suites' canonize() uses (eddsa-rdfc-2022/ecdsa-rdfc-2019 lib/canonize.js). */
@@ -348,7 +366,7 @@ async function buildTemplate(
     ),
   ];
   const termNames = await collectTermNames(unsigned['@context'], documentLoader);
-  return { quads, collisionPairs, iriSlots, termNames, shape: shapeOf(quads) };
+  return { quads, collisionPairs, iriSlots, termNames, shape: shapeOf(quads), proofConfigs: new Map() };
 }
 
 /** The canonicalization shape of a template, or undefined for generalized RDF (not from JSON-LD here). */
@@ -573,7 +591,6 @@ function canonize(
 export function createLdpVcFastPath(options: { documentLoader: DocumentLoader }): LdpVcFastPath {
   const { documentLoader } = options;
   const templates = new Map<string, Promise<Template | undefined>>();
-  const proofConfigs = new Map<string, Promise<{ canonical: string; hash: Buffer }>>();
   const counters = { fast: 0, fallback: 0, slowShapes: 0, onShape: 0, onDataset: 0 };
 
   const templateFor = (
@@ -600,18 +617,25 @@ export function createLdpVcFastPath(options: { documentLoader: DocumentLoader })
   };
 
   // The canonical proof configuration depends only on (contexts, created, verification method,
-  // suite): computed through the real library path once and reused (hour-rounded `created`).
-  const proofConfigFor = (contexts: unknown, proof: JsonLdObject, suite: FastCryptosuite) => {
-    const key = `${Array.isArray(contexts) && contexts.every((c) => typeof c === 'string') ? contexts.join(' ') : JSON.stringify(contexts)}|${proof.created}|${proof.verificationMethod}|${suite}`;
-    let p = proofConfigs.get(key);
+  // suite): computed through the real library path once and reused (hour-rounded `created`). The
+  // contexts are part of the template's shape, so each template keeps its own.
+  const proofConfigFor = (
+    template: Template,
+    contexts: unknown,
+    proof: JsonLdObject,
+    suite: FastCryptosuite,
+  ) => {
+    const cache = template.proofConfigs;
+    const key = `${proof.created}|${proof.verificationMethod}|${suite}`;
+    let p = cache.get(key);
     if (!p) {
-      if (proofConfigs.size >= MAX_PROOF_CONFIGS) proofConfigs.clear();
+      if (cache.size >= MAX_PROOF_CONFIGS) cache.clear();
       // Same document as DataIntegrityProof.canonizeProof builds: the credential's @context first.
       p = SUITES[suite]
         .canonize({ '@context': contexts, ...proof }, { documentLoader, base: null, safe: true })
         .then((canonical) => ({ canonical, hash: sha256(canonical) }));
-      p.catch(() => proofConfigs.delete(key));
-      proofConfigs.set(key, p);
+      p.catch(() => cache.delete(key));
+      cache.set(key, p);
     }
     return p;
   };
@@ -644,7 +668,7 @@ export function createLdpVcFastPath(options: { documentLoader: DocumentLoader })
         cryptosuite: input.cryptosuite,
         proofPurpose: 'assertionMethod',
       };
-      const proofConfig = await proofConfigFor(unsigned['@context'], proof, input.cryptosuite);
+      const proofConfig = await proofConfigFor(template, unsigned['@context'], proof, input.cryptosuite);
       const canonicalDocument = canonize(template, leaves, counters);
       // Both suites with P-256/Ed25519 hash with SHA-256 (ecdsa-rdfc-2019 would use SHA-384 for P-384).
       const verifyData = Buffer.concat([proofConfig.hash, sha256(canonicalDocument)]);

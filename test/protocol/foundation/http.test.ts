@@ -72,6 +72,17 @@ describe('HTTP foundation', () => {
     expect(typeof line?.requestId).toBe('string');
     expect(JSON.stringify(app.logs)).not.toContain('SECRET-CODE-123');
   });
+
+  it('row 35: the access line names no verifier (no address, user agent, referrer or headers)', async () => {
+    await http(`${app.url}/health/live`, {
+      headers: { 'user-agent': 'verifier-agent/1.0', referer: 'https://verifier.example/check' },
+    });
+    const line = app.logs.findLast((l) => l.msg === 'request' && l.path === '/health/live')!;
+    expect(Object.keys(line).sort()).toEqual(
+      ['level', 'time', 'service', 'requestId', 'method', 'route', 'path', 'status', 'ms', 'msg'].sort(),
+    );
+    expect(JSON.stringify(line)).not.toMatch(/127\.0\.0\.1|verifier/);
+  });
 });
 
 describe('HSTS', () => {

@@ -89,12 +89,35 @@ function isBlank(term: RdfTerm): boolean {
 }
 
 /** Serializes with blank nodes named by `label` (the N-Quads text includes `_:`). */
-function line(p: Parts, label: (term: RdfTerm) => string): string {
+function line(p: Parts, label: (blank: string) => string): string {
   const q = p.quad;
-  const s = isBlank(q.subject) ? label(q.subject) : p.subject;
-  const o = isBlank(q.object) ? label(q.object) : p.object;
-  const g = isBlank(q.graph) ? ` ${label(q.graph)}` : p.graph;
+  const s = isBlank(q.subject) ? label(q.subject.value) : p.subject;
+  const o = isBlank(q.object) ? label(q.object.value) : p.object;
+  const g = isBlank(q.graph) ? ` ${label(q.graph.value)}` : p.graph;
   return `${s} ${p.predicate} ${o}${g} .\n`;
+}
+
+/**
+ * §4.6 and §4.4 step 5.4: each blank node's first-degree hash (its quads serialized with itself as
+ * `_:a` and every other blank node as `_:z`, sorted, SHA-256 in hex), then canonical labels in the
+ * order of the hashes. Undefined when two hashes tie: that needs the N-degree hashes (§4.8).
+ */
+function labelsByFirstDegreeHash<Q>(
+  blanks: Iterable<readonly [id: string, quads: readonly Q[]]>,
+  lineOf: (quad: Q, label: (blank: string) => string) => string,
+): Map<string, string> | undefined {
+  const byHash = new Map<string, string>();
+  for (const [id, quads] of blanks) {
+    const label = (blank: string) => (blank === id ? '_:a' : '_:z');
+    const lines = quads.map((q) => lineOf(q, label)).sort();
+    const digest = hash('sha256', lines.join(''), 'hex');
+    if (byHash.has(digest)) return undefined;
+    byHash.set(digest, id);
+  }
+  const canonical = new Map<string, string>();
+  for (const digest of [...byHash.keys()].sort())
+    canonical.set(byHash.get(digest)!, `_:c14n${canonical.size}`);
+  return canonical;
 }
 
 /** The canonical N-Quads of `dataset`, or undefined when the complete algorithm is needed. */
@@ -130,23 +153,11 @@ export function canonizeWithUniqueHashes(dataset: readonly RdfQuad[]): string | 
     note(object, p);
     note(graph, p);
   }
-  // §4.6: the first-degree hash of each blank node (itself `_:a`, every other blank node `_:z`).
-  const byHash = new Map<string, string>();
-  for (const [id, quads] of quadsOf) {
-    // rdf-canonize keeps labels that already look canonical; such input goes to it.
-    if (id.startsWith('c14n')) return undefined;
-    const label = (term: RdfTerm) => (term.value === id ? '_:a' : '_:z');
-    const lines = quads.map((p) => line(p, label)).sort();
-    const digest = hash('sha256', lines.join(''), 'hex');
-    // A tie needs the N-degree hashes (§4.8): not handled here.
-    if (byHash.has(digest)) return undefined;
-    byHash.set(digest, id);
-  }
-  // §4.4 step 5.4: canonical identifiers in the order of the hashes.
-  const canonical = new Map<string, string>();
-  for (const digest of [...byHash.keys()].sort())
-    canonical.set(byHash.get(digest)!, `_:c14n${canonical.size}`);
-  const label = (term: RdfTerm) => canonical.get(term.value)!;
+  // rdf-canonize keeps labels that already look canonical; such input goes to it.
+  for (const id of quadsOf.keys()) if (id.startsWith('c14n')) return undefined;
+  const canonical = labelsByFirstDegreeHash(quadsOf, line);
+  if (!canonical) return undefined;
+  const label = (blank: string) => canonical.get(blank)!;
   // §4.4 steps 7-8: relabel, serialize, sort.
   return parts
     .map((p) => line(p, label))
@@ -245,18 +256,8 @@ export function canonizeShape(shape: DatasetShape, values: readonly string[]): s
     const g = q.graph?.kind === 'blank' ? ` ${label(q.graph.label)}` : graphs[i];
     return `${s} ${q.predicate} ${o}${g} .\n`;
   };
-  // §4.6 for each blank node, then §4.4 step 5.4 as in canonizeWithUniqueHashes.
-  const byHash = new Map<string, string>();
-  for (const [id, indexes] of shape.blanks) {
-    const label = (blank: string) => (blank === id ? '_:a' : '_:z');
-    const lines = indexes.map((i) => lineOf(i, label)).sort();
-    const digest = hash('sha256', lines.join(''), 'hex');
-    if (byHash.has(digest)) return undefined;
-    byHash.set(digest, id);
-  }
-  const canonical = new Map<string, string>();
-  for (const digest of [...byHash.keys()].sort())
-    canonical.set(byHash.get(digest)!, `_:c14n${canonical.size}`);
+  const canonical = labelsByFirstDegreeHash(shape.blanks, lineOf);
+  if (!canonical) return undefined;
   const label = (blank: string) => canonical.get(blank)!;
   const lines: string[] = [];
   for (let i = 0; i < quads.length; i++) lines.push(lineOf(i, label));

@@ -134,8 +134,8 @@ export const vciModule: ModuleFactory = async (services, links): Promise<Module>
     close: async () => clearInterval(timer),
     routes: [
       vciRoutes({ services, links, registry, issuer, nonces, offers }),
-      statusRoutes({ status }),
-      iacaRoutes({ issuerCa }),
+      statusRoutes({ status, publicUrl }),
+      iacaRoutes({ issuerCa, publicUrl }),
     ],
     adminRoutes: [
       credentialConfigurationRoutes(registry),

@@ -10,8 +10,10 @@ import type { ListKind, StatusService } from './service.ts';
  * One list serves many credentials, so responses are public and cacheable (SECURITY.md row 35); they
  * carry an ETag and honour If-None-Match. Status fetches are not logged per verifier.
  */
-export function statusRoutes(services: { status: StatusService }): Router {
+export function statusRoutes(services: { status: StatusService; publicUrl?: string }): Router {
   const router = new Router();
+  // List URLs are `<publicUrl>/status/...`: a public URL with a path serves them under that path.
+  const basePath = services.publicUrl ? new URL(services.publicUrl).pathname.replace(/\/+$/, '') : '';
   const serveList = (kind: ListKind) =>
     async function serveStatusList(ctx: Context): Promise<void> {
       const served = await services.status.serve(kind, String(ctx.params['listId'] ?? ''));
@@ -27,7 +29,7 @@ export function statusRoutes(services: { status: StatusService }): Router {
       ctx.type = served.contentType;
       ctx.body = typeof served.body === 'string' ? served.body : JSON.stringify(served.body);
     };
-  router.get('/status/bitstring/:listId', serveList('bitstring'));
-  router.get('/status/token/:listId', serveList('token'));
+  router.get(`${basePath}/status/bitstring/:listId`, serveList('bitstring'));
+  router.get(`${basePath}/status/token/:listId`, serveList('token'));
   return router;
 }

@@ -11,6 +11,7 @@ import {
 import type { Clock } from '../../clock.ts';
 import type { ManagedKey } from '../../keys/spi.ts';
 import { type Collection, type Store, type StoredDoc, UniqueViolation } from '../../store/spi.ts';
+import { crlUrl } from './routes.ts';
 import * as x509 from './x509.ts';
 
 /**
@@ -52,6 +53,12 @@ export interface IssuerCa {
   documentSigner(key: ManagedKey): Promise<Uint8Array>;
   /** JOSE `x5c` for the key: `[DS]` as base64 DER (the trust anchor is not included, RFC 7515 §4.1.6). */
   x5c(key: ManagedKey): Promise<string[]>;
+  /**
+   * The IACA's CRL (DER): no entries (signer certificates are not revoked; a retired key's stays
+   * valid for the credentials it signed), CRL number and authority key identifier as RFC 5280 asks,
+   * valid for 7 days and re-signed after one.
+   */
+  crl(): Promise<Uint8Array>;
   /**
    * JOSE `x5c` for SD-JWT VCs signed with the key: a certificate without the mDL extended key
    * usage whose subjectAltName carries the issuer URL and host, as SD-JWT VC §3.5 asks of an
@@ -95,6 +102,17 @@ const serial = (): string => {
   return bytes.toString('hex');
 };
 
+/** id-ce-cRLNumber (RFC 5280 §5.2.3). */
+const CRL_NUMBER = '2.5.29.20';
+
+/** DER INTEGER of a non-negative safe integer. */
+function derInteger(value: number): Uint8Array {
+  const bytes: number[] = [];
+  for (let v = value; v > 0; v = Math.floor(v / 256)) bytes.unshift(v % 256);
+  if (bytes.length === 0 || bytes[0]! >= 0x80) bytes.unshift(0);
+  return new Uint8Array([0x02, bytes.length, ...bytes]);
+}
+
 const toCryptoKey = (key: KeyObject, usages: ('sign' | 'verify')[]): Promise<webcrypto.CryptoKey> =>
   Promise.resolve(key.toCryptoKey(EC, true, usages));
 
@@ -108,6 +126,8 @@ export function createIssuerCa(options: IssuerCaOptions): IssuerCa {
   const records: Collection<X509Record> = store.collection(X509_COLLECTION);
   const issuerAltName = () =>
     new x509.IssuerAlternativeNameExtension([{ type: 'url', value: options.publicUrl }]);
+  // ISO/IEC 18013-5 B.1: IACA and signer certificates name where their revocation list is.
+  const crlDistributionPoints = () => new x509.CRLDistributionPointsExtension([crlUrl(options.publicUrl)]);
 
   let ca: { cert: x509.X509Certificate; privateKey: KeyObject } | undefined;
   const dsCache = new Map<string, { der: Uint8Array; notAfter: number }>();
@@ -157,6 +177,7 @@ export function createIssuerCa(options: IssuerCaOptions): IssuerCa {
         new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
         await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
         issuerAltName(),
+        crlDistributionPoints(),
       ],
     });
     const privateKey = webcrypto.subtle
@@ -239,6 +260,7 @@ export function createIssuerCa(options: IssuerCaOptions): IssuerCa {
         await x509.AuthorityKeyIdentifierExtension.create(caCert, false),
         await x509.SubjectKeyIdentifierExtension.create(publicKey),
         issuerAltName(),
+        crlDistributionPoints(),
       ],
     });
     return {
@@ -268,8 +290,30 @@ export function createIssuerCa(options: IssuerCaOptions): IssuerCa {
   }
   const documentSigner = (key: ManagedKey) => signerCertificate(key, 'mdoc');
 
+  let crl: { der: Uint8Array; signedAt: number } | undefined;
+  async function signCrl(): Promise<Uint8Array> {
+    const { cert: caCert, privateKey } = required();
+    const now = clock.now();
+    if (crl && now - crl.signedAt < DAY_MS && now >= crl.signedAt) return crl.der;
+    const signed = await x509.X509CrlGenerator.create({
+      issuer: caCert.subjectName,
+      thisUpdate: new Date(now),
+      nextUpdate: new Date(now + 7 * DAY_MS),
+      signingAlgorithm: SIGNING,
+      signingKey: await toCryptoKey(privateKey, ['sign']),
+      extensions: [
+        await x509.AuthorityKeyIdentifierExtension.create(caCert, false),
+        // RFC 5280 §5.2.3 cRLNumber: monotonically increasing; the signing time in seconds is.
+        new x509.Extension(CRL_NUMBER, false, derInteger(Math.floor(now / 1000))),
+      ],
+    });
+    crl = { der: new Uint8Array(signed.rawData), signedAt: now };
+    return crl.der;
+  }
+
   return {
     init,
+    crl: signCrl,
     caCertificatePem: () => required().cert.toString('pem'),
     caCertificateDer: () => new Uint8Array(required().cert.rawData),
     documentSigner,

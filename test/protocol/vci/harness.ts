@@ -81,8 +81,14 @@ export async function startVci(
     return token;
   };
 
-  const call = async (method: string, path: string, body: unknown, headers: Record<string, string>) => {
-    const res = await request(`${url}${path}`, {
+  const call = async (
+    method: string,
+    path: string,
+    body: unknown,
+    headers: Record<string, string>,
+    base = url,
+  ) => {
+    const res = await request(`${base}${path}`, {
       method: method as 'GET',
       headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
       ...(body !== undefined ? { body: typeof body === 'string' ? body : JSON.stringify(body) } : {}),
@@ -99,8 +105,9 @@ export async function startVci(
       text,
     };
   };
+  // The admin API sits at the host root, whatever path the public URL has.
   const admin = (method: string, path: string, body?: unknown) =>
-    call(method, `/admin${path}`, body, { authorization: `Bearer ${app.adminToken}` });
+    call(method, `/admin${path}`, body, { authorization: `Bearer ${app.adminToken}` }, new URL(url).origin);
 
   return {
     app,

@@ -1,7 +1,7 @@
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startVci, type VciHarness } from './harness.ts';
+import { holderKey, preAuthorizedCode, proofJwt, startVci, type VciHarness } from './harness.ts';
 
 describe('credential issuer metadata (OpenID4VCI 1.0 §12.2)', () => {
   let h: VciHarness;
@@ -112,5 +112,28 @@ describe('metadata for an issuer identifier with a path', () => {
     const nonce = await request(`${origin}/tenant-a/nonce`, { method: 'POST' });
     expect(nonce.statusCode).toBe(200);
     await nonce.body.dump();
+  });
+
+  it('serves what credentials point to under the path: status lists, IACA and its CRL', async () => {
+    const who = await h.person();
+    const id = 'NationalIdCredential_jwt_vc_json';
+    const token = (await h.token(preAuthorizedCode(await h.offer([id], who.individualId)))).body.access_token;
+    const key = await holderKey();
+    const proof = await proofJwt(key, h.url, await h.nonce(), { iat: Math.floor(h.app.clock.now() / 1000) });
+    const issued = await h.post(
+      '/credential',
+      { credential_configuration_id: id, proofs: { jwt: [proof] } },
+      { authorization: `Bearer ${token}` },
+    );
+    expect(issued.status, issued.text).toBe(200);
+    const vc = decodeJwt(issued.body.credentials[0].credential) as any;
+    const statusUrl: string =
+      vc.vc?.credentialStatus?.statusListCredential ?? vc.credentialStatus.statusListCredential;
+    expect(statusUrl.startsWith(`${h.url}/status/`)).toBe(true);
+    for (const url of [statusUrl, `${h.url}/.well-known/iaca.pem`, `${h.url}/.well-known/iaca.crl`]) {
+      const res = await request(url);
+      expect(res.statusCode, url).toBe(200);
+      await res.body.dump();
+    }
   });
 });

@@ -213,6 +213,7 @@ function interleavedRatio(stock: BenchCase, fast: BenchCase): BenchCase {
 }
 
 const eddsaStock = stockCase('eddsa-rdfc-2022');
+const ed2020Library = libraryCase('Ed25519Signature2020');
 const eddsaFast = formatCase('eddsa-rdfc-2022', eddsaStock.name);
 const ecdsaStock = stockCase('ecdsa-rdfc-2019');
 
@@ -225,5 +226,6 @@ export const cases: BenchCase[] = [
   interleavedRatio(eddsaStock, eddsaFast),
   ecdsaStock,
   formatCase('ecdsa-rdfc-2019', ecdsaStock.name),
-  libraryCase('Ed25519Signature2020'),
+  ed2020Library,
+  formatCase('Ed25519Signature2020', ed2020Library.name),
 ];

@@ -5,7 +5,13 @@ import * as vc from '@digitalbazaar/vc';
 import jsonld from 'jsonld';
 import type { RdfQuad, RdfTerm } from 'rdf-canonize';
 import * as rdfCanonize from 'rdf-canonize';
-import { type DocumentLoader, type JsonLdObject, VC_V2_CONTEXT } from '../jsonld/document-loader.ts';
+import {
+  type DocumentLoader,
+  ED25519_2020_CONTEXT,
+  type JsonLdObject,
+  VC_V1_CONTEXT,
+  VC_V2_CONTEXT,
+} from '../jsonld/document-loader.ts';
 import {
   canonizeShape,
   canonizeWithUniqueHashes,
@@ -36,7 +42,7 @@ import { xsdDateTime } from '../jsonld/xsd.ts';
  * template fails any check below is remembered as "slow". Each guard says why it exists.
  */
 
-export type FastCryptosuite = 'eddsa-rdfc-2022' | 'ecdsa-rdfc-2019';
+export type FastCryptosuite = 'eddsa-rdfc-2022' | 'ecdsa-rdfc-2019' | 'Ed25519Signature2020';
 
 export interface FastSignInput {
   cryptosuite: FastCryptosuite;
@@ -274,28 +280,36 @@ interface Template {
   proofConfigs: Map<string, Promise<{ canonical: string; hash: Buffer }>>;
 }
 
-/** The same toRDF options the suites' canonize() uses (eddsa-rdfc-2022/ecdsa-rdfc-2019 lib/canonize.js). */
-function toRdfOptions(documentLoader: DocumentLoader) {
+/**
+ * The toRDF options each suite's canonize() uses: the Data Integrity suites' lib/canonize.js
+ * (with `rdfDirection: 'i18n-datatype'`), and jsonld.canonize as jsonld-signatures calls it for
+ * Ed25519Signature2020 (without).
+ */
+function toRdfOptions(documentLoader: DocumentLoader, legacy: boolean) {
   return {
     algorithm: 'RDFC-1.0',
     base: null,
     safe: true,
     documentLoader,
-    rdfDirection: 'i18n-datatype',
+    ...(legacy ? {} : { rdfDirection: 'i18n-datatype' }),
     produceGeneralizedRdf: false,
   };
 }
+
+/** Ed25519Signature2020 (jsonld-signatures): a Linked Data Signature, not a Data Integrity proof. */
+const isLegacy = (suite: FastCryptosuite) => suite === 'Ed25519Signature2020';
 
 /** Builds and validates a template; undefined when this shape cannot be templated safely. */
 async function buildTemplate(
   unsigned: JsonLdObject,
   leaves: Leaf[],
   documentLoader: DocumentLoader,
+  legacy: boolean,
 ): Promise<Template | undefined> {
   const { doc, placeholders } = placeholderCopy(unsigned, leaves);
   let dataset: RdfQuad[];
   try {
-    dataset = (await jsonld.toRDF(doc, toRdfOptions(documentLoader))) as RdfQuad[];
+    dataset = (await jsonld.toRDF(doc, toRdfOptions(documentLoader, legacy))) as RdfQuad[];
   } catch {
     // The placeholder document does not convert (e.g. a relative IRI in safe mode): let the library
     // path handle (and report) the real document.
@@ -594,14 +608,17 @@ export function createLdpVcFastPath(options: { documentLoader: DocumentLoader })
   const counters = { fast: 0, fallback: 0, slowShapes: 0, onShape: 0, onDataset: 0 };
 
   const templateFor = (
-    key: string,
+    shapeKey: string,
     unsigned: JsonLdObject,
     leaves: Leaf[],
+    legacy: boolean,
   ): Promise<Template | undefined> | undefined => {
+    // The toRDF options differ between the two proof families: part of the key.
+    const key = `${legacy ? 'L' : 'D'}${shapeKey}`;
     let t = templates.get(key);
     if (!t) {
       if (templates.size >= MAX_SHAPES) return undefined;
-      t = buildTemplate(unsigned, leaves, documentLoader).then(
+      t = buildTemplate(unsigned, leaves, documentLoader, legacy).then(
         (built) => {
           if (!built) counters.slowShapes++;
           return built;
@@ -631,9 +648,19 @@ export function createLdpVcFastPath(options: { documentLoader: DocumentLoader })
     if (!p) {
       if (cache.size >= MAX_PROOF_CONFIGS) cache.clear();
       // Same document as DataIntegrityProof.canonizeProof builds: the credential's @context first.
-      p = SUITES[suite]
-        .canonize({ '@context': contexts, ...proof }, { documentLoader, base: null, safe: true })
-        .then((canonical) => ({ canonical, hash: sha256(canonical) }));
+      const options = { documentLoader, base: null, safe: true };
+      const document = { '@context': contexts, ...proof };
+      // LinkedDataSignature.canonizeProof: the proof options under the document's @context,
+      // through jsonld.canonize with the options LinkedDataSignature.canonize passes.
+      p = (
+        suite === 'Ed25519Signature2020'
+          ? (jsonld.canonize(document, {
+              ...options,
+              algorithm: 'RDFC-1.0',
+              format: 'application/n-quads',
+            }) as Promise<string>)
+          : SUITES[suite].canonize(document, options)
+      ).then((canonical) => ({ canonical, hash: sha256(canonical) }));
       p.catch(() => cache.delete(key));
       cache.set(key, p);
     }
@@ -643,10 +670,15 @@ export function createLdpVcFastPath(options: { documentLoader: DocumentLoader })
   return {
     stats: () => ({ ...counters, shapes: templates.size }),
     async sign(unsigned, input) {
+      const legacy = isLegacy(input.cryptosuite);
       // Guard: DataIntegrityProof.ensureSuiteContext accepts the document only when its first
-      // context (VCDM 2.0) defines the proof terms; anything else takes the library path.
+      // context (VCDM 2.0) defines the proof terms; Ed25519Signature2020 (VCDM 1.1) would add its
+      // suite context when missing, changing the document. Anything else takes the library path.
       const contexts = unsigned['@context'];
-      if (!Array.isArray(contexts) || contexts[0] !== VC_V2_CONTEXT) {
+      const suiteContextsOk = legacy
+        ? Array.isArray(contexts) && contexts[0] === VC_V1_CONTEXT && contexts.includes(ED25519_2020_CONTEXT)
+        : Array.isArray(contexts) && contexts[0] === VC_V2_CONTEXT;
+      if (!suiteContextsOk) {
         counters.fallback++;
         return undefined;
       }
@@ -654,23 +686,31 @@ export function createLdpVcFastPath(options: { documentLoader: DocumentLoader })
       // fast path refuses exactly what the library refuses.
       vc._checkCredential({ credential: unsigned, mode: 'issue' });
       const analysed = analyse(unsigned);
-      const template = analysed && (await templateFor(analysed.key, unsigned, analysed.leaves));
+      const template = analysed && (await templateFor(analysed.key, unsigned, analysed.leaves, legacy));
       if (!template || !passesIriGuards(template, analysed.leaves)) {
         counters.fallback++;
         return undefined;
       }
       const { leaves } = analysed;
-      // Proof as DataIntegrityProof.createProof builds it, in the same member order.
-      const proof: JsonLdObject = {
-        type: 'DataIntegrityProof',
-        created: xsdDateTime(input.created),
-        verificationMethod: input.signer.id,
-        cryptosuite: input.cryptosuite,
-        proofPurpose: 'assertionMethod',
-      };
+      // Proof as DataIntegrityProof / LinkedDataSignature createProof build it, in the same member order.
+      const proof: JsonLdObject = legacy
+        ? {
+            type: 'Ed25519Signature2020',
+            created: xsdDateTime(input.created),
+            verificationMethod: input.signer.id,
+            proofPurpose: 'assertionMethod',
+          }
+        : {
+            type: 'DataIntegrityProof',
+            created: xsdDateTime(input.created),
+            verificationMethod: input.signer.id,
+            cryptosuite: input.cryptosuite,
+            proofPurpose: 'assertionMethod',
+          };
       const proofConfig = await proofConfigFor(template, unsigned['@context'], proof, input.cryptosuite);
       const canonicalDocument = canonize(template, leaves, counters);
-      // Both suites with P-256/Ed25519 hash with SHA-256 (ecdsa-rdfc-2019 would use SHA-384 for P-384).
+      // Every suite here hashes with SHA-256 (ecdsa-rdfc-2019 would use SHA-384 for P-384), proof
+      // options first (LinkedDataSignature.createVerifyData does the same for Ed25519Signature2020).
       const verifyData = Buffer.concat([proofConfig.hash, sha256(canonicalDocument)]);
       const signature = await input.signer.sign({ data: verifyData });
       counters.fast++;

@@ -23,8 +23,7 @@ import type { CredentialFormat, FormatDeps, FormatProfile, IssueRequest } from '
 /**
  * `ldp_vc`: W3C VCDM 2.0 + Data Integrity (`eddsa-rdfc-2022`, `ecdsa-rdfc-2019`) or VCDM 1.1 +
  * `Ed25519Signature2020`, signed with `@digitalbazaar/vc`. The fast path (ldp-vc-fast.ts) produces
- * byte-identical output for the Data Integrity suites and falls back here for any shape it has not
- * proven safe.
+ * byte-identical output for all three and falls back here for any shape it has not proven safe.
  */
 
 export type LdpCryptosuite = NonNullable<FormatProfile['cryptosuite']>;
@@ -164,7 +163,7 @@ export function createLdpVcFormat(deps: FormatDeps, options: LdpVcOptions = {}):
       const unsigned = buildUnsignedCredential(req, issuerDid);
       // `created` = the rounded validFrom: the proof must not reveal the issuance instant (SECURITY.md row 36).
       const created = req.validFrom;
-      if (fast && cryptosuite !== 'Ed25519Signature2020') {
+      if (fast) {
         const result = await fast.sign(unsigned, {
           cryptosuite,
           signer,

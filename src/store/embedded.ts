@@ -504,6 +504,8 @@ export class EmbeddedStore implements Store {
   async close(): Promise<void> {
     if (this.#closed) return;
     if (this.#batch) this.#flush();
+    // Closed from here on: operations started while the checkpointer stops get StoreUnavailable.
+    this.#closed = true;
     const checkpointer = this.#checkpointer;
     this.#checkpointer = undefined;
     if (checkpointer) {
@@ -516,7 +518,6 @@ export class EmbeddedStore implements Store {
       await exited;
       clearTimeout(timer);
     }
-    this.#closed = true;
     if (this.#timer) clearInterval(this.#timer);
     this.#statements.clear();
     this.#db.close();

@@ -192,24 +192,32 @@ describe('mso_mdoc format', () => {
     await expect(wrong.init()).rejects.toThrow(/does not decrypt/);
   });
 
-  it('publishes the IACA certificate at /.well-known/iaca.pem with cache headers', async () => {
+  /** GET `path` from the IACA routes over real HTTP. */
+  async function fetchIacaRoute(path: string): Promise<Response> {
     const app = new Koa();
     app.use(iacaRoutes({ issuerCa: ca }).routes());
     const server = app.listen(0, '127.0.0.1');
     await new Promise((resolve) => server.once('listening', resolve));
     try {
-      const response = await fetch(
-        `http://127.0.0.1:${(server.address() as AddressInfo).port}/.well-known/iaca.pem`,
-      );
-      expect(response.status).toBe(200);
-      expect(response.headers.get('cache-control')).toBe('public, max-age=86400');
-      expect(await response.text()).toBe(ca.caCertificatePem());
-      expect(iacaUrl('https://issuer.example/tenant')).toBe(
-        'https://issuer.example/tenant/.well-known/iaca.pem',
-      );
+      const response = await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}${path}`);
+      // Read before the server closes.
+      return new Response(await response.arrayBuffer(), {
+        status: response.status,
+        headers: response.headers,
+      });
     } finally {
       server.close();
     }
+  }
+
+  it('publishes the IACA certificate at /.well-known/iaca.pem with cache headers', async () => {
+    const response = await fetchIacaRoute('/.well-known/iaca.pem');
+    expect(response.status).toBe(200);
+    expect(response.headers.get('cache-control')).toBe('public, max-age=86400');
+    expect(await response.text()).toBe(ca.caCertificatePem());
+    expect(iacaUrl('https://issuer.example/tenant')).toBe(
+      'https://issuer.example/tenant/.well-known/iaca.pem',
+    );
   });
 
   it('names the CRL in the IACA and signer certificates and serves it signed by the IACA', async () => {
@@ -225,38 +233,28 @@ describe('mso_mdoc format', () => {
     expect(distributionPoints(iaca)).toEqual([url]);
     expect(distributionPoints(signer)).toEqual([url]);
 
-    const app = new Koa();
-    app.use(iacaRoutes({ issuerCa: ca }).routes());
-    const server = app.listen(0, '127.0.0.1');
-    await new Promise((resolve) => server.once('listening', resolve));
-    try {
-      const response = await fetch(
-        `http://127.0.0.1:${(server.address() as AddressInfo).port}/.well-known/iaca.crl`,
-      );
-      expect(response.status).toBe(200);
-      expect(response.headers.get('content-type')).toBe('application/pkix-crl');
-      expect(response.headers.get('cache-control')).toBe('public, max-age=3600');
-      const crl = new x509.X509Crl(await response.arrayBuffer());
-      expect(await crl.verify({ publicKey: await iaca.publicKey.export() })).toBe(true);
-      expect(crl.issuer).toBe(iaca.subject);
-      expect(crl.entries).toEqual([]);
-      expect(crl.thisUpdate.getTime()).toBeLessThanOrEqual(deps.clock.now());
-      expect(crl.nextUpdate!.getTime()).toBeGreaterThan(deps.clock.now());
-      // RFC 5280 §5.2: CRL number and authority key identifier.
-      const oids = crl.extensions.map((extension) => extension.type);
-      expect(oids).toEqual(expect.arrayContaining(['2.5.29.20', '2.5.29.35']));
-      // A CRL signed by another CA does not verify against this IACA.
-      const other = createIssuerCa({
-        ...deps,
-        store: (await credentialDeps()).store,
-        encryptionSecret: 'x'.repeat(40),
-      });
-      await other.init();
-      const foreign = new x509.X509Crl(await other.crl());
-      expect(await foreign.verify({ publicKey: await iaca.publicKey.export() })).toBe(false);
-    } finally {
-      server.close();
-    }
+    const response = await fetchIacaRoute('/.well-known/iaca.crl');
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toBe('application/pkix-crl');
+    expect(response.headers.get('cache-control')).toBe('public, max-age=3600');
+    const crl = new x509.X509Crl(await response.arrayBuffer());
+    expect(await crl.verify({ publicKey: await iaca.publicKey.export() })).toBe(true);
+    expect(crl.issuer).toBe(iaca.subject);
+    expect(crl.entries).toEqual([]);
+    expect(crl.thisUpdate.getTime()).toBeLessThanOrEqual(deps.clock.now());
+    expect(crl.nextUpdate!.getTime()).toBeGreaterThan(deps.clock.now());
+    // RFC 5280 §5.2: CRL number and authority key identifier.
+    const oids = crl.extensions.map((extension) => extension.type);
+    expect(oids).toEqual(expect.arrayContaining(['2.5.29.20', '2.5.29.35']));
+    // A CRL signed by another CA does not verify against this IACA.
+    const other = createIssuerCa({
+      ...deps,
+      store: (await credentialDeps()).store,
+      encryptionSecret: 'x'.repeat(40),
+    });
+    await other.init();
+    const foreign = new x509.X509Crl(await other.crl());
+    expect(await foreign.verify({ publicKey: await iaca.publicKey.export() })).toBe(false);
   });
 
   it('signs token status lists with an x5c chain to the IACA, so mdoc verifiers can check them', async () => {

@@ -24,6 +24,22 @@ interface LdVerifier {
   algorithm: string;
   verify(input: { data: Uint8Array; signature: Uint8Array }): Promise<boolean>;
 }
+/** What @digitalbazaar/ed25519-multikey and ecdsa-multikey key pairs have in common. */
+interface MultikeyPair {
+  id?: string;
+  controller?: string;
+  publicKeyMultibase: string;
+  signer(): LdSigner;
+  verifier(): LdVerifier;
+  export(options?: { publicKey?: boolean; secretKey?: boolean; includeContext?: boolean }): Promise<JsonLdDocument>;
+}
+interface MultikeyFromJwk {
+  jwk: unknown;
+  secretKey?: boolean;
+  id?: string;
+  controller?: string;
+}
+
 interface LdCryptosuite {
   name: string;
   requiredAlgorithm: string | string[];
@@ -81,48 +97,16 @@ declare module '@digitalbazaar/ed25519-signature-2020' {
 }
 
 declare module '@digitalbazaar/ed25519-multikey' {
-  export interface Ed25519MultikeyPair {
-    id?: string;
-    controller?: string;
-    publicKeyMultibase: string;
-    signer(): LdSigner;
-    verifier(): LdVerifier;
-    export(options?: {
-      publicKey?: boolean;
-      secretKey?: boolean;
-      includeContext?: boolean;
-    }): Promise<JsonLdDocument>;
-  }
+  export type Ed25519MultikeyPair = MultikeyPair;
   export function from(key: unknown): Promise<Ed25519MultikeyPair>;
-  export function fromJwk(options: {
-    jwk: unknown;
-    secretKey?: boolean;
-    id?: string;
-    controller?: string;
-  }): Promise<Ed25519MultikeyPair>;
+  export function fromJwk(options: MultikeyFromJwk): Promise<Ed25519MultikeyPair>;
   export function generate(options?: { id?: string; controller?: string }): Promise<Ed25519MultikeyPair>;
 }
 
 declare module '@digitalbazaar/ecdsa-multikey' {
-  export interface EcdsaMultikeyPair {
-    id?: string;
-    controller?: string;
-    publicKeyMultibase: string;
-    signer(): LdSigner;
-    verifier(): LdVerifier;
-    export(options?: {
-      publicKey?: boolean;
-      secretKey?: boolean;
-      includeContext?: boolean;
-    }): Promise<JsonLdDocument>;
-  }
+  export type EcdsaMultikeyPair = MultikeyPair;
   export function from(key: unknown): Promise<EcdsaMultikeyPair>;
-  export function fromJwk(options: {
-    jwk: unknown;
-    secretKey?: boolean;
-    id?: string;
-    controller?: string;
-  }): Promise<EcdsaMultikeyPair>;
+  export function fromJwk(options: MultikeyFromJwk): Promise<EcdsaMultikeyPair>;
   export function generate(options: {
     curve: string;
     id?: string;

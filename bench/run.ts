@@ -1,10 +1,12 @@
-import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import type { BenchCase, BenchResult } from './case.ts';
 
 /**
- * `npm run bench [-- <filter>] [--seconds=N]`: runs every case in bench/cases/*.ts one after the
- * other in this single thread, prints a table and writes bench/results/latest.json.
+ * `npm run bench [-- <filter>] [--seconds=N] [--baseline=FILE]`: runs every case in bench/cases/*.ts
+ * one after the other in this single thread, prints a table and writes bench/results/latest.json.
+ * With `--baseline` (an earlier latest.json kept aside), a p99 latency more than 20% above the
+ * baseline's for the same case is reported and the run exits with 1 (SECURITY.md row 33).
  *
  * Rates are reported per wall-clock second and per second of this thread's CPU time: on a shared
  * machine the second is what one core does, and it is the figure compared with the targets.
@@ -12,6 +14,7 @@ import type { BenchCase, BenchResult } from './case.ts';
 
 const args = process.argv.slice(2);
 const seconds = Number(args.find((a) => a.startsWith('--seconds='))?.split('=')[1] ?? 2);
+const baselineFile = args.find((a) => a.startsWith('--baseline='))?.split('=')[1];
 const filters = args.filter((a) => !a.startsWith('--'));
 const casesDir = new URL('./cases/', import.meta.url);
 
@@ -117,6 +120,19 @@ async function main() {
   const report = { date: new Date().toISOString(), seconds, machine, results };
   writeFileSync(new URL('latest.json', out), `${JSON.stringify(report, null, 2)}\n`);
   console.log(`wrote bench/results/latest.json (${results.length} cases)`);
+  if (baselineFile) compareWithBaseline(results, JSON.parse(readFileSync(baselineFile, 'utf8')).results);
+}
+
+/** p99 regressions over 20% against a stored run (cases without a p99 or absent there are skipped). */
+function compareWithBaseline(results: BenchResult[], baseline: BenchResult[]): void {
+  for (const row of results) {
+    const now = row.metrics?.p99Ms;
+    const before = baseline.find((b) => b.name === row.name)?.metrics?.p99Ms;
+    if (now === undefined || before === undefined) continue;
+    const verdict = now > before * 1.2 ? 'REGRESSION' : 'ok';
+    console.log(`p99 ${verdict}: ${row.name}: ${now.toFixed(1)} ms (baseline ${before.toFixed(1)} ms)`);
+    if (verdict === 'REGRESSION') process.exitCode = 1;
+  }
 }
 
 await main();

@@ -7,6 +7,7 @@ import { errorHandler } from './http/error-handler.ts';
 import { healthRoutes } from './http/health.ts';
 import { observe, securityHeaders } from './http/middleware.ts';
 import { rateLimit } from './http/rate-limit.ts';
+import { shedLoad } from './http/shed.ts';
 import { keyRoutes } from './keys/routes.ts';
 import { kycModule } from './kyc/module.ts';
 import type { Links, Module, ModuleFactory } from './modules.ts';
@@ -37,6 +38,7 @@ export async function createApp(services: Services): Promise<App> {
   koa.use(services.audit.scope);
   koa.use(securityHeaders({ https: config.resolved.publicUrl.startsWith('https:') }));
   koa.use(errorHandler());
+  koa.use(shedLoad({ maxInFlight: config.http.maxInFlight, metrics }));
   koa.use(rateLimit(services));
 
   const links: Links = {};

@@ -32,6 +32,12 @@ export const defaults = {
     shutdownGraceSeconds: 10,
     /** Trust X-Forwarded-For / X-Forwarded-Proto from a reverse proxy. Off: forged headers are ignored. */
     trustProxy: false,
+    /**
+     * Requests handled at once; more get 503 with Retry-After at once instead of queueing
+     * (/health/* and /metrics are exempt). 0: no limit. ~1,000 credential requests per second
+     * per core here, so 256 in flight is about a quarter of a second of work.
+     */
+    maxInFlight: 256,
   },
 
   store: {

@@ -66,6 +66,7 @@ const RULES: Record<string, Rule> = {
   logLevel: oneOf('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'),
   'http.bodyLimitBytes': intBetween(1024, 64 * 1024 * 1024),
   'http.shutdownGraceSeconds': intBetween(0, 600),
+  'http.maxInFlight': intBetween(0, 1_000_000),
   'store.mongodbUrl': mongoUrl,
   'store.embeddedSynchronous': oneOf('normal', 'full'),
   'store.embeddedCheckpointIntervalMs': intBetween(0, 60_000),

@@ -6,6 +6,8 @@ export interface Metrics {
   readonly requests: Counter<'method' | 'route' | 'status'>;
   readonly latencySeconds: Histogram<'method' | 'route'>;
   readonly storeErrors: Counter<'kind'>;
+  /** Requests refused with 503 because `http.maxInFlight` were already being handled. */
+  readonly shed: Counter;
 }
 
 export function createMetrics({ defaultMetrics = true } = {}): Metrics {
@@ -30,6 +32,11 @@ export function createMetrics({ defaultMetrics = true } = {}): Metrics {
       name: 'store_errors_total',
       help: 'Storage errors by kind (unavailable, other)',
       labelNames: ['kind'],
+      registers: [registry],
+    }),
+    shed: new Counter({
+      name: 'http_requests_shed_total',
+      help: 'Requests answered 503 at once because http.maxInFlight requests were in progress',
       registers: [registry],
     }),
   };

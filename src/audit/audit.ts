@@ -31,6 +31,7 @@ export type AuditEventType =
   | 'credential_suspended'
   | 'credential_reinstated'
   | 'key_rotated'
+  | 'signer_certificates_revoked'
   | 'client_created'
   | 'client_updated'
   | 'client_deleted'
@@ -54,6 +55,7 @@ export const AUDIT_EVENT_TYPES: readonly AuditEventType[] = [
   'credential_suspended',
   'credential_reinstated',
   'key_rotated',
+  'signer_certificates_revoked',
   'client_created',
   'client_updated',
   'client_deleted',
@@ -88,7 +90,7 @@ export interface AuditEvent {
   /** OTP channel (`sms`, `email`). */
   readonly channel?: string;
   readonly grantType?: string;
-  /** Wire error code of a refusal (`auth_failed`, `no_attempts_left`, `invalid_grant`...). */
+  /** Wire error code of a refusal (`auth_failed`, `no_attempts_left`, `invalid_grant`...), or a revocation reason. */
   readonly reason?: string;
   readonly configurationIds?: readonly string[];
   readonly ledgerIds?: readonly string[];

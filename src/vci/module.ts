@@ -9,7 +9,7 @@ import { createDocumentLoader } from '../credentials/jsonld/document-loader.ts';
 import { statusRoutes } from '../credentials/status/routes.ts';
 import { createStatusService } from '../credentials/status/service.ts';
 import { createIssuerCa } from '../credentials/x509/issuer-ca.ts';
-import { iacaRoutes } from '../credentials/x509/routes.ts';
+import { iacaRoutes, signerRevocationRoutes } from '../credentials/x509/routes.ts';
 import { verificationMethodId } from '../keys/documents.ts';
 import type { Module, ModuleFactory } from '../modules.ts';
 import { createIssuer } from './issuance.ts';
@@ -36,6 +36,9 @@ export const vciModule: ModuleFactory = async (services, links): Promise<Module>
     clock,
     encryptionSecret: config.keys.encryptionSecret,
     publicUrl,
+    // Checked against the key store at revocation time: another instance may have rotated.
+    isActiveKey: (kid) =>
+      keys.published('credential').some((key) => key.kid === kid && key.status === 'active'),
   });
   await issuerCa.init();
   const formatDeps = { keys, publicUrl, clock, issuerCa };
@@ -141,6 +144,7 @@ export const vciModule: ModuleFactory = async (services, links): Promise<Module>
       credentialConfigurationRoutes(registry),
       offerRoutes(offers, services.audit),
       ledgerRoutes({ ledger, status, audit: services.audit }),
+      signerRevocationRoutes({ issuerCa, keys, audit: services.audit, publicUrl }),
     ],
   };
 };

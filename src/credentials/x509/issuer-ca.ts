@@ -42,6 +42,8 @@ export interface IssuerCaOptions {
   iacaValidityDays?: number;
   /** ISO 18013-5 B.1.2 caps a DS certificate at 457 days. */
   documentSignerValidityDays?: number;
+  /** Whether a key still signs (its certificates must not be revoked). Absent: no revocation. */
+  isActiveKey?: (kid: string) => boolean;
 }
 
 export interface IssuerCa {
@@ -54,17 +56,50 @@ export interface IssuerCa {
   /** JOSE `x5c` for the key: `[DS]` as base64 DER (the trust anchor is not included, RFC 7515 §4.1.6). */
   x5c(key: ManagedKey): Promise<string[]>;
   /**
-   * The IACA's CRL (DER): no entries (signer certificates are not revoked; a retired key's stays
-   * valid for the credentials it signed), CRL number and authority key identifier as RFC 5280 asks,
-   * valid for 7 days and re-signed after one.
+   * The IACA's CRL (DER): the revoked signer certificates with their revocation date and reason
+   * (a retired key's certificates stay valid for the credentials it signed unless revoked), CRL
+   * number and authority key identifier as RFC 5280 asks, valid for 7 days; re-signed after one,
+   * or as soon as the set of revoked certificates changed (on any instance).
    */
   crl(): Promise<Uint8Array>;
+  /**
+   * Revokes every signer certificate (mdoc and JOSE) issued for a key that no longer signs, e.g.
+   * after a compromise and a rotation. Idempotent: a certificate keeps its first revocation.
+   * Throws SignerStillActive for the active key, NoSignerCertificate when the key has none.
+   */
+  revokeSigners(kid: string, reason: SignerRevocationReason): Promise<RevokedSigner[]>;
   /**
    * JOSE `x5c` for SD-JWT VCs signed with the key: a certificate without the mDL extended key
    * usage whose subjectAltName carries the issuer URL and host, as SD-JWT VC §3.5 asks of an
    * `x5c` next to an HTTPS `iss` (and HAIP of its credentials).
    */
   joseX5c(key: ManagedKey): Promise<string[]>;
+}
+
+/** RFC 5280 §5.3.1 reason codes that apply to a signer certificate. */
+export const SIGNER_REVOCATION_REASONS = {
+  unspecified: x509.X509CrlReason.unspecified,
+  keyCompromise: x509.X509CrlReason.keyCompromise,
+  affiliationChanged: x509.X509CrlReason.affiliationChanged,
+  superseded: x509.X509CrlReason.superseded,
+  cessationOfOperation: x509.X509CrlReason.cessationOfOperation,
+} as const;
+export type SignerRevocationReason = keyof typeof SIGNER_REVOCATION_REASONS;
+
+export interface RevokedSigner {
+  /** `mdoc` document signer or `jose` credential signer. */
+  profile: 'mdoc' | 'jose';
+  /** Hexadecimal serial number, as the CRL lists it. */
+  serialNumber: string;
+  revokedAt: number;
+  reason: SignerRevocationReason;
+}
+
+export class SignerStillActive extends Error {
+  override name = 'SignerStillActive';
+}
+export class NoSignerCertificate extends Error {
+  override name = 'NoSignerCertificate';
 }
 
 interface SealedKey {
@@ -78,13 +113,17 @@ interface SealedKey {
 interface X509Record extends StoredDoc {
   certPem: string;
   sealedKey?: SealedKey;
+  revoked?: boolean;
   kid?: string;
   /** DS records: serial number of the IACA that issued them. */
   caSerial?: string;
   notAfter: number;
+  /** Set once the certificate is revoked (epoch ms); it is then listed in the CRL. */
+  revokedAt?: number;
+  revocationReason?: SignerRevocationReason;
 }
 
-export const X509_COLLECTION = { name: 'x509' };
+export const X509_COLLECTION = { name: 'x509', indexes: ['revoked'] };
 
 const KEK_INFO = 'idissuer/x509/iaca-key/v1';
 const AAD = Buffer.from('idissuer-x509:v1:iaca', 'utf8');
@@ -279,6 +318,11 @@ export function createIssuerCa(options: IssuerCaOptions): IssuerCa {
     if (cached && cached.notAfter - clock.now() > RENEW_BEFORE_MS) return cached.der;
     const caSerial = required().cert.serialNumber;
     let record = await records.get(id);
+    // Only retired keys' certificates are revoked, and retired keys sign nothing; the record must
+    // stay (the CRL is read from it), so it is never replaced by a fresh certificate.
+    if (record?.revokedAt !== undefined && record.caSerial === caSerial) {
+      throw new Error(`the signer certificate of key ${key.kid} is revoked`);
+    }
     // A certificate from a replaced IACA would not chain to the published trust anchor.
     if (!record || record.caSerial !== caSerial || record.notAfter - clock.now() <= RENEW_BEFORE_MS) {
       record = { ...(await issueSigner(key, profile)), caSerial };
@@ -290,30 +334,91 @@ export function createIssuerCa(options: IssuerCaOptions): IssuerCa {
   }
   const documentSigner = (key: ManagedKey) => signerCertificate(key, 'mdoc');
 
-  let crl: { der: Uint8Array; signedAt: number } | undefined;
+  /** The revoked signer certificates of the current IACA, oldest revocation first. */
+  async function revoked(): Promise<
+    { serialNumber: string; revokedAt: number; reason: SignerRevocationReason }[]
+  > {
+    const caSerial = required().cert.serialNumber;
+    return (await records.find({ revoked: true }))
+      .filter((record) => record.caSerial === caSerial && record.revokedAt !== undefined)
+      .map((record) => ({
+        serialNumber: new x509.X509Certificate(record.certPem).serialNumber,
+        revokedAt: record.revokedAt as number,
+        reason: record.revocationReason ?? 'unspecified',
+      }))
+      .sort((a, b) => a.revokedAt - b.revokedAt || a.serialNumber.localeCompare(b.serialNumber));
+  }
+
+  let crl: { der: Uint8Array; signedAt: number; entries: string } | undefined;
   async function signCrl(): Promise<Uint8Array> {
     const { cert: caCert, privateKey } = required();
     const now = clock.now();
-    if (crl && now - crl.signedAt < DAY_MS && now >= crl.signedAt) return crl.der;
+    const entries = await revoked();
+    const fingerprint = entries.map((e) => `${e.serialNumber}:${e.revokedAt}:${e.reason}`).join(',');
+    if (crl && crl.entries === fingerprint && now - crl.signedAt < DAY_MS && now >= crl.signedAt)
+      return crl.der;
+    const number = Math.max(Math.floor(now / 1000), crlNumber + 1);
     const signed = await x509.X509CrlGenerator.create({
       issuer: caCert.subjectName,
       thisUpdate: new Date(now),
       nextUpdate: new Date(now + 7 * DAY_MS),
       signingAlgorithm: SIGNING,
       signingKey: await toCryptoKey(privateKey, ['sign']),
+      entries: entries.map((e) => ({
+        serialNumber: e.serialNumber,
+        revocationDate: new Date(e.revokedAt),
+        reason: SIGNER_REVOCATION_REASONS[e.reason],
+      })),
       extensions: [
         await x509.AuthorityKeyIdentifierExtension.create(caCert, false),
-        // RFC 5280 §5.2.3 cRLNumber: monotonically increasing; the signing time in seconds is.
-        new x509.Extension(CRL_NUMBER, false, derInteger(Math.floor(now / 1000))),
+        // RFC 5280 §5.2.3 cRLNumber: monotonically increasing; the signing time in seconds is
+        // (and a CRL re-signed within the same second as a revocation gets the next number).
+        new x509.Extension(CRL_NUMBER, false, derInteger(number)),
       ],
     });
-    crl = { der: new Uint8Array(signed.rawData), signedAt: now };
+    crlNumber = number;
+    crl = { der: new Uint8Array(signed.rawData), signedAt: now, entries: fingerprint };
     return crl.der;
+  }
+  let crlNumber = 0;
+
+  async function revokeSigners(kid: string, reason: SignerRevocationReason): Promise<RevokedSigner[]> {
+    if (options.isActiveKey?.(kid) ?? true) {
+      throw new SignerStillActive('the key still signs credentials: rotate the credential keys first');
+    }
+    const caSerial = required().cert.serialNumber;
+    const now = clock.now();
+    const result: RevokedSigner[] = [];
+    for (const profile of ['mdoc', 'jose'] as const) {
+      const id = `${profile === 'mdoc' ? 'ds' : 'js'}:${kid}`;
+      const record = await records.get(id);
+      if (!record || record.caSerial !== caSerial) continue;
+      // The first revocation stands; `revoked` is the indexed flag the CRL query reads.
+      const updated =
+        record.revokedAt === undefined
+          ? await records.update(id, { certPem: record.certPem }, {
+              revoked: true,
+              revokedAt: now,
+              revocationReason: reason,
+            } as Partial<X509Record>)
+          : undefined;
+      const current = updated ?? (await records.get(id)) ?? record;
+      dsCache.delete(id);
+      result.push({
+        profile,
+        serialNumber: new x509.X509Certificate(current.certPem).serialNumber,
+        revokedAt: current.revokedAt ?? now,
+        reason: current.revocationReason ?? reason,
+      });
+    }
+    if (result.length === 0) throw new NoSignerCertificate(`no signer certificate was issued for key ${kid}`);
+    return result;
   }
 
   return {
     init,
     crl: signCrl,
+    revokeSigners,
     caCertificatePem: () => required().cert.toString('pem'),
     caCertificateDer: () => new Uint8Array(required().cert.rawData),
     documentSigner,

@@ -1,5 +1,15 @@
 import { Router } from '@koa/router';
-import type { IssuerCa } from './issuer-ca.ts';
+import type { AuditLog } from '../../audit/audit.ts';
+import { Conflict, InvalidRequest, NotFound } from '../../errors.ts';
+import { readJson } from '../../http/body.ts';
+import type { KeyStore } from '../../keys/spi.ts';
+import {
+  type IssuerCa,
+  NoSignerCertificate,
+  SIGNER_REVOCATION_REASONS,
+  type SignerRevocationReason,
+  SignerStillActive,
+} from './issuer-ca.ts';
 
 /** Where verifiers load the mdoc trust anchor (the IACA certificate). Referenced from issuer metadata. */
 export const IACA_PATH = '/.well-known/iaca.pem';
@@ -35,3 +45,49 @@ export const iacaUrl = (publicUrl: string): string => `${publicUrl}${IACA_PATH}`
 
 /** The absolute CRL URL, as certificates carry it. */
 export const crlUrl = (publicUrl: string): string => `${publicUrl}${CRL_PATH}`;
+
+/**
+ * Admin (mounted under /admin): `POST /keys/<kid>/revoke-certificates` `{"reason": "keyCompromise"}`
+ * revokes the mdoc and JOSE signer certificates of a credential key that no longer signs (rotate
+ * first: 409 otherwise), so verifiers that check the CRL refuse what it signed. Reasons are RFC
+ * 5280's that fit a signer: keyCompromise (default), superseded, cessationOfOperation,
+ * affiliationChanged, unspecified. 404 when the key never had a certificate.
+ */
+export function signerRevocationRoutes(services: {
+  issuerCa: IssuerCa;
+  keys: KeyStore;
+  audit: AuditLog;
+  publicUrl: string;
+}): Router {
+  const router = new Router();
+  router.post('/keys/:kid/revoke-certificates', async (ctx) => {
+    const body = ctx.request.length ? await readJson(ctx, 1024) : {};
+    const reason = (body as { reason?: unknown }).reason ?? 'keyCompromise';
+    if (typeof reason !== 'string' || !Object.hasOwn(SIGNER_REVOCATION_REASONS, reason)) {
+      throw new InvalidRequest(`reason must be one of ${Object.keys(SIGNER_REVOCATION_REASONS).join(', ')}`);
+    }
+    // Another instance may have rotated the key out since this one last loaded.
+    await services.keys.reload();
+    const kid = ctx.params.kid as string;
+    let revoked: Awaited<ReturnType<IssuerCa['revokeSigners']>>;
+    try {
+      revoked = await services.issuerCa.revokeSigners(kid, reason as SignerRevocationReason);
+    } catch (error) {
+      if (error instanceof SignerStillActive) throw new Conflict(error.message);
+      if (error instanceof NoSignerCertificate) throw new NotFound(error.message);
+      throw error;
+    }
+    await services.audit.record({ type: 'signer_certificates_revoked', kid, reason, count: revoked.length });
+    ctx.body = {
+      kid,
+      revoked: revoked.map((r) => ({
+        profile: r.profile,
+        serial_number: r.serialNumber,
+        revoked_at: new Date(r.revokedAt).toISOString(),
+        reason: r.reason,
+      })),
+      crl: crlUrl(services.publicUrl),
+    };
+  });
+  return router;
+}

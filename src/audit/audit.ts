@@ -1,5 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { createHash, createHmac, hkdfSync } from 'node:crypto';
+import { createHash, createHmac, createSecretKey, hkdfSync, type KeyObject } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.ts';
 import { randomId } from '../random.ts';
@@ -149,7 +149,7 @@ export class AuditLog {
   readonly #records: Collection<AuditRecord>;
   readonly #clock: Clock;
   readonly #logger: Logger;
-  readonly #subjectKey: Buffer;
+  readonly #subjectKey: KeyObject;
   readonly #pending = new Set<Promise<void>>();
   readonly #request = new AsyncLocalStorage<RequestScope>();
 
@@ -157,8 +157,8 @@ export class AuditLog {
     this.#records = deps.store.collection<AuditRecord>(AUDIT_COLLECTION);
     this.#clock = deps.clock;
     this.#logger = deps.logger.child({ module: 'audit' });
-    this.#subjectKey = Buffer.from(
-      hkdfSync('sha256', deps.encryptionSecret, 'idissuer-audit-v1', 'subject', 32),
+    this.#subjectKey = createSecretKey(
+      Buffer.from(hkdfSync('sha256', deps.encryptionSecret, 'idissuer-audit-v1', 'subject', 32)),
     );
   }
 

@@ -3,7 +3,9 @@ import {
   createDecipheriv,
   createHash,
   createHmac,
+  createSecretKey,
   hkdfSync,
+  type KeyObject,
   randomBytes,
   scrypt,
   timingSafeEqual,
@@ -36,11 +38,27 @@ export function keyId(key: Buffer): string {
   return id;
 }
 
+const keyObjects = new WeakMap<Buffer, KeyObject>();
+
+/**
+ * The key as a KeyObject, made once per key Buffer: node:crypto re-imports a Buffer key on every
+ * createHmac / createCipheriv call (~10 µs each here, against ~2.5 µs for a whole HMAC with a
+ * KeyObject). Same assumption as keyId: keys are never mutated in place.
+ */
+function keyObject(key: Buffer): KeyObject {
+  let object = keyObjects.get(key);
+  if (object === undefined) {
+    object = createSecretKey(key);
+    keyObjects.set(key, object);
+  }
+  return object;
+}
+
 export const sha256 = (value: string | Buffer): string =>
   createHash('sha256').update(value).digest('base64url');
 
 export const hmac = (key: Buffer, value: string): string =>
-  createHmac('sha256', key).update(value).digest('base64url');
+  createHmac('sha256', keyObject(key)).update(value).digest('base64url');
 
 /** Constant-time equality of two strings (compared as SHA-256 digests, so lengths never leak). */
 export function safeEqual(a: string, b: string): boolean {
@@ -61,7 +79,7 @@ export class SealedRecordError extends Error {
 
 export function seal(key: Buffer, value: unknown, aad: string): Sealed {
   const iv = randomBytes(12);
-  const cipher = createCipheriv('aes-256-gcm', key, iv);
+  const cipher = createCipheriv('aes-256-gcm', keyObject(key), iv);
   cipher.setAAD(Buffer.from(aad));
   const ct = Buffer.concat([cipher.update(JSON.stringify(value), 'utf8'), cipher.final()]);
   return {
@@ -76,7 +94,7 @@ export function seal(key: Buffer, value: unknown, aad: string): Sealed {
 export function open<T>(key: Buffer, sealed: Sealed, aad: string): T {
   if (sealed.kid !== keyId(key)) throw new SealedRecordError(`record sealed under unknown key ${sealed.kid}`);
   try {
-    const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(sealed.iv, 'base64url'));
+    const decipher = createDecipheriv('aes-256-gcm', keyObject(key), Buffer.from(sealed.iv, 'base64url'));
     decipher.setAAD(Buffer.from(aad));
     decipher.setAuthTag(Buffer.from(sealed.tag, 'base64url'));
     const plain = Buffer.concat([decipher.update(Buffer.from(sealed.ct, 'base64url')), decipher.final()]);

@@ -78,7 +78,7 @@ export const vciModule: ModuleFactory = async (services, links): Promise<Module>
     logger,
   });
   const ledger = createLedger(store, clock);
-  const nonces = createNonces(store, clock, config.vci.cNonceTtlSeconds);
+  const nonces = createNonces(store, clock, config.vci.cNonceTtlSeconds, config.keys.encryptionSecret);
   const codes = createPreAuthorizedCodes({
     store,
     clock,

@@ -1,31 +1,68 @@
-import { createHash } from 'node:crypto';
+import { createHash, createHmac, createSecretKey, hkdfSync, timingSafeEqual } from 'node:crypto';
 import type { Clock } from '../clock.ts';
-import { randomId } from '../random.ts';
-import type { Store } from '../store/spi.ts';
+import { poolRandomBytes } from '../random.ts';
+import { type Store, UniqueViolation } from '../store/spi.ts';
 
 /**
- * c_nonce values (OpenID4VCI 1.0 §7): 256 random bits, stored by hash with an expiry, consumed once
- * with one conditional write, so a replayed proof loses even in a parallel burst (SECURITY.md row 23).
+ * c_nonce values (OpenID4VCI 1.0 §7) that cost the nonce endpoint no write, so an unauthenticated
+ * caller cannot make the issuer store a record per call (the rate limiter keeps one counter per
+ * client address and window):
+ *
+ *   base64url( version 1 ‖ expiry, epoch seconds, uint32 ‖ 16 random bytes ‖ first 16 bytes of
+ *              HMAC-SHA-256(key, the 21 bytes before) )
+ *
+ * The key is derived (HKDF-SHA-256) from `keys.encryptionSecret`, so every instance sharing that
+ * secret accepts the others' nonces. `consume` checks the MAC in constant time and the expiry with
+ * the injected clock, then makes the one conditional write that decides single use: an insert of
+ * the nonce's hash (kept until the nonce expires) that a second use violates, so a replayed proof
+ * loses even in a parallel burst (SECURITY.md row 23).
  */
 export interface Nonces {
   issue(): Promise<{ nonce: string; expiresInSeconds: number }>;
-  /** True for exactly one caller per live nonce. */
+  /** True for exactly one caller per live nonce this issuer made. */
   consume(nonce: string): Promise<boolean>;
 }
 
+const VERSION = 1;
+const BODY_BYTES = 1 + 4 + 16;
+const MAC_BYTES = 16;
+/** base64url length of the 37 bytes. */
+const ENCODED_LENGTH = Math.ceil(((BODY_BYTES + MAC_BYTES) * 4) / 3);
+const KEY_INFO = 'idissuer/vci/c_nonce/v1';
+
 const digest = (value: string) => createHash('sha256').update(value).digest('base64url');
 
-export function createNonces(store: Store, clock: Clock, ttlSeconds: number): Nonces {
-  const nonces = store.collection({ name: 'vci_nonces' });
+export function createNonces(store: Store, clock: Clock, ttlSeconds: number, secret: string): Nonces {
+  if (!secret) throw new Error('keys.encryptionSecret is required to protect c_nonce values');
+  const used = store.collection({ name: 'vci_nonces' });
+  // A KeyObject: createHmac re-imports a Buffer key on every call (~12 µs against ~2.5 µs here).
+  const key = createSecretKey(Buffer.from(hkdfSync('sha256', secret, Buffer.alloc(0), KEY_INFO, 32)));
+  const mac = (body: Uint8Array) => createHmac('sha256', key).update(body).digest().subarray(0, MAC_BYTES);
+
   return {
     async issue() {
-      const nonce = randomId(32);
-      await nonces.insert({ _id: digest(nonce), expiresAt: clock.now() + ttlSeconds * 1000 });
-      return { nonce, expiresInSeconds: ttlSeconds };
+      const body = Buffer.alloc(BODY_BYTES);
+      body[0] = VERSION;
+      body.writeUInt32BE(Math.ceil(clock.now() / 1000) + ttlSeconds, 1);
+      poolRandomBytes(16).copy(body, 5);
+      return { nonce: Buffer.concat([body, mac(body)]).toString('base64url'), expiresInSeconds: ttlSeconds };
     },
     async consume(nonce) {
-      if (nonce.length > 200) return false;
-      return (await nonces.consume(digest(nonce))) !== undefined;
+      if (nonce.length !== ENCODED_LENGTH) return false;
+      const raw = Buffer.from(nonce, 'base64url');
+      // Only the canonical encoding: one nonce, one spelling, one consume record.
+      if (raw.length !== BODY_BYTES + MAC_BYTES || raw.toString('base64url') !== nonce) return false;
+      const body = raw.subarray(0, BODY_BYTES);
+      if (body[0] !== VERSION || !timingSafeEqual(mac(body), raw.subarray(BODY_BYTES))) return false;
+      const expiresAt = body.readUInt32BE(1) * 1000;
+      if (expiresAt <= clock.now()) return false;
+      try {
+        await used.insert({ _id: digest(nonce), expiresAt });
+        return true;
+      } catch (error) {
+        if (error instanceof UniqueViolation) return false;
+        throw error;
+      }
     },
   };
 }

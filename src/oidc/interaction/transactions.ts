@@ -1,4 +1,4 @@
-import { createHmac } from 'node:crypto';
+import { createHmac, createSecretKey, type KeyObject } from 'node:crypto';
 import type { Clock } from '../../clock.ts';
 import { deriveKey, open, type Sealed, safeEqual, seal } from '../../kyc/crypto.ts';
 import type { Factor } from '../../kyc/spi.ts';
@@ -34,7 +34,7 @@ export class LoginTransactions {
   readonly #collection;
   readonly #clock: Clock;
   readonly #key: Buffer;
-  readonly #csrfKey: Buffer;
+  readonly #csrfKey: KeyObject;
   readonly loginSeconds: number;
   readonly consentSeconds: number;
 
@@ -42,7 +42,7 @@ export class LoginTransactions {
     this.#collection = store.collection<LoginTransaction>({ name: 'oidc_login_transactions' });
     this.#clock = clock;
     this.#key = deriveKey(secret, 'oidc-login-transaction');
-    this.#csrfKey = deriveKey(secret, 'oidc-csrf');
+    this.#csrfKey = createSecretKey(deriveKey(secret, 'oidc-csrf'));
     this.loginSeconds = loginSeconds;
     this.consentSeconds = consentSeconds;
   }

@@ -44,12 +44,43 @@ describe('credential endpoint', () => {
   });
 
   describe('nonce endpoint (§7)', () => {
-    it('answers a fresh 256-bit c_nonce with no-store', async () => {
+    it('answers a fresh authenticated c_nonce with no-store, and stores nothing for it', async () => {
+      const used = h.app.services.store.collection({ name: 'vci_nonces' });
+      const before = (await used.find({})).length;
       const res = await h.post('/nonce', undefined);
       expect(res.status).toBe(200);
       expect(res.headers['cache-control']).toBe('no-store');
-      expect(Buffer.from(res.body.c_nonce, 'base64url').length).toBe(32);
+      // Version, expiry, 128 random bits, 128-bit MAC.
+      const raw = Buffer.from(res.body.c_nonce, 'base64url');
+      expect(raw.length).toBe(37);
+      expect(raw.readUInt32BE(1)).toBe(Math.ceil(h.app.clock.now() / 1000) + 300);
       expect(await h.nonce()).not.toBe(res.body.c_nonce);
+      expect((await used.find({})).length).toBe(before);
+    });
+
+    it('refuses a nonce it did not make (any byte changed, other encodings) and an expired one', async () => {
+      const key = await holderKey();
+      const nonce = await h.nonce();
+      const raw = Buffer.from(nonce, 'base64url');
+      const forged = [1, 4, 10, 30, 36].map((i) => {
+        const copy = Buffer.from(raw);
+        copy[i]! ^= 0x01;
+        return copy.toString('base64url');
+      });
+      // The same bytes spelled differently (padding) are not a second nonce.
+      for (const bad of [...forged, `${nonce}=`, nonce.slice(0, -1), '']) {
+        const res = await ask(await request1(key, {}, bad));
+        expect(res.status, bad).toBe(400);
+        expect(res.body.error).toBe('invalid_nonce');
+      }
+      expect((await ask(await request1(key, {}, nonce))).status).toBe(200);
+
+      const late = await h.nonce();
+      h.app.clock.advanceSeconds(301);
+      const expired = await ask(await request1(key, { iat: now() }, late));
+      h.app.clock.advanceSeconds(-301);
+      expect(expired.status).toBe(400);
+      expect(expired.body.error).toBe('invalid_nonce');
     });
   });
 

@@ -1,13 +1,12 @@
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { generateKeyPairSync, type KeyObject, randomBytes, sign } from 'node:crypto';
-import { createWriteStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import type { ChildProcess } from 'node:child_process';
+import { generateKeyPairSync, type KeyObject, sign } from 'node:crypto';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { DatabaseSync } from 'node:sqlite';
 import { Pool } from 'undici';
 import type { BenchCase } from '../case.ts';
+import { percentile, processCpuMs, startService } from '../service.ts';
 
 /**
  * End-to-end credential requests over HTTP, as wallets make them: POST /nonce, sign a proof with
@@ -18,63 +17,6 @@ import type { BenchCase } from '../case.ts';
  * endpoint before timing starts. One operation = nonce + credential; latency covers both.
  */
 const WALLETS = 32;
-const ROOT = join(import.meta.dirname, '../..');
-
-function pin(pid: number, cpu: number): void {
-  try {
-    execFileSync('taskset', ['-cp', String(cpu), String(pid)], { stdio: 'ignore' });
-  } catch {
-    // No taskset (or one core): the figures are then per machine, not per core.
-  }
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-async function startService(): Promise<{ url: string; admin: string; child: ChildProcess; dir: string }> {
-  const dir = mkdtempSync(join(tmpdir(), 'issuer-bench-'));
-  const port = await freePort();
-  const admin = randomBytes(24).toString('base64url');
-  const nodeArgs = process.env.BENCH_SERVICE_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
-  const child = spawn(process.execPath, [...nodeArgs, join(ROOT, 'src/main.ts')], {
-    cwd: ROOT,
-    env: {
-      PATH: process.env.PATH ?? '',
-      DATA_DIR: dir,
-      PORT: String(port),
-      DEMO: 'off',
-      LOG_LEVEL: 'warn',
-      // 32 wallets on one address far exceed the per-IP nonce/credential limits (1,200 a minute).
-      ISSUER__rateLimits__enabled: 'false',
-      KEY_ENCRYPTION_SECRET: randomBytes(32).toString('base64url'),
-      ADMIN_TOKEN: admin,
-    },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  if (process.env.BENCH_NO_PIN !== '1') {
-    if (child.pid) pin(child.pid, 0);
-    pin(process.pid, 1);
-  }
-  await new Promise<void>((resolve, reject) => {
-    let out = '';
-    child.stdout?.on('data', (chunk) => {
-      out += chunk;
-      if (out.includes('listening')) resolve();
-    });
-    child.once('exit', (code) => reject(new Error(`service exited with ${code}`)));
-  });
-  // BENCH_SERVICE_STDOUT=<file> keeps what the service prints (e.g. with --trace-gc in BENCH_SERVICE_NODE_ARGS).
-  const keep = process.env.BENCH_SERVICE_STDOUT;
-  if (keep) child.stdout?.pipe(createWriteStream(keep));
-  else child.stdout?.resume();
-  return { url: `http://127.0.0.1:${port}`, admin, child, dir };
-}
 
 async function json(
   pool: Pool,
@@ -87,19 +29,6 @@ async function json(
     throw new Error(`${init.method} ${path}: ${res.statusCode} ${JSON.stringify(body)}`);
   return body;
 }
-
-/** CPU milliseconds (user + system, all threads) a process has used so far; NaN without /proc. */
-function processCpuMs(pid: number | undefined): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // Fields after the parenthesised command name: state is field 3, utime 14, stime 15 (clock ticks).
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
-  } catch {
-    return Number.NaN;
-  }
-}
-const CLOCK_TICKS = 100;
 
 const b64url = (value: unknown): string => Buffer.from(JSON.stringify(value)).toString('base64url');
 
@@ -115,10 +44,6 @@ function proofJwt(
   const input = `${wallet.header}.${b64url(payload)}`;
   const signature = sign('sha256', Buffer.from(input), { key: wallet.privateKey, dsaEncoding: 'ieee-p1363' });
   return `${input}.${signature.toString('base64url')}`;
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
 }
 
 type Wallet = { accessToken: string; privateKey: KeyObject; header: string };

@@ -1,0 +1,90 @@
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createWriteStream, mkdtempSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/**
+ * The service under load, for the HTTP cases: `node src/main.ts` as its own process on a fresh
+ * persistent embedded store (a file, WAL), pinned to CPU 0 when taskset exists, with this load
+ * generator pinned to CPU 1, so the figures are what one core of service does (`BENCH_NO_PIN=1`
+ * leaves both unpinned). Logs at `warn`, rate limits off (every client shares 127.0.0.1).
+ */
+const ROOT = join(import.meta.dirname, '..');
+
+function pin(pid: number, cpu: number): void {
+  try {
+    execFileSync('taskset', ['-cp', String(cpu), String(pid)], { stdio: 'ignore' });
+  } catch {
+    // No taskset (or one core): the figures are then per machine, not per core.
+  }
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export async function startService(
+  env: Record<string, string> = {},
+): Promise<{ url: string; admin: string; child: ChildProcess; dir: string }> {
+  const dir = mkdtempSync(join(tmpdir(), 'issuer-bench-'));
+  const port = await freePort();
+  const admin = randomBytes(24).toString('base64url');
+  const nodeArgs = process.env.BENCH_SERVICE_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  const child = spawn(process.execPath, [...nodeArgs, join(ROOT, 'src/main.ts')], {
+    cwd: ROOT,
+    env: {
+      PATH: process.env.PATH ?? '',
+      DATA_DIR: dir,
+      PORT: String(port),
+      DEMO: 'off',
+      LOG_LEVEL: 'warn',
+      // 32 wallets on one address far exceed the per-IP nonce/credential limits (1,200 a minute).
+      ISSUER__rateLimits__enabled: 'false',
+      KEY_ENCRYPTION_SECRET: randomBytes(32).toString('base64url'),
+      ADMIN_TOKEN: admin,
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  if (process.env.BENCH_NO_PIN !== '1') {
+    if (child.pid) pin(child.pid, 0);
+    pin(process.pid, 1);
+  }
+  await new Promise<void>((resolve, reject) => {
+    let out = '';
+    child.stdout?.on('data', (chunk) => {
+      out += chunk;
+      if (out.includes('listening')) resolve();
+    });
+    child.once('exit', (code) => reject(new Error(`service exited with ${code}`)));
+  });
+  // BENCH_SERVICE_STDOUT=<file> keeps what the service prints (e.g. with --trace-gc in BENCH_SERVICE_NODE_ARGS).
+  const keep = process.env.BENCH_SERVICE_STDOUT;
+  if (keep) child.stdout?.pipe(createWriteStream(keep));
+  else child.stdout?.resume();
+  return { url: `http://127.0.0.1:${port}`, admin, child, dir };
+}
+
+/** CPU milliseconds (user + system, all threads) a process has used so far; NaN without /proc. */
+export function processCpuMs(pid: number | undefined): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the parenthesised command name: state is field 3, utime 14, stime 15 (clock ticks).
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+  } catch {
+    return Number.NaN;
+  }
+}
+const CLOCK_TICKS = 100;
+
+export function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
+}

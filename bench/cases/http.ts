@@ -61,7 +61,9 @@ interface Prepared {
 async function prepare(configurationId: string, connections = WALLETS): Promise<Prepared> {
   const service = await startService();
   const pool = new Pool(service.url, { connections, pipelining: 1 });
+  let renewal: NodeJS.Timeout | undefined;
   const close = async () => {
+    clearInterval(renewal);
     await pool.close();
     service.child.kill('SIGTERM');
     await new Promise((resolve) => service.child.once('exit', resolve));
@@ -87,34 +89,49 @@ async function prepare(configurationId: string, connections = WALLETS): Promise<
         },
       }),
     });
+    /** An access token through a real pre-authorized code offer, as a wallet gets one. */
+    const accessToken = async (): Promise<string> => {
+      const offer = await json(pool, '/admin/credential-offers', {
+        method: 'POST',
+        headers: adminHeaders,
+        body: JSON.stringify({
+          credential_configuration_ids: [configurationId],
+          individual_id: individualId,
+        }),
+      });
+      const code =
+        offer.credential_offer.grants['urn:ietf:params:oauth:grant-type:pre-authorized_code'][
+          'pre-authorized_code'
+        ];
+      const token = await json(pool, '/token', {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({
+          grant_type: 'urn:ietf:params:oauth:grant-type:pre-authorized_code',
+          'pre-authorized_code': code,
+        }).toString(),
+      });
+      return token.access_token as string;
+    };
     const wallets = await Promise.all(
       Array.from({ length: WALLETS }, async (): Promise<Wallet> => {
-        const offer = await json(pool, '/admin/credential-offers', {
-          method: 'POST',
-          headers: adminHeaders,
-          body: JSON.stringify({
-            credential_configuration_ids: [configurationId],
-            individual_id: individualId,
-          }),
-        });
-        const code =
-          offer.credential_offer.grants['urn:ietf:params:oauth:grant-type:pre-authorized_code'][
-            'pre-authorized_code'
-          ];
-        const token = await json(pool, '/token', {
-          method: 'POST',
-          headers: { 'content-type': 'application/x-www-form-urlencoded' },
-          body: new URLSearchParams({
-            grant_type: 'urn:ietf:params:oauth:grant-type:pre-authorized_code',
-            'pre-authorized_code': code,
-          }).toString(),
-        });
         const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
         const { kty, crv, x, y } = publicKey.export({ format: 'jwk' });
         const header = b64url({ alg: 'ES256', typ: 'openid4vci-proof+jwt', jwk: { kty, crv, x, y } });
-        return { accessToken: token.access_token as string, privateKey, header };
+        return { accessToken: await accessToken(), privateKey, header };
       }),
     );
+    // Access tokens live 300 s: long runs (the soak) give every wallet a fresh one every 200 s.
+    renewal = setInterval(() => {
+      for (const wallet of wallets) {
+        accessToken().then(
+          (token) => {
+            wallet.accessToken = token;
+          },
+          (error: Error) => console.error(`  token renewal failed: ${error.message}`),
+        );
+      }
+    }, 200_000);
     const operation = async (w: Wallet) => {
       const { c_nonce } = await json(pool, '/nonce', { method: 'POST' });
       const proof = proofJwt(w, { aud: service.url, nonce: c_nonce, iat: Math.floor(Date.now() / 1000) });

@@ -306,6 +306,9 @@ class EmbeddedCollection<T extends StoredDoc> implements Collection<T> {
   }
 }
 
+/** Expired records deleted per turn by the sweep. */
+const SWEEP_BATCH = 500;
+
 /** WAL frames (pages) after which the checkpointer makes SQLite start the WAL over (~16 MB). */
 const WAL_RESTART_FRAMES = 4096;
 
@@ -469,13 +472,27 @@ export class EmbeddedStore implements Store {
     await this.durable();
   }
 
+  /**
+   * Deletes expired records SWEEP_BATCH at a time, each batch in its own turn: under load a minute
+   * gathers tens of thousands (e.g. 19,000 used nonces at 316 credentials/s), and one DELETE of
+   * them all held the event loop for hundreds of milliseconds.
+   */
   async sweep(): Promise<void> {
     const now = this.now();
-    this.change(() => {
-      this.stmt('DELETE FROM docs WHERE expires_at IS NOT NULL AND expires_at <= ?').run(now);
-      this.stmt('DELETE FROM counters WHERE expires_at IS NOT NULL AND expires_at <= ?').run(now);
-    });
-    await this.durable();
+    for (const table of ['docs', 'counters'] as const) {
+      const key = table === 'docs' ? 'seq' : 'key';
+      for (;;) {
+        const deleted = this.change(
+          () =>
+            this.stmt(
+              `DELETE FROM ${table} WHERE ${key} IN (SELECT ${key} FROM ${table} WHERE expires_at IS NOT NULL AND expires_at <= ? LIMIT ${SWEEP_BATCH})`,
+            ).run(now).changes,
+        );
+        await this.durable();
+        if (Number(deleted) < SWEEP_BATCH) break;
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+    }
   }
 
   #startCheckpointer(file: string, intervalMs: number, options: EmbeddedStoreOptions): void {

@@ -80,6 +80,36 @@ describe('embedded store specifics', () => {
     expect(won.sort()).toEqual([...ids].sort());
   }, 30_000);
 
+  it('sweeps a large backlog of expired records in batches, yielding the event loop between them', async () => {
+    const clock = new ManualClock(Date.UTC(2026, 0, 1));
+    const store = await openStore({ kind: 'embedded', file: ':memory:' }, clock, 0);
+    const docs = store.collection({ name: 'docs' });
+    const expiring = Array.from({ length: 1234 }, (_, i) =>
+      docs.insert({ _id: `old${i}`, expiresAt: clock.now() + 1000 }),
+    );
+    await Promise.all([
+      ...expiring,
+      docs.insert({ _id: 'live', expiresAt: clock.now() + 60_000 }),
+      ...Array.from({ length: 700 }, (_, i) => store.increment(`c${i}`, { ttlSeconds: 1 })),
+    ]);
+    clock.advanceSeconds(1);
+    let turns = 0;
+    let sweeping = true;
+    const count = () => {
+      turns++;
+      if (sweeping) setImmediate(count);
+    };
+    setImmediate(count);
+    await store.sweep();
+    sweeping = false;
+    // 1,234 + 700 rows at 500 a batch: at least four batches, each committed in its own turn.
+    expect(turns).toBeGreaterThanOrEqual(4);
+    clock.advanceSeconds(-1);
+    expect((await docs.find({})).map((d) => d._id)).toEqual(['live']);
+    expect(await store.counter('c0')).toBe(0);
+    await store.close();
+  });
+
   it('sweeps periodically on its own timer', async () => {
     const clock = new ManualClock(Date.UTC(2026, 0, 1));
     const store = await openStore({ kind: 'embedded', file: ':memory:' }, clock, 0.05);

@@ -1,4 +1,6 @@
 import { ManualClock } from '../../src/clock.ts';
+import { createMdocFormat } from '../../src/credentials/formats/mdoc.ts';
+import { createIssuerCa } from '../../src/credentials/x509/issuer-ca.ts';
 import { createKeyStore } from '../../src/keys/key-store.ts';
 import type { KeyStore } from '../../src/keys/spi.ts';
 import type { Store } from '../../src/store/spi.ts';
@@ -26,4 +28,17 @@ export async function credentialDeps(publicUrl = 'https://issuer.example:8443/vc
   });
   await keys.init();
   return { store, keys, clock, publicUrl };
+}
+
+/** Fresh deps, an initialised issuer CA (country UT, "Test Issuer") and the mdoc format built on them. */
+export async function mdocIssuer(publicUrl = 'https://issuer.example') {
+  const deps = await credentialDeps(publicUrl);
+  const ca = createIssuerCa({
+    ...deps,
+    encryptionSecret: 'test-secret-test-secret-test-secret-0123',
+    country: 'UT',
+    serviceName: 'Test Issuer',
+  });
+  await ca.init();
+  return { deps, ca, format: createMdocFormat({ ...deps, issuerCa: ca }) };
 }

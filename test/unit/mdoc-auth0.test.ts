@@ -4,10 +4,9 @@ import { cborDecode, cborEncode, DataItem } from '@auth0/mdl/lib/cbor/index.js';
 import type { VerificationAssessment } from '@auth0/mdl/lib/mdoc/checkCallback.js';
 import type { JWK } from 'jose';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createMdocFormat } from '../../src/credentials/formats/mdoc.ts';
 import type { CredentialFormat, IssueRequest } from '../../src/credentials/formats/types.ts';
 import { createIssuerCa, type IssuerCa } from '../../src/credentials/x509/issuer-ca.ts';
-import { type CredentialDeps, credentialDeps, START } from '../helpers/credential-deps.ts';
+import { type CredentialDeps, credentialDeps, mdocIssuer, START } from '../helpers/credential-deps.ts';
 
 /**
  * A second, independent mdoc verifier for our `mso_mdoc` credentials: @auth0/mdl (its own CBOR,
@@ -132,15 +131,7 @@ describe('mso_mdoc verified by @auth0/mdl', () => {
     // The Verifier has no "now" option (it checks the MSO and the chain against `new Date()`): pin
     // Date to the same fixed START the issuer's clock and certificates use.
     vi.useFakeTimers({ toFake: ['Date'], now: START + 60_000 });
-    deps = await credentialDeps('https://issuer.example');
-    ca = createIssuerCa({
-      ...deps,
-      encryptionSecret: 'test-secret-test-secret-test-secret-0123',
-      country: 'UT',
-      serviceName: 'Test Issuer',
-    });
-    await ca.init();
-    format = createMdocFormat({ ...deps, issuerCa: ca });
+    ({ deps, ca, format } = await mdocIssuer());
   });
   afterAll(() => {
     vi.useRealTimers();

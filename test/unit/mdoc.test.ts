@@ -11,7 +11,6 @@ import {
 import { decodeProtectedHeader, importX509, type JWK, jwtVerify } from 'jose';
 import Koa from 'koa';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createMdocFormat } from '../../src/credentials/formats/mdoc.ts';
 import type {
   CredentialFormat,
   IssueRequest,
@@ -21,7 +20,7 @@ import { createStatusService } from '../../src/credentials/status/service.ts';
 import { createIssuerCa, type IssuerCa } from '../../src/credentials/x509/issuer-ca.ts';
 import { iacaRoutes, iacaUrl } from '../../src/credentials/x509/routes.ts';
 import * as x509 from '../../src/credentials/x509/x509.ts';
-import { type CredentialDeps, credentialDeps, START } from '../helpers/credential-deps.ts';
+import { type CredentialDeps, credentialDeps, mdocIssuer, START } from '../helpers/credential-deps.ts';
 import { mdocContext } from '../helpers/mdoc-context.ts';
 
 const device = generateKeyPairSync('ec', { namedCurve: 'P-256' });
@@ -74,15 +73,7 @@ describe('mso_mdoc format', () => {
   let ca: IssuerCa;
   let format: CredentialFormat;
   beforeAll(async () => {
-    deps = await credentialDeps('https://issuer.example');
-    ca = createIssuerCa({
-      ...deps,
-      encryptionSecret: 'test-secret-test-secret-test-secret-0123',
-      country: 'UT',
-      serviceName: 'Test Issuer',
-    });
-    await ca.init();
-    format = createMdocFormat({ ...deps, issuerCa: ca });
+    ({ deps, ca, format } = await mdocIssuer());
   });
 
   it('issues IssuerSigned that the @animo-id/mdoc verifier accepts with the published IACA as trust anchor', async () => {

@@ -30,9 +30,8 @@ export async function credentialDeps(publicUrl = 'https://issuer.example:8443/vc
   return { store, keys, clock, publicUrl };
 }
 
-/** Fresh deps, an initialised issuer CA (country UT, "Test Issuer") and the mdoc format built on them. */
-export async function mdocIssuer(publicUrl = 'https://issuer.example') {
-  const deps = await credentialDeps(publicUrl);
+/** An initialised issuer CA on these deps (country UT, "Test Issuer"). */
+export async function testIssuerCa(deps: CredentialDeps) {
   const ca = createIssuerCa({
     ...deps,
     encryptionSecret: 'test-secret-test-secret-test-secret-0123',
@@ -40,5 +39,12 @@ export async function mdocIssuer(publicUrl = 'https://issuer.example') {
     serviceName: 'Test Issuer',
   });
   await ca.init();
+  return ca;
+}
+
+/** Fresh deps, their test issuer CA and the mdoc format built on them. */
+export async function mdocIssuer(publicUrl = 'https://issuer.example') {
+  const deps = await credentialDeps(publicUrl);
+  const ca = await testIssuerCa(deps);
   return { deps, ca, format: createMdocFormat({ ...deps, issuerCa: ca }) };
 }

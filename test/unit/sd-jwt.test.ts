@@ -9,9 +9,8 @@ import type {
   TokenStatusEntry,
 } from '../../src/credentials/formats/types.ts';
 import { createStatusService, type StatusService } from '../../src/credentials/status/service.ts';
-import { createIssuerCa } from '../../src/credentials/x509/issuer-ca.ts';
 import { jwtVcIssuerMetadata } from '../../src/keys/documents.ts';
-import { type CredentialDeps, credentialDeps, START } from '../helpers/credential-deps.ts';
+import { type CredentialDeps, credentialDeps, START, testIssuerCa } from '../helpers/credential-deps.ts';
 
 const holder = generateKeyPairSync('ec', { namedCurve: 'P-256' });
 const holderJwk = holder.publicKey.export({ format: 'jwk' }) as JWK;
@@ -208,13 +207,7 @@ describe('dc+sd-jwt format', () => {
   });
 
   it('carries an x5c certificate for ES256 keys that chains to the IACA and names the issuer URL', async () => {
-    const ca = createIssuerCa({
-      ...deps,
-      encryptionSecret: 'test-secret-test-secret-test-secret-0123',
-      country: 'UT',
-      serviceName: 'Test Issuer',
-    });
-    await ca.init();
+    const ca = await testIssuerCa(deps);
     const withCa = createSdJwtFormat({ ...deps, issuerCa: ca });
     const [entry] = (await status.allocate('dc+sd-jwt', 'ledger-x5c')) as TokenStatusEntry[];
     const sdJwt = (await withCa.issue(request(entry!))) as string;

@@ -96,3 +96,23 @@ export const mdocContext: MdocContext = {
     },
   },
 };
+
+/** A presentation definition asking an mDL (ISO 18013-5 namespace) for these elements, disclosed only. */
+export function mdlRequest(elements: readonly string[]) {
+  return {
+    id: 'mdl',
+    input_descriptors: [
+      {
+        id: 'org.iso.18013.5.1.mDL',
+        format: { mso_mdoc: { alg: ['ES256'] } },
+        constraints: {
+          limit_disclosure: 'required' as const,
+          fields: elements.map((name) => ({
+            path: [`$['org.iso.18013.5.1']['${name}']`],
+            intent_to_retain: false,
+          })),
+        },
+      },
+    ],
+  };
+}

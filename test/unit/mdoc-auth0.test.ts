@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { CredentialFormat, IssueRequest } from '../../src/credentials/formats/types.ts';
 import { createIssuerCa, type IssuerCa } from '../../src/credentials/x509/issuer-ca.ts';
 import { type CredentialDeps, credentialDeps, mdocIssuer, START } from '../helpers/credential-deps.ts';
+import { mdlRequest } from '../helpers/mdoc-context.ts';
 
 /**
  * A second, independent mdoc verifier for our `mso_mdoc` credentials: @auth0/mdl (its own CBOR,
@@ -87,22 +88,7 @@ function wrapIssuerSigned(issuerSigned: Uint8Array) {
 /** The wallet: a DeviceResponse disclosing REQUESTED, device-signed (ES256) over the transcript. */
 async function present(issuerSigned: Uint8Array, transcript: Uint8Array): Promise<Uint8Array> {
   const response = await DeviceResponse.from(wrapIssuerSigned(issuerSigned))
-    .usingPresentationDefinition({
-      id: 'mdl',
-      input_descriptors: [
-        {
-          id: DOCTYPE,
-          format: { mso_mdoc: { alg: ['ES256'] } },
-          constraints: {
-            limit_disclosure: 'required',
-            fields: REQUESTED.map((name) => ({
-              path: [`$['${NAMESPACE}']['${name}']`],
-              intent_to_retain: false,
-            })),
-          },
-        },
-      ],
-    })
+    .usingPresentationDefinition(mdlRequest(REQUESTED))
     .usingSessionTranscriptBytes(Buffer.from(transcript))
     .authenticateWithSignature(devicePrivate, 'ES256')
     .sign();

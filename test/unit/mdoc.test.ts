@@ -21,7 +21,7 @@ import { createIssuerCa, type IssuerCa } from '../../src/credentials/x509/issuer
 import { iacaRoutes, iacaUrl } from '../../src/credentials/x509/routes.ts';
 import * as x509 from '../../src/credentials/x509/x509.ts';
 import { type CredentialDeps, credentialDeps, mdocIssuer, START } from '../helpers/credential-deps.ts';
-import { mdocContext } from '../helpers/mdoc-context.ts';
+import { mdlRequest, mdocContext } from '../helpers/mdoc-context.ts';
 
 const device = generateKeyPairSync('ec', { namedCurve: 'P-256' });
 const deviceJwk = device.publicKey.export({ format: 'jwk' }) as JWK;
@@ -141,19 +141,7 @@ describe('mso_mdoc format', () => {
       verifierGeneratedNonce: 'verifier-nonce',
     };
     const presentation = await DeviceResponse.from(mdoc)
-      .usingPresentationDefinition({
-        id: 'mdl',
-        input_descriptors: [
-          {
-            id: DOCTYPE,
-            format: { mso_mdoc: { alg: ['ES256'] } },
-            constraints: {
-              limit_disclosure: 'required',
-              fields: [{ path: [`$['${NAMESPACE}']['given_name']`], intent_to_retain: false }],
-            },
-          },
-        ],
-      })
+      .usingPresentationDefinition(mdlRequest(['given_name']))
       .usingSessionTranscriptForOID4VP(transcript)
       .authenticateWithSignature(devicePrivate, 'ES256')
       .sign(mdocContext);

@@ -180,14 +180,15 @@ async function main(): Promise<void> {
 
   if (credential && typeof credential === 'object') {
     const { verifyLdpVc } = await import('../test/interop/verifiers.ts');
-    const verdict = await verifyLdpVc(credential as Record<string, unknown>, issuer);
+    // The demo service runs on the real clock, so the verifier does too.
+    const verdict = await verifyLdpVc(credential as Record<string, unknown>, issuer, new Date());
     console.log(
       `5. Independent verification (@digitalbazaar/vc, key from the did:web document, status list over HTTP): ${verdict.verified ? 'VERIFIED' : `FAILED ${String(verdict.error)}`}${verdict.revoked ? ' (revoked)' : ''}`,
     );
     if (!verdict.verified) process.exitCode = 1;
   } else if (typeof credential === 'string' && configuration.endsWith('_jwt_vc_json')) {
     const { verifyJwtVc } = await import('../test/interop/verifiers.ts');
-    await verifyJwtVc(credential, issuer);
+    await verifyJwtVc(credential, issuer, new Date());
     console.log(
       '5. Independent verification (jose, key from the did:web document or the credential JWKS): VERIFIED',
     );

@@ -4,17 +4,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { buildServices } from '../../src/bootstrap.ts';
-import { ManualClock } from '../../src/clock.ts';
 import { loadConfig } from '../../src/config/load.ts';
 import { createLogger } from '../../src/http/logger.ts';
 import { type RunningServer, startServer } from '../../src/server.ts';
 import type { Services } from '../../src/services.ts';
+import { TestClock } from './clock.ts';
 
 export interface TestApp {
   /** Base URL, also the configured public URL (issuer identifier). */
   readonly url: string;
   readonly services: Services;
-  readonly clock: ManualClock;
+  readonly clock: TestClock;
   readonly adminToken: string;
   readonly dataDir: string;
   /** Every log line the app wrote, parsed. */
@@ -67,7 +67,7 @@ export async function startTestApp(
     },
     overrides: { store: { embeddedFile: ':memory:' }, ...options.overrides },
   });
-  const clock = new ManualClock();
+  const clock = new TestClock();
   const log = memoryLog();
   const services = await buildServices(config, {
     clock,

@@ -12,7 +12,7 @@ export const CHROMIUM = '/usr/bin/chromium';
 export async function launchBrowser(): Promise<{ context: BrowserContext; close(): Promise<void> }> {
   if (!existsSync(CHROMIUM)) {
     throw new Error(
-      `Chromium is missing at ${CHROMIUM}: install it with "apt-get install -y chromium" (.ci/run does)`,
+      `Chromium is missing at ${CHROMIUM}: run "npm test" (its pretest step installs it) or "apt-get install -y chromium"`,
     );
   }
   const profile = mkdtempSync(join(tmpdir(), 'issuer-chromium-'));

@@ -1,16 +1,16 @@
-import { ManualClock } from '../../src/clock.ts';
 import { createMdocFormat } from '../../src/credentials/formats/mdoc.ts';
 import { createIssuerCa } from '../../src/credentials/x509/issuer-ca.ts';
 import { createKeyStore } from '../../src/keys/key-store.ts';
 import type { KeyStore } from '../../src/keys/spi.ts';
 import type { Store } from '../../src/store/spi.ts';
+import { TestClock } from './clock.ts';
 import { createMemoryStore } from './memory-store.ts';
 
 /** What the credential format and status tests need: a store, a ready key store, a clock. */
 export interface CredentialDeps {
   store: Store;
   keys: KeyStore;
-  clock: ManualClock;
+  clock: TestClock;
   publicUrl: string;
 }
 
@@ -18,7 +18,7 @@ export interface CredentialDeps {
 export const START = Date.UTC(2026, 10, 5, 10, 17, 23);
 
 export async function credentialDeps(publicUrl = 'https://issuer.example:8443/vc'): Promise<CredentialDeps> {
-  const clock = new ManualClock(START);
+  const clock = new TestClock(START);
   const store = createMemoryStore(clock);
   const keys = createKeyStore({
     store,

@@ -29,8 +29,11 @@ function signData(alg: string, jwk: JWK, data: Uint8Array): Uint8Array {
 /**
  * The crypto and X.509 callbacks @animo-id/mdoc's Verifier (and DeviceResponse builder) need,
  * over node:crypto and @peculiar/x509. Test-only: it plays an independent mdoc verifier/wallet.
+ * `now` is the verifier's clock for certificate validity (the library's chain callback gets no
+ * date of its own): pass the issuer's test clock, never leave a fixed issuance instant to meet
+ * the real one.
  */
-export const mdocContext: MdocContext = {
+export const mdocContext = (now: () => Date): MdocContext => ({
   crypto: {
     random: (length) => new Uint8Array(randomBytes(length)),
     digest: ({ digestAlgorithm, bytes }) =>
@@ -78,7 +81,7 @@ export const mdocContext: MdocContext = {
       if (!(await anchor.isSelfSigned())) throw new Error('trust anchor is not self-signed');
       const constraints = anchor.getExtension(x509.BasicConstraintsExtension);
       if (!constraints?.ca) throw new Error('trust anchor is not a CA');
-      if (!(await leaf.verify({ publicKey: anchor.publicKey, date: new Date() }))) {
+      if (!(await leaf.verify({ publicKey: anchor.publicKey, date: now() }))) {
         throw new Error('document signer certificate signature or validity check failed');
       }
     },
@@ -95,7 +98,7 @@ export const mdocContext: MdocContext = {
       };
     },
   },
-};
+});
 
 /** A presentation definition asking an mDL (ISO 18013-5 namespace) for these elements, disclosed only. */
 export function mdlRequest(elements: readonly string[]) {

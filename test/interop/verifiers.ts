@@ -31,9 +31,15 @@ function didWebUrl(did: string): string {
 async function statusBit(
   entry: JsonLdObject,
   loader: ReturnType<typeof createDocumentLoader>,
+  now: Date,
 ): Promise<number> {
   const list = await fetchJson(String(entry.statusListCredential));
-  const verified = await vc.verifyCredential({ credential: list, suite: suites(), documentLoader: loader });
+  const verified = await vc.verifyCredential({
+    credential: list,
+    suite: suites(),
+    documentLoader: loader,
+    now,
+  });
   if (!verified.verified) throw new Error('status list credential does not verify');
   const encoded = String((list.credentialSubject as JsonLdObject).encodedList);
   const bits = gunzipSync(Buffer.from(encoded.slice(1), 'base64url'));
@@ -46,10 +52,15 @@ const suites = () => [
   new DataIntegrityProof({ cryptosuite: ecdsaRdfc2019 }),
 ];
 
-/** Verifies an ldp_vc with @digitalbazaar/vc, resolving the issuer DID document over HTTP. */
+/**
+ * Verifies an ldp_vc with @digitalbazaar/vc, resolving the issuer DID document over HTTP. `now` is
+ * the verifier's clock for validity periods (of the credential and of its status list): pass the
+ * issuer's injected clock, so a test that moved it never meets the real one.
+ */
 export async function verifyLdpVc(
   credential: JsonLdObject,
   publicUrl: string,
+  now: Date,
 ): Promise<{ verified: boolean; revoked?: boolean; error?: unknown }> {
   const issuer =
     typeof credential.issuer === 'string'
@@ -65,10 +76,11 @@ export async function verifyLdpVc(
     credential,
     suite: suites(),
     documentLoader: loader,
+    now,
     checkStatus: async ({ credential: c }: { credential: JsonLdObject }) => {
       const raw = c.credentialStatus;
       for (const entry of (Array.isArray(raw) ? raw : [raw]) as JsonLdObject[]) {
-        if ((await statusBit(entry, loader)) === 1) revoked = true;
+        if ((await statusBit(entry, loader, now)) === 1) revoked = true;
       }
       return revoked ? { verified: false, error: new Error('revoked') } : { verified: true };
     },
@@ -79,9 +91,9 @@ export async function verifyLdpVc(
 /**
  * Verifies a JWT-secured credential: a `kid` that is a did:web DID URL is resolved through the
  * published DID document (its JsonWebKey verification method), any other `kid` through the
- * published credential JWKS.
+ * published credential JWKS. `now` is the verifier's clock, as for `verifyLdpVc`.
  */
-export async function verifyJwtVc(jwt: string, publicUrl: string) {
+export async function verifyJwtVc(jwt: string, publicUrl: string, now: Date) {
   const { kid } = decodeProtectedHeader(jwt);
   let key: Parameters<typeof jwtVerify>[1];
   if (kid?.startsWith('did:web:')) {
@@ -95,6 +107,6 @@ export async function verifyJwtVc(jwt: string, publicUrl: string) {
   } else {
     key = createLocalJWKSet((await fetchJson(`${publicUrl}/jwks/credentials`)) as never);
   }
-  const { payload, protectedHeader } = await jwtVerify(jwt, key as never);
+  const { payload, protectedHeader } = await jwtVerify(jwt, key as never, { currentDate: now });
   return { payload, protectedHeader, claims: decodeJwt(jwt) };
 }

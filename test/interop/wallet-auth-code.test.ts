@@ -98,6 +98,6 @@ describe('@openid4vc/openid4vci wallet (1.0), authorization code flow', () => {
     const body = response.credentialResponse as { credentials: { credential: Record<string, any> }[] };
     const vc = body.credentials[0]!.credential;
     expect(vc.credentialSubject).toMatchObject({ ageOver18: true, ageOver21: true });
-    expect(await verifyLdpVc(vc, h.url)).toMatchObject({ verified: true });
+    expect(await verifyLdpVc(vc, h.url, new Date(h.app.clock.now()))).toMatchObject({ verified: true });
   });
 });

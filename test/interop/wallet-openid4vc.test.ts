@@ -31,7 +31,10 @@ describe('@openid4vc/openid4vci wallet (1.0), pre-authorized code flow', () => {
     for (const vc of result.credentials as Record<string, any>[]) {
       expect(vc.credentialSubject.givenName).toBe('Layla');
       subjects.add(vc.credentialSubject.id);
-      expect(await verifyLdpVc(vc, h.url)).toMatchObject({ verified: true, revoked: false });
+      expect(await verifyLdpVc(vc, h.url, new Date(h.app.clock.now()))).toMatchObject({
+        verified: true,
+        revoked: false,
+      });
     }
     expect(subjects.size).toBe(3);
     expect(result.notificationId).toEqual(expect.any(String));
@@ -45,7 +48,7 @@ describe('@openid4vc/openid4vci wallet (1.0), pre-authorized code flow', () => {
     const key = await newWalletKey('ES256');
     const result = await receiveFromOffer({ offerUrl: offer.credential_offer_url, keys: [key] });
     const jwt = result.credentials[0] as string;
-    const { payload } = await verifyJwtVc(jwt, h.url);
+    const { payload } = await verifyJwtVc(jwt, h.url, new Date(h.app.clock.now()));
     expect((payload.vc as any).credentialSubject.familyName).toBe('Mansour');
     const claims = decodeJwt(jwt);
     expect((claims.nbf ?? claims.iat)! % 3600).toBe(0);

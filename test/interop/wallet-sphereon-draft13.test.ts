@@ -196,10 +196,13 @@ describe('@sphereon/oid4vci-client 0.16 wallet (draft 13), pre-authorized code f
     expect(decodeJwt(accepted[1].proof.jwt).nonce).not.toBe(decodeJwt(accepted[0].proof.jwt).nonce);
 
     expect(ldp.credentialSubject.ageOver18).toBe(true);
-    expect(await verifyLdpVc(ldp, h.url)).toMatchObject({ verified: true, revoked: false });
+    expect(await verifyLdpVc(ldp, h.url, new Date(h.app.clock.now()))).toMatchObject({
+      verified: true,
+      revoked: false,
+    });
 
     expect(typeof jwtVc).toBe('string');
-    const { payload } = await verifyJwtVc(jwtVc, h.url);
+    const { payload } = await verifyJwtVc(jwtVc, h.url, new Date(h.app.clock.now()));
     expect((payload.vc as any).credentialSubject.familyName).toBe('Mansour');
     // Both credentials are bound to the key that signed the proofs.
     expect(jwkOfDid(String(payload.sub)).x).toBe(key.jwk.x);

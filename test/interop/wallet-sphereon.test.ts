@@ -48,6 +48,6 @@ describe('@sphereon/oid4vci-client wallet, pre-authorized code flow', () => {
     };
     const vc = r.credential ?? r.credentials?.[0]?.credential;
     expect(vc?.credentialSubject.ageOver18).toBe(true);
-    expect(await verifyLdpVc(vc!, h.url)).toMatchObject({ verified: true });
+    expect(await verifyLdpVc(vc!, h.url, new Date(h.app.clock.now()))).toMatchObject({ verified: true });
   });
 });

@@ -5,22 +5,24 @@ import { createJwtVcFormat } from '../../src/credentials/formats/jwt-vc.ts';
 import type { CredentialFormat, IssueRequest } from '../../src/credentials/formats/types.ts';
 import { credentialJwks, didDocument } from '../../src/keys/documents.ts';
 import type { KeyStore } from '../../src/keys/spi.ts';
-import { type CredentialDeps, credentialDeps } from '../helpers/credential-deps.ts';
+import { type CredentialDeps, credentialDeps, START } from '../helpers/credential-deps.ts';
 
 /**
  * A verifier that knows only what the service publishes: the `kid` DID URL must be an assertion
- * method of the did:web document, and its fragment names the key in the credential JWKS.
+ * method of the did:web document, and its fragment names the key in the credential JWKS. It checks
+ * `nbf`/`exp` at the issuer's test instant (the credentials below are dated in November 2026).
  */
 async function verifyWithPublishedKeys(jwt: string, publicUrl: string, keys: KeyStore) {
   const doc = didDocument(keys.published('credential'), publicUrl) as { assertionMethod: string[] };
   const jwks = credentialJwks(keys);
-  return jwtVerify(jwt, async (header) => {
+  const key = async (header: { kid?: string; alg?: string }) => {
     if (!header.kid || !doc.assertionMethod.includes(header.kid))
       throw new Error(`kid ${header.kid} not in DID document`);
     const jwk = jwks.keys.find((key) => key.kid === header.kid!.split('#')[1]);
     if (!jwk) throw new Error(`no JWK for ${header.kid}`);
     return importJWK(jwk, header.alg);
-  });
+  };
+  return jwtVerify(jwt, key, { currentDate: new Date(START) });
 }
 
 const holderJwk = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({

@@ -3,7 +3,6 @@ import * as EcdsaMultikey from '@digitalbazaar/ecdsa-multikey';
 import * as Ed25519Multikey from '@digitalbazaar/ed25519-multikey';
 import { CompactSign, compactVerify, createLocalJWKSet, importJWK } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ManualClock } from '../../src/clock.ts';
 import {
   credentialJwks,
   credentialJwksUrl,
@@ -25,6 +24,7 @@ import {
   publicKeyMultibase,
 } from '../../src/keys/multikey.ts';
 import type { KeyStore } from '../../src/keys/spi.ts';
+import { TestClock } from '../helpers/clock.ts';
 import { createMemoryStore } from '../helpers/memory-store.ts';
 
 const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'k'];
@@ -150,7 +150,7 @@ describe('verifier documents', () => {
   let keys: KeyStore;
 
   beforeAll(async () => {
-    const clock = new ManualClock(Date.UTC(2025, 0, 1));
+    const clock = new TestClock(Date.UTC(2025, 0, 1));
     keys = createKeyStore({
       store: createMemoryStore(clock),
       clock,

@@ -1,11 +1,11 @@
 import { createServer, type Server } from 'node:http';
 import Koa from 'koa';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ManualClock } from '../../src/clock.ts';
 import { didWebFromUrl } from '../../src/keys/documents.ts';
 import { createKeyStore } from '../../src/keys/key-store.ts';
 import { keyRoutes } from '../../src/keys/routes.ts';
 import type { Services } from '../../src/services.ts';
+import { TestClock } from '../helpers/clock.ts';
 import { createMemoryStore } from '../helpers/memory-store.ts';
 
 const servers: Server[] = [];
@@ -19,7 +19,7 @@ async function serve(path = ''): Promise<string> {
   servers.push(server);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const publicUrl = `http://127.0.0.1:${(server.address() as { port: number }).port}${path}`;
-  const clock = new ManualClock();
+  const clock = new TestClock();
   const keys = createKeyStore({
     store: createMemoryStore(clock),
     clock,

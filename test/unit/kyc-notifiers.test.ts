@@ -2,16 +2,16 @@ import { createHmac } from 'node:crypto';
 import { createServer as createHttpServer, type IncomingMessage, type Server } from 'node:http';
 import { type AddressInfo, createServer, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ManualClock } from '../../src/clock.ts';
 import { TemporarilyUnavailable } from '../../src/errors.ts';
 import { consoleNotifier } from '../../src/kyc/notifiers/console.ts';
 import { createNotifications } from '../../src/kyc/notifiers/index.ts';
 import { smtpNotifier } from '../../src/kyc/notifiers/smtp.ts';
 import { NotifierError, type OutgoingMessage } from '../../src/kyc/notifiers/types.ts';
 import { webhookNotifier } from '../../src/kyc/notifiers/webhook.ts';
+import { TestClock } from '../helpers/clock.ts';
 import { type KycHarness, kycHarness } from '../protocol/kyc/harness.ts';
 
-const clock = new ManualClock(Date.UTC(2026, 10, 25, 12, 0, 0));
+const clock = new TestClock(Date.UTC(2026, 10, 25, 12, 0, 0));
 const message: OutgoingMessage = {
   channel: 'email',
   to: 'amina.hassan@example.org',

@@ -21,13 +21,15 @@ import { createIssuerCa, type IssuerCa } from '../../src/credentials/x509/issuer
 import { iacaRoutes, iacaUrl } from '../../src/credentials/x509/routes.ts';
 import * as x509 from '../../src/credentials/x509/x509.ts';
 import { type CredentialDeps, credentialDeps, mdocIssuer, START } from '../helpers/credential-deps.ts';
-import { mdlRequest, mdocContext } from '../helpers/mdoc-context.ts';
+import { mdlRequest, mdocContext as mdocContextAt } from '../helpers/mdoc-context.ts';
 
 const device = generateKeyPairSync('ec', { namedCurve: 'P-256' });
 const deviceJwk = device.publicKey.export({ format: 'jwk' }) as JWK;
 const DOCTYPE = 'org.iso.18013.5.1.mDL';
 const NAMESPACE = 'org.iso.18013.5.1';
 const hour = START - (START % 3_600_000);
+/** The independent verifier checks certificate validity at the issuer's test instant, not the real clock. */
+const mdocContext = mdocContextAt(() => new Date(START));
 
 const request = (status?: TokenStatusEntry): IssueRequest => ({
   profile: { configurationId: 'mDL', types: [], contexts: [], doctype: DOCTYPE, namespace: NAMESPACE },

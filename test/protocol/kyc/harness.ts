@@ -5,7 +5,6 @@ import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { Writable } from 'node:stream';
 import { createAuditLog } from '../../../src/audit/audit.ts';
-import { ManualClock } from '../../../src/clock.ts';
 import { loadConfig } from '../../../src/config/load.ts';
 import { createLogger } from '../../../src/http/logger.ts';
 import { createMetrics } from '../../../src/http/metrics.ts';
@@ -17,10 +16,11 @@ import { createRegistry, type KycRegistry } from '../../../src/kyc/registry.ts';
 import type { IdentitySystem } from '../../../src/kyc/spi.ts';
 import type { Services } from '../../../src/services.ts';
 import { openStore } from '../../../src/store/index.ts';
+import { TestClock } from '../../helpers/clock.ts';
 
 export interface KycHarness {
   services: Services;
-  clock: ManualClock;
+  clock: TestClock;
   registry: KycRegistry;
   context: KycContext;
   mock: IdentitySystem;
@@ -69,7 +69,7 @@ export async function kycHarness(
     env: { DEMO: 'off', DATA_DIR: dir, KEY_ENCRYPTION_SECRET: randomBytes(32).toString('base64url'), ...env },
     overrides: { kyc: { scryptCost: 1024, ...kyc } },
   });
-  const clock = new ManualClock(Date.UTC(2026, 10, 25, 12, 0, 0));
+  const clock = new TestClock(Date.UTC(2026, 10, 25, 12, 0, 0));
   const store = await openStore({ kind: 'embedded', file }, clock, 0);
   const logs: Record<string, unknown>[] = [];
   const stream = new Writable({

@@ -1,6 +1,7 @@
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { TestApp } from '../../helpers/app.ts';
+import { shareAcrossTests } from '../../helpers/clock.ts';
 import { beginLogin, type Login, outboxCount } from './factor-helpers.ts';
 import {
   IDENTITY,
@@ -11,6 +12,11 @@ import {
   type TestClient,
 } from './helpers.ts';
 
+/**
+ * The tests share one app and one demo person, and its clock across tests (`shareAcrossTests`):
+ * bindings, OTP cooldowns and send counts written after one test moved time forward (10 days for
+ * expiry) stay valid only if the next test starts no earlier.
+ */
 const ACR = 'mosip:idp:acr:linked-wallet';
 
 interface Wallet {
@@ -30,6 +36,7 @@ describe('row 49 wallet-binding-factor: bind a wallet key after an OTP, log in w
   let client: TestClient;
   beforeAll(async () => {
     app = await startOidcApp();
+    shareAcrossTests(app.clock);
     client = await registerClient(app);
   });
   afterAll(async () => app.stop());

@@ -590,7 +590,7 @@ describe('credential endpoint', () => {
       const ledger = await h.admin('GET', `/ledger?notification_id=${issued.body.notification_id}`);
       const id = ledger.body.records[0]._id;
       expect((await h.admin('POST', `/ledger/${id}/revoke`)).body.status).toBe('revoked');
-      const result = await verifyLdpVc(vc, h.url);
+      const result = await verifyLdpVc(vc, h.url, new Date(h.app.clock.now()));
       expect(result.revoked).toBe(true);
     });
   });

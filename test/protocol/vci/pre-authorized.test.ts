@@ -44,7 +44,10 @@ describe('pre-authorized code flow and offers (SECURITY.md rows 24, 39)', () => 
       postalCode: '10000',
       country: 'MA',
     });
-    expect(await verifyLdpVc(vc, h.url)).toMatchObject({ verified: true, revoked: false });
+    expect(await verifyLdpVc(vc, h.url, new Date(h.app.clock.now()))).toMatchObject({
+      verified: true,
+      revoked: false,
+    });
 
     // The same token also gets the second credential of the offer.
     const age = await h.post(

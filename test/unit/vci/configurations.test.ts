@@ -1,12 +1,12 @@
 import { resolve } from 'node:path';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import { ManualClock } from '../../../src/clock.ts';
 import { mapClaims } from '../../../src/credentials/configurations/mapping.ts';
 import { createConfigurationRegistry } from '../../../src/credentials/configurations/registry.ts';
 import type { CredentialDefinition } from '../../../src/credentials/configurations/types.ts';
 import { ConfigurationError, validateDefinition } from '../../../src/credentials/configurations/validate.ts';
 import type { FormatId } from '../../../src/credentials/formats/types.ts';
+import { TestClock } from '../../helpers/clock.ts';
 import { createMemoryStore } from '../../helpers/memory-store.ts';
 
 const root = resolve(import.meta.dirname, '../../..');
@@ -22,7 +22,7 @@ const { default: nationalId } = await import('../../../credential-configurations
 const copy = () => structuredClone(nationalId) as unknown as CredentialDefinition;
 
 async function registry() {
-  const clock = new ManualClock();
+  const clock = new TestClock();
   return createConfigurationRegistry({
     ...deps,
     configurationsDir: resolve(root, 'credential-configurations'),

@@ -228,6 +228,13 @@ export const defaults = {
     /** Longest accepted client-assertion lifetime (`exp` - `iat`), in seconds. */
     clientAssertionMaxLifetimeSeconds: 300,
     /**
+     * Clock skew allowed in the time claims of client assertions and request objects (oidc-provider's
+     * `clockTolerance`), in seconds: an `exp` this far past, or an `nbf` (and, for client assertions,
+     * an `iat`) this far in the future is still accepted; beyond it, a client assertion is
+     * `invalid_client`. DPoP proofs have their own window.
+     */
+    clockToleranceSeconds: 5,
+    /**
      * How the provider fetches a client's `jwks_uri` (private_key_jwt clients; SECURITY row 44).
      * oidc-provider caches a fetched set per client, fetches once for concurrent requests and refetches
      * for an unknown `kid` only once the cached set is stale.

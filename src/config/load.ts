@@ -156,6 +156,7 @@ const RULES: Record<string, Rule> = {
   'oidc.consentTransactionSeconds': intBetween(10, 3600),
   'oidc.consentTtlSeconds': intBetween(1, 365 * 86_400),
   'oidc.clientAssertionMaxLifetimeSeconds': intBetween(1, 3600),
+  'oidc.clockToleranceSeconds': intBetween(0, 60),
   'oidc.jwksUriPolicy.allowedHosts': (v) =>
     (v as unknown[]).every((h) => typeof h === 'string' && /^[A-Za-z0-9.:-]+$/.test(h))
       ? undefined

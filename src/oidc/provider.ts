@@ -97,7 +97,7 @@ export function buildProvider(
     // OpenID4VCI 1.0 §5.1.3: wallets echo the offer's issuer_state in the authorization request.
     extraParams: ['issuer_state'],
     conformIdTokenClaims: true,
-    clockTolerance: 5,
+    clockTolerance: o.clockToleranceSeconds,
     extraClientMetadata: { properties: EXTRA_CLIENT_METADATA, validator: validateExtraMetadata(table) },
     routes: ROUTES,
     interactions: {
@@ -131,7 +131,11 @@ export function buildProvider(
       ctx.type = 'html';
       ctx.body = state.errorPage(ctx, out.error, out.error_description ?? '');
     },
-    assertJwtClientAuthClaimsAndHeader: assertClientAssertion(issuer, o.clientAssertionMaxLifetimeSeconds),
+    assertJwtClientAuthClaimsAndHeader: assertClientAssertion(
+      issuer,
+      o.clientAssertionMaxLifetimeSeconds,
+      o.clockToleranceSeconds,
+    ),
     // Client jwks_uri fetches: SSRF guard, timeout, size cap, clamped max-age (SECURITY row 44).
     fetch: createJwksFetcher(o.jwksUriPolicy, clock, state.logger).fetch,
     features: {
@@ -249,12 +253,20 @@ function validateExtraMetadata(table: readonly AcrRule[]) {
 }
 
 /**
+ * oidc-provider's notion of now, in epoch seconds: it checks `exp` and `nbf` of the JWTs it receives
+ * against the real clock (lib/helpers/jwt.js `epochTime`), not our injected one, so a bound on the
+ * same JWT's `iat` must use the same clock or the accepted window would be judged by two clocks.
+ */
+const providerEpochSeconds = (): number => Math.floor(Date.now() / 1000);
+
+/**
  * private_key_jwt hardening beyond oidc-provider's checks (RFC 7523 §3, FAPI 2.0 §5.3.2.1):
  * `aud` must be exactly the issuer identifier as a string (no arrays, no endpoint URLs: audience
- * injection); `iat` and `sub` = client_id are required; the lifetime `exp - iat` is capped, so the
- * `jti` replay record never has to live long.
+ * injection); `iat` and `sub` = client_id are required; `iat` is not in the future and the lifetime
+ * `exp - iat` is capped, so the `jti` replay record (kept until `exp`, SECURITY row 9) lives at most
+ * clock tolerance + max lifetime. This runs after the signature check and before the replay record.
  */
-function assertClientAssertion(issuer: string, maxLifetimeSeconds: number) {
+function assertClientAssertion(issuer: string, maxLifetimeSeconds: number, toleranceSeconds: number) {
   return async (ctx: OidcCtx, claims: Record<string, unknown>, header: Record<string, unknown>) => {
     const fail = (message: string) => {
       throw new errors.InvalidClientAuth(message);
@@ -262,6 +274,14 @@ function assertClientAssertion(issuer: string, maxLifetimeSeconds: number) {
     if (claims.aud !== issuer) fail('audience (aud) must be the issuer identifier, as a single string');
     if (claims.sub !== ctx.oidc.client.clientId) fail('sub must be the client_id');
     if (typeof claims.iat !== 'number') fail('iat must be provided in the client_assertion JWT');
+    // RFC 7519 §4.1.6: iat is the instant the JWT was issued, so one dated beyond the clock tolerance
+    // claims an issuance that has not happened; RFC 7523 §3 leaves bounding iat to the server
+    // (https://www.rfc-editor.org/rfc/rfc7523#section-3). Without this, exp - iat within the cap
+    // but both years ahead authenticated, and the jti record was held until then. oidc-provider
+    // itself only bounds iat when there is no exp.
+    if ((claims.iat as number) > providerEpochSeconds() + toleranceSeconds) {
+      fail('iat must not be in the future (beyond the clock tolerance)');
+    }
     if (typeof claims.exp !== 'number' || claims.exp - (claims.iat as number) > maxLifetimeSeconds) {
       fail(`client assertion lifetime (exp - iat) must not exceed ${maxLifetimeSeconds} seconds`);
     }

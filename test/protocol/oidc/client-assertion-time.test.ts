@@ -1,0 +1,117 @@
+import { randomUUID } from 'node:crypto';
+import { SignJWT } from 'jose';
+import { request } from 'undici';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import type { TestApp } from '../../helpers/app.ts';
+import { obtainCode, pkce, registerClient, startOidcApp, type TestClient } from './helpers.ts';
+
+/**
+ * SECURITY.md rows 7 and 9: a client assertion dated in the future (`iat` or `nbf` beyond the clock
+ * tolerance) does not authenticate, at the token endpoint and at PAR, and leaves no replay record
+ * behind (its `jti` would otherwise be held until its far-away `exp`).
+ *
+ * The assertions are dated by the real clock: oidc-provider checks `exp`/`nbf` against the real
+ * clock, and so does the `iat` bound (it judges the same assertion as the provider).
+ */
+describe('client assertions dated in the future (SECURITY rows 7, 9)', () => {
+  let app: TestApp;
+  let client: TestClient;
+  const YEAR = 365 * 86_400;
+  beforeAll(async () => {
+    app = await startOidcApp();
+    client = await registerClient(app);
+  });
+  afterAll(async () => app.stop());
+
+  const now = () => Math.floor(Date.now() / 1000);
+  const signed = (claims: Record<string, unknown>) =>
+    new SignJWT({
+      iss: client.clientId,
+      sub: client.clientId,
+      aud: app.url,
+      jti: randomUUID(),
+      ...claims,
+    })
+      .setProtectedHeader({ alg: 'ES256', kid: 'k1' })
+      .sign(client.privateKey);
+
+  const post = async (path: string, params: Record<string, string>) => {
+    const response = await request(`${app.url}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({
+        client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+        ...params,
+      }).toString(),
+    });
+    const text = await response.body.text();
+    return { status: response.statusCode, body: text ? JSON.parse(text) : {} };
+  };
+
+  const par = (assertion: string) =>
+    post('/par', {
+      client_id: client.clientId,
+      response_type: 'code',
+      redirect_uri: client.redirectUri,
+      scope: 'openid',
+      code_challenge: pkce().challenge,
+      code_challenge_method: 'S256',
+      client_assertion: assertion,
+    });
+
+  const token = async (assertion: string) => {
+    const { code, verifier } = await obtainCode(app, client);
+    return post('/token', {
+      grant_type: 'authorization_code',
+      code,
+      code_verifier: verifier,
+      redirect_uri: client.redirectUri,
+      client_assertion: assertion,
+    });
+  };
+
+  /** Replay records of client assertions that outlive the longest acceptable assertion. */
+  const longLivedReplayRecords = async () => {
+    const { config } = app.services;
+    const horizon =
+      app.services.clock.now() +
+      (config.oidc.clientAssertionMaxLifetimeSeconds + config.oidc.clockToleranceSeconds + 60) * 1000;
+    const records = await app.services.store
+      .collection({ name: 'oidc_replay_detection' })
+      .find({}, { limit: 10_000 });
+    return records.filter((r) => (r.expiresAt ?? Number.POSITIVE_INFINITY) > horizon);
+  };
+
+  const future = [
+    ['iat 30 years ahead', () => signed({ iat: now() + 30 * YEAR, exp: now() + 30 * YEAR + 60 })],
+    ['iat 60 s ahead', () => signed({ iat: now() + 60, exp: now() + 120 })],
+    ['nbf 30 years ahead', () => signed({ iat: now(), nbf: now() + 30 * YEAR, exp: now() + 60 })],
+  ] as const;
+
+  // RFC 7523 §3 (rules 5-6) leaves "too far in the future" to the server; RFC 7519 §4.1.5 (nbf) and
+  // BCP (RFC 9700) §2.1 / FAPI 2.0 §5.3.2.1 want the assertion valid now, within the clock tolerance.
+  test.each(future)(
+    'row 7: at PAR, %s is 401 invalid_client and leaves no replay record',
+    async (_n, make) => {
+      const result = await par(await make());
+      expect(result.status).toBe(401);
+      expect(result.body.error).toBe('invalid_client');
+      expect(await longLivedReplayRecords()).toEqual([]);
+    },
+  );
+
+  test.each(future)('row 7: at the token endpoint, %s is 401 invalid_client', async (_n, make) => {
+    const result = await token(await make());
+    expect(result.status).toBe(401);
+    expect(result.body.error).toBe('invalid_client');
+    expect(await longLivedReplayRecords()).toEqual([]);
+  });
+
+  test('an iat within the clock tolerance still authenticates, at PAR and at the token endpoint', async () => {
+    const ahead = Math.max(1, app.services.config.oidc.clockToleranceSeconds - 2);
+    expect((await par(await signed({ iat: now() + ahead, exp: now() + ahead + 60 }))).status).toBe(201);
+    const result = await token(await signed({ iat: now() + ahead, exp: now() + ahead + 60 }));
+    expect(result.status).toBe(200);
+    expect(await longLivedReplayRecords()).toEqual([]);
+  });
+});

@@ -1,9 +1,15 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { isAbsolute, join } from 'node:path';
 import { buildServices } from './bootstrap.ts';
+import { systemClock } from './clock.ts';
+import type { Config } from './config/defaults.ts';
 import { ConfigError, loadConfig } from './config/load.ts';
 import { prepareDemo } from './demo.ts';
 import { createLogger } from './http/logger.ts';
 import { listKeys, rotateKeys } from './keys/cli-commands.ts';
-import { KeyDecryptionFailed } from './keys/spi.ts';
+import { createKeyStore } from './keys/key-store.ts';
+import { KeyDecryptionFailed, type KeyStore } from './keys/spi.ts';
+import { openStore } from './store/index.ts';
 import { StoreUnavailable } from './store/spi.ts';
 
 const USAGE = `usage: npm run cli -- <command>
@@ -13,19 +19,97 @@ commands:
   keys rotate [credential|oidc]  make new active keys; the old ones stay published until retirement
 
 The CLI reads the same configuration as the service (environment, CONFIG_FILE, demo material under
-DATA_DIR) and works on the same store. A running service picks rotated keys up on its next key
-reload (keys.reloadIntervalSeconds) or at restart.`;
+DATA_DIR) and works on the same store. Read-only commands (keys list) never create anything: they
+refuse a DATA_DIR, database or demo secret that does not exist, naming the path. A running service
+picks rotated keys up on its next key reload (keys.reloadIntervalSeconds) or at restart.`;
+
+/** An operator mistake the CLI explains in one line (no stack). */
+class CliError extends Error {
+  override name = 'CliError';
+}
 
 async function run(args: string[]): Promise<string> {
   const [group, command, argument] = args;
   if (group !== 'keys' || (command !== 'list' && command !== 'rotate')) return USAGE;
   const config = loadConfig();
+  if (command === 'list') return withReadOnlyKeys(config, listKeys);
   prepareDemo(config);
   const services = await buildServices(config, { logger: createLogger('silent'), defaultMetrics: false });
   try {
-    return command === 'list' ? listKeys(services.keys) : await rotateKeys(services.keys, argument);
+    return await rotateKeys(services.keys, argument);
   } finally {
     await services.store.close();
+  }
+}
+
+function embeddedPath(config: Config): string {
+  const file = config.store.embeddedFile;
+  return file === ':memory:' || isAbsolute(file) ? file : join(config.resolved.dataDir, file);
+}
+
+/**
+ * Opens the existing store and key store for reading only. Unlike the service (and `keys rotate`),
+ * nothing is created: not the data directory, not the database, not a demo secret, not a missing
+ * key (the key store is reloaded, never initialised). No sweep or checkpoint runs either. A
+ * mistyped DATA_DIR is therefore an error naming the path instead of a fresh store with new keys.
+ */
+async function withReadOnlyKeys(config: Config, read: (keys: KeyStore) => string): Promise<string> {
+  const dataDir = config.resolved.dataDir;
+  const embedded = !config.store.mongodbUrl;
+  const needsSecretFile = config.resolved.demo && !config.keys.encryptionSecret;
+  if ((embedded || needsSecretFile) && !existsSync(dataDir)) {
+    throw new CliError(`data directory ${dataDir} does not exist (DATA_DIR); nothing was created`);
+  }
+  if (embedded) {
+    const file = embeddedPath(config);
+    if (file === ':memory:') throw new CliError('store.embeddedFile is :memory:: there is no store to read');
+    if (!existsSync(file)) {
+      throw new CliError(
+        `no store at ${file}: the service has not run with this DATA_DIR (or store.embeddedFile); nothing was created`,
+      );
+    }
+  }
+  if (needsSecretFile) {
+    const secretFile = join(dataDir, 'key-encryption-secret');
+    if (!existsSync(secretFile)) {
+      throw new CliError(
+        `demo key secret ${secretFile} does not exist: set KEY_ENCRYPTION_SECRET or fix DATA_DIR; nothing was created`,
+      );
+    }
+    config.keys.encryptionSecret = readFileSync(secretFile, 'utf8').trim();
+  }
+  const { store: s } = config;
+  const store = await openStore(
+    embedded
+      ? {
+          kind: 'embedded',
+          file: embeddedPath(config),
+          synchronous: s.embeddedSynchronous,
+          checkpointIntervalMs: 0,
+        }
+      : {
+          kind: 'mongo',
+          url: s.mongodbUrl!,
+          database: s.mongodbDatabase,
+          serverSelectionTimeoutMs: s.mongodbServerSelectionTimeoutMs,
+          socketTimeoutMs: s.mongodbSocketTimeoutMs,
+          connectTimeoutMs: s.mongodbConnectTimeoutMs,
+        },
+    systemClock,
+    0,
+  );
+  try {
+    // No audit log: reading keys records nothing.
+    const keys = createKeyStore({
+      store,
+      clock: systemClock,
+      encryptionSecret: config.keys.encryptionSecret,
+      retiredKeyPublishSeconds: config.keys.retiredKeyPublishSeconds,
+    });
+    await keys.reload();
+    return read(keys);
+  } finally {
+    await store.close();
   }
 }
 
@@ -35,6 +119,7 @@ run(process.argv.slice(2)).then(
   },
   (error: unknown) => {
     const known =
+      error instanceof CliError ||
       error instanceof ConfigError ||
       error instanceof KeyDecryptionFailed ||
       error instanceof StoreUnavailable;

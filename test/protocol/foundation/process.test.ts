@@ -148,12 +148,12 @@ describe('npm run cli', () => {
         env,
         encoding: 'utf8',
       });
-    const before = cli('keys', 'list');
-    expect(before).toMatch(/^kid\s+purpose\s+alg\s+status/);
-    expect(before.match(/ active /g)).toHaveLength(4);
+    // Read only: a store that does not exist yet is refused, never created (test/unit/cli-read-only.test.ts).
+    expect(() => cli('keys', 'list')).toThrow(/no store at/);
     const rotated = cli('keys', 'rotate', 'credential');
     expect(rotated).toMatch(/credential EdDSA: new active key \S+; \S+ retired/);
     const after = cli('keys', 'list');
+    expect(after).toMatch(/^kid\s+purpose\s+alg\s+status/);
     expect(after.match(/ retired /g)).toHaveLength(2);
     expect(after.match(/ active /g)).toHaveLength(4);
     expect(after).not.toMatch(/"d"|PRIVATE/);

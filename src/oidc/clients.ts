@@ -10,7 +10,10 @@ import type { Store, StoredDoc } from '../store/spi.ts';
  * - `allowed_claims`: claims the client may ever receive (consent shows requested ∩ these);
  * - `allowed_acr_values`: ACRs (config `oidc.acrFactors`) the client accepts;
  * - `identity_system`: the identity system that serves this client (else `kyc.clientSystems`/default);
- * - `client_names`: localized names, `{ "ar": "..." }` (the page picks one by ui_locales).
+ * - `client_names`: localized names, `{ "ar": "..." }` (the page picks one by ui_locales);
+ * - `resource_server_audiences`: audiences (RFC 8707 resource identifiers, absolute URLs) this
+ *   confidential client serves as a resource server: it may introspect access tokens issued for them
+ *   (RFC 7662 §2.2; otherwise a client only learns about its own tokens).
  */
 export interface ClientRecord extends StoredDoc {
   _id: string;
@@ -24,6 +27,7 @@ export const EXTRA_CLIENT_METADATA = [
   'allowed_acr_values',
   'identity_system',
   'client_names',
+  'resource_server_audiences',
 ];
 
 export class ClientRegistry {

@@ -228,7 +228,7 @@ function clampToGrant(ctx: OidcCtx, seconds: number): number {
 
 function validateExtraMetadata(table: readonly AcrRule[]) {
   const acrs = new Set(table.map((r) => r.acr));
-  return (_ctx: OidcCtx, key: string, value: unknown) => {
+  return (_ctx: OidcCtx, key: string, value: unknown, metadata: Record<string, unknown>) => {
     const fail = (message: string) => {
       throw new errors.InvalidClientMetadata(`${key} ${message}`);
     };
@@ -243,6 +243,11 @@ function validateExtraMetadata(table: readonly AcrRule[]) {
     }
     if (key === 'identity_system' && (typeof value !== 'string' || value === ''))
       fail('must be a non-empty string');
+    if (key === 'resource_server_audiences') {
+      if (!Array.isArray(value) || !value.every(isAbsoluteUrl)) fail('must be an array of absolute URLs');
+      // RFC 7662 §2.1: introspection needs an authenticated caller; a public client cannot be one.
+      if (metadata.token_endpoint_auth_method === 'none') fail('requires an authenticated client');
+    }
     if (key === 'client_names') {
       if (!value || typeof value !== 'object' || Array.isArray(value))
         fail('must be an object of language → name');
@@ -307,9 +312,27 @@ async function assertRequestObject(_ctx: OidcCtx, claims: Record<string, unknown
   }
 }
 
-/** A public client may only introspect its own tokens (RFC 7662 §2.1 leaves the policy to us). */
-async function introspectionAllowed(ctx: OidcCtx, client: OidcCtx, token: { clientId?: string }) {
-  return client.clientAuthMethod !== 'none' || token.clientId === ctx.oidc.client.clientId;
+const isAbsoluteUrl = (value: unknown): boolean => typeof value === 'string' && URL.canParse(value);
+
+/**
+ * Who may learn that a token is active. RFC 7662 §2.2 (https://www.rfc-editor.org/rfc/rfc7662#section-2.2):
+ * the server "MAY respond differently to different protected resources making the same request",
+ * and §4 asks it to keep token scanning from learning anything; RFC 9700 §4.10 limits what a token
+ * reveals beyond its audience. So `active: true` goes only to the client the token was issued to, or
+ * to an authenticated client registered as resource server (`resource_server_audiences`) for one of
+ * an access token's audiences; every other caller gets exactly `{"active": false}`.
+ */
+async function introspectionAllowed(
+  _ctx: OidcCtx,
+  client: OidcCtx,
+  token: { clientId?: string; kind?: string; aud?: string | string[] },
+) {
+  if (token.clientId !== undefined && token.clientId === client.clientId) return true;
+  if (client.clientAuthMethod === 'none' || token.kind === 'RefreshToken') return false;
+  const served = client.metadata().resource_server_audiences;
+  if (!Array.isArray(served)) return false;
+  const audiences = token.aud === undefined ? [] : [token.aud].flat();
+  return audiences.some((aud) => served.includes(aud));
 }
 
 /** OpenID4VCI 1.0 §5.1.1: `openid_credential` details name a configuration the issuer offers. */

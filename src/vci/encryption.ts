@@ -1,5 +1,6 @@
 import { CompactEncrypt, importJWK, type JWK } from 'jose';
 import { InvalidEncryptionParameters } from '../errors.ts';
+import { canonicalPublicKey, NonCanonicalKey } from './jwk.ts';
 import { ENCRYPTION_ALGS, ENCRYPTION_ENCS } from './metadata.ts';
 
 /**
@@ -17,6 +18,20 @@ export interface ResponseEncryption {
 }
 
 const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'k', 'oth'];
+/** Key agreement curves for ECDH-ES (RFC 7518 §4.6, RFC 8037 §3.2) this issuer encrypts to. */
+const ECDH_CURVES: Record<string, readonly string[]> = { EC: ['P-256', 'P-384', 'P-521'], OKP: ['X25519'] };
+/** RFC 7518 §4.3 / §3.3: RSA keys of 2048 bits or more; beyond 8192 bits only costs CPU. */
+const RSA_MIN_BITS = 2048;
+const RSA_MAX_BITS = 8192;
+/** NIST SP 800-56B Rev. 2 §6.2.1: 65537 ≤ e < 2^256, odd (a small e such as 1 leaks the CEK). */
+const RSA_MIN_EXPONENT = 65_537n;
+
+/**
+ * Every parameter is checked here, before the credential endpoint spends a nonce, allocates a
+ * status index or signs anything (issue 10, all or nothing): key type, curve, size and encoding,
+ * alg and enc, no private members, and at last one trial encryption with the imported key, so the
+ * encryption of the real answer cannot fail on the wallet's parameters.
+ */
 
 export async function parseResponseEncryption(
   value: unknown,
@@ -57,13 +72,38 @@ export async function parseResponseEncryption(
     throw new InvalidEncryptionParameters('ECDH-ES needs an EC or OKP key');
   if (alg === 'RSA-OAEP-256' && key.kty !== 'RSA')
     throw new InvalidEncryptionParameters('RSA-OAEP-256 needs an RSA key');
-  let imported: Awaited<ReturnType<typeof importJWK>>;
+  if (alg === 'ECDH-ES' && !ECDH_CURVES[key.kty as string]?.includes(String(key.crv))) {
+    throw new InvalidEncryptionParameters('ECDH-ES keys must be on P-256, P-384, P-521 or X25519');
+  }
+  if (key.kid !== undefined && (typeof key.kid !== 'string' || key.kid.length > 256))
+    throw new InvalidEncryptionParameters('credential_response_encryption.jwk kid must be a short string');
+  let canonical: ReturnType<typeof canonicalPublicKey>;
   try {
-    imported = await importJWK(key, alg);
+    canonical = canonicalPublicKey(key);
+  } catch (error) {
+    if (!(error instanceof NonCanonicalKey)) throw error;
+    throw new InvalidEncryptionParameters(`credential_response_encryption.jwk: ${error.message}`);
+  }
+  if (canonical.modulusBits !== undefined) {
+    if (canonical.modulusBits < RSA_MIN_BITS || canonical.modulusBits > RSA_MAX_BITS) {
+      throw new InvalidEncryptionParameters(
+        `RSA keys must have a modulus of ${RSA_MIN_BITS} to ${RSA_MAX_BITS} bits`,
+      );
+    }
+    const e = BigInt(`0x${Buffer.from(key.e as string, 'base64url').toString('hex')}`);
+    if (e < RSA_MIN_EXPONENT || e % 2n === 0n || e >= 1n << 256n) {
+      throw new InvalidEncryptionParameters('the RSA public exponent must be odd and at least 65537');
+    }
+  }
+  let encryption: ResponseEncryption;
+  try {
+    encryption = { key: await importJWK(key, alg), alg, enc, ...(key.kid ? { kid: key.kid } : {}) };
+    // The trial: whatever the checks above missed (a point off its curve, key_ops) fails now.
+    await encryptResponse({}, encryption);
   } catch {
     throw new InvalidEncryptionParameters('credential_response_encryption.jwk cannot be used');
   }
-  return { key: imported, alg, enc, ...(key.kid ? { kid: key.kid } : {}) };
+  return encryption;
 }
 
 export async function encryptResponse(

@@ -28,7 +28,7 @@ import type { IssuanceGrant } from '../oidc/bridge.ts';
 import { randomId } from '../random.ts';
 import type { Store, StoredDoc } from '../store/spi.ts';
 import { type KeyAttestationTrust, verifyKeyAttestation } from './key-attestation.ts';
-import type { Ledger } from './ledger.ts';
+import type { Ledger, LedgerRecord } from './ledger.ts';
 import type { Nonces } from './nonces.ts';
 import { type VerifiedProof, verifyProofJwt } from './proof.ts';
 
@@ -202,9 +202,32 @@ interface DeferredDoc extends StoredDoc {
   createdAt: number;
 }
 
-export type IssuanceOutcome =
-  | { kind: 'issued'; credentials: IssuedCredential[]; notificationId: string }
-  | { kind: 'pending'; transactionId: string; intervalSeconds: number };
+/**
+ * A credential response built but not handed out yet. The endpoint renders (and encrypts) the
+ * answer, then calls `commit` (ledger and audit records: the first writes that say a credential
+ * left) or, when rendering failed, `abandon`, which gives back what was spent for it: the c_nonces
+ * become usable again (nobody received a credential for them) and a deferred transaction is
+ * removed or put back. Status indices allocated for credentials that were signed but never handed
+ * out cannot be freed (the store has no release); they stay allocated to a ledger id that has no
+ * record, in no delivered credential, so their bits never describe anything.
+ */
+export type IssuanceOutcome = (
+  | {
+      kind: 'issued';
+      credentials: IssuedCredential[];
+      notificationId: string;
+      configurationId: string;
+      format: string;
+    }
+  | { kind: 'pending'; transactionId: string; intervalSeconds: number }
+) & { commit(): Promise<void>; abandon(): Promise<void> };
+
+/** What the proofs of a request established, before anything is spent. */
+export interface VerifiedProofs {
+  holders: Holder[];
+  /** The distinct c_nonce values the proofs carry; consumed once each by `issue`. */
+  nonces: string[];
+}
 
 const hash = (value: string) => createHash('sha256').update(value).digest('base64url');
 
@@ -214,10 +237,13 @@ export function createIssuer(deps: IssuerDeps) {
   const publicUrl = config.resolved.publicUrl;
   const deferred = deps.store.collection<DeferredDoc>({ name: 'vci_deferred' });
 
-  /** Verifies every proof, then consumes each distinct nonce once (the atomic step: row 23). */
-  async function verifyProofs(parsed: ParsedCredentialRequest, grant: IssuanceGrant): Promise<Holder[]> {
+  /** Verifies every proof; spends nothing (the nonces are consumed by `issue`). */
+  async function verifyProofs(
+    parsed: ParsedCredentialRequest,
+    grant: IssuanceGrant,
+  ): Promise<VerifiedProofs> {
     const binding = parsed.configuration.definition.binding;
-    if (!binding) return [];
+    if (!binding) return { holders: [], nonces: [] };
     const now = clock.now();
     const required = binding.keyAttestationsRequired;
     if (parsed.proofType === 'attestation') {
@@ -234,9 +260,10 @@ export function createIssuer(deps: IssuerDeps) {
       }
       if (attested.attestedKeys.length > vci.batchSize)
         throw new InvalidCredentialRequest(`at most ${vci.batchSize} keys per request`);
-      if (!(await nonces.consume(attested.nonce!)))
-        throw new InvalidNonce('the c_nonce is unknown, expired or already used');
-      return attested.attestedKeys.map((jwk, i) => ({ jwk, thumbprint: attested.thumbprints[i]! }));
+      return {
+        holders: attested.attestedKeys.map((jwk, i) => ({ jwk, thumbprint: attested.thumbprints[i]! })),
+        nonces: [attested.nonce!],
+      };
     }
     const verified: VerifiedProof[] = [];
     for (const jwt of parsed.proofJwts) {
@@ -254,15 +281,38 @@ export function createIssuer(deps: IssuerDeps) {
         }),
       );
     }
-    // Batch: one credential per key, each on a distinct key (SECURITY.md row 25).
+    // Batch: one credential per key, each on a distinct key (SECURITY.md row 25). Thumbprints are
+    // of the canonical key (src/vci/jwk.ts), so two spellings of one key are one key.
     const thumbprints = new Set(verified.map((p) => p.thumbprint));
     if (thumbprints.size !== verified.length)
       throw new InvalidProof('every proof in a batch must use a distinct key');
-    for (const nonce of new Set(verified.map((p) => p.nonce))) {
-      if (!(await nonces.consume(nonce)))
+    return {
+      holders: verified.map((p) => ({
+        jwk: p.jwk,
+        ...(p.did ? { did: p.did } : {}),
+        thumbprint: p.thumbprint,
+      })),
+      nonces: [...new Set(verified.map((p) => p.nonce))],
+    };
+  }
+
+  /**
+   * Consumes each nonce once (the atomic step: row 23). When one of several is refused, the ones
+   * this call consumed are given back, so a refused request spends none.
+   */
+  async function spendNonces(values: readonly string[]): Promise<void> {
+    const spent: string[] = [];
+    for (const nonce of values) {
+      if (!(await nonces.consume(nonce))) {
+        await releaseNonces(spent);
         throw new InvalidNonce('the c_nonce is unknown, expired or already used');
+      }
+      spent.push(nonce);
     }
-    return verified.map((p) => ({ jwk: p.jwk, ...(p.did ? { did: p.did } : {}), thumbprint: p.thumbprint }));
+  }
+
+  async function releaseNonces(values: readonly string[]): Promise<void> {
+    for (const nonce of values) await nonces.release(nonce);
   }
 
   /** The identity claims for the grant, limited to its consent; `pending` when the registry is not ready. */
@@ -293,14 +343,8 @@ export function createIssuer(deps: IssuerDeps) {
     return Math.floor(epochMs / step) * step;
   }
 
-  async function sign(
-    configuration: ResolvedConfiguration,
-    identityClaims: Record<string, unknown>,
-    holders: Holder[],
-    grant: IssuanceGrant,
-  ): Promise<{ credentials: IssuedCredential[]; notificationId: string }> {
-    const format = formats.get(configuration.format);
-    if (!format) throw new ServerError(`format ${configuration.format} is not available`);
+  /** The credential subject from the identity claims: pure, so a refusal here spends nothing. */
+  function mapSubject(configuration: ResolvedConfiguration, identityClaims: Record<string, unknown>) {
     const def = configuration.definition;
     const now = clock.now();
     const mapped = mapClaims(def.claims, identityClaims, { locales: [], now });
@@ -317,6 +361,23 @@ export function createIssuer(deps: IssuerDeps) {
       );
       throw new CredentialRequestDenied('the identity data for this person does not fit this credential');
     }
+    return { subject: mapped.subject, now };
+  }
+
+  /**
+   * Allocates status entries and signs one credential per holder. Writes nothing else: the ledger
+   * and audit records are made by `commit`, once the answer is ready to go.
+   */
+  async function sign(
+    configuration: ResolvedConfiguration,
+    mapped: { subject: Record<string, unknown>; now: number },
+    holders: Holder[],
+    grant: IssuanceGrant,
+  ): Promise<{ credentials: IssuedCredential[]; notificationId: string; commit(): Promise<void> }> {
+    const format = formats.get(configuration.format);
+    if (!format) throw new ServerError(`format ${configuration.format} is not available`);
+    const def = configuration.definition;
+    const { now } = mapped;
     // Time claims are rounded so the issuance instant does not link presentations (row 36).
     const validFrom = new Date(roundDown(now));
     const validUntil = def.validitySeconds
@@ -325,6 +386,7 @@ export function createIssuer(deps: IssuerDeps) {
     const notificationId = randomId(16);
     const targets: (Holder | undefined)[] = holders.length > 0 ? holders : [undefined];
     const credentials: IssuedCredential[] = [];
+    const records: (Omit<LedgerRecord, 'status'> & { _id: string })[] = [];
     for (const holder of targets) {
       const ledgerId = ledger.newId();
       let status: StatusEntry[] = [];
@@ -339,7 +401,7 @@ export function createIssuer(deps: IssuerDeps) {
           ...(validUntil ? { validUntil } : {}),
         }),
       );
-      await ledger.record({
+      records.push({
         _id: ledgerId,
         configurationId: configuration.id,
         definitionId: def.id,
@@ -354,46 +416,89 @@ export function createIssuer(deps: IssuerDeps) {
         validFrom: validFrom.getTime(),
         ...(validUntil ? { validUntil: validUntil.getTime() } : {}),
       });
-      await deps.audit?.record({
-        type: 'credential_issued',
-        clientId: grant.clientId,
-        grantHash: hash(grant.grantId),
-        configurationIds: [configuration.id],
-        ledgerIds: [ledgerId],
-        format: configuration.format,
-      });
     }
-    deps.logger.info(
-      { configuration: configuration.id, format: configuration.format, count: credentials.length },
-      'credentials issued',
-    );
-    return { credentials, notificationId };
+    const commit = async () => {
+      for (const record of records) {
+        await ledger.record(record);
+        await deps.audit?.record({
+          type: 'credential_issued',
+          clientId: grant.clientId,
+          grantHash: hash(grant.grantId),
+          configurationIds: [configuration.id],
+          ledgerIds: [record._id],
+          format: configuration.format,
+        });
+      }
+      deps.logger.info(
+        { configuration: configuration.id, format: configuration.format, count: credentials.length },
+        'credentials issued',
+      );
+    };
+    return { credentials, notificationId, commit };
+  }
+
+  /** Runs `work` after spending `values`; gives them back when `work` throws. */
+  async function withNonces<T>(values: readonly string[], work: () => Promise<T>): Promise<T> {
+    await spendNonces(values);
+    try {
+      return await work();
+    } catch (error) {
+      await releaseNonces(values);
+      throw error;
+    }
   }
 
   return {
     verifyProofs,
 
+    /**
+     * Everything that can refuse the request without a side effect runs first (claims, mapping,
+     * schema); then the nonces are spent, status entries allocated and the credentials signed.
+     */
     async issue(
       parsed: ParsedCredentialRequest,
-      holders: Holder[],
+      proofs: VerifiedProofs,
       grant: IssuanceGrant,
     ): Promise<IssuanceOutcome> {
+      const { holders } = proofs;
       const kyc = await claimsFor(grant, parsed.configuration);
       if (kyc.pending) {
         // §9: the identity system is not ready; keep only what is needed to finish later (no claims).
         const transactionId = randomId(32);
-        await deferred.insert({
-          _id: hash(transactionId),
-          grantHash: hash(grant.grantId),
-          configurationId: parsed.configuration.id,
-          version: parsed.version,
-          holders,
-          createdAt: clock.now(),
-          expiresAt: clock.now() + vci.deferredTtlSeconds * 1000,
-        });
-        return { kind: 'pending', transactionId, intervalSeconds: vci.deferredIntervalSeconds };
+        const id = hash(transactionId);
+        await withNonces(proofs.nonces, () =>
+          deferred.insert({
+            _id: id,
+            grantHash: hash(grant.grantId),
+            configurationId: parsed.configuration.id,
+            version: parsed.version,
+            holders,
+            createdAt: clock.now(),
+            expiresAt: clock.now() + vci.deferredTtlSeconds * 1000,
+          }),
+        );
+        return {
+          kind: 'pending',
+          transactionId,
+          intervalSeconds: vci.deferredIntervalSeconds,
+          commit: async () => {},
+          abandon: async () => {
+            await deferred.delete(id);
+            await releaseNonces(proofs.nonces);
+          },
+        };
       }
-      return { kind: 'issued', ...(await sign(parsed.configuration, kyc.claims, holders, grant)) };
+      const mapped = mapSubject(parsed.configuration, kyc.claims);
+      const signed = await withNonces(proofs.nonces, () =>
+        sign(parsed.configuration, mapped, holders, grant),
+      );
+      return {
+        kind: 'issued',
+        ...signed,
+        configurationId: parsed.configuration.id,
+        format: parsed.configuration.format,
+        abandon: () => releaseNonces(proofs.nonces),
+      };
     },
 
     /** §9.1: one poll of a deferred transaction; single use once it yields credentials. */
@@ -413,14 +518,34 @@ export function createIssuer(deps: IssuerDeps) {
       const configuration = registry.get(doc.configurationId);
       if (!configuration) throw new CredentialRequestDenied('this credential is no longer issued');
       const kyc = await claimsFor(grant, configuration);
+      const nothing = async () => {};
       if (kyc.pending)
-        return { kind: 'pending', transactionId, intervalSeconds: vci.deferredIntervalSeconds };
-      if (!(await deferred.consume(id)))
-        throw new InvalidTransactionId('the transaction was already completed');
+        return {
+          kind: 'pending',
+          transactionId,
+          intervalSeconds: vci.deferredIntervalSeconds,
+          commit: nothing,
+          abandon: nothing,
+        };
+      const mapped = mapSubject(configuration, kyc.claims);
+      const taken = await deferred.consume(id);
+      if (!taken) throw new InvalidTransactionId('the transaction was already completed');
+      // Put back as it was (unconsumed): the wallet may poll again for what it never received.
+      const restore = () => deferred.put(taken);
+      let signed: Awaited<ReturnType<typeof sign>>;
+      try {
+        signed = await sign(configuration, mapped, doc.holders, grant);
+      } catch (error) {
+        await restore();
+        throw error;
+      }
       return {
         kind: 'issued',
         version: doc.version,
-        ...(await sign(configuration, kyc.claims, doc.holders, grant)),
+        ...signed,
+        configurationId: configuration.id,
+        format: configuration.format,
+        abandon: restore,
       };
     },
 

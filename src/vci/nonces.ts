@@ -21,6 +21,12 @@ export interface Nonces {
   issue(): Promise<{ nonce: string; expiresInSeconds: number }>;
   /** True for exactly one caller per live nonce this issuer made. */
   consume(nonce: string): Promise<boolean>;
+  /**
+   * Makes a nonce this caller consumed usable again: only for a request that failed before it
+   * handed anything out (issue 10: a failed issuance spends no nonce). At most one credential
+   * response per nonce still leaves the issuer, because only the consumer of a nonce releases it.
+   */
+  release(nonce: string): Promise<void>;
 }
 
 const VERSION = 1;
@@ -63,6 +69,9 @@ export function createNonces(store: Store, clock: Clock, ttlSeconds: number, sec
         if (error instanceof UniqueViolation) return false;
         throw error;
       }
+    },
+    async release(nonce) {
+      await used.delete(digest(nonce));
     },
   };
 }

@@ -75,59 +75,76 @@ export function vciRoutes(deps: VciRouteDeps): Router {
     });
   }
 
-  async function respond(
-    ctx: Context,
-    status: number,
-    body: Record<string, unknown>,
-    encryption: ResponseEncryption | undefined,
-  ) {
-    noStore(ctx);
-    ctx.status = status;
-    if (encryption) {
-      ctx.type = 'application/jwt';
-      ctx.body = await encryptResponse(body, encryption);
-    } else {
-      ctx.body = body;
-    }
-  }
-
-  async function answer(
-    ctx: Context,
+  /** The answer's body for an outcome (a fresh c_nonce in it for draft 13, which is stateless). */
+  async function bodyOf(
     outcome: IssuanceOutcome,
     version: RequestVersion,
-    encryption: ResponseEncryption | undefined,
-  ) {
+  ): Promise<{ status: number; body: Record<string, unknown> }> {
     if (outcome.kind === 'pending') {
-      return respond(
-        ctx,
-        202,
-        { transaction_id: outcome.transactionId, interval: outcome.intervalSeconds },
-        encryption,
-      );
+      return {
+        status: 202,
+        body: { transaction_id: outcome.transactionId, interval: outcome.intervalSeconds },
+      };
     }
     if (version === 'draft13') {
       const { nonce, expiresInSeconds } = await nonces.issue();
-      return respond(
-        ctx,
-        200,
-        {
+      return {
+        status: 200,
+        body: {
           credential: outcome.credentials[0],
           c_nonce: nonce,
           c_nonce_expires_in: expiresInSeconds,
           notification_id: outcome.notificationId,
         },
-        encryption,
-      );
+      };
     }
-    return respond(
-      ctx,
-      200,
-      {
+    return {
+      status: 200,
+      body: {
         credentials: outcome.credentials.map((credential) => ({ credential })),
         notification_id: outcome.notificationId,
       },
-      encryption,
-    );
+    };
+  }
+
+  /**
+   * Renders (and encrypts) the answer, and only then records it (`commit`): when rendering fails,
+   * `abandon` gives back what the outcome spent and nothing says a credential left (issue 10).
+   */
+  async function deliver(
+    ctx: Context,
+    outcome: IssuanceOutcome,
+    version: RequestVersion,
+    encryption: ResponseEncryption | undefined,
+  ) {
+    let rendered: { status: number; body: Record<string, unknown> | string };
+    try {
+      const { status, body } = await bodyOf(outcome, version);
+      rendered = { status, body: encryption ? await encryptResponse(body, encryption) : body };
+    } catch (error) {
+      await outcome.abandon();
+      throw error;
+    }
+    await outcome.commit();
+    noStore(ctx);
+    ctx.status = rendered.status;
+    if (encryption) ctx.type = 'application/jwt';
+    ctx.body = rendered.body;
+  }
+
+  /** Draft 13 §7.3.2: a nonce problem is `invalid_proof` carrying a fresh c_nonce to retry with. */
+  async function draft13NonceErrors<T>(version: RequestVersion, work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (error) {
+      if (version === 'draft13' && (error instanceof InvalidNonce || error instanceof InvalidProof)) {
+        const { nonce, expiresInSeconds } = await nonces.issue();
+        throw new InvalidProof((error as AppError).description, {
+          extra: { c_nonce: nonce, c_nonce_expires_in: expiresInSeconds },
+        });
+      }
+      throw error;
+    }
   }
 
   // §12.2.2 (1.0): path inserted after the host; draft 13: appended to the issuer identifier.
@@ -175,33 +192,19 @@ export function vciRoutes(deps: VciRouteDeps): Router {
     ctx.body = { c_nonce: nonce };
   });
 
-  // §8: the credential endpoint.
+  // §8: the credential endpoint. Every parameter is checked (request, encryption, proofs, claims)
+  // before the first side effect; see Issuer.issue and deliver for the order after that.
   router.post(`${basePath}/credential`, async function credentialEndpoint(ctx) {
     const grant = await grantOf(ctx, endpoints.credential);
     const body = await readJson(ctx, limit);
     const parsed = parseCredentialRequest(body, grant, registry, config.vci.batchSize);
     const encryption = await parseResponseEncryption(parsed.encryption, config.vci.requireEncryption);
+    const proofs = await draft13NonceErrors(parsed.version, () => issuer.verifyProofs(parsed, grant));
     // One unit of work: the nonce consumed, the status indices, the ledger and audit records are
     // committed together, and the answer (set on ctx, sent after this handler) waits for that.
     await services.store.unit(async () => {
-      let holders: Awaited<ReturnType<Issuer['verifyProofs']>>;
-      try {
-        holders = await issuer.verifyProofs(parsed, grant);
-      } catch (error) {
-        // Draft 13 §7.3.2: a nonce problem is `invalid_proof` carrying a fresh c_nonce to retry with.
-        if (
-          parsed.version === 'draft13' &&
-          (error instanceof InvalidNonce || error instanceof InvalidProof)
-        ) {
-          const { nonce, expiresInSeconds } = await nonces.issue();
-          throw new InvalidProof((error as AppError).description, {
-            extra: { c_nonce: nonce, c_nonce_expires_in: expiresInSeconds },
-          });
-        }
-        throw error;
-      }
-      const outcome = await issuer.issue(parsed, holders, grant);
-      await answer(ctx, outcome, parsed.version, encryption);
+      const outcome = await draft13NonceErrors(parsed.version, () => issuer.issue(parsed, proofs, grant));
+      await deliver(ctx, outcome, parsed.version, encryption);
     });
   });
 
@@ -214,7 +217,7 @@ export function vciRoutes(deps: VciRouteDeps): Router {
       config.vci.requireEncryption,
     );
     const outcome = await issuer.poll(body.transaction_id, grant);
-    await answer(ctx, outcome, outcome.kind === 'issued' ? (outcome.version ?? 'v1') : 'v1', encryption);
+    await deliver(ctx, outcome, outcome.kind === 'issued' ? (outcome.version ?? 'v1') : 'v1', encryption);
   });
 
   // §11: the notification endpoint; idempotent, 204.

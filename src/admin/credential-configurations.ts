@@ -2,14 +2,15 @@ import { Router } from '@koa/router';
 import type { Context, Next } from 'koa';
 import type { ConfigurationRegistry } from '../credentials/configurations/registry.ts';
 import type { CredentialDefinition } from '../credentials/configurations/types.ts';
-import { ConfigurationError } from '../credentials/configurations/validate.ts';
-import { InvalidRequest, NotFound } from '../errors.ts';
+import { ConfigurationError, ConfigurationRetired } from '../credentials/configurations/validate.ts';
+import { Conflict, InvalidRequest, NotFound } from '../errors.ts';
 import { readJson } from '../http/body.ts';
 
 /**
  * Admin API for credential configurations (mounted under /admin): list, get (with versions),
  * create, update (a new version), retire. A rejected definition answers 400 with every problem as
- * `{configuration, field, reason}`.
+ * `{configuration, field, reason}`. Retiring is idempotent (again: the same answer, no new
+ * version) and final: updating or re-creating a retired definition answers 409 `conflict`.
  */
 const LIMIT = 256 * 1024;
 
@@ -30,9 +31,18 @@ async function configurationErrors(_ctx: Context, next: Next): Promise<void> {
     if (error instanceof ConfigurationError) {
       const unknown = error.problems.length === 1 && error.problems[0]!.reason === 'no such definition';
       if (unknown) throw new NotFound('no such credential configuration');
-      throw new InvalidRequest('the credential configuration is invalid', {
-        extra: { problems: error.problems },
-      });
+      // The first problem in the description (field and reason, never a value); all in `problems`.
+      const [first] = error.problems;
+      const more = error.problems.length > 1 ? ` (and ${error.problems.length - 1} more in problems)` : '';
+      throw new InvalidRequest(
+        `the credential configuration is invalid: ${first!.field || '/'}: ${first!.reason}${more}`,
+        { extra: { problems: error.problems } },
+      );
+    }
+    if (error instanceof ConfigurationRetired) {
+      throw new Conflict(
+        `credential configuration ${error.configuration} is retired: retiring is final, it cannot be updated or created again; create a definition with a new id`,
+      );
     }
     throw error;
   }

@@ -1,5 +1,6 @@
 import { Router } from '@koa/router';
 import type { Context } from 'koa';
+import { unsafeTextIn, unsafeTextReason } from '../credentials/configurations/text.ts';
 import { InvalidRequest, NotFound } from '../errors.ts';
 import { readJson } from '../http/body.ts';
 import { LOCALIZABLE_CLAIMS, STANDARD_CLAIMS } from '../kyc/claims.ts';
@@ -22,12 +23,20 @@ const LANGUAGE_TAG = /^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*$/;
 const MAX_TEXT = 500;
 const MAX_PICTURE = 100_000;
 
-const fail = (field: string, reason: string) => new InvalidRequest(`${field}: ${reason}`);
+/** A field name comes from the request: unsafe characters in it are shown as `\uXXXX`, never echoed. */
+const printable = (field: string) =>
+  [...field]
+    .map((c) => (unsafeTextReason(c) ? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}` : c))
+    .join('');
+const fail = (field: string, reason: string) => new InvalidRequest(`${printable(field)}: ${reason}`);
 
-function checkText(field: string, value: unknown, max = MAX_TEXT): void {
+function checkText(field: string, value: unknown, max = MAX_TEXT, lineBreaks = false): void {
   if (typeof value !== 'string' || value.trim() === '' || value.length > max) {
     throw fail(field, `must be a non-empty string of at most ${max} characters`);
   }
+  // Names and addresses are shown on consent pages, in credentials and on operators' screens.
+  const unsafe = unsafeTextReason(value, { lineBreaks });
+  if (unsafe) throw fail(field, unsafe);
 }
 
 /** OIDC Core §5.1 claim shapes; `name#ar`-style variants only for the localizable ones. */
@@ -53,7 +62,8 @@ function checkClaims(claims: unknown): Json {
           throw fail(field, 'must be a non-empty object');
         for (const [part, text] of Object.entries(value)) {
           if (!ADDRESS_FIELDS.has(part)) throw fail(`${field}.${part}`, 'is not an address field');
-          checkText(`${field}.${part}`, text);
+          // OIDC Core §5.1.1: `formatted` "MAY contain multiple lines, separated by newlines".
+          checkText(`${field}.${part}`, text, MAX_TEXT, part === 'formatted');
         }
         break;
       case 'birthdate':
@@ -66,7 +76,12 @@ function checkClaims(claims: unknown): Json {
         }
         break;
       case 'email':
-        if (typeof value !== 'string' || value.length > 254 || !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(value)) {
+        if (
+          typeof value !== 'string' ||
+          value.length > 254 ||
+          !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(value) ||
+          unsafeTextReason(value)
+        ) {
           throw fail(field, 'must be an e-mail address');
         }
         break;
@@ -125,6 +140,8 @@ export function parseIdentityBody(body: Json, partial: boolean) {
     if (!isObject(body.verification) || JSON.stringify(body.verification).length > 10_000) {
       throw fail('verification', 'must be an object (at most 10,000 characters as JSON)');
     }
+    const [unsafe] = unsafeTextIn(body.verification);
+    if (unsafe) throw fail(`verification${unsafe[0].replaceAll('/', '.')}`, unsafe[1]);
     out.verification = body.verification;
   }
   return out;
@@ -216,11 +233,15 @@ export function identityAdminRoutes(services: Services, identities: IdentityStor
     });
     ctx.body = identityView(updated);
   });
+  // Idempotent (RFC 9110 §9.2.2): deleting an identity that is already gone succeeds again, and
+  // only the call that deleted it is audited. An account id that never existed looks the same:
+  // the store keeps no tombstones, so "already deleted" and "never there" cannot be told apart.
   router.delete('/identities/:accountId', async (ctx) => {
     const id = ctx.params.accountId ?? '';
-    if (!ACCOUNT_ID.test(id) || !(await identities.delete(id)))
-      throw new NotFound('no identity with this account id');
-    await audit.record({ type: 'identity_deleted', subjectHash: audit.subjectHash(id) });
+    if (!ACCOUNT_ID.test(id)) throw new NotFound('no identity with this account id');
+    if (await identities.delete(id)) {
+      await audit.record({ type: 'identity_deleted', subjectHash: audit.subjectHash(id) });
+    }
     ctx.status = 204;
   });
   return router;

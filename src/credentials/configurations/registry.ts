@@ -10,6 +10,7 @@ import type { CredentialConfigurationId, CredentialDefinition, ResolvedConfigura
 import {
   ConfigurationError,
   type ConfigurationProblem,
+  ConfigurationRetired,
   loadSubjectSchema,
   type ValidationDeps,
   validateDefinition,
@@ -284,6 +285,7 @@ export async function createConfigurationRegistry(options: RegistryOptions): Pro
     },
     async create(raw) {
       const def = await check(raw);
+      if (current.get(def.id)?.retired) throw new ConfigurationRetired(def.id);
       if (current.has(def.id)) {
         throw new ConfigurationError([
           { configuration: def.id, field: '/id', reason: 'already exists; update it instead' },
@@ -295,6 +297,9 @@ export async function createConfigurationRegistry(options: RegistryOptions): Pro
       const existing = current.get(id);
       if (!existing)
         throw new ConfigurationError([{ configuration: id, field: '/id', reason: 'no such definition' }]);
+      // Retiring is final: wallets and verifiers were told the configuration is gone, and offers
+      // of it are refused. A successor is a new definition (its configuration ids may be reused).
+      if (existing.retired) throw new ConfigurationRetired(id);
       const def = await check({ ...(raw as object), id });
       return save({ ...def, retired: false }, existing.version ?? 1);
     },
@@ -302,6 +307,8 @@ export async function createConfigurationRegistry(options: RegistryOptions): Pro
       const existing = current.get(id);
       if (!existing)
         throw new ConfigurationError([{ configuration: id, field: '/id', reason: 'no such definition' }]);
+      // Idempotent: retiring again answers the retired definition as it is, with no new version.
+      if (existing.retired) return existing;
       return save({ ...existing, retired: true }, existing.version ?? 1);
     },
     async versions(id) {

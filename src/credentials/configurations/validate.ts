@@ -6,6 +6,7 @@ import jsonld from 'jsonld';
 import type { FormatId } from '../formats/types.ts';
 import { createDocumentLoader, type DocumentLoader, VC_V2_CONTEXT } from '../jsonld/document-loader.ts';
 import { mapClaims, SAMPLE_IDENTITY } from './mapping.ts';
+import { unsafeTextIn } from './text.ts';
 import type { CredentialDefinition } from './types.ts';
 
 /**
@@ -22,6 +23,18 @@ export class ConfigurationError extends Error {
   constructor(problems: ConfigurationProblem[]) {
     super(`invalid credential configuration:\n${problems.map((p) => `  - ${formatProblem(p)}`).join('\n')}`);
     this.problems = problems;
+  }
+}
+
+/** A change to a retired definition: retiring is final (the admin API answers 409). */
+export class ConfigurationRetired extends Error {
+  override name = 'ConfigurationRetired';
+  readonly configuration: string;
+  constructor(configuration: string) {
+    super(
+      `credential configuration ${configuration} is retired: retiring is final; create a definition with a new id`,
+    );
+    this.configuration = configuration;
   }
 }
 
@@ -284,6 +297,10 @@ export async function validateDefinition(
   const def = raw as unknown as CredentialDefinition;
   const problems: ConfigurationProblem[] = [];
   const add = (field: string, reason: string) => problems.push({ configuration: name, field, reason });
+  // Display names and descriptions reach wallets and operators' screens: plain text only (text.ts).
+  // Checked everywhere in the definition, since identifiers and mapping tables end up displayed too.
+  const unsafe = unsafeTextIn(raw);
+  if (unsafe.length > 0) return unsafe.map(([field, reason]) => ({ configuration: name, field, reason }));
 
   for (const [format, variantValue] of Object.entries(def.formats)) {
     const field = `/formats/${format.replace('/', '~1')}`;

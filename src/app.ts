@@ -3,6 +3,7 @@ import Koa from 'koa';
 import { adminRouter } from './admin/routes.ts';
 import { contextRoutes } from './credentials/jsonld/routes.ts';
 import { MethodNotAllowed, NotFound } from './errors.ts';
+import { receiveBody } from './http/body.ts';
 import { errorHandler } from './http/error-handler.ts';
 import { healthRoutes } from './http/health.ts';
 import { observe, securityHeaders } from './http/middleware.ts';
@@ -38,6 +39,7 @@ export async function createApp(services: Services): Promise<App> {
   koa.use(services.audit.scope);
   koa.use(securityHeaders({ https: config.resolved.publicUrl.startsWith('https:') }));
   koa.use(errorHandler());
+  koa.use(receiveBody({ limitBytes: config.http.bodyLimitBytes, timeoutMs: config.http.bodyTimeoutMs }));
   koa.use(shedLoad({ maxInFlight: config.http.maxInFlight, metrics }));
   koa.use(rateLimit(services));
 

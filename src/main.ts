@@ -1,6 +1,7 @@
 import { buildServices } from './bootstrap.ts';
 import { ConfigError, loadConfig } from './config/load.ts';
 import { prepareDemo } from './demo.ts';
+import { createLogger, routeConsole } from './http/logger.ts';
 import { KeyDecryptionFailed } from './keys/spi.ts';
 import { startServer } from './server.ts';
 import { StoreUnavailable } from './store/spi.ts';
@@ -20,9 +21,12 @@ async function main(): Promise<void> {
     throw error;
   }
   const demo = prepareDemo(config);
+  const logger = createLogger(config.logLevel);
+  // Library warnings (console.warn) become JSON log lines like everything else.
+  routeConsole(logger);
   let services: Awaited<ReturnType<typeof buildServices>>;
   try {
-    services = await buildServices(config);
+    services = await buildServices(config, { logger });
   } catch (error) {
     if (error instanceof KeyDecryptionFailed || error instanceof StoreUnavailable) fail(error.message);
     throw error;

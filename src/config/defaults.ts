@@ -28,6 +28,11 @@ export const defaults = {
   http: {
     /** Largest accepted request body, in bytes. */
     bodyLimitBytes: 1024 * 1024,
+    /**
+     * How long a request body may take to arrive, in milliseconds; slower ones get 408 and the
+     * connection is closed. A request counts against maxInFlight only once its body is in.
+     */
+    bodyTimeoutMs: 5000,
     /** On SIGTERM/SIGINT, how long in-flight requests may take before the process exits anyway. */
     shutdownGraceSeconds: 10,
     /** Trust X-Forwarded-For / X-Forwarded-Proto from a reverse proxy. Off: forged headers are ignored. */

@@ -65,6 +65,7 @@ const RULES: Record<string, Rule> = {
   demo: oneOf('auto', 'on', 'off'),
   logLevel: oneOf('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'),
   'http.bodyLimitBytes': intBetween(1024, 64 * 1024 * 1024),
+  'http.bodyTimeoutMs': intBetween(100, 600_000),
   'http.shutdownGraceSeconds': intBetween(0, 600),
   'http.maxInFlight': intBetween(0, 1_000_000),
   'store.mongodbUrl': mongoUrl,

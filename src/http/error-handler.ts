@@ -1,6 +1,7 @@
 import type { Context, Next } from 'koa';
 import { AppError, ServerError, TemporarilyUnavailable } from '../errors.ts';
 import { StoreUnavailable } from '../store/spi.ts';
+import { ClientClosedRequest } from './body.ts';
 import { escapeHtml } from './html.ts';
 import { noStore } from './middleware.ts';
 
@@ -15,6 +16,13 @@ export function errorHandler() {
     try {
       await next();
     } catch (caught) {
+      if (clientGone(ctx, caught)) {
+        // Nobody is left to answer: recorded (access log, metrics) as nginx's 499 "client closed
+        // request", not as a server error, and logged below error level.
+        ctx.status = CLIENT_CLOSED_REQUEST;
+        ctx.state.logger?.info({ reason: (caught as Error).message }, 'client closed request');
+        return;
+      }
       const error = toAppError(ctx, caught);
       ctx.status = error.status;
       for (const [name, value] of Object.entries(error.headers)) ctx.set(name, value);
@@ -27,6 +35,22 @@ export function errorHandler() {
       }
     }
   };
+}
+
+const CLIENT_CLOSED_REQUEST = 499;
+
+/**
+ * The client closed its connection before the answer: our body reader says so, and so does a
+ * stream error from reading a request whose socket is gone (Node's "aborted", ECONNRESET).
+ */
+function clientGone(ctx: Context, caught: unknown): boolean {
+  if (caught instanceof ClientClosedRequest) return true;
+  const code = (caught as { code?: unknown })?.code;
+  return (
+    (code === 'ECONNRESET' || code === 'ERR_STREAM_PREMATURE_CLOSE') &&
+    !ctx.req.complete &&
+    (ctx.req.destroyed || ctx.req.socket?.destroyed === true)
+  );
 }
 
 function toAppError(ctx: Context, caught: unknown): AppError {

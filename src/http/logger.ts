@@ -1,3 +1,4 @@
+import { format, stripVTControlCharacters } from 'node:util';
 import { type DestinationStream, type Logger, pino } from 'pino';
 
 /**
@@ -43,4 +44,29 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
     },
     destination,
   );
+}
+
+/**
+ * Sends what libraries print with `console.*` (oidc-provider's WARNING and NOTICE lines) through
+ * the JSON logger, so every log line stays JSON (terminal colour codes removed). For the service process only; returns a function
+ * that puts the console back.
+ */
+export function routeConsole(logger: Logger): () => void {
+  const original = {
+    log: console.log,
+    info: console.info,
+    warn: console.warn,
+    error: console.error,
+    debug: console.debug,
+  };
+  const to =
+    (level: 'debug' | 'info' | 'warn' | 'error') =>
+    (...args: unknown[]) =>
+      logger[level]({ source: 'console' }, stripVTControlCharacters(format(...args)));
+  console.log = to('info');
+  console.info = to('info');
+  console.warn = to('warn');
+  console.error = to('error');
+  console.debug = to('debug');
+  return () => Object.assign(console, original);
 }

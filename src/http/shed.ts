@@ -10,7 +10,8 @@ const EXEMPT = (path: string): boolean => path.startsWith('/health/') || path ==
  * request is answered at once with 503 `temporarily_unavailable` and `Retry-After: 1` (RFC 9110
  * §15.6.4, §10.2.3) instead of joining an unbounded queue of work that would answer too late and
  * grow memory; the service is back to normal as soon as the requests it holds are done. A request
- * counts until its handler has finished (the response body is then being written). 0 turns it off.
+ * counts from when its body is in (`receiveBody` runs first: a slow sender holds no place) until
+ * its handler has finished (the response body is then being written). 0 turns it off.
  */
 export function shedLoad({ maxInFlight, metrics }: { maxInFlight: number; metrics: Metrics }) {
   let inFlight = 0;

@@ -6,18 +6,30 @@ import { http } from '../../helpers/http.ts';
 /**
  * SECURITY.md rows 55 and 60: past `http.maxInFlight` requests in progress, the service answers
  * 503 temporarily_unavailable with Retry-After at once rather than queueing, keeps answering its
- * probes, and serves normally again as soon as the held requests are done.
+ * probes, and serves normally again as soon as the held requests are done. (Requests whose body is
+ * still arriving are not in flight: test/protocol/foundation/slow-body.test.ts.)
  */
 const MAX = 3;
 let app: TestApp;
+/** Token requests wait here, past the load-shedding step, until released. */
+const gates: (() => void)[] = [];
 beforeAll(async () => {
   app = await startTestApp({ env: { ISSUER__http__maxInFlight: String(MAX) } });
+  // The token endpoint's rate-limit counter is the first store call after load shedding: holding it
+  // keeps a request in flight (its body already read: bodies still arriving do not count).
+  const store = app.services.store;
+  const increment = store.increment.bind(store);
+  store.increment = async (key, options) => {
+    if (key.startsWith('ratelimit:token:')) await new Promise<void>((resolve) => gates.push(resolve));
+    return increment(key, options);
+  };
 });
 afterAll(async () => {
+  for (const release of gates.splice(0)) release();
   await app?.stop();
 });
 
-/** A token request whose body is only half sent: its handler waits for the rest, in flight. */
+/** A whole token request, held in flight until finish() releases the held requests. */
 function heldRequest(): { socket: Socket; finish(): Promise<string> } {
   const { port } = new URL(app.url);
   const body = 'grant_type=authorization_code&code=xyz&redirect_uri=https%3A%2F%2Frp.example%2Fcb';
@@ -26,17 +38,17 @@ function heldRequest(): { socket: Socket; finish(): Promise<string> } {
   socket.on('data', (chunk) => {
     received += chunk;
   });
+  const closed = new Promise<string>((resolve) => socket.once('close', () => resolve(received)));
   socket.write(
     `POST /token HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Type: application/x-www-form-urlencoded\r\n` +
-      `Content-Length: ${body.length}\r\nConnection: close\r\n\r\n${body.slice(0, 10)}`,
+      `Content-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`,
   );
   return {
     socket,
-    finish: () =>
-      new Promise((resolve) => {
-        socket.once('close', () => resolve(received));
-        socket.write(body.slice(10));
-      }),
+    finish: () => {
+      for (const release of gates.splice(0)) release();
+      return closed;
+    },
   };
 }
 

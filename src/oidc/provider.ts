@@ -80,7 +80,14 @@ export function buildProvider(
     claims: claimsConfig(locales.filter((l) => l !== config.kyc.defaultClaimsLocale)),
     scopes: ['openid', 'offline_access', 'profile', 'email', 'phone', 'address', ...credentialScopes],
     acrValues: table.map((r) => r.acr),
-    subjectTypes: ['public'],
+    // OIDC Core §8.1 (https://openid.net/specs/openid-connect-core-1_0.html#PairwiseAlg): the account
+    // id is already the pairwise subject the identity system derived for the client's sector (the
+    // redirect URI host or sector_identifier_uri's host, src/oidc/interaction/routes.ts txRef), so
+    // discovery says `pairwise` only, clients default to it, `public` is refused at registration, and
+    // the provider's own pairwise step keeps the value as it is. oidc-provider also enforces §8.1's
+    // rule that redirect URIs on several hosts need a sector_identifier_uri.
+    subjectTypes: ['pairwise'],
+    pairwiseIdentifier: async (_ctx: OidcCtx, accountId: string) => accountId,
     responseTypes: ['code'],
     clientAuthMethods: ['private_key_jwt', 'none'],
     clientDefaults: {
@@ -317,8 +324,8 @@ const isAbsoluteUrl = (value: unknown): boolean => typeof value === 'string' && 
 /**
  * Who may learn that a token is active. RFC 7662 §2.2 (https://www.rfc-editor.org/rfc/rfc7662#section-2.2):
  * the server "MAY respond differently to different protected resources making the same request",
- * and §4 asks it to keep token scanning from learning anything; RFC 9700 §4.10 limits what a token
- * reveals beyond its audience. So `active: true` goes only to the client the token was issued to, or
+ * and §4 asks it to keep token scanning from learning anything; RFC 9700 §2.3 restricts access tokens
+ * to their audience, so only that audience's resource server needs to learn about them. So `active: true` goes only to the client the token was issued to, or
  * to an authenticated client registered as resource server (`resource_server_audiences`) for one of
  * an access token's audiences; every other caller gets exactly `{"active": false}`.
  */

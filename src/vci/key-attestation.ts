@@ -1,6 +1,5 @@
 import { X509Certificate } from 'node:crypto';
 import {
-  calculateJwkThumbprint,
   decodeProtectedHeader,
   importJWK,
   type JWK,
@@ -10,6 +9,7 @@ import {
   type ProtectedHeaderParameters,
 } from 'jose';
 import { InvalidProof } from '../errors.ts';
+import { type CanonicalKey, canonicalPublicKey, NonCanonicalKey } from './jwk.ts';
 
 /**
  * Key attestations (OpenID4VCI 1.0 Appendix D,
@@ -152,13 +152,23 @@ export async function verifyKeyAttestation(
   if (!meets(payload.user_authentication, options.requirement?.user_authentication)) {
     throw new InvalidProof('the attested user authentication does not meet this credential requirement');
   }
+  // Keys by value: one key spelled two ways must not count as two keys (src/vci/jwk.ts).
+  const canonical: CanonicalKey[] = (keys as JWK[]).map((k) => {
+    try {
+      return canonicalPublicKey(k);
+    } catch (error) {
+      if (error instanceof NonCanonicalKey)
+        throw new InvalidProof(`an attested key is not canonically encoded: ${error.message}`);
+      throw error;
+    }
+  });
   const attestedKeys = (keys as JWK[]).map(
     ({ kty, crv, x, y, n, e }) =>
       Object.fromEntries(Object.entries({ kty, crv, x, y, n, e }).filter(([, v]) => v !== undefined)) as JWK,
   );
   return {
     attestedKeys,
-    thumbprints: await Promise.all(attestedKeys.map((k) => calculateJwkThumbprint(k))),
+    thumbprints: canonical.map((k) => k.thumbprint),
     ...(typeof payload.nonce === 'string' ? { nonce: payload.nonce } : {}),
   };
 }

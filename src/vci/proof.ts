@@ -1,6 +1,5 @@
-import { createHash, verify as cryptoVerify, X509Certificate } from 'node:crypto';
+import { verify as cryptoVerify, X509Certificate } from 'node:crypto';
 import {
-  calculateJwkThumbprint,
   decodeProtectedHeader,
   importJWK,
   type JWK,
@@ -11,6 +10,7 @@ import {
 } from 'jose';
 import { InvalidNonce, InvalidProof } from '../errors.ts';
 import { DidResolutionError, resolveKid } from './did.ts';
+import { canonicalPublicKey, NonCanonicalKey } from './jwk.ts';
 import {
   type KeyAttestationRequirement,
   type KeyAttestationTrust,
@@ -122,6 +122,16 @@ export async function verifyProofJwt(jwt: unknown, expect: ProofExpectations): P
     throw new InvalidProof(`the proof alg must be one of ${expect.algorithms.join(', ')}`);
   }
   const { jwk, did } = keyFromHeader(header, expect.bindingMethods);
+  // Keys are compared by value (the distinct keys of a batch, the ledger's thumbprint): only the
+  // canonical spelling of a key is accepted (src/vci/jwk.ts; RFC 7638 §3, RFC 7518 §2, §6.2.1).
+  let thumbprint: string;
+  try {
+    thumbprint = canonicalPublicKey(jwk).thumbprint;
+  } catch (error) {
+    if (error instanceof NonCanonicalKey)
+      throw new InvalidProof(`the proof key is not canonically encoded: ${error.message}`);
+    throw error;
+  }
 
   let payload: JWTPayload | undefined = fastVerify(jwt, header, jwk, expect);
   if (payload === undefined) {
@@ -140,7 +150,6 @@ export async function verifyProofJwt(jwt: unknown, expect: ProofExpectations): P
   // `invalid_nonce`, so the wallet fetches a new nonce and retries (§8.3.1.2).
   if (typeof payload.nonce !== 'string' || payload.nonce.length === 0)
     throw new InvalidNonce('the proof must carry a c_nonce from the nonce endpoint');
-  const thumbprint = thumbprintOf(jwk) ?? (await calculateJwkThumbprint(jwk));
   // Appendix D / F.1: a key attestation in the header must be trusted, fresh, cover the proof key
   // and, when it carries a nonce, carry this c_nonce.
   const attestation = (header as { key_attestation?: unknown }).key_attestation;
@@ -266,17 +275,6 @@ function fastVerify(
   if (claims.exp !== undefined && !(typeof claims.exp === 'number' && claims.exp > now - tolerance))
     return undefined;
   return claims;
-}
-
-/** RFC 7638 thumbprint (SHA-256) of an EC or OKP key, as jose computes it; undefined otherwise. */
-function thumbprintOf(jwk: JWK): string | undefined {
-  const { kty, crv, x, y } = jwk;
-  const ok = (v: unknown) => typeof v === 'string' && v.length > 0;
-  let members: Record<string, unknown>;
-  if (kty === 'EC' && ok(crv) && ok(x) && ok(y)) members = { crv, kty, x, y };
-  else if (kty === 'OKP' && ok(crv) && ok(x)) members = { crv, kty, x };
-  else return undefined;
-  return createHash('sha256').update(JSON.stringify(members), 'utf8').digest('base64url');
 }
 
 function publicOnly(jwk: JWK): JWK {

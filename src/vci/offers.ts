@@ -265,6 +265,13 @@ export function createOffers(deps: {
 
     issuerStates,
 
+    /** Whether an offer by reference can still be served, without serving it (HEAD). */
+    async available(offerId: string): Promise<boolean> {
+      if (!/^[A-Za-z0-9_-]{32}$/.test(offerId)) return false;
+      const doc = await offers.get(offerDocId(offerId));
+      return doc !== undefined && doc.consumedAt === undefined;
+    },
+
     /** Serves an offer by reference once (§4.1.3); undefined when unknown, used or expired. */
     async take(offerId: string): Promise<Record<string, unknown> | undefined> {
       if (!/^[A-Za-z0-9_-]{32}$/.test(offerId)) return undefined;

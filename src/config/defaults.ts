@@ -146,6 +146,12 @@ export const defaults = {
      */
     captcha: {
       provider: 'none' as 'none' | 'http',
+      /**
+       * Actions that need a solved captcha (with `http`): `send-otp` (login codes), `binding-otp`
+       * (wallet-binding codes), `authenticate` (every login attempt: interaction login and
+       * api/authenticate, with the token in `captcha_token`).
+       */
+      requiredFor: ['send-otp', 'binding-otp'] as string[],
       /** The verifier's siteverify URL (required with `http`). */
       verifyUrl: '',
       /** The verifier's secret (required with `http`). */
@@ -357,6 +363,25 @@ export const defaults = {
         method: 'POST',
         paths: ['/interaction/:uid/send-otp', '/interaction/:uid/api/send-otp'],
         limit: 30,
+        windowSeconds: 60,
+      },
+      // Opening a login transaction (the login page or the interaction API): each one creates a record.
+      interaction: {
+        method: 'GET',
+        paths: ['/interaction/:uid', '/interaction/:uid/api'],
+        limit: 300,
+        windowSeconds: 60,
+      },
+      // Authentication attempts from one address, whichever Individual IDs they name (guessing spread
+      // over many IDs stays under each one's lockout, kyc.lockout); wallet binding checks a code too.
+      authenticate: {
+        method: 'POST',
+        paths: [
+          '/interaction/:uid/login',
+          '/interaction/:uid/api/authenticate',
+          '/interaction/:uid/api/bind-wallet',
+        ],
+        limit: 60,
         windowSeconds: 60,
       },
     } as Record<string, RateLimitRule>,

@@ -126,6 +126,10 @@ const RULES: Record<string, Rule> = {
   'kyc.captcha.provider': oneOf('none', 'http'),
   'kyc.captcha.verifyUrl': httpUrl,
   'kyc.captcha.timeoutMs': intBetween(100, 30_000),
+  'kyc.captcha.requiredFor': (v) =>
+    (v as unknown[]).every((a) => ['send-otp', 'binding-otp', 'authenticate'].includes(a as string))
+      ? undefined
+      : 'must list actions from send-otp, binding-otp, authenticate',
   'kyc.captcha': (v) => {
     const { provider, verifyUrl, secret } = v as { provider: string; verifyUrl: string; secret: string };
     return provider === 'http' && (!verifyUrl || !secret)

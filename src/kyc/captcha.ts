@@ -4,9 +4,15 @@ import { AppError, TemporarilyUnavailable } from '../errors.ts';
 import { type Store, type StoredDoc, UniqueViolation } from '../store/spi.ts';
 import { sha256 } from './crypto.ts';
 
+/** Actions a captcha can guard (config `kyc.captcha.requiredFor`). */
+export type CaptchaAction = 'send-otp' | 'binding-otp' | 'authenticate';
+export const CAPTCHA_ACTIONS: readonly CaptchaAction[] = ['send-otp', 'binding-otp', 'authenticate'];
+
 export interface CaptchaPolicy {
   /** `none`: no captcha; `http`: tokens checked by a siteverify-style verifier. */
   provider: 'none' | 'http';
+  /** The actions that need a solved captcha (with provider `http`). */
+  requiredFor: readonly string[];
   verifyUrl: string;
   secret: string;
   timeoutMs: number;
@@ -21,15 +27,18 @@ export const invalidCaptcha = () =>
   new AppError(400, 'invalid_captcha', 'the captcha was not solved or has expired: solve it again');
 
 export interface CaptchaVerifier {
-  /** Whether send-otp (and wallet-binding codes) need a captcha token. */
-  readonly enabled: boolean;
-  /** Throws invalid_captcha (missing, refused, replayed) or temporarily_unavailable (verifier down). */
-  check(token: unknown): Promise<void>;
+  /** Whether `action` needs a captcha token. */
+  required(action: CaptchaAction): boolean;
+  /**
+   * For an action that needs one, checks the token: throws invalid_captcha (missing, refused,
+   * replayed) or temporarily_unavailable (verifier down). Does nothing for other actions.
+   */
+  check(action: CaptchaAction, token: unknown): Promise<void>;
 }
 
 /**
- * Captcha in front of OTP sending (SECURITY.md row 15; eSignet `mosip.esignet.captcha.required`
- * with `send-otp` and `binding-otp`). The `http` provider posts `secret` and `response` as a form to
+ * Captcha in front of OTP sending and, where configured, authentication (SECURITY.md rows 15, 47;
+ * eSignet `mosip.esignet.captcha.required` lists the actions the same way). The `http` provider posts `secret` and `response` as a form to
  * a siteverify endpoint (reCAPTCHA, hCaptcha, Turnstile all speak it) and accepts only
  * `{"success": true}`. It fails closed: an unreachable, slow or garbled verifier refuses the send.
  * A token is accepted once (its hash is kept for a while), whatever the verifier says.
@@ -41,7 +50,8 @@ export function createCaptcha(deps: {
   logger: Logger;
 }): CaptchaVerifier {
   const { policy, clock, logger } = deps;
-  if (policy.provider === 'none') return { enabled: false, async check() {} };
+  if (policy.provider === 'none') return { required: () => false, async check() {} };
+  const actions = new Set(policy.requiredFor);
   const used = deps.store.collection<StoredDoc>({ name: 'captcha_tokens' });
 
   async function siteverify(token: string): Promise<boolean> {
@@ -72,8 +82,9 @@ export function createCaptcha(deps: {
   }
 
   return {
-    enabled: true,
-    async check(token) {
+    required: (action) => actions.has(action),
+    async check(action, token) {
+      if (!actions.has(action)) return;
       if (typeof token !== 'string' || token.length === 0 || token.length > MAX_TOKEN_CHARS) {
         throw invalidCaptcha();
       }

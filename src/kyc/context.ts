@@ -20,6 +20,8 @@ export interface KycContext {
   readonly notifications: Notifications;
   /** Salt for pairwise subjects. */
   readonly subjectSalt: string;
+  /** HMAC key for the decoy destinations shown for unknown Individual IDs (mask.ts). */
+  readonly decoyKey: Buffer;
 }
 
 export function createKycContext(
@@ -58,5 +60,6 @@ export function createKycContext(
     }),
     notifications: overrides.notifications ?? createNotifications(services),
     subjectSalt: kyc.subjectSalt || deriveKey(secret, 'pairwise-subject-salt').toString('base64url'),
+    decoyKey: deriveKey(secret, 'otp-decoy-destination'),
   };
 }

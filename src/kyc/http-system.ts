@@ -10,6 +10,7 @@ import {
 } from '../errors.ts';
 import type { KycContext } from './context.ts';
 import { pairwiseSubject } from './crypto.ts';
+import { decoyDestination } from './mask.ts';
 import type {
   AuthResult,
   Factor,
@@ -177,23 +178,39 @@ export function createHttpSystem(
     supportedFactors: () => factors,
     otpChannels: () => channels,
 
-    async sendOtp(individualId, channel, transaction): Promise<OtpSent> {
+    /**
+     * The registry sends login codes itself. An ID it does not know (`auth_failed` or `not_found`)
+     * gets the same answer as a known one, with a decoy destination (SECURITY.md row 47); for that
+     * to hold, the registry's masks must have the form of src/kyc/mask.ts (`*** **34`). The
+     * registry is asked even for a blocked individual: answering otherwise would show the block.
+     */
+    async sendOtp(individualId, channel, transaction, purpose = 'login'): Promise<OtpSent> {
       if (!channels.includes(channel))
         throw new InvalidRequest(`channel must be one of ${channels.join(', ')}`);
+      if (purpose !== 'login') throw new InvalidRequest('this identity system sends only sign-in codes');
+      if (typeof individualId !== 'string' || !individualId.trim() || individualId.length > 64) {
+        throw new InvalidRequest('individual ID is missing or too long');
+      }
       const sendsLeft = await otp.reserveSend(hashId(individualId), transaction.transactionId);
-      const maskedTo = await call(
-        '/otp/send',
-        { individualId, channel, transactionId: transaction.transactionId, clientId: transaction.clientId },
-        (json) => {
-          if (!nonEmpty(json.maskedTo)) throw new Malformed('maskedTo must be a non-empty string');
-          return json.maskedTo;
-        },
-      );
+      let maskedTo: string | undefined;
+      try {
+        maskedTo = (await call(
+          '/otp/send',
+          { individualId, channel, transactionId: transaction.transactionId, clientId: transaction.clientId },
+          (json) => {
+            if (!nonEmpty(json.maskedTo)) throw new Malformed('maskedTo must be a non-empty string');
+            return json.maskedTo;
+          },
+        )) as string;
+      } catch (error) {
+        if (!(error instanceof AuthFailed || error instanceof NotFound)) throw error;
+      }
       return {
-        maskedTo: maskedTo as string,
+        maskedTo: maskedTo ?? decoyDestination(context.decoyKey, channel, individualId),
         resendAfterSeconds: services.config.kyc.otp.resendCooldownSeconds,
         expiresInSeconds: services.config.kyc.otp.ttlSeconds,
         sendsLeft,
+        dispatched: maskedTo !== undefined,
       };
     },
 

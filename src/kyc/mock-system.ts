@@ -5,7 +5,7 @@ import type { KycContext } from './context.ts';
 import { hashSecret, pairwiseSubject, verifySecret } from './crypto.ts';
 import type { Identity, IdentityDoc } from './identity-store.ts';
 import { kbiMatches, parseKbiAnswers } from './kbi.ts';
-import { maskDestination } from './mask.ts';
+import { decoyDestination, maskDestination } from './mask.ts';
 import type {
   AuthResult,
   Challenge,
@@ -14,6 +14,7 @@ import type {
   IndividualId,
   KycResult,
   OtpChannel,
+  OtpPurpose,
   OtpSent,
   PersonMessage,
   TransactionRef,
@@ -27,6 +28,22 @@ const MAX_CHALLENGES = 5;
 /** The same answer for an unknown individual and a wrong secret (no enumeration through login). */
 const authFailed = () =>
   new AuthFailed('authentication failed: check the individual ID and what you entered, then try again');
+
+/** What the person reads with a code: what it is for, in plain words (wallet binding above all). */
+function codeMessage(purpose: OtpPurpose, code: string, minutes: number) {
+  return purpose === 'wallet_binding'
+    ? {
+        subject: 'Code to link a wallet to your identity',
+        text:
+          `Someone asked to link a digital wallet to your identity. With this wallet they could sign in as you ` +
+          `without a code. If that was you, your code is ${code}; it expires in ${minutes} minutes. ` +
+          'If it was not you, do not share this code with anyone.',
+      }
+    : {
+        subject: 'Your sign-in code',
+        text: `Your one-time sign-in code is ${code}. It expires in ${minutes} minutes. Never share it with anyone.`,
+      };
+}
 
 export const contactFor = (claims: Record<string, unknown>, channel: OtpChannel): string | undefined => {
   const value = claims[channel === 'email' ? 'email' : 'phone_number'];
@@ -51,12 +68,13 @@ export function createMockSystem(name: string, context: KycContext): IdentitySys
     individualHash: string,
     doc: IdentityDoc | undefined,
     transaction: TransactionRef,
+    otpPurpose: OtpPurpose = 'login',
   ): Promise<boolean> {
     const { value } = challenge;
     switch (challenge.factor) {
       case 'otp':
         return typeof value === 'string' && /^\d{4,10}$/.test(value)
-          ? otp.check(individualHash, transaction.transactionId, value)
+          ? otp.check(individualHash, transaction.transactionId, value, otpPurpose)
           : false;
       case 'pin':
       case 'password': {
@@ -96,6 +114,28 @@ export function createMockSystem(name: string, context: KycContext): IdentitySys
     } satisfies KycResult;
   }
 
+  /**
+   * After a binding: tells the person, on their phone or else their e-mail, that a wallet now signs
+   * in as them. A failed notice does not undo the binding (logged without personal data).
+   */
+  async function tellBound(claims: Record<string, unknown>, expiresAt: number): Promise<void> {
+    const channel = (['sms', 'email'] as const).find((c) => contactFor(claims, c));
+    if (!channel) return;
+    try {
+      await notifications.deliver({
+        channel,
+        to: contactFor(claims, channel)!,
+        subject: 'A wallet was linked to your identity',
+        text:
+          'A digital wallet was just linked to your identity. It can sign in as you until ' +
+          `${new Date(expiresAt).toISOString().slice(0, 10)}. If this was not you, contact us at once.`,
+        purpose: 'wallet_bound',
+      });
+    } catch (error) {
+      services.logger.warn({ reason: (error as Error).name }, 'wallet binding notice not delivered');
+    }
+  }
+
   async function resolvePerson(who: string): Promise<Identity | undefined> {
     return (await identities.get(who)) ?? (await identities.byIndividualId(who));
   }
@@ -120,50 +160,63 @@ export function createMockSystem(name: string, context: KycContext): IdentitySys
       const individualHash = identities.hashIndividualId(individualId);
       const doc = await identities.findDoc(individualId);
       const ok = await lockout.attempt(individualHash, transaction.transactionId, async () => {
-        const matches = await verifyChallenge(challenge, individualId, individualHash, doc, transaction);
+        const matches = await verifyChallenge(
+          challenge,
+          individualId,
+          individualHash,
+          doc,
+          transaction,
+          'wallet_binding',
+        );
         return doc !== undefined && matches;
       });
       if (!ok || !doc) throw authFailed();
-      return wallets.bind(doc._id, publicKeyJwk);
+      const bound = await wallets.bind(doc._id, publicKeyJwk);
+      await tellBound(identities.open(doc).claims, bound.expiresAt);
+      return bound;
     },
 
+    /**
+     * Known and unknown IDs take the same steps (SECURITY.md row 47): the send limits count, and a
+     * code is created and stored, for both. Only a person with a contact on the channel, and not
+     * blocked, is sent it; anyone else gets a decoy destination and nothing is sent.
+     */
     async sendOtp(
       individualId: IndividualId,
       channel: OtpChannel,
       transaction: TransactionRef,
+      purpose: OtpPurpose = 'login',
     ): Promise<OtpSent> {
       if (!CHANNELS.includes(channel)) throw new InvalidRequest('channel must be sms or email');
+      if (typeof individualId !== 'string' || !individualId.trim() || individualId.length > 64) {
+        throw new InvalidRequest('individual ID is missing or too long');
+      }
       const individualHash = identities.hashIndividualId(individualId);
       const doc = await identities.findDoc(individualId);
-      const issued = await otp.issue(individualHash, transaction.transactionId);
+      const issued = await otp.issue(individualHash, transaction.transactionId, purpose);
       const to = doc ? contactFor(identities.open(doc).claims, channel) : undefined;
-      if (!to) {
-        await otp.discard(transaction.transactionId);
-        throw doc
-          ? new InvalidRequest(
-              `no ${channel === 'sms' ? 'phone number' : 'e-mail address'} is registered: choose another channel`,
-            )
-          : new AuthFailed('no code can be sent for this individual ID: check it and try again');
-      }
-      const minutes = Math.ceil(issued.expiresInSeconds / 60);
-      try {
-        await notifications.deliver({
-          channel,
-          to,
-          subject: 'Your sign-in code',
-          text: `Your one-time sign-in code is ${issued.code}. It expires in ${minutes} minutes. Never share it with anyone.`,
-          purpose: 'otp',
-        });
-      } catch (error) {
-        await otp.discard(transaction.transactionId);
-        throw error;
-      }
-      return {
-        maskedTo: maskDestination(channel, to),
+      const blocked = await otp.isBlocked(individualHash);
+      const answer = {
+        maskedTo: to
+          ? maskDestination(channel, to)
+          : decoyDestination(context.decoyKey, channel, individualId),
         resendAfterSeconds: issued.resendAfterSeconds,
         expiresInSeconds: issued.expiresInSeconds,
         sendsLeft: issued.sendsLeft,
       };
+      if (!to || blocked) return { ...answer, dispatched: false };
+      try {
+        await notifications.deliver({
+          channel,
+          to,
+          ...codeMessage(purpose, issued.code, Math.ceil(issued.expiresInSeconds / 60)),
+          purpose: purpose === 'login' ? 'otp' : purpose,
+        });
+      } catch (error) {
+        await otp.discard(transaction.transactionId, purpose);
+        throw error;
+      }
+      return { ...answer, dispatched: true };
     },
 
     async authenticate(

@@ -11,6 +11,11 @@ export type IndividualId = string;
 /** Authentication factors, as named in ACR mappings (config `oidc.acrFactors`). */
 export type Factor = 'otp' | 'pin' | 'password' | 'kbi' | 'biometric' | 'wallet';
 export type OtpChannel = 'sms' | 'email';
+/**
+ * What a one-time code is for. A code is bound to its purpose: a login code does not bind a wallet
+ * key, a wallet-binding code does not log in.
+ */
+export type OtpPurpose = 'login' | 'wallet_binding';
 
 /** One proof offered by the person, e.g. `{ factor: 'otp', value: '123456' }`. */
 export interface Challenge {
@@ -40,6 +45,12 @@ export interface OtpSent {
   readonly expiresInSeconds?: number;
   /** Sends left in this transaction. */
   readonly sendsLeft?: number;
+  /**
+   * False when nothing was sent (unknown individual, no contact on the channel, individual blocked):
+   * the answer then looks like a real one (a decoy `maskedTo`). For audit and metrics only: never
+   * shown to the client, whose answer must not tell the two apart (SECURITY.md row 47).
+   */
+  readonly dispatched?: boolean;
 }
 
 /** A message for a person, delivered through a notifier (e-mail or SMS, whichever the identity has). */
@@ -76,8 +87,17 @@ export interface IdentitySystem {
   readonly name: string;
   supportedFactors(): readonly Factor[];
   otpChannels(): readonly OtpChannel[];
-  /** Sends an OTP through the notifier; resolves to the masked destination (e.g. `+255 *** **34`). */
-  sendOtp(individualId: IndividualId, channel: OtpChannel, transaction: TransactionRef): Promise<OtpSent>;
+  /**
+   * Sends an OTP for `purpose` (default `login`) through the notifier; resolves to the masked
+   * destination (e.g. `*** **34`). An unknown individual gets the same kind of answer, with a decoy
+   * destination and nothing sent (SECURITY.md row 47); send limits apply to both alike.
+   */
+  sendOtp(
+    individualId: IndividualId,
+    channel: OtpChannel,
+    transaction: TransactionRef,
+    purpose?: OtpPurpose,
+  ): Promise<OtpSent>;
   /** Verifies the challenges; throws AuthFailed / NoAttemptsLeft (src/errors.ts) on failure. */
   authenticate(
     individualId: IndividualId,
@@ -114,8 +134,8 @@ export interface IdentitySystem {
   kbiFields?(): readonly string[];
   /**
    * Wallet binding (eSignet `KeyBinder.doKeyBinding`): verifies the challenges (an OTP sent in the
-   * same transaction) and binds the wallet's public JWK to the individual's account. Systems that
-   * offer the `wallet` factor implement it and `walletNonce`.
+   * same transaction for purpose `wallet_binding`), binds the wallet's public JWK to the individual's account and tells the
+   * person it was done. Systems that offer the `wallet` factor implement it and `walletNonce`.
    */
   bindWallet?(
     individualId: IndividualId,

@@ -188,7 +188,7 @@ describe('registry and messages to people', () => {
       text: 't',
       channel: 'sms',
     });
-    expect(bySms.maskedTo).toBe('+971 *** **67');
+    expect(bySms.maskedTo).toBe('*** **67');
     expect(h.sent.map((m) => [m.channel, m.to, m.purpose])).toEqual([
       ['email', 'nadia.karim@example.org', 'tx_code'],
       ['sms', '+971501234567', 'notice'],

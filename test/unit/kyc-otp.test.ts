@@ -186,7 +186,13 @@ describe('OTP login', () => {
     // The correct code, in a transaction that still has an attempt left: refused.
     await expect(h.mock.authenticate('4455667788', otp(code), second)).rejects.toBeInstanceOf(NoAttemptsLeft);
     const third = tx();
-    await expect(h.mock.sendOtp('4455667788', 'sms', third)).rejects.toBeInstanceOf(NoAttemptsLeft);
+    // send-otp does not show the block (SECURITY.md row 47): it answers as usual and sends nothing.
+    const sentBefore = h.sent.length;
+    await expect(h.mock.sendOtp('4455667788', 'sms', third)).resolves.toMatchObject({
+      maskedTo: '*** **67',
+      dispatched: false,
+    });
+    expect(h.sent.length).toBe(sentBefore);
     await expect(
       h.mock.authenticate('4455667788', [{ factor: 'pin', value: '246810' }], third),
     ).rejects.toBeInstanceOf(NoAttemptsLeft);

@@ -84,8 +84,10 @@ export interface LoginView {
   readonly otp?: { maskedTo: string; resendAfterSeconds: number };
   /** Individual ID to prefill (only when the person typed it in this transaction). */
   readonly individualId?: string;
-  /** Config `kyc.captcha` is on: the send-otp forms carry a `captcha_token` field. */
+  /** Config `kyc.captcha.requiredFor` has `send-otp`: the send-otp forms carry a `captcha_token` field. */
   readonly captcha?: boolean;
+  /** It has `authenticate`: the sign-in forms carry one too. */
+  readonly captchaLogin?: boolean;
   readonly error?: string;
 }
 
@@ -112,6 +114,10 @@ export function loginPage(frame: PageFrame, view: LoginView): string {
   const captchaField = view.captcha
     ? `\n${field('f-captcha_token', texts.captcha, 'type="text" required autocomplete="off" maxlength="4096"')}`
     : '';
+  // A second field (own id) for the sign-in forms: the OTP page shows both kinds of form at once.
+  const loginCaptcha = view.captchaLogin
+    ? `\n${field('f-captcha_login', texts.captcha, 'type="text" required autocomplete="off" maxlength="4096"').replace('name="captcha_login"', 'name="captcha_token"')}`
+    : '';
   let form = '';
   switch (view.selected) {
     case 'otp':
@@ -119,7 +125,7 @@ export function loginPage(frame: PageFrame, view: LoginView): string {
         ? `<p class="info" role="status">${h(format(texts.codeSentTo, { to: view.otp.maskedTo }))}</p>
 <form method="post" action="${h(view.action)}/login" class="stack">${csrf}${hidden('factor', 'otp')}
 ${field('f-individual_id', texts.individualId, 'type="text" required readonly autocomplete="username"', view.individualId)}
-${field('f-otp', texts.oneTimeCode, 'type="text" required inputmode="numeric" autocomplete="one-time-code" pattern="[0-9]{4,10}" maxlength="10"')}
+${field('f-otp', texts.oneTimeCode, 'type="text" required inputmode="numeric" autocomplete="one-time-code" pattern="[0-9]{4,10}" maxlength="10"')}${loginCaptcha}
 <button type="submit" class="primary">${h(texts.verify)}</button></form>
 <form method="post" action="${h(view.action)}/send-otp" class="stack">${csrf}${hidden('individual_id', view.individualId ?? '')}${captchaField}
 <p class="hint" id="resend-hint" data-seconds="${view.otp.resendAfterSeconds}" data-template="${h(texts.resendIn)}">${
@@ -141,7 +147,7 @@ ${idField}${captchaField}
           : 'type="password" required autocomplete="current-password" maxlength="128"';
       form = `<form method="post" action="${h(view.action)}/login" class="stack">${csrf}${hidden('factor', view.selected)}
 ${idField}
-${field(`f-${view.selected}`, label, attrs)}
+${field(`f-${view.selected}`, label, attrs)}${loginCaptcha}
 <button type="submit" class="primary">${h(texts.verify)}</button></form>`;
       break;
     }
@@ -156,7 +162,7 @@ ${view.kbiFields
       name === 'birthdate' ? 'type="date" required' : 'type="text" required maxlength="200"',
     ),
   )
-  .join('\n')}
+  .join('\n')}${loginCaptcha}
 <button type="submit" class="primary">${h(texts.verify)}</button></form>`;
       break;
     default:

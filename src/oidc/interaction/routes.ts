@@ -11,8 +11,8 @@ import {
 } from '../../errors.ts';
 import { readForm, readJson, readRaw } from '../../http/body.ts';
 import { noStore } from '../../http/middleware.ts';
-import { createCaptcha } from '../../kyc/captcha.ts';
-import type { Challenge, Factor, IdentitySystem } from '../../kyc/spi.ts';
+import { CAPTCHA_ACTIONS, createCaptcha } from '../../kyc/captcha.ts';
+import type { Challenge, Factor, IdentitySystem, OtpPurpose } from '../../kyc/spi.ts';
 import type { Services } from '../../services.ts';
 import {
   ALL_USER_CLAIMS,
@@ -172,27 +172,30 @@ export function interactionRoutes(deps: InteractionDeps): Router {
   }
 
   /**
-   * Sends a code for logging in (`login`) or for binding a wallet key (`wallet-binding`). The
-   * captcha (config `kyc.captcha`) is checked before anything is sent (SECURITY.md row 15); the
-   * OTP send limits per transaction and per individual apply to both purposes.
+   * Sends a code for logging in (`login`) or for binding a wallet key (`wallet_binding`); the code
+   * only works for its purpose. The captcha (config `kyc.captcha.requiredFor`: `send-otp`,
+   * `binding-otp`) is checked before anything is sent (SECURITY.md row 15); the OTP send limits per
+   * transaction and per individual apply to both purposes. Known and unknown Individual IDs get the
+   * same answer (SECURITY.md row 47): the identity system shows a decoy destination for the latter.
    */
   async function sendOtp(
     loaded: Loaded,
     individualId: string,
     captchaToken: unknown,
-    purpose: 'login' | 'wallet-binding' = 'login',
+    purpose: OtpPurpose = 'login',
   ) {
     if (!individualId) throw new InvalidRequest('individual_id is required');
+    if (individualId.length > 64) throw new InvalidRequest('individual_id is too long');
     const system = systemFor(loaded);
     const allowed = factorsFor(loaded, system);
     if (purpose === 'login' && !allowed.includes('otp'))
       throw new InvalidRequest('a one-time code is not allowed here');
-    if (purpose === 'wallet-binding' && !(allowed.includes('wallet') && system.bindWallet))
+    if (purpose === 'wallet_binding' && !(allowed.includes('wallet') && system.bindWallet))
       throw new InvalidRequest('wallet binding is not available here');
     const channel = system.otpChannels()[0];
     if (!channel) throw new InvalidRequest('this identity system cannot send one-time codes');
-    await captcha.check(captchaToken);
-    const sent = (await system.sendOtp(individualId, channel, txRef(loaded))) as {
+    await captcha.check(purpose === 'login' ? 'send-otp' : 'binding-otp', captchaToken);
+    const sent = (await system.sendOtp(individualId, channel, txRef(loaded), purpose)) as {
       maskedTo: string;
       resendAfterSeconds?: number;
       expiresInSeconds?: number;
@@ -211,6 +214,7 @@ export function interactionRoutes(deps: InteractionDeps): Router {
     factor: string,
     individualId: string,
     value: Challenge['value'],
+    captchaToken: unknown,
   ) {
     const system = systemFor(loaded);
     if (!factorsFor(loaded, system).includes(factor as Factor)) {
@@ -218,6 +222,8 @@ export function interactionRoutes(deps: InteractionDeps): Router {
     }
     if (!individualId) throw new InvalidRequest('individual_id is required');
     if (value === '' || value === undefined) throw new InvalidRequest('the challenge value is required');
+    // Before the attempt counts: a bot without a solved captcha spends nobody's attempts.
+    await captcha.check('authenticate', captchaToken);
     const result = await system.authenticate(
       individualId,
       [{ factor: factor as Factor, value }],
@@ -467,7 +473,8 @@ export function interactionRoutes(deps: InteractionDeps): Router {
         kbiFields: system.kbiFields?.() ?? config.kyc.kbiFields,
         otp,
         individualId: otp ? transactions.individual(loaded.tx) : undefined,
-        captcha: captcha.enabled,
+        captcha: captcha.required('send-otp'),
+        captchaLogin: captcha.required('authenticate'),
         error,
       },
     );
@@ -556,7 +563,7 @@ export function interactionRoutes(deps: InteractionDeps): Router {
       } else if (factor === 'kbi') {
         value = kbiAnswers(form);
       }
-      const authenticated = await authenticate(loaded, factor, individualId, value);
+      const authenticated = await authenticate(loaded, factor, individualId, value, form.captcha_token);
       const to = await afterAuthentication(ctx, authenticated);
       if (to) go(ctx, to);
       else back(ctx, authenticated);
@@ -605,7 +612,8 @@ export function interactionRoutes(deps: InteractionDeps): Router {
       acr_values: acrRules(loaded).map((r) => ({ acr: r.acr, factors: r.factors })),
       factors: factorsFor(loaded, system),
       otp_channels: system.otpChannels(),
-      captcha_required: captcha.enabled,
+      captcha_required: captcha.required('send-otp'),
+      captcha_required_for: CAPTCHA_ACTIONS.filter((a) => captcha.required(a)),
       wallet_nonce:
         factorsFor(loaded, system).includes('wallet') && system.walletNonce
           ? system.walletNonce(txRef(loaded))
@@ -638,7 +646,12 @@ export function interactionRoutes(deps: InteractionDeps): Router {
     const purpose = stringField(body, 'purpose') || 'login';
     if (purpose !== 'login' && purpose !== 'wallet-binding')
       throw new InvalidRequest('purpose must be login or wallet-binding');
-    const sent = await sendOtp(loaded, stringField(body, 'individual_id'), body.captcha_token, purpose);
+    const sent = await sendOtp(
+      loaded,
+      stringField(body, 'individual_id'),
+      body.captcha_token,
+      purpose === 'login' ? 'login' : 'wallet_binding',
+    );
     ctx.body = {
       masked_to: sent.maskedTo,
       resend_after_seconds: sent.resendAfterSeconds ?? 0,
@@ -661,7 +674,7 @@ export function interactionRoutes(deps: InteractionDeps): Router {
     else if (challenge && typeof challenge === 'object' && !Array.isArray(challenge)) {
       value = Object.fromEntries(Object.entries(challenge).map(([k, v]) => [k, String(v)]));
     } else throw new InvalidRequest('challenge must be a string or an object of answers');
-    const authenticated = await authenticate(loaded, factor, individualId, value);
+    const authenticated = await authenticate(loaded, factor, individualId, value, body.captcha_token);
     const to = await afterAuthentication(ctx, authenticated);
     const set = claimSet(authenticated);
     ctx.body = to

@@ -198,3 +198,89 @@ describe('row 15: without kyc.captcha nothing asks for a token', () => {
     expect((await login.post('send-otp', { individual_id: IDENTITY.individualId })).status).toBe(200);
   });
 });
+
+describe('rows 15, 47: kyc.captcha.requiredFor with authenticate guards every login attempt', () => {
+  const stub = captchaStub();
+  let app: TestApp;
+  let client: TestClient;
+  let token = 0;
+  const goodToken = () => `good-auth-${++token}-${Date.now()}`;
+
+  beforeAll(async () => {
+    stub.server.listen(0, '127.0.0.1');
+    await once(stub.server, 'listening');
+    stub.url = `http://127.0.0.1:${(stub.server.address() as AddressInfo).port}/siteverify`;
+    app = await startOidcApp({
+      overrides: {
+        kyc: {
+          scryptCost: 1024,
+          notify: { outboxEnabled: true },
+          captcha: {
+            provider: 'http',
+            verifyUrl: stub.url,
+            secret: SECRET,
+            timeoutMs: 300,
+            requiredFor: ['authenticate'],
+          },
+        },
+      },
+    });
+    client = await registerClient(app);
+  });
+  afterAll(async () => {
+    await app.stop();
+    stub.server.close();
+  });
+  beforeEach(() => {
+    stub.mode = 'ok';
+  });
+
+  const pin = (login: Awaited<ReturnType<typeof beginLogin>>, extra: Record<string, unknown>) =>
+    login.post('authenticate', {
+      individual_id: IDENTITY.individualId,
+      factor: 'pin',
+      challenge: IDENTITY.pin,
+      ...extra,
+    });
+
+  test('the API lists the guarded actions; send-otp needs no token here', async () => {
+    const login = await beginLogin(app, client);
+    expect(login.details.captcha_required_for).toEqual(['authenticate']);
+    expect(login.details.captcha_required).toBe(false);
+    expect((await login.post('send-otp', { individual_id: IDENTITY.individualId })).status).toBe(200);
+  });
+
+  test('without a solved captcha, authenticate is invalid_captcha and spends no attempt', async () => {
+    const login = await beginLogin(app, client);
+    // More refusals than the 3 attempts a transaction has: none of them counted.
+    for (const extra of [{}, { captcha_token: '' }, { captcha_token: 'bad-token' }, { captcha_token: 7 }]) {
+      const reply = await pin(login, extra);
+      expect(reply.status).toBe(400);
+      expect(reply.json().error).toBe('invalid_captcha');
+    }
+    expect((await pin(login, { captcha_token: goodToken() })).status).toBe(200);
+  });
+
+  test('fails closed: a verifier that is down gives 503 and the right PIN does not log in', async () => {
+    const login = await beginLogin(app, client);
+    stub.mode = 'reset';
+    const reply = await pin(login, { captcha_token: goodToken() });
+    expect(reply.status).toBe(503);
+    expect(reply.json().error).toBe('temporarily_unavailable');
+    expect((await login.browser.fetch(`${login.interaction}/api`)).json().authenticated).toBe(false);
+  });
+
+  test('the login page form carries a captcha field and is refused without a token', async () => {
+    const browser = new Browser(new URL(app.url).origin);
+    const { interaction } = await startAuthorization(app, browser, client);
+    const page = await browser.fetch(`${interaction}?factor=pin`);
+    expect(page.text).toMatch(/action="[^"]+\/login"[\s\S]*name="captcha_token"[\s\S]*<\/form>/);
+    const csrf = /name="csrf" value="([^"]+)"/.exec(page.text)![1]!;
+    const reply = await browser.fetch(`${interaction}/login`, {
+      form: { csrf, factor: 'pin', individual_id: IDENTITY.individualId, pin: IDENTITY.pin },
+      headers: { origin: new URL(app.url).origin },
+    });
+    expect(reply.status).toBe(400);
+    expect(reply.text).toContain('captcha');
+  });
+});

@@ -62,6 +62,8 @@ describe('row 47: an unknown individual and a wrong password look the same (stat
           notify: { outboxEnabled: true },
           lockout: { maxAttemptsPerTransaction: 10, maxFailuresPerIndividual: 100 },
         },
+        // 400 attempts from one address: the per-IP authenticate limit is tested in otp-enumeration.test.ts.
+        rateLimits: { enabled: false },
       },
     });
     client = await registerClient(app);

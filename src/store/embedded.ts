@@ -18,6 +18,7 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomInt } from 'node:crypto';
+import { closeSync, openSync, readSync } from 'node:fs';
 import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
 import { Worker } from 'node:worker_threads';
 import type { Clock } from '../clock.ts';
@@ -99,7 +100,12 @@ const SQLITE_READONLY = 8;
 const SQLITE_IOERR = 10;
 const SQLITE_FULL = 13;
 const SQLITE_CANTOPEN = 14;
+const SQLITE_CORRUPT = 11;
 const SQLITE_CONSTRAINT = 19;
+const SQLITE_NOTADB = 26;
+const DAMAGED_CODES = new Set([SQLITE_CORRUPT, SQLITE_NOTADB]);
+/** The first 16 bytes of every SQLite database file (https://sqlite.org/fileformat.html §1.3). */
+const SQLITE_MAGIC = Buffer.from('SQLite format 3\0', 'latin1');
 const UNAVAILABLE_CODES = new Set([
   SQLITE_BUSY,
   SQLITE_LOCKED,
@@ -330,11 +336,15 @@ export class EmbeddedStore implements Store {
   readonly #timer: NodeJS.Timeout | undefined;
   #checkpointer: Worker | undefined;
   #closed = false;
+  readonly #file: string;
+  /** Set once the file is known to be damaged: every operation then fails with it (fail closed). */
+  #damaged: StoreUnavailable | undefined;
   /** The open group-commit transaction, if any (see the file comment). */
   #batch: Batch | undefined;
 
   constructor(options: EmbeddedStoreOptions) {
     this.#clock = options.clock;
+    this.#file = options.file;
     try {
       this.#db = new DatabaseSync(options.file);
       this.#db.exec(`PRAGMA busy_timeout = ${Math.trunc(options.busyTimeoutMs ?? 5000)}`);
@@ -344,6 +354,8 @@ export class EmbeddedStore implements Store {
       }
       this.#db.exec(SCHEMA);
     } catch (error) {
+      const code = sqliteCode(error);
+      if (code !== undefined && DAMAGED_CODES.has(code)) throw this.#damage((error as Error).message);
       throw new StoreUnavailable(`embedded store: cannot open ${options.file}: ${(error as Error).message}`);
     }
     const checkpointMs = options.checkpointIntervalMs ?? 0;
@@ -467,9 +479,39 @@ export class EmbeddedStore implements Store {
     }
   }
 
+  /**
+   * Readiness: the database answers, and its file still starts with the SQLite header. SQLite
+   * itself would go on answering from its page cache and the WAL for a while after the file was
+   * overwritten or truncated; the header check (one 16-byte read) notices at once.
+   */
   async ping(): Promise<void> {
+    if (this.#file !== ':memory:' && !this.#closed && !this.#damaged) this.#checkHeader();
     this.guard(() => this.stmt('SELECT 1').get());
     await this.durable();
+  }
+
+  #checkHeader(): void {
+    const header = Buffer.alloc(SQLITE_MAGIC.length);
+    let read: number;
+    try {
+      const fd = openSync(this.#file, 'r');
+      try {
+        read = readSync(fd, header, 0, header.length, 0);
+      } finally {
+        closeSync(fd);
+      }
+    } catch (error) {
+      throw new StoreUnavailable(`embedded store: cannot read ${this.#file}: ${(error as Error).message}`);
+    }
+    if (read < header.length || !header.equals(SQLITE_MAGIC)) throw this.#damage('no SQLite header');
+  }
+
+  /** Marks the store damaged (every later operation fails) and returns the error that says so. */
+  #damage(reason: string): StoreUnavailable {
+    this.#damaged ??= new StoreUnavailable(
+      `embedded store: the database file ${this.#file} is damaged (${reason}): stop the service and restore the file from a backup`,
+    );
+    return this.#damaged;
   }
 
   /**
@@ -555,13 +597,15 @@ export class EmbeddedStore implements Store {
     return statement;
   }
 
-  /** @internal Runs statements, mapping closed or locked databases to StoreUnavailable. */
+  /** @internal Runs statements, mapping closed, locked or damaged databases to StoreUnavailable. */
   guard<R>(run: () => R): R {
     if (this.#closed) throw new StoreUnavailable('embedded store is closed');
+    if (this.#damaged) throw this.#damaged;
     try {
       return run();
     } catch (error) {
       const code = sqliteCode(error);
+      if (code !== undefined && DAMAGED_CODES.has(code)) throw this.#damage((error as Error).message);
       if (code !== undefined && UNAVAILABLE_CODES.has(code)) {
         throw new StoreUnavailable(`embedded store: ${(error as Error).message}`);
       }

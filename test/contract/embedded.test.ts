@@ -1,11 +1,12 @@
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/clock.ts';
 import { EmbeddedStore } from '../../src/store/embedded.ts';
-import { openStore } from '../../src/store/index.ts';
+import { openStore, StoreUnavailable } from '../../src/store/index.ts';
 import { defineStoreContract } from './store.contract.ts';
 
 const dirs: string[] = [];
@@ -148,5 +149,28 @@ describe('embedded store specifics', () => {
     expect(wal()).toBeLessThanOrEqual(20_000_000);
     expect(await docs.get('d4999')).toMatchObject({ payload });
     await store.close();
+  });
+
+  it('reports a database file overwritten with garbage as damaged: ping fails (readiness) and so does every operation', async () => {
+    const file = tempFile();
+    const clock = new ManualClock(Date.UTC(2026, 0, 1));
+    const store = await openStore({ kind: 'embedded', file, checkpointIntervalMs: 20 }, clock, 0);
+    const docs = store.collection({ name: 'docs' });
+    for (let i = 0; i < 50; i++) await docs.insert({ _id: `d${i}`, payload: 'x'.repeat(1000) });
+    await store.ping();
+    writeFileSync(file, randomBytes(64 * 1024));
+    // SQLite keeps answering from its page cache and the WAL; the file itself is gone.
+    await expect(store.ping()).rejects.toThrow(`the database file ${file} is damaged`);
+    await expect(docs.get('d1')).rejects.toThrow(StoreUnavailable);
+    await expect(docs.insert({ _id: 'late' })).rejects.toThrow(/is damaged/);
+    await store.close();
+  });
+
+  it('refuses to open a database file that is not one, saying it is damaged and naming it', async () => {
+    const file = tempFile();
+    writeFileSync(file, randomBytes(64 * 1024));
+    await expect(openStore({ kind: 'embedded', file }, new ManualClock(), 0)).rejects.toThrow(
+      `the database file ${file} is damaged`,
+    );
   });
 });

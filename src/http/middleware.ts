@@ -4,6 +4,12 @@ import type { Logger } from 'pino';
 import type { Metrics } from './metrics.ts';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{8,64}$/;
+/**
+ * Path segments that are bearer secrets: the id of a credential_offer_uri unseals an offer holding a
+ * pre-authorized code (OpenID4VCI 1.0 §4.1.3; SECURITY.md rows 22, 39). Logged as `[redacted]`.
+ */
+const SECRET_PATH_SEGMENT = /(\/credential-offer\/)[^/]*/i;
+const loggedPath = (path: string) => path.replace(SECRET_PATH_SEGMENT, '$1[redacted]');
 
 /**
  * Request id (taken from a well-formed X-Request-Id, else generated), a per-request child logger,
@@ -40,7 +46,7 @@ export function observe(logger: Logger, metrics: Metrics) {
           {
             method: ctx.method,
             route,
-            path: ctx.path,
+            path: loggedPath(ctx.path),
             status: ctx.status,
             ms: Math.round(seconds * 1e4) / 10,
           },

@@ -1,14 +1,27 @@
 /**
  * `npm run demo:wallet`: a wallet library (@openid4vc/openid4vci, OpenID4VCI 1.0) against a running
- * service (`npm start`). It reads the admin token from `$DATA_DIR/admin-token`, creates an offer for
- * a demo identity, reads the tx_code from the development outbox (GET /admin/outbox) as the person
- * would read their SMS, runs the pre-authorized code flow, then prints the credential and what an
- * independent verifier (@digitalbazaar/vc, issuer key from the published did:web document) says.
+ * service (`npm start`). It reads the admin token (`ADMIN_TOKEN`, else `$DATA_DIR/admin-token`),
+ * creates an offer for a demo identity, reads the tx_code from the development outbox
+ * (GET /admin/outbox) as the person would read their SMS, runs the pre-authorized code flow, then
+ * prints the credential and what an independent verifier says, per format:
+ * - ldp_vc: @digitalbazaar/vc, issuer key from the published did:web document, status list over HTTP;
+ * - jwt_vc_json: jose, key from the did:web document or the credential JWKS;
+ * - dc+sd-jwt: @sd-jwt/sd-jwt-vc, keys from /.well-known/jwt-vc-issuer, Token Status List over HTTP;
+ * - mso_mdoc: the @animo-id/mdoc verifier, IssuerSigned checked up to the IACA at /.well-known/iaca.pem.
+ * It prints VERIFIED, or exits with code 1.
  *
- * Options (environment): ISSUER_URL (default http://127.0.0.1:3000), DATA_DIR (default ./data),
- * INDIVIDUAL_ID (default: the first demo identity), CONFIGURATION (default NationalIdCredential_ldp_vc).
+ * Options (environment): ISSUER_URL (default http://127.0.0.1:3000), ADMIN_TOKEN (default: read
+ * from $DATA_DIR/admin-token), DATA_DIR (default ./data), INDIVIDUAL_ID (default: the first demo
+ * identity), CONFIGURATION (default NationalIdCredential_ldp_vc).
  */
-import { createHash, randomBytes } from 'node:crypto';
+import {
+  createHash,
+  createPublicKey,
+  type JsonWebKey,
+  randomBytes,
+  verify,
+  X509Certificate,
+} from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { clientAuthenticationAnonymous, clientAuthenticationNone, type JwtSigner } from '@openid4vc/oauth2';
@@ -110,20 +123,133 @@ export async function receiveFromOffer(options: {
   };
 }
 
-async function main(): Promise<void> {
-  const issuer = (process.env.ISSUER_URL ?? 'http://127.0.0.1:3000').replace(/\/+$/, '');
-  const dataDir = process.env.DATA_DIR ?? './data';
-  const configuration = process.env.CONFIGURATION ?? 'NationalIdCredential_ldp_vc';
-  let adminToken: string;
+/**
+ * The issuer URL from ISSUER_URL, checked to answer before anything else: a clear error naming the
+ * URL tried instead of a stack trace from deep inside a library.
+ */
+export async function reachableIssuer(
+  raw = process.env.ISSUER_URL ?? 'http://127.0.0.1:3000',
+): Promise<string> {
+  const issuer = raw.replace(/\/+$/, '');
+  if (!URL.canParse(issuer) || !/^https?:$/.test(new URL(issuer).protocol)) {
+    throw new Error(`ISSUER_URL ${JSON.stringify(raw)} is not an http(s) URL`);
+  }
+  const probe = `${issuer}/.well-known/openid-credential-issuer`;
+  let status: number;
   try {
-    adminToken = readFileSync(join(dataDir, 'admin-token'), 'utf8').trim();
-  } catch {
+    const res = await fetch(probe, { signal: AbortSignal.timeout(5000) });
+    status = res.status;
+    await res.body?.cancel();
+  } catch (error) {
+    const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+    const why = cause?.code ?? cause?.message ?? (error as Error).message;
     throw new Error(
-      `cannot read ${join(dataDir, 'admin-token')}: start the service in demo mode first (npm start)`,
+      `cannot reach the issuer at ${issuer} (${why}): start it with npm start, or set ISSUER_URL to where it runs`,
     );
   }
+  if (status !== 200) {
+    throw new Error(`${probe} answered ${status}: is ISSUER_URL (${issuer}) this service's public URL?`);
+  }
+  return issuer;
+}
+
+function adminTokenFrom(dataDir: string): string {
+  if (process.env.ADMIN_TOKEN) return process.env.ADMIN_TOKEN;
+  try {
+    return readFileSync(join(dataDir, 'admin-token'), 'utf8').trim();
+  } catch {
+    throw new Error(
+      `cannot read ${join(dataDir, 'admin-token')}: set ADMIN_TOKEN, or DATA_DIR to the service's demo data (npm start in demo mode)`,
+    );
+  }
+}
+
+const b64json = (part: string) => JSON.parse(Buffer.from(part, 'base64url').toString('utf8'));
+
+/**
+ * SD-JWT VC as a verifier would check it (SD-JWT VC §3.5 "JWT VC Issuer Metadata"): the issuer's
+ * keys from `/.well-known/jwt-vc-issuer` (inserted after the host), the signature, disclosures,
+ * validity at `now`, and the Token Status List over HTTP (signed with the same keys).
+ */
+export async function verifySdJwtVc(sdJwt: string, now: Date): Promise<Record<string, unknown>> {
+  const { SDJwtVcInstance } = await import('@sd-jwt/sd-jwt-vc');
+  const iss = String(b64json(sdJwt.split('~')[0]!.split('.')[1]!).iss);
+  const url = new URL(iss);
+  const path = url.pathname === '/' ? '' : url.pathname.replace(/\/+$/, '');
+  const metadataUrl = `${url.origin}/.well-known/jwt-vc-issuer${path}`;
+  const res = await fetch(metadataUrl);
+  if (!res.ok) throw new Error(`GET ${metadataUrl}: ${res.status}`);
+  const metadata = (await res.json()) as {
+    issuer: string;
+    jwks?: { keys: (JsonWebKey & { kid?: string })[] };
+  };
+  if (metadata.issuer !== iss) throw new Error(`${metadataUrl} names issuer ${metadata.issuer}, not ${iss}`);
+  const verifier = async (data: string, signature: string): Promise<boolean> => {
+    const [header, payload] = data.split('.').map(b64json) as [
+      Record<string, unknown>,
+      Record<string, unknown>,
+    ];
+    if (payload.iss !== metadata.issuer) return false;
+    const jwk = metadata.jwks?.keys.find((key) => key.kid === header.kid);
+    if (!jwk) return false;
+    const key = createPublicKey({ key: jwk, format: 'jwk' });
+    const sig = Buffer.from(signature, 'base64url');
+    return header.alg === 'EdDSA'
+      ? verify(null, Buffer.from(data), key, sig)
+      : verify('sha256', Buffer.from(data), { key, dsaEncoding: 'ieee-p1363' }, sig);
+  };
+  const instance = new SDJwtVcInstance({
+    verifier,
+    hasher: (data, alg) => {
+      if (alg !== 'sha-256') throw new Error(`unexpected _sd_alg ${alg}`);
+      return createHash('sha256')
+        .update(typeof data === 'string' ? data : new Uint8Array(data))
+        .digest();
+    },
+  });
+  const { payload } = await instance.verify(sdJwt, { currentDate: Math.floor(now.getTime() / 1000) });
+  return payload as Record<string, unknown>;
+}
+
+/**
+ * mdoc IssuerSigned as a verifier would check it (ISO/IEC 18013-5 §9.3): the MSO signature, the
+ * document signer certificate up to the IACA published at `/.well-known/iaca.pem`, validity at
+ * `now`, and every disclosed element's digest. Returns the checks that failed (none: verified).
+ */
+export async function verifyMdoc(encoded: string, doctype: string, issuer: string, now: Date) {
+  const { parseIssuerSigned, Verifier } = await import('@animo-id/mdoc');
+  const { mdocContext } = await import('../test/helpers/mdoc-context.ts');
+  const res = await fetch(`${issuer}/.well-known/iaca.pem`);
+  if (!res.ok) throw new Error(`GET ${issuer}/.well-known/iaca.pem: ${res.status}`);
+  const iaca = new X509Certificate(await res.text());
+  const context = mdocContext(() => now);
+  const document = parseIssuerSigned(Buffer.from(encoded, 'base64url'), doctype);
+  const checks: { status: string; check: string; reason?: string }[] = [];
+  const onCheckG = (check: { status: string; check: string; reason?: string }) => checks.push(check);
+  const verifier = new Verifier();
+  await verifier.verifyIssuerSignature(
+    {
+      trustedCertificates: [new Uint8Array(iaca.raw)],
+      issuerAuth: document.issuerSigned.issuerAuth,
+      now,
+      disableCertificateChainValidation: false,
+      onCheckG,
+    },
+    context,
+  );
+  await verifier.verifyData({ mdoc: document, onCheckG }, context);
+  return { checks, failed: checks.filter((check) => check.status === 'FAILED') };
+}
+
+async function main(): Promise<void> {
+  const issuer = await reachableIssuer();
+  const dataDir = process.env.DATA_DIR ?? './data';
+  const configuration = process.env.CONFIGURATION ?? 'NationalIdCredential_ldp_vc';
+  const adminToken = adminTokenFrom(dataDir);
+  // The admin API stays at the host root whatever path the public URL has.
+  const adminBase = `${new URL(issuer).origin}/admin`;
   const admin = async (method: string, path: string, body?: unknown) => {
-    const res = await fetch(`${issuer}/admin${path}`, {
+    const res = await fetch(`${adminBase}${path}`, {
       method,
       headers: {
         authorization: `Bearer ${adminToken}`,
@@ -178,29 +304,53 @@ async function main(): Promise<void> {
   console.log('4. Credential:');
   console.log(typeof credential === 'string' ? credential : JSON.stringify(credential, null, 2));
 
-  if (credential && typeof credential === 'object') {
+  // The demo service runs on the real clock, so the verifiers do too.
+  const now = new Date();
+  const supported = result.issuerMetadata.credentialIssuer.credential_configurations_supported[
+    configuration
+  ] as unknown as { format?: string; doctype?: string } | undefined;
+  const format = supported?.format;
+  const verified = (how: string) => console.log(`5. Independent verification (${how}): VERIFIED`);
+  if (credential === undefined) {
+    throw new Error('the credential response held no credential');
+  } else if (format === 'ldp_vc') {
     const { verifyLdpVc } = await import('../test/interop/verifiers.ts');
-    // The demo service runs on the real clock, so the verifier does too.
-    const verdict = await verifyLdpVc(credential as Record<string, unknown>, issuer, new Date());
-    console.log(
-      `5. Independent verification (@digitalbazaar/vc, key from the did:web document, status list over HTTP): ${verdict.verified ? 'VERIFIED' : `FAILED ${String(verdict.error)}`}${verdict.revoked ? ' (revoked)' : ''}`,
-    );
-    if (!verdict.verified) process.exitCode = 1;
-  } else if (typeof credential === 'string' && configuration.endsWith('_jwt_vc_json')) {
+    const verdict = await verifyLdpVc(credential as Record<string, unknown>, issuer, now);
+    if (!verdict.verified || verdict.revoked) {
+      throw new Error(`verification FAILED: ${verdict.revoked ? 'revoked' : String(verdict.error)}`);
+    }
+    verified('@digitalbazaar/vc, key from the did:web document, status list over HTTP');
+  } else if (format === 'jwt_vc_json') {
     const { verifyJwtVc } = await import('../test/interop/verifiers.ts');
-    await verifyJwtVc(credential, issuer, new Date());
+    await verifyJwtVc(String(credential), issuer, now);
+    verified('jose, key from the did:web document or the credential JWKS');
+  } else if (format === 'dc+sd-jwt' || format === 'vc+sd-jwt') {
+    const payload = await verifySdJwtVc(String(credential), now);
     console.log(
-      '5. Independent verification (jose, key from the did:web document or the credential JWKS): VERIFIED',
+      `   disclosed claims: ${Object.keys(payload)
+        .filter((k) => !k.startsWith('_'))
+        .join(', ')}`,
     );
-  } else if (typeof credential === 'string') {
-    console.log(
-      '5. (SD-JWT VC / mdoc: verify against /.well-known/jwt-vc-issuer or the IACA at /.well-known/iaca.pem)',
+    verified('@sd-jwt/sd-jwt-vc, keys from /.well-known/jwt-vc-issuer, Token Status List over HTTP');
+  } else if (format === 'mso_mdoc') {
+    const doctype = String(supported?.doctype);
+    const { checks, failed } = await verifyMdoc(String(credential), doctype, issuer, now);
+    if (failed.length > 0 || checks.length === 0) {
+      throw new Error(
+        `verification FAILED: ${failed.map((c) => `${c.check}${c.reason ? ` (${c.reason})` : ''}`).join('; ') || 'no checks ran'}`,
+      );
+    }
+    verified(
+      `@animo-id/mdoc, ${checks.length} checks, document signer certificate up to /.well-known/iaca.pem`,
     );
+  } else {
+    throw new Error(`no verifier for format ${String(format)} of ${configuration}`);
   }
 }
 
 if (import.meta.main) {
   main().catch((error: unknown) => {
+    // One line, no stack: the message says what was tried and what to do.
     console.error(`demo wallet failed: ${(error as Error).message}`);
     process.exit(1);
   });

@@ -272,6 +272,16 @@ export const defaults = {
       minCacheSeconds: 60,
       maxCacheSeconds: 3600,
     },
+    /**
+     * Web origins (`https://app.example.org`, no path) from which browser-based clients may call the
+     * token, userinfo, PAR, introspection and revocation endpoints (CORS). A request or preflight
+     * from any other origin is 400 `invalid_request` without CORS headers. Even from a listed origin,
+     * the answer is readable only by a client with a redirect URI on that origin, and at the token,
+     * PAR, introspection and revocation endpoints only by public clients (confidential clients call
+     * from servers and get no CORS). Requests without an Origin header are not affected; discovery
+     * and JWKS are open to every origin. Empty: no CORS on those endpoints (src/oidc/cors.ts).
+     */
+    corsOrigins: [] as string[],
     /** Languages of the login and consent pages; the first is the default. `ar` is right-to-left. */
     uiLocales: ['en', 'ar'],
     /**

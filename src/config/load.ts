@@ -176,6 +176,12 @@ const RULES: Record<string, Rule> = {
       ? 'maxCacheSeconds: must not be below minCacheSeconds'
       : undefined;
   },
+  'oidc.corsOrigins': (v) =>
+    (v as unknown[]).every(
+      (o) => typeof o === 'string' && URL.canParse(o) && new URL(o).origin === o && o !== 'null',
+    )
+      ? undefined
+      : 'must be an array of origins (scheme://host[:port], no path or trailing slash)',
   'oidc.uiLocales': (v) =>
     Array.isArray(v) &&
     v.length > 0 &&

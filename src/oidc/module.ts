@@ -10,6 +10,7 @@ import { checkAssertionParty, readProviderForm } from './assertion-party.ts';
 import { registerAuditEvents } from './audit-events.ts';
 import { ClientRegistry } from './clients.ts';
 import { Consents } from './consents.ts';
+import { corsOriginGate } from './cors.ts';
 import { seedDemoRelyingParty } from './demo.ts';
 import { GrantRecords } from './grant-records.ts';
 import { pickLocale, textsFor } from './interaction/i18n.ts';
@@ -103,6 +104,14 @@ export const oidcModule: ModuleFactory = async (services: Services, links): Prom
   };
 
   const tokenUrl = `${issuer}${ROUTES.token}`;
+  // oidc-provider's client-based CORS routes (lib/helpers/initialize_app.js); see src/oidc/cors.ts.
+  const checkCorsOrigin = corsOriginGate(config.oidc.corsOrigins, [
+    ROUTES.token,
+    ROUTES.userinfo,
+    ROUTES.pushed_authorization_request,
+    ROUTES.introspection,
+    ROUTES.revocation,
+  ]);
   // The provider's routes and methods (lib/helpers/initialize_app.js); anything else is ours to
   // answer (404/405 as JSON errors), never the provider's plain-text "Not Found".
   const GET = ['GET', 'HEAD'];
@@ -171,6 +180,7 @@ export const oidcModule: ModuleFactory = async (services: Services, links): Prom
         headers: { Allow: allowed.filter((m) => m !== 'OPTIONS').join(', ') },
       });
     }
+    checkCorsOrigin(ctx, relative);
     if (relative === ROUTES.token) {
       ctx.state.route = `oidc ${ROUTES.token}`;
       if (await handleTokenRequest(ctx, services, state, provider, tokenUrl)) return;

@@ -7,6 +7,7 @@ import type { Services } from '../services.ts';
 import { createAdapterClass } from './adapter.ts';
 import { type AcrRule, claimsConfig, describeRequest } from './claims.ts';
 import { EXTRA_CLIENT_METADATA } from './clients.ts';
+import { clientBasedCors } from './cors.ts';
 import { createJwksFetcher } from './jwks-fetch.ts';
 import type { OidcState } from './state.ts';
 
@@ -105,6 +106,8 @@ export function buildProvider(
     extraParams: ['issuer_state'],
     conformIdTokenClaims: true,
     clockTolerance: o.clockToleranceSeconds,
+    // Per-client CORS at token, userinfo, PAR, introspection, revocation (src/oidc/cors.ts).
+    clientBasedCORS: clientBasedCors(o.corsOrigins),
     extraClientMetadata: { properties: EXTRA_CLIENT_METADATA, validator: validateExtraMetadata(table) },
     routes: ROUTES,
     interactions: {

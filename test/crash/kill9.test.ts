@@ -448,15 +448,18 @@ class Driver {
     return violations;
   }
 
-  /** Every ledger record, per configuration (the admin list caps at 1000 per call). */
+  /** Every ledger record, per configuration, following the admin list's pages (`next_cursor`). */
   async ledgerRecords(client: Client): Promise<LedgerRow[]> {
     const all: LedgerRow[] = [];
     for (const { id } of CONFIGURATIONS) {
-      const reply = await client.admin('GET', `/ledger?configuration_id=${id}&limit=1000`);
-      if (reply.status !== 200) throw new Error(`ledger list ${id}: ${describeReply(reply)}`);
-      if (reply.body.records.length >= 1000)
-        throw new Error(`ledger list ${id} is at the admin API's 1000 cap: lower CRASH_ROUNDS`);
-      all.push(...reply.body.records);
+      let cursor: string | undefined;
+      do {
+        const page = cursor ? `&cursor=${encodeURIComponent(cursor)}` : '';
+        const reply = await client.admin('GET', `/ledger?configuration_id=${id}&limit=1000${page}`);
+        if (reply.status !== 200) throw new Error(`ledger list ${id}: ${describeReply(reply)}`);
+        all.push(...reply.body.records);
+        cursor = reply.body.next_cursor;
+      } while (cursor);
     }
     return all;
   }

@@ -8,6 +8,15 @@ export interface Metrics {
   readonly storeErrors: Counter<'kind'>;
   /** Requests refused with 503 because `http.maxInFlight` were already being handled. */
   readonly shed: Counter;
+  /** Credentials signed and handed out, by credential configuration and format. */
+  readonly credentialsIssued: Counter<'configuration' | 'format'>;
+  /** Authentication attempts in the login, by factor (otp, pin, …) and result (success, failure, blocked). */
+  readonly logins: Counter<'factor' | 'result'>;
+  /** One-time codes dispatched to a person, by purpose (login, wallet binding). */
+  readonly otpsSent: Counter<'purpose'>;
+  /** Credential offers created through the admin API, and pre-authorized codes redeemed. */
+  readonly offersCreated: Counter;
+  readonly offersRedeemed: Counter;
 }
 
 export function createMetrics({ defaultMetrics = true } = {}): Metrics {
@@ -37,6 +46,34 @@ export function createMetrics({ defaultMetrics = true } = {}): Metrics {
     shed: new Counter({
       name: 'http_requests_shed_total',
       help: 'Requests answered 503 at once because http.maxInFlight requests were in progress',
+      registers: [registry],
+    }),
+    credentialsIssued: new Counter({
+      name: 'credentials_issued_total',
+      help: 'Credentials issued, by credential configuration and format',
+      labelNames: ['configuration', 'format'],
+      registers: [registry],
+    }),
+    logins: new Counter({
+      name: 'login_attempts_total',
+      help: 'Authentication attempts in the login, by factor and result (success, failure, blocked)',
+      labelNames: ['factor', 'result'],
+      registers: [registry],
+    }),
+    otpsSent: new Counter({
+      name: 'otps_sent_total',
+      help: 'One-time codes sent, by purpose (login, wallet_binding)',
+      labelNames: ['purpose'],
+      registers: [registry],
+    }),
+    offersCreated: new Counter({
+      name: 'credential_offers_created_total',
+      help: 'Credential offers created',
+      registers: [registry],
+    }),
+    offersRedeemed: new Counter({
+      name: 'credential_offers_redeemed_total',
+      help: 'Pre-authorized codes redeemed at the token endpoint',
       registers: [registry],
     }),
   };

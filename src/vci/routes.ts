@@ -1,5 +1,5 @@
 import { Router } from '@koa/router';
-import type { Context } from 'koa';
+import type { Context, Next } from 'koa';
 import type { ConfigurationRegistry } from '../credentials/configurations/registry.ts';
 import {
   type AppError,
@@ -42,6 +42,34 @@ export interface VciRouteDeps {
 }
 
 const NOTIFICATION_EVENTS = new Set(['credential_accepted', 'credential_failure', 'credential_deleted']);
+
+/**
+ * CORS for browser wallets on the nonce, credential, deferred and notification endpoints (Fetch
+ * standard, CORS protocol: https://fetch.spec.whatwg.org/#http-cors-protocol). Same policy as the
+ * metadata: any origin, never credentials mode; access tokens travel in Authorization and DPoP
+ * headers, which a page can only send on purpose, so no cookie makes a cross-site request act for
+ * anyone. The answer's headers a wallet needs (RFC 6750 §3 and RFC 9449 §8 challenges) are exposed.
+ */
+const CORS_ALLOW_HEADERS = 'Authorization, DPoP, Content-Type';
+const CORS_EXPOSE_HEADERS = 'WWW-Authenticate, DPoP-Nonce, Retry-After';
+const CORS_MAX_AGE_SECONDS = 600;
+
+/** Set before the handler runs, so error answers (rendered upstream) keep them too. */
+async function allowAnyOrigin(ctx: Context, next: Next): Promise<void> {
+  ctx.set('Access-Control-Allow-Origin', '*');
+  ctx.set('Access-Control-Expose-Headers', CORS_EXPOSE_HEADERS);
+  await next();
+}
+
+/** The preflight (and a plain OPTIONS): POST only, with the headers a wallet sends. */
+function answerPreflight(ctx: Context): void {
+  ctx.set('Access-Control-Allow-Origin', '*');
+  ctx.set('Access-Control-Allow-Methods', 'POST');
+  ctx.set('Access-Control-Allow-Headers', CORS_ALLOW_HEADERS);
+  ctx.set('Access-Control-Max-Age', String(CORS_MAX_AGE_SECONDS));
+  ctx.set('Allow', 'POST, OPTIONS');
+  ctx.status = 204;
+}
 
 function acceptLanguages(ctx: Context): string[] {
   return ctx
@@ -186,7 +214,8 @@ export function vciRoutes(deps: VciRouteDeps): Router {
   }
 
   // §7: the nonce endpoint; unprotected, no-store.
-  router.post(`${basePath}/nonce`, async function issueNonce(ctx) {
+  router.options(`${basePath}/nonce`, answerPreflight);
+  router.post(`${basePath}/nonce`, allowAnyOrigin, async function issueNonce(ctx) {
     const { nonce } = await nonces.issue();
     noStore(ctx);
     ctx.body = { c_nonce: nonce };
@@ -194,7 +223,8 @@ export function vciRoutes(deps: VciRouteDeps): Router {
 
   // §8: the credential endpoint. Every parameter is checked (request, encryption, proofs, claims)
   // before the first side effect; see Issuer.issue and deliver for the order after that.
-  router.post(`${basePath}/credential`, async function credentialEndpoint(ctx) {
+  router.options(`${basePath}/credential`, answerPreflight);
+  router.post(`${basePath}/credential`, allowAnyOrigin, async function credentialEndpoint(ctx) {
     const grant = await grantOf(ctx, endpoints.credential);
     const body = await readJson(ctx, limit);
     const parsed = parseCredentialRequest(body, grant, registry, config.vci.batchSize);
@@ -209,19 +239,25 @@ export function vciRoutes(deps: VciRouteDeps): Router {
   });
 
   // §9: the deferred credential endpoint.
-  router.post(`${basePath}/deferred_credential`, async function deferredCredentialEndpoint(ctx) {
-    const grant = await grantOf(ctx, endpoints.deferred);
-    const body = await readJson(ctx, limit);
-    const encryption = await parseResponseEncryption(
-      body.credential_response_encryption,
-      config.vci.requireEncryption,
-    );
-    const outcome = await issuer.poll(body.transaction_id, grant);
-    await deliver(ctx, outcome, outcome.kind === 'issued' ? (outcome.version ?? 'v1') : 'v1', encryption);
-  });
+  router.options(`${basePath}/deferred_credential`, answerPreflight);
+  router.post(
+    `${basePath}/deferred_credential`,
+    allowAnyOrigin,
+    async function deferredCredentialEndpoint(ctx) {
+      const grant = await grantOf(ctx, endpoints.deferred);
+      const body = await readJson(ctx, limit);
+      const encryption = await parseResponseEncryption(
+        body.credential_response_encryption,
+        config.vci.requireEncryption,
+      );
+      const outcome = await issuer.poll(body.transaction_id, grant);
+      await deliver(ctx, outcome, outcome.kind === 'issued' ? (outcome.version ?? 'v1') : 'v1', encryption);
+    },
+  );
 
   // §11: the notification endpoint; idempotent, 204.
-  router.post(`${basePath}/notification`, async function notificationEndpoint(ctx) {
+  router.options(`${basePath}/notification`, answerPreflight);
+  router.post(`${basePath}/notification`, allowAnyOrigin, async function notificationEndpoint(ctx) {
     const grant = await grantOf(ctx, endpoints.notification);
     const body = await readJson(ctx, limit);
     if (typeof body.notification_id !== 'string' || body.notification_id.length > 200) {

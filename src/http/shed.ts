@@ -19,6 +19,8 @@ export function shedLoad({ maxInFlight, metrics }: { maxInFlight: number; metric
     if (maxInFlight === 0 || EXEMPT(ctx.path)) return next();
     if (inFlight >= maxInFlight) {
       metrics.shed.inc();
+      // Labelled as shed in the request metrics and the access log: no route ran.
+      ctx.state.route = 'shed';
       // Browsers on the login pages get the HTML error page, like the other errors there.
       if (ctx.accepts('json', 'html') === 'html') ctx.state.ui = true;
       throw new TemporarilyUnavailable('the service is at capacity, retry shortly', {

@@ -78,6 +78,8 @@ describe('load shedding (http.maxInFlight)', () => {
     const metrics = await http(`${app.url}/metrics`);
     expect(metrics.status).toBe(200);
     expect(Number(/^http_requests_shed_total (\d+)/m.exec(metrics.text)?.[1])).toBeGreaterThanOrEqual(2);
+    // Shed requests are labelled as such in the request counter, not lumped with unmatched paths.
+    expect(metrics.text).toMatch(/^http_requests_total\{method="GET",route="shed",status="503"\} [1-9]/m);
 
     // The held requests were admitted: they are answered by the token endpoint, not shed.
     const answers = await Promise.all(held.map((h) => h.finish()));

@@ -212,6 +212,15 @@ export const defaults = {
     token: '',
   },
 
+  metrics: {
+    /**
+     * Bearer token the Prometheus scraper sends to /metrics (`Authorization: Bearer <token>`; env
+     * METRICS_TOKEN), at least 24 characters; without it, 401. Empty: /metrics is open to whoever
+     * reaches the port (restrict it at the proxy). /health/* stays open either way.
+     */
+    bearerToken: '',
+  },
+
   /** OpenID Provider (src/oidc). Lifetimes follow the policies in SECURITY.md. */
   oidc: {
     /** Authorization code lifetime, in seconds (single use). */

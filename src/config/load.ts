@@ -26,6 +26,7 @@ export const ENVIRONMENT: Record<string, string> = {
   MONGODB_URL: 'store.mongodbUrl',
   KEY_ENCRYPTION_SECRET: 'keys.encryptionSecret',
   ADMIN_TOKEN: 'admin.token',
+  METRICS_TOKEN: 'metrics.bearerToken',
 };
 
 type Rule = (value: unknown) => string | undefined;
@@ -149,6 +150,8 @@ const RULES: Record<string, Rule> = {
   'keys.retiredKeyPublishSeconds': intBetween(0, 10 * 365 * 86_400),
   'keys.reloadIntervalSeconds': intBetween(1, 86_400),
   'admin.token': (v) =>
+    v === '' || (v as string).length >= 24 ? undefined : 'must be at least 24 characters',
+  'metrics.bearerToken': (v) =>
     v === '' || (v as string).length >= 24 ? undefined : 'must be at least 24 characters',
   'oidc.codeTtlSeconds': intBetween(1, 600),
   'oidc.accessTokenTtlSeconds': intBetween(1, 86_400),

@@ -19,6 +19,7 @@ import {
   AMR,
   type ClaimSet,
   describeRequest,
+  parseClaimsParam,
   releasedClaims,
   requestedAcrs,
   resolveAcrs,
@@ -70,6 +71,7 @@ interface Loaded {
 }
 
 const PAGE_FACTORS: readonly Factor[] = ['otp', 'pin', 'password', 'kbi'];
+const UNMET = 'unmet_authentication_requirements';
 
 export function interactionRoutes(deps: InteractionDeps): Router {
   const { services, state, transactions } = deps;
@@ -102,7 +104,45 @@ export function interactionRoutes(deps: InteractionDeps): Router {
     if (!client) throw new InvalidTransaction('the application of this sign-in is no longer registered');
     const tx = await transactions.open(details.uid, client.clientId);
     if (transactions.expired(tx)) throw new InvalidTransaction('this sign-in has expired');
-    return { provider, details, client, meta: client.metadata(), tx, params };
+    const loaded = { provider, details, client, meta: client.metadata(), tx, params };
+    if (!tx.auth) await refuseUnmet(ctx, loaded);
+    return loaded;
+  }
+
+  /**
+   * An authentication requirement nobody could meet here ends the login with an error response to
+   * the relying party; otherwise the person would log in and oidc-provider, finding the essential
+   * `acr` unmet, would start another login, and so on. OIDC Core 1.0 §5.5.1.1
+   * (https://openid.net/specs/openid-connect-core-1_0.html#acrSemantics): an essential `acr` that
+   * cannot be met MUST be treated as a failed authentication; the code is
+   * `unmet_authentication_requirements` (OpenID Connect Core Error Code
+   * unmet_authentication_requirements 1.0 §1, which also allows it for other unmet requirements:
+   * here `acr_values` none of which the service supports and the client may use, and a login no
+   * factor of the identity system can satisfy). A voluntary `acr` claim falls back to any allowed
+   * level, as the spec lets it. Pages redirect the browser; the JSON API answers the error with
+   * `redirect_to`.
+   */
+  async function refuseUnmet(ctx: Context, loaded: Loaded): Promise<void> {
+    const acr = parseClaimsParam(loaded.params.claims).id_token?.acr;
+    const fromClaims = Boolean(acr && (acr.values?.length || typeof acr.value === 'string'));
+    const requested = requestedAcrs(loaded.params);
+    const strict = requested.length > 0 && (!fromClaims || acr?.essential === true);
+    const allowed = loaded.meta.allowed_acr_values as string[] | undefined;
+    const usable = table.filter((r) => !allowed?.length || allowed.includes(r.acr));
+    let reason: string | undefined;
+    if (strict && !usable.some((r) => requested.includes(r.acr))) {
+      reason = 'none of the requested authentication levels (acr) is available to this application';
+    } else if (factorsFor(loaded, systemFor(loaded)).length === 0) {
+      reason = 'no way of signing in meets the requested authentication level';
+    }
+    if (!reason) return;
+    const to: string = await loaded.provider.interactionResult(
+      ctx.req,
+      ctx.res,
+      { error: UNMET, error_description: reason },
+      { mergeWithLastSubmission: false },
+    );
+    throw new AppError(400, UNMET, reason, { extra: { redirect_to: to } });
   }
 
   function checkPost(ctx: Context, uid: string, presented: unknown): void {
@@ -488,6 +528,7 @@ export function interactionRoutes(deps: InteractionDeps): Router {
       loaded = await load(ctx);
     } catch (error) {
       if (error instanceof InvalidTransaction) return expiredPage(ctx, error);
+      if (error instanceof AppError && error.code === UNMET) return go(ctx, String(error.extra.redirect_to));
       throw error;
     }
     try {

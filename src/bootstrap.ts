@@ -68,7 +68,8 @@ export async function buildServices(config: Config, options: BuildOptions = {}):
   }
 }
 
-function embeddedPath(config: Config): string {
+/** The embedded store's file (`store.embeddedFile`, relative paths under dataDir), or `:memory:`. */
+export function embeddedPath(config: Config): string {
   const file = config.store.embeddedFile;
   return file === ':memory:' || isAbsolute(file) ? file : join(config.resolved.dataDir, file);
 }

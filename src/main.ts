@@ -1,15 +1,39 @@
-import { buildServices } from './bootstrap.ts';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { buildServices, embeddedPath } from './bootstrap.ts';
+import type { Config } from './config/defaults.ts';
 import { ConfigError, loadConfig } from './config/load.ts';
 import { prepareDemo } from './demo.ts';
 import { createLogger, routeConsole } from './http/logger.ts';
 import { KeyDecryptionFailed } from './keys/spi.ts';
 import { startServer } from './server.ts';
+import { lockStoreFile, StoreLocked } from './store/lock.ts';
 import { StoreUnavailable } from './store/spi.ts';
 
 /** Start-up failures an operator can fix get one clear line, never a stack trace. */
 function fail(message: string): never {
   process.stderr.write(`issuer: cannot start: ${message}\n`);
   process.exit(1);
+}
+
+/**
+ * One service process per embedded store file: taken before anything under dataDir is read or
+ * written, released when the process exits (a killed process leaves a stale lock, taken over).
+ */
+function lockStore(config: Config): void {
+  if (config.store.mongodbUrl) return;
+  const file = embeddedPath(config);
+  if (file === ':memory:') return;
+  const dataDir = config.resolved.dataDir;
+  const where = dirname(file) === dataDir ? `data directory ${dataDir}` : `store file ${file}`;
+  try {
+    mkdirSync(dirname(file), { recursive: true });
+    const lock = lockStoreFile(file, where);
+    process.once('exit', () => lock.release());
+  } catch (error) {
+    if (error instanceof StoreLocked) fail(error.message);
+    throw error;
+  }
 }
 
 async function main(): Promise<void> {
@@ -20,6 +44,7 @@ async function main(): Promise<void> {
     if (error instanceof ConfigError) fail(error.message);
     throw error;
   }
+  lockStore(config);
   const demo = prepareDemo(config);
   const logger = createLogger(config.logLevel);
   // Library warnings (console.warn) become JSON log lines like everything else.

@@ -85,6 +85,7 @@ export async function handleTokenRequest(
   at.aud = services.config.resolved.publicUrl;
   if (jkt) at.jkt = jkt;
   const accessToken: string = await at.save();
+  services.metrics.offersRedeemed.inc();
   ctx.status = 200;
   // Draft 13 §6.2: wallets of that version (MOSIP Inji among them) take their first c_nonce from
   // the token response; 1.0 wallets ignore these members and use the nonce endpoint.

@@ -109,7 +109,15 @@ export const vciModule: ModuleFactory = async (services, links): Promise<Module>
     keyAttestationTrust,
     audit: services.audit,
   });
-  const offers = createOffers({ config, clock, store, registry, codes, identitySystems });
+  const offers = createOffers({
+    config,
+    clock,
+    store,
+    registry,
+    codes,
+    identitySystems,
+    metrics: services.metrics,
+  });
   links.preAuthorizedCodes = codes;
   links.issuerStates = offers.issuerStates;
   links.cNonces = nonces;

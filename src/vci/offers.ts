@@ -4,6 +4,7 @@ import type { Clock } from '../clock.ts';
 import type { Config } from '../config/defaults.ts';
 import type { ConfigurationRegistry } from '../credentials/configurations/registry.ts';
 import { InvalidRequest, NotFound, TemporarilyUnavailable } from '../errors.ts';
+import type { Metrics } from '../http/metrics.ts';
 import type { IdentitySystemRegistry } from '../kyc/spi.ts';
 import { randomId } from '../random.ts';
 import type { Store, StoredDoc } from '../store/spi.ts';
@@ -83,6 +84,8 @@ export function createOffers(deps: {
   registry: ConfigurationRegistry;
   codes: PreAuthorizedCodes;
   identitySystems: () => IdentitySystemRegistry | undefined;
+  /** Counts the offers created (`credential_offers_created_total`). */
+  metrics?: Pick<Metrics, 'offersCreated'>;
 }) {
   const { config, clock, registry, codes } = deps;
   const publicUrl = config.resolved.publicUrl;
@@ -99,6 +102,7 @@ export function createOffers(deps: {
       sealed: seal(offerId, offer),
       expiresAt: clock.now() + ttl * 1000,
     });
+    deps.metrics?.offersCreated.inc();
     const offerUri = `${publicUrl}/credential-offer/${offerId}`;
     const byReference = `openid-credential-offer://?credential_offer_uri=${encodeURIComponent(offerUri)}`;
     const byValue = `openid-credential-offer://?credential_offer=${encodeURIComponent(JSON.stringify(offer))}`;

@@ -160,6 +160,15 @@ export function vciRoutes(deps: VciRouteDeps): Router {
     ctx.body = rendered.body;
   }
 
+  /** Counted once the answer is settled: credentials handed out, by configuration and format. */
+  function countIssued(outcome: IssuanceOutcome) {
+    if (outcome.kind !== 'issued') return;
+    services.metrics.credentialsIssued.inc(
+      { configuration: outcome.configurationId, format: outcome.format },
+      outcome.credentials.length,
+    );
+  }
+
   /** Draft 13 §7.3.2: a nonce problem is `invalid_proof` carrying a fresh c_nonce to retry with. */
   async function draft13NonceErrors<T>(version: RequestVersion, work: () => Promise<T>): Promise<T> {
     try {
@@ -232,10 +241,12 @@ export function vciRoutes(deps: VciRouteDeps): Router {
     const proofs = await draft13NonceErrors(parsed.version, () => issuer.verifyProofs(parsed, grant));
     // One unit of work: the nonce consumed, the status indices, the ledger and audit records are
     // committed together, and the answer (set on ctx, sent after this handler) waits for that.
-    await services.store.unit(async () => {
+    const outcome = await services.store.unit(async () => {
       const outcome = await draft13NonceErrors(parsed.version, () => issuer.issue(parsed, proofs, grant));
       await deliver(ctx, outcome, parsed.version, encryption);
+      return outcome;
     });
+    countIssued(outcome);
   });
 
   // §9: the deferred credential endpoint.
@@ -252,6 +263,7 @@ export function vciRoutes(deps: VciRouteDeps): Router {
       );
       const outcome = await issuer.poll(body.transaction_id, grant);
       await deliver(ctx, outcome, outcome.kind === 'issued' ? (outcome.version ?? 'v1') : 'v1', encryption);
+      countIssued(outcome);
     },
   );
 

@@ -38,8 +38,12 @@ let interaction: { url: string; uid: string; cookie: string; csrf: string };
 let logsBefore = 0;
 
 beforeAll(async () => {
-  // The clock stands still here, so one rate-limit window would swallow the send-otp cases.
-  f = await startFixture({ rateLimits: { rules: { sendOtp: { limit: 1_000_000, windowSeconds: 60 } } } });
+  // The clock stands still here, so one rate-limit window would swallow the login cases (per-IP
+  // limits on send-otp, authenticate and opening the interaction): the fuzz must reach the handlers.
+  const unlimited = { limit: 1_000_000, windowSeconds: 60 };
+  f = await startFixture({
+    rateLimits: { rules: { sendOtp: unlimited, authenticate: unlimited, interaction: unlimited } },
+  });
   origin = new URL(f.app.url).origin;
   const browser = new Browser(origin);
   const started = await startAuthorization(f.app, browser, f.client, { prompt: 'consent' });

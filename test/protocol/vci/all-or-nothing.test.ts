@@ -168,4 +168,44 @@ describe('credential issuance is all or nothing', () => {
     expect(again.status).toBe(400);
     expect(again.body.error).toBe('invalid_nonce');
   });
+
+  it('puts a deferred transaction back, with no ledger record, when encryption fails after signing', async () => {
+    const who = await h.person({ kyc_pending: true });
+    const t = (await h.token(preAuthorizedCode(await h.offer([AGE], who.individualId)))).body.access_token;
+    const bearer = { authorization: `Bearer ${t}` };
+    const first = await h.post(
+      '/credential',
+      {
+        credential_configuration_id: AGE,
+        proofs: { jwt: [await proofJwt(await holderKey(), h.url, await h.nonce())] },
+      },
+      bearer,
+    );
+    expect(first.status, first.text).toBe(202);
+    expect((await h.admin('PATCH', `/identities/${who.accountId}`, { kyc_pending: false })).status).toBe(200);
+    const { publicKey, privateKey } = await generateKeyPair('ECDH-ES', { extractable: true });
+    const poll = {
+      transaction_id: first.body.transaction_id,
+      credential_response_encryption: {
+        jwk: { ...(await exportJWK(publicKey)), alg: 'ECDH-ES' },
+        enc: 'A256GCM',
+      },
+    };
+    const before = await ledgerCount();
+    fault.encryptAfterSigning = true;
+    let failed: Awaited<ReturnType<typeof ask>>;
+    try {
+      failed = await h.post('/deferred_credential', poll, bearer);
+    } finally {
+      fault.encryptAfterSigning = false;
+    }
+    expect(failed.status).toBe(500);
+    expect(await ledgerCount()).toBe(before);
+    const done = await h.post('/deferred_credential', poll, bearer);
+    expect(done.status, done.text).toBe(200);
+    const { plaintext } = await compactDecrypt(done.text, privateKey);
+    expect(JSON.parse(new TextDecoder().decode(plaintext)).credentials).toHaveLength(1);
+    expect(await ledgerCount()).toBe(before + 1);
+    expect((await h.post('/deferred_credential', poll, bearer)).body.error).toBe('invalid_transaction_id');
+  });
 });

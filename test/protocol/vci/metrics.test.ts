@@ -35,7 +35,7 @@ describe('issuance metrics', () => {
   }
 
   it('counts offers created, pre-authorized codes redeemed and credentials handed out', async () => {
-    const before = await scrape();
+    const was = await scrape();
     const who = await h.person();
     const offer = await h.offer([AGE, AGE_SD], who.individualId, true);
     const code = preAuthorizedCode(offer);
@@ -84,11 +84,11 @@ describe('issuance metrics', () => {
     );
     expect(refused.status).toBe(400);
 
-    const after = await scrape();
-    expect(after('credential_offers_created_total') - before('credential_offers_created_total')).toBe(1);
-    expect(after('credential_offers_redeemed_total') - before('credential_offers_redeemed_total')).toBe(1);
+    const now = await scrape();
+    expect(now('credential_offers_created_total') - was('credential_offers_created_total')).toBe(1);
+    expect(now('credential_offers_redeemed_total') - was('credential_offers_redeemed_total')).toBe(1);
     const issued = (labels: Record<string, string>) =>
-      after('credentials_issued_total', labels) - before('credentials_issued_total', labels);
+      now('credentials_issued_total', labels) - was('credentials_issued_total', labels);
     expect(issued({ configuration: AGE, format: 'ldp_vc' })).toBe(2);
     expect(issued({ configuration: AGE_SD, format: 'dc+sd-jwt' })).toBe(1);
     expect(issued({})).toBe(3);

@@ -17,6 +17,7 @@ import { pickLocale, textsFor } from './interaction/i18n.ts';
 import { errorPage, loggedOutPage, logoutPage, type PageFrame } from './interaction/pages.ts';
 import { assetRoutes, interactionRoutes } from './interaction/routes.ts';
 import { LoginTransactions } from './interaction/transactions.ts';
+import { requestedConfigurationIds } from './issuer-state.ts';
 import { createJwksFetcher } from './jwks-fetch.ts';
 import { handleTokenRequest } from './pre-authorized.ts';
 import { buildProvider, type OidcProvider, providerFingerprint, ROUTES } from './provider.ts';
@@ -59,23 +60,9 @@ export const oidcModule: ModuleFactory = async (services: Services, links): Prom
     extraClaimsFor(params) {
       const known = oidcLinks.credentialConfigurations;
       if (!known) return [];
-      const ids = new Set<string>();
-      const scopes = known.scopes();
-      for (const scope of String(params.scope ?? '').split(' '))
-        if (scopes.has(scope)) ids.add(scopes.get(scope)!);
-      try {
-        const details = JSON.parse(String(params.authorization_details ?? '[]')) as unknown;
-        if (Array.isArray(details)) {
-          for (const d of details) {
-            if (d?.type === 'openid_credential' && typeof d.credential_configuration_id === 'string') {
-              ids.add(d.credential_configuration_id);
-            }
-          }
-        }
-      } catch {
-        // oidc-provider rejects unparseable authorization_details before any page is shown.
-      }
-      return [...ids].flatMap((id) => (known.has(id) ? [...known.claimsFor(id)] : []));
+      return requestedConfigurationIds(params, known).flatMap((id) =>
+        known.has(id) ? [...known.claimsFor(id)] : [],
+      );
     },
     errorPage: (ctx, error, description) => {
       const frame = frameFor(ctx, textsFor('en').errorTitle);

@@ -8,6 +8,7 @@ import { createAdapterClass } from './adapter.ts';
 import { type AcrRule, claimsConfig, describeRequest } from './claims.ts';
 import { EXTRA_CLIENT_METADATA } from './clients.ts';
 import { clientBasedCors } from './cors.ts';
+import { validateIssuerState } from './issuer-state.ts';
 import { createJwksFetcher } from './jwks-fetch.ts';
 import type { OidcState } from './state.ts';
 
@@ -103,7 +104,7 @@ export function buildProvider(
     pkce: { required: () => true },
     allowOmittingSingleRegisteredRedirectUri: false,
     // OpenID4VCI 1.0 §5.1.3: wallets echo the offer's issuer_state in the authorization request.
-    extraParams: ['issuer_state'],
+    extraParams: { issuer_state: validateIssuerState(state) },
     conformIdTokenClaims: true,
     clockTolerance: o.clockToleranceSeconds,
     // Per-client CORS at token, userinfo, PAR, introspection, revocation (src/oidc/cors.ts).

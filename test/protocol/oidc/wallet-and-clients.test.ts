@@ -68,7 +68,7 @@ describe('wallets (public clients, RAR, scopes), client admin, encrypted userinf
     const { start, browser, verifier } = await walletCode({
       authorization_details: JSON.stringify(details),
       resource: app.url,
-      issuer_state: 'offer-state-1',
+      issuer_state: await issuerState(['NationalIdCredential_sd_jwt']),
     });
     expect(start.location).toContain('/interaction/');
     const interaction = start.location!;
@@ -90,6 +90,82 @@ describe('wallets (public clients, RAR, scopes), client admin, encrypted userinf
     expect(grant.credentialConfigurationIds).toEqual(['NationalIdCredential_sd_jwt']);
     expect(grant.clientId).toBe(wallet.clientId);
     expect(grant.consentedClaims).toEqual(expect.arrayContaining(info.voluntary_claims));
+  });
+
+  /** The issuer_state of a fresh authorization-code offer (OpenID4VCI 1.0 §4.1.1) naming `ids`. */
+  const issuerState = async (ids: string[]): Promise<string> =>
+    (
+      await admin(app, 'POST', '/credential-offers', {
+        credential_configuration_ids: ids,
+        grant: 'authorization_code',
+      })
+    ).credential_offer.grants.authorization_code.issuer_state;
+
+  describe('issuer_state (OpenID4VCI 1.0 §5.1.3) is checked, not ignored', () => {
+    const sdJwt = [{ type: 'openid_credential', credential_configuration_id: 'NationalIdCredential_sd_jwt' }];
+
+    // An empty `issuer_state=` is the parameter omitted (RFC 6749 §3.1), so only non-empty values are tried.
+    test('an issuer_state the issuer never made ends with invalid_request at the wallet, with iss', async () => {
+      const { start } = await walletCode({
+        authorization_details: JSON.stringify(sdJwt),
+        resource: app.url,
+        issuer_state: 'offer-state-1',
+      });
+      const location = new URL(start.location!);
+      expect(location.origin + location.pathname).toBe(wallet.redirectUri);
+      expect(location.searchParams.get('error')).toBe('invalid_request');
+      expect(location.searchParams.get('error_description')).toMatch(/issuer_state/);
+      expect(location.searchParams.get('iss')).toBe(app.url);
+    });
+
+    test('an expired issuer_state is refused like an unknown one', async () => {
+      const state = await issuerState(['NationalIdCredential_sd_jwt']);
+      app.clock.advanceSeconds(601);
+      const { start } = await walletCode({
+        authorization_details: JSON.stringify(sdJwt),
+        resource: app.url,
+        issuer_state: state,
+      });
+      expect(new URL(start.location!).searchParams.get('error')).toBe('invalid_request');
+    });
+
+    test('a request for a configuration the offer does not name is invalid_request (details and scope)', async () => {
+      const state = await issuerState(['AgeCredential_ldp_vc']);
+      const byDetails = await walletCode({
+        authorization_details: JSON.stringify(sdJwt),
+        resource: app.url,
+        issuer_state: state,
+      });
+      const refused = new URL(byDetails.start.location!);
+      expect(refused.searchParams.get('error')).toBe('invalid_request');
+      expect(refused.searchParams.get('error_description')).toContain('NationalIdCredential_sd_jwt');
+      const byScope = await walletCode({
+        scope: 'proof_of_age',
+        resource: app.url,
+        issuer_state: await issuerState(['NationalIdCredential_sd_jwt']),
+      });
+      expect(new URL(byScope.start.location!).searchParams.get('error')).toBe('invalid_request');
+    });
+
+    test('PAR refuses an unknown issuer_state with 400 invalid_request', async () => {
+      const { challenge } = pkce();
+      const response = await request(`${app.url}/par`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({
+          client_id: wallet.clientId,
+          response_type: 'code',
+          redirect_uri: wallet.redirectUri,
+          code_challenge: challenge,
+          code_challenge_method: 'S256',
+          authorization_details: JSON.stringify(sdJwt),
+          resource: app.url,
+          issuer_state: 'offer-state-1',
+        }).toString(),
+      });
+      expect(response.statusCode).toBe(400);
+      expect(await response.body.json()).toMatchObject({ error: 'invalid_request' });
+    });
   });
 
   test('an unknown credential_configuration_id is invalid_authorization_details', async () => {

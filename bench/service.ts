@@ -49,6 +49,7 @@ export async function startService(
       ISSUER__rateLimits__enabled: 'false',
       KEY_ENCRYPTION_SECRET: randomBytes(32).toString('base64url'),
       ADMIN_TOKEN: admin,
+      KEYS_INIT: 'true',
       ...env,
     },
     stdio: ['ignore', 'pipe', 'inherit'],

@@ -6,7 +6,7 @@ import type { Config } from './config/defaults.ts';
 import { ConfigError, loadConfig } from './config/load.ts';
 import { prepareDemo } from './demo.ts';
 import { createLogger } from './http/logger.ts';
-import { listKeys, rotateKeys } from './keys/cli-commands.ts';
+import { initKeys, listKeys, rotateKeys } from './keys/cli-commands.ts';
 import { createKeyStore } from './keys/key-store.ts';
 import { KeyDecryptionFailed, type KeyStore } from './keys/spi.ts';
 import { openStore } from './store/index.ts';
@@ -15,6 +15,7 @@ import { StoreUnavailable } from './store/spi.ts';
 const USAGE = `usage: npm run cli -- <command>
 
 commands:
+  keys init                      generate the signing keys of a new store (first start; nothing if present)
   keys list                      list published keys (kid, purpose, algorithm, status, times)
   keys rotate [credential|oidc]  make new active keys; the old ones stay published until retirement
 
@@ -30,13 +31,19 @@ class CliError extends Error {
 
 async function run(args: string[]): Promise<string> {
   const [group, command, argument] = args;
-  if (group !== 'keys' || (command !== 'list' && command !== 'rotate')) return USAGE;
+  if (group !== 'keys' || (command !== 'list' && command !== 'rotate' && command !== 'init')) return USAGE;
   const config = loadConfig();
   if (command === 'list') return withReadOnlyKeys(config, listKeys);
   prepareDemo(config);
-  const services = await buildServices(config, { logger: createLogger('silent'), defaultMetrics: false });
+  // Explicit key commands may generate keys for an empty store (the service at start may not).
+  const services = await buildServices(config, {
+    logger: createLogger('silent'),
+    defaultMetrics: false,
+    generateKeys: true,
+    initKeys: command !== 'init',
+  });
   try {
-    return await rotateKeys(services.keys, argument);
+    return command === 'init' ? await initKeys(services.keys) : await rotateKeys(services.keys, argument);
   } finally {
     await services.store.close();
   }

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from './config/defaults.ts';
 
@@ -10,21 +10,48 @@ import type { Config } from './config/defaults.ts';
  * - `key-encryption-secret`: protects the generated signing keys at rest.
  * Later modules write their demo material (relying party, identities) beside them.
  */
-export function prepareDemo(config: Config): { adminTokenFile: string } | undefined {
+export interface DemoMaterial {
+  adminTokenFile: string;
+  /** The key-encryption secret file, when the secret comes from it (KEY_ENCRYPTION_SECRET unset). */
+  keySecretFile?: string;
+  /** True when that file did not exist and was written now. */
+  keySecretCreated: boolean;
+}
+
+export function prepareDemo(config: Config): DemoMaterial | undefined {
   if (!config.resolved.demo) return undefined;
   mkdirSync(config.resolved.dataDir, { recursive: true });
   const adminTokenFile = join(config.resolved.dataDir, 'admin-token');
-  config.admin.token ||= readOrCreateSecret(adminTokenFile);
-  config.keys.encryptionSecret ||= readOrCreateSecret(join(config.resolved.dataDir, 'key-encryption-secret'));
-  return { adminTokenFile };
+  config.admin.token ||= readOrCreateSecret(adminTokenFile).secret;
+  if (config.keys.encryptionSecret) return { adminTokenFile, keySecretCreated: false };
+  const keySecretFile = join(config.resolved.dataDir, 'key-encryption-secret');
+  const { secret, created } = readOrCreateSecret(keySecretFile);
+  config.keys.encryptionSecret = secret;
+  return { adminTokenFile, keySecretFile, keySecretCreated: created };
 }
 
-function readOrCreateSecret(file: string): string {
-  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+/**
+ * Undoes the creation of a key-encryption secret file that turned out not to match the stored keys
+ * (the previous file was deleted): the new file is removed, so it never stands in for the lost one.
+ * Returns the message that names the file.
+ */
+export function discardNewKeySecret(demo: DemoMaterial): string | undefined {
+  if (!demo.keySecretFile || !demo.keySecretCreated) return undefined;
+  rmSync(demo.keySecretFile, { force: true });
+  return (
+    `the demo key-encryption secret file ${demo.keySecretFile} is missing, but the store holds keys ` +
+    'encrypted under the secret it held: restore that file from a backup (a new secret cannot decrypt ' +
+    'them, so none was kept), or set KEY_ENCRYPTION_SECRET to the old secret'
+  );
+}
+
+function readOrCreateSecret(file: string): { secret: string; created: boolean } {
+  if (existsSync(file)) return { secret: readFileSync(file, 'utf8').trim(), created: false };
   const secret = randomBytes(32).toString('base64url');
-  writeFileSync(file, `${secret}\n`, { mode: 0o600 });
+  // `wx`: never overwrites a file that appeared meanwhile.
+  writeFileSync(file, `${secret}\n`, { mode: 0o600, flag: 'wx' });
   chmodSync(file, 0o600);
-  return secret;
+  return { secret, created: true };
 }
 
 /** Writes a JSON demo file under dataDir (e.g. `demo-relying-party.json`) and returns its path. */

@@ -3,9 +3,9 @@ import { dirname } from 'node:path';
 import { buildServices, embeddedPath } from './bootstrap.ts';
 import type { Config } from './config/defaults.ts';
 import { ConfigError, loadConfig } from './config/load.ts';
-import { prepareDemo } from './demo.ts';
+import { discardNewKeySecret, prepareDemo } from './demo.ts';
 import { createLogger, routeConsole } from './http/logger.ts';
-import { KeyDecryptionFailed } from './keys/spi.ts';
+import { KeyDecryptionFailed, KeysMissing } from './keys/spi.ts';
 import { startServer } from './server.ts';
 import { lockStoreFile, StoreLocked } from './store/lock.ts';
 import { StoreUnavailable } from './store/spi.ts';
@@ -51,9 +51,13 @@ async function main(): Promise<void> {
   routeConsole(logger);
   let services: Awaited<ReturnType<typeof buildServices>>;
   try {
-    services = await buildServices(config, { logger });
+    services = await buildServices(config, {
+      logger,
+      ...(demo?.keySecretFile ? { secretSource: `the demo secret file ${demo.keySecretFile}` } : {}),
+    });
   } catch (error) {
-    if (error instanceof KeyDecryptionFailed || error instanceof StoreUnavailable) fail(error.message);
+    if (error instanceof KeyDecryptionFailed) fail((demo && discardNewKeySecret(demo)) || error.message);
+    if (error instanceof KeysMissing || error instanceof StoreUnavailable) fail(error.message);
     throw error;
   }
   const running = await startServer(services, config.port, config.host);

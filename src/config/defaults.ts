@@ -205,6 +205,13 @@ export const defaults = {
     retiredKeyPublishSeconds: 90 * 24 * 3600,
     /** How often a running instance re-reads keys from the store (picks up rotation by the CLI or another instance). */
     reloadIntervalSeconds: 60,
+    /**
+     * Generate signing keys at start when the store holds none (env KEYS_INIT=true), for a first
+     * start. Off (the default outside demo mode): a store without keys stops the start, because new
+     * keys for a deleted or replaced database would silently invalidate every credential and token
+     * issued before; `npm run cli -- keys init` makes them explicitly. Demo mode always generates.
+     */
+    initOnStart: false,
   },
 
   admin: {

@@ -26,6 +26,7 @@ export const ENVIRONMENT: Record<string, string> = {
   MONGODB_URL: 'store.mongodbUrl',
   KEY_ENCRYPTION_SECRET: 'keys.encryptionSecret',
   ADMIN_TOKEN: 'admin.token',
+  KEYS_INIT: 'keys.initOnStart',
   METRICS_TOKEN: 'metrics.bearerToken',
 };
 

@@ -58,3 +58,16 @@ export async function rotateKeys(keyStore: KeyStore, purpose?: string): Promise<
   }
   return lines.join('\n');
 }
+
+/**
+ * `keys init`: generates the signing keys of a store that has none (the explicit first step outside
+ * demo mode, where the service never generates keys at start unless KEYS_INIT=true). A store that
+ * already has its keys keeps them: nothing is generated, and the command says so.
+ */
+export async function initKeys(keyStore: KeyStore): Promise<string> {
+  const generated = await keyStore.init({ generate: true });
+  if (generated.length === 0) {
+    return 'signing keys already present: nothing generated (keys list shows them; keys rotate replaces them)';
+  }
+  return generated.map((key) => `${key.purpose} ${key.alg}: new active key ${key.kid}`).join('\n');
+}

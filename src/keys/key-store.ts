@@ -18,11 +18,12 @@ import {
   KeyDecryptionFailed,
   type KeyPurpose,
   type KeyStore,
+  KeysMissing,
   type ManagedKey,
 } from './spi.ts';
 
 /**
- * The default KeyStore: keys generated on first start, private keys encrypted at rest in the store
+ * The default KeyStore: keys generated on first start (when asked to), private keys encrypted at rest in the store
  * collection `keys`, everything held in memory as ready `KeyObject`s so lookups are synchronous.
  *
  * At-rest format (record version 1): PKCS#8 DER encrypted with AES-256-GCM under a key-encryption
@@ -41,6 +42,8 @@ export interface KeyStoreOptions {
   retiredKeyPublishSeconds: number;
   /** Where rotations are recorded (SECURITY.md row 50), whoever asked for them (admin API or CLI). */
   audit?: AuditLog;
+  /** Where the secret came from, for the wrong-secret error (default: KEY_ENCRYPTION_SECRET). */
+  secretSource?: string;
 }
 
 /** The encrypted private key as stored. Binary values are base64url. */
@@ -79,8 +82,8 @@ export interface KeyRecord extends StoredDoc {
 
 export const KEYS_COLLECTION = { name: 'keys', indexes: ['purpose', 'status'], unique: [['slot']] };
 
-const WRONG_SECRET =
-  'the key-encryption secret does not decrypt the stored keys (was KEY_ENCRYPTION_SECRET changed?)';
+const wrongSecret = (source = 'KEY_ENCRYPTION_SECRET') =>
+  `the key-encryption secret does not decrypt the stored keys (was ${source} changed?)`;
 const KEK_INFO = 'idissuer/keys/kek/v1';
 const KEK_ID_INFO = 'idissuer/keys/kek-id/v1';
 
@@ -143,7 +146,7 @@ export function createKeyStore(options: KeyStoreOptions): KeyStore {
 
   /** Every loaded key (active, and retired ones still inside their publication window). */
   let loaded: ManagedKey[] = [];
-  let initialising: Promise<void> | undefined;
+  let initialising: Promise<ManagedKey[]> | undefined;
 
   const isPublished = (key: ManagedKey) =>
     key.status === 'active' || (key.publishUntil !== undefined && key.publishUntil > clock.now());
@@ -172,7 +175,7 @@ export function createKeyStore(options: KeyStoreOptions): KeyStore {
     const sealed = record.privateKey;
     if (sealed?.v !== 1)
       throw new KeyDecryptionFailed(`stored key ${record.kid} has an unknown record format`);
-    if (sealed.kekId !== kekId) throw new KeyDecryptionFailed(WRONG_SECRET);
+    if (sealed.kekId !== kekId) throw new KeyDecryptionFailed(wrongSecret(options.secretSource));
     let der: Buffer;
     try {
       const decipher = createDecipheriv('aes-256-gcm', kek(fromB64u(sealed.salt)), fromB64u(sealed.iv), {
@@ -257,22 +260,31 @@ export function createKeyStore(options: KeyStoreOptions): KeyStore {
     }
   }
 
-  async function ensureActive(): Promise<void> {
+  async function ensureActive(generate: boolean): Promise<ManagedKey[]> {
     await reload();
+    if (!generate && loaded.length === 0 && (await collection.find({}, { limit: 1 })).length === 0) {
+      throw new KeysMissing('the store holds no signing keys');
+    }
     const missing = (Object.keys(ALGORITHMS) as KeyPurpose[]).flatMap((purpose) =>
       ALGORITHMS[purpose]
         .filter((alg) => !loaded.some((k) => k.status === 'active' && k.purpose === purpose && k.alg === alg))
         .map((alg) => [purpose, alg] as const),
     );
-    if (missing.length === 0) return;
-    await Promise.all(missing.map(async ([purpose, alg]) => insertActive(await newRecord(purpose, alg))));
+    if (missing.length === 0) return [];
+    const inserted = await Promise.all(
+      missing.map(async ([purpose, alg]) => {
+        const record = await newRecord(purpose, alg);
+        return (await insertActive(record)) ? record.kid : undefined;
+      }),
+    );
     // Insert-then-reload: whichever instance won each slot, every instance now uses the same key.
     await reload();
+    return loaded.filter((key) => inserted.includes(key.kid));
   }
 
   const store: KeyStore = {
-    init() {
-      initialising ??= ensureActive().catch((error) => {
+    init({ generate = true } = {}) {
+      initialising ??= ensureActive(generate).catch((error) => {
         initialising = undefined;
         throw error;
       });

@@ -32,8 +32,13 @@ export interface ManagedKey {
 }
 
 export interface KeyStore {
-  /** Loads keys, generating any missing active key. Throws KeyDecryptionFailed on a wrong secret. */
-  init(): Promise<void>;
+  /**
+   * Loads keys, generating any missing active key, and returns the keys it generated. With
+   * `generate: false` a store holding no key at all is refused (KeysMissing) instead: new keys for
+   * a store that lost its own would silently invalidate everything signed before. Throws
+   * KeyDecryptionFailed on a wrong secret.
+   */
+  init(options?: { generate?: boolean }): Promise<ManagedKey[]>;
   /** The key that signs now for this purpose and algorithm. */
   active(purpose: KeyPurpose, alg: KeyAlgorithm): ManagedKey;
   /** Active keys plus retired keys still inside their publication window, newest first. */
@@ -54,4 +59,9 @@ export const ALGORITHMS: Record<KeyPurpose, KeyAlgorithm[]> = {
 
 export class KeyDecryptionFailed extends Error {
   override name = 'KeyDecryptionFailed';
+}
+
+/** The store holds no key and generating them was not asked for (`init({ generate: false })`). */
+export class KeysMissing extends Error {
+  override name = 'KeysMissing';
 }

@@ -61,6 +61,8 @@ export async function startTestApp(
       DEMO: 'off',
       KEY_ENCRYPTION_SECRET: randomBytes(32).toString('base64url'),
       ADMIN_TOKEN: adminToken,
+      // A fresh store outside demo mode: the keys are made at start only when asked to.
+      KEYS_INIT: 'true',
       PUBLIC_URL: `http://127.0.0.1:${port}${options.pathPrefix ?? ''}`,
       LOG_LEVEL: 'info',
       ...options.env,

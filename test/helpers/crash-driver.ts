@@ -78,6 +78,7 @@ export class CrashableService {
         DEMO: 'off',
         KEY_ENCRYPTION_SECRET: this.#secret,
         ADMIN_TOKEN: this.adminToken,
+        KEYS_INIT: 'true',
         LOG_LEVEL: 'warn',
         ISSUER__store__embeddedFile: 'issuer.db',
         ISSUER__kyc__notify__outboxEnabled: 'true',

@@ -94,6 +94,7 @@ describe('npm start (node src/main.ts)', () => {
       DATA_DIR: dataDir,
       PORT: port,
       KEY_ENCRYPTION_SECRET: 'a'.repeat(40),
+      KEYS_INIT: 'true',
     });
     await waitFor(() => first.stdout().includes('listening'));
     first.child.kill('SIGTERM');

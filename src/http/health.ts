@@ -3,10 +3,11 @@ import { Router } from '@koa/router';
 import type { Context, Next } from 'koa';
 import { Unauthorized } from '../errors.ts';
 import type { Services } from '../services.ts';
+import { StoreDamaged } from '../store/spi.ts';
 import { noStore } from './middleware.ts';
 
 /** Liveness (the process answers), readiness (the store answers) and Prometheus metrics. */
-export function healthRoutes({ config, store, metrics }: Services): Router {
+export function healthRoutes({ config, store, metrics, logger }: Services): Router {
   const router = new Router();
   router.get('/health/live', (ctx) => {
     noStore(ctx);
@@ -17,10 +18,16 @@ export function healthRoutes({ config, store, metrics }: Services): Router {
     try {
       await store.ping();
       ctx.body = { status: 'ok', store: store.kind };
-    } catch {
+    } catch (error) {
       metrics.storeErrors.inc({ kind: 'unavailable' });
       ctx.status = 503;
       ctx.set('Retry-After', '5');
+      if (error instanceof StoreDamaged) {
+        // The operator needs to act (restore from a backup): say so here and, with the file's name, in the log.
+        logger.error({ err: { name: error.name, message: error.message } }, 'readiness: store damaged');
+        ctx.body = { status: 'damaged', store: store.kind, error: 'the database file is damaged' };
+        return;
+      }
       ctx.body = { status: 'unavailable', store: store.kind };
     }
   });

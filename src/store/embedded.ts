@@ -29,6 +29,7 @@ import {
   type Filter,
   SpaceExhausted,
   type Store,
+  StoreDamaged,
   type StoredDoc,
   StoreUnavailable,
   UniqueViolation,
@@ -508,7 +509,7 @@ export class EmbeddedStore implements Store {
 
   /** Marks the store damaged (every later operation fails) and returns the error that says so. */
   #damage(reason: string): StoreUnavailable {
-    this.#damaged ??= new StoreUnavailable(
+    this.#damaged ??= new StoreDamaged(
       `embedded store: the database file ${this.#file} is damaged (${reason}): stop the service and restore the file from a backup`,
     );
     return this.#damaged;

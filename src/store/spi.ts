@@ -107,6 +107,10 @@ export class UniqueViolation extends StoreError {
 export class StoreUnavailable extends StoreError {
   override name = 'StoreUnavailable';
 }
+/** The store's data is damaged (a corrupted or replaced database file): unavailable until restored. */
+export class StoreDamaged extends StoreUnavailable {
+  override name = 'StoreDamaged';
+}
 /** `allocate` found no free value in the space. */
 export class SpaceExhausted extends StoreError {
   override name = 'SpaceExhausted';

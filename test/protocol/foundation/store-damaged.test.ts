@@ -26,6 +26,9 @@ describe('a damaged database file', () => {
 
     const ready = await http(`${app.url}/health/ready`);
     expect(ready.status).toBe(503);
+    expect(ready.json).toMatchObject({ status: 'damaged', error: 'the database file is damaged' });
+    const readiness = app.logs.find((line) => line.msg === 'readiness: store damaged');
+    expect(JSON.stringify(readiness)).toContain(`the database file ${file} is damaged`);
     expect((await http(`${app.url}/health/live`)).status).toBe(200);
 
     const clients = await http(`${app.url}/admin/clients`, { headers: bearer(app.adminToken) });

@@ -21,6 +21,8 @@ describe('deployment files', () => {
     expect(config).toMatch(/condition: service_healthy/);
     expect(config).toMatch(/healthcheck:/);
     expect(config).toMatch(/mongo-data:\/data\/db/);
+    // No silent key generation: the first start opts in (KEYS_INIT=true), later ones do not.
+    expect(config).toMatch(/KEYS_INIT: "?false"?/);
   });
 
   it('Dockerfile is multi-stage on node:24-slim, production dependencies only, non-root', () => {

@@ -1,4 +1,4 @@
-import { AppError, AuthFailed, InvalidRequest, InvalidTransaction } from '../../errors.ts';
+import { AccessDenied, AppError, AuthFailed, InvalidRequest, InvalidTransaction } from '../../errors.ts';
 import type { Challenge, Factor, IdentitySystem, OtpPurpose, OtpSent } from '../../kyc/spi.ts';
 import { satisfiedAcr } from '../claims.ts';
 import { finishLogin } from './finish.ts';
@@ -107,6 +107,7 @@ export async function authenticate(
   // Before the attempt counts: a bot without a solved captcha spends nobody's attempts.
   await deps.captcha.check('authenticate', input.captchaToken);
   const result = await system.authenticate(individualId, [{ factor, value }], transactionRef(session));
+  await checkOfferedPerson(deps, session, system.name, result.accountId);
   const verified = [...new Set([...result.factors, factor])];
   const acr = satisfiedAcr(acrRules(deps, session), verified);
   if (!acr) throw new AuthFailed('the verified factors do not satisfy the requested authentication level');
@@ -120,6 +121,28 @@ export async function authenticate(
   });
   if (!tx) throw new InvalidTransaction('this sign-in was already completed');
   return { ...session, tx };
+}
+
+/**
+ * OpenID4VCI 1.0 §5.1.3 (https://openid.net/specs/openid-4-verifiable-credential-issuance-1_0.html#section-5.1.3):
+ * an authorization-code offer made for one person (`individual_id` at `POST /admin/credential-offers`)
+ * binds its `issuer_state` to that person. Anybody else who signs in through it is refused, after
+ * their own factor verified (so nothing about the offer's person is revealed before that).
+ */
+async function checkOfferedPerson(
+  deps: LoginDeps,
+  session: LoginSession,
+  identitySystem: string,
+  accountId: string,
+): Promise<void> {
+  const issuerState = session.params.issuer_state;
+  if (typeof issuerState !== 'string' || issuerState === '') return;
+  const offer = await deps.state.links.issuerStates?.resolve(issuerState);
+  // The authorization endpoint refused unknown ones; an offer may have expired since.
+  if (!offer) throw new InvalidRequest('issuer_state is unknown or has expired');
+  if (offer.accountId === undefined) return;
+  if (offer.accountId !== accountId || offer.identitySystem !== identitySystem)
+    throw new AccessDenied('this credential offer was made for another person');
 }
 
 /** After authentication: a remembered consent for the same claim set finishes at once. */

@@ -5,6 +5,7 @@ import type { TestApp } from '../../helpers/app.ts';
 import {
   admin,
   Browser,
+  IDENTITY,
   loginWithApi,
   obtainCode,
   pkce,
@@ -92,12 +93,13 @@ describe('wallets (public clients, RAR, scopes), client admin, encrypted userinf
     expect(grant.consentedClaims).toEqual(expect.arrayContaining(info.voluntary_claims));
   });
 
-  /** The issuer_state of a fresh authorization-code offer (OpenID4VCI 1.0 §4.1.1) naming `ids`. */
-  const issuerState = async (ids: string[]): Promise<string> =>
+  /** The issuer_state of a fresh authorization-code offer (OpenID4VCI 1.0 §4.1.1) naming `ids` (and a person). */
+  const issuerState = async (ids: string[], individualId?: string): Promise<string> =>
     (
       await admin(app, 'POST', '/credential-offers', {
         credential_configuration_ids: ids,
         grant: 'authorization_code',
+        ...(individualId ? { individual_id: individualId } : {}),
       })
     ).credential_offer.grants.authorization_code.issuer_state;
 
@@ -145,6 +147,37 @@ describe('wallets (public clients, RAR, scopes), client admin, encrypted userinf
         issuer_state: await issuerState(['NationalIdCredential_sd_jwt']),
       });
       expect(new URL(byScope.start.location!).searchParams.get('error')).toBe('invalid_request');
+    });
+
+    test('an offer made for a person lets that person through and refuses anyone else (403 access_denied)', async () => {
+      const params = { authorization_details: JSON.stringify(sdJwt), resource: app.url };
+      const mine = await walletCode({
+        ...params,
+        issuer_state: await issuerState(['NationalIdCredential_sd_jwt'], IDENTITY.individualId),
+      });
+      const callback = new URL(await loginWithApi(app, mine.browser, mine.start.location!, 'pin'));
+      expect(callback.searchParams.get('code')).toBeTruthy();
+
+      await admin(app, 'POST', '/identities', {
+        individual_id: '5550009876',
+        pin: '135790',
+        claims: { name: 'Omar Haddad', birthdate: '1990-01-01' },
+      });
+      const theirs = await walletCode({
+        ...params,
+        issuer_state: await issuerState(['NationalIdCredential_sd_jwt'], '5550009876'),
+      });
+      const interaction = theirs.start.location!;
+      const details = (await theirs.browser.fetch(`${interaction}/api`)).json();
+      const refused = await theirs.browser.fetch(`${interaction}/api/authenticate`, {
+        json: { individual_id: IDENTITY.individualId, factor: 'pin', challenge: IDENTITY.pin },
+        headers: { 'x-csrf-token': details.csrf_token, origin },
+      });
+      expect(refused.status).toBe(403);
+      expect(refused.json()).toEqual({
+        error: 'access_denied',
+        error_description: 'this credential offer was made for another person',
+      });
     });
 
     test('PAR refuses an unknown issuer_state with 400 invalid_request', async () => {

@@ -14,6 +14,15 @@ import { startTestApp, type TestApp } from '../../helpers/app.ts';
  */
 const ROOT = join(import.meta.dirname, '../../..');
 
+/**
+ * The demo scripts sign proofs and client assertions with their own clock, which the service checks
+ * against the test's (the app's TestClock starts at this process's time): a child gets this
+ * process's clock, including `faketime` when `npm run test:future` moves it, and nothing else.
+ */
+const SAME_CLOCK = Object.fromEntries(
+  Object.entries(process.env).filter(([name]) => name === 'LD_PRELOAD' || name.startsWith('FAKETIME')),
+) as Record<string, string>;
+
 function run(
   script: string,
   env: Record<string, string>,
@@ -21,7 +30,7 @@ function run(
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [join(ROOT, script)], {
       cwd: ROOT,
-      env: { PATH: process.env.PATH ?? '', ...env },
+      env: { PATH: process.env.PATH ?? '', ...SAME_CLOCK, ...env },
     });
     let out = '';
     let err = '';
@@ -176,6 +185,7 @@ describe('npm run demo:rp with ISSUER_URL and REDIRECT_PORT', () => {
       cwd: ROOT,
       env: {
         PATH: process.env.PATH ?? '',
+        ...SAME_CLOCK,
         ISSUER_URL: app.url,
         ADMIN_TOKEN: app.adminToken,
         DATA_DIR: dataDir,

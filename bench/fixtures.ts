@@ -1,13 +1,13 @@
 import { systemClock } from '../src/clock.ts';
-import type { FormatDeps } from '../src/credentials/formats/types.ts';
+import type { FormatBaseDeps } from '../src/credentials/formats/types.ts';
 import { createKeyStore } from '../src/keys/key-store.ts';
 import { openStore } from '../src/store/index.ts';
 
 export const PUBLIC_URL = 'https://issuer.example';
 
-let shared: Promise<FormatDeps> | undefined;
+let shared: Promise<FormatBaseDeps> | undefined;
 /** One embedded in-memory store and one key store for every credential case. */
-export function benchDeps(): Promise<FormatDeps> {
+export function benchDeps(): Promise<FormatBaseDeps> {
   shared ??= (async () => {
     const store = await openStore({ kind: 'embedded', file: ':memory:' }, systemClock, 0);
     const keys = createKeyStore({

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Router } from '@koa/router';
 import type { Context } from 'koa';
 import type { AuditLog } from '../audit/audit.ts';
+import { hasPrivateMembers } from '../crypto/jwk.ts';
 import { AppError, Conflict, NotFound } from '../errors.ts';
 import { readJson } from '../http/body.ts';
 import type { ClientRegistry } from '../oidc/clients.ts';
@@ -16,7 +17,6 @@ import { UniqueViolation } from '../store/spi.ts';
  */
 const CLIENT_ID = /^[A-Za-z0-9._~-]{3,128}$/;
 const GRANT_TYPES = new Set(['authorization_code', 'refresh_token']);
-const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'k', 'oth', 'priv'];
 
 class InvalidClientMetadata extends AppError {
   constructor(description: string) {
@@ -136,7 +136,7 @@ function policy(metadata: Record<string, unknown>): void {
       throw new InvalidClientMetadata('jwks must be a JWK Set ({"keys": [...]})');
     }
     for (const key of jwks.keys as Record<string, unknown>[]) {
-      if (key && typeof key === 'object' && PRIVATE_MEMBERS.some((m) => m in key)) {
+      if (key && typeof key === 'object' && hasPrivateMembers(key)) {
         throw new InvalidClientMetadata('jwks must hold public keys only');
       }
     }

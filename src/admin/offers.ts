@@ -2,8 +2,7 @@ import { Router } from '@koa/router';
 import { type AuditLog, sha256 } from '../audit/audit.ts';
 import { readJson } from '../http/body.ts';
 import type { Offers } from '../vci/offers.ts';
-
-const PRE_AUTHORIZED_GRANT = 'urn:ietf:params:oauth:grant-type:pre-authorized_code';
+import { PRE_AUTHORIZED_GRANT } from '../vci/pre-authorized.ts';
 
 /**
  * `POST /admin/credential-offers` `{"credential_configuration_ids": [...], "individual_id": "...",

@@ -1,7 +1,8 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { createHash, createHmac, createSecretKey, hkdfSync, type KeyObject } from 'node:crypto';
+import { createHmac, createSecretKey, hkdfSync, type KeyObject } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.ts';
+import { sha256Base64url } from '../crypto/hash.ts';
 import { randomId } from '../random.ts';
 import type { Collection, Store, StoredDoc } from '../store/spi.ts';
 
@@ -120,7 +121,7 @@ export interface AuditRecord extends StoredDoc, Omit<AuditEvent, 'type'> {
 export const AUDIT_COLLECTION = { name: 'audit', indexes: ['type', 'day'] };
 
 /** SHA-256 (base64url) of a high-entropy value (code, token, grant id): what the stores key it by. */
-export const sha256 = (value: string): string => createHash('sha256').update(value).digest('base64url');
+export { sha256Base64url as sha256 };
 
 const DAY_MS = 86_400_000;
 const dayOf = (epochMs: number) => new Date(epochMs).toISOString().slice(0, 10);

@@ -1,5 +1,5 @@
 import type { JSONWebKeySet, JWK } from 'jose';
-import { publicKeyMultibase } from './multikey.ts';
+import { publicKeyMultibase } from '../crypto/multikey.ts';
 import type { KeyPurpose, KeyStore, ManagedKey } from './spi.ts';
 
 /**

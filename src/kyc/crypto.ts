@@ -1,7 +1,6 @@
 import {
   createCipheriv,
   createDecipheriv,
-  createHash,
   createHmac,
   createSecretKey,
   hkdfSync,
@@ -10,6 +9,7 @@ import {
   scrypt,
   timingSafeEqual,
 } from 'node:crypto';
+import { sha256Base64url, sha256 as sha256Bytes } from '../crypto/hash.ts';
 
 /**
  * Cryptographic helpers of the KYC module: keys derived from `keys.encryptionSecret`, sealed
@@ -32,7 +32,7 @@ const keyIds = new WeakMap<Buffer, string>();
 export function keyId(key: Buffer): string {
   let id = keyIds.get(key);
   if (id === undefined) {
-    id = `kyc-${createHash('sha256').update(key).digest('base64url').slice(0, 10)}`;
+    id = `kyc-${sha256Base64url(key).slice(0, 10)}`;
     keyIds.set(key, id);
   }
   return id;
@@ -54,15 +54,15 @@ function keyObject(key: Buffer): KeyObject {
   return object;
 }
 
-export const sha256 = (value: string | Buffer): string =>
-  createHash('sha256').update(value).digest('base64url');
+/** SHA-256, base64url: how KYC stores key tokens, captures and individual IDs (src/crypto/hash.ts). */
+export { sha256Base64url as sha256 };
 
 export const hmac = (key: Buffer, value: string): string =>
   createHmac('sha256', keyObject(key)).update(value).digest('base64url');
 
 /** Constant-time equality of two strings (compared as SHA-256 digests, so lengths never leak). */
 export function safeEqual(a: string, b: string): boolean {
-  return timingSafeEqual(createHash('sha256').update(a).digest(), createHash('sha256').update(b).digest());
+  return timingSafeEqual(sha256Bytes(a), sha256Bytes(b));
 }
 
 /** Sealed JSON: AES-256-GCM with a fresh 96-bit IV per record; `aad` binds it to its record id. */
@@ -110,7 +110,7 @@ export function open<T>(key: Buffer, sealed: Sealed, aad: string): T {
  * https://openid.net/specs/openid-connect-core-1_0.html#PairwiseAlg
  */
 export function pairwiseSubject(sector: string, accountId: string, salt: string): string {
-  return sha256(`${sector}|${accountId}|${salt}`);
+  return sha256Base64url(`${sector}|${accountId}|${salt}`);
 }
 
 /** Individual IDs are compared after trimming and dropping spaces and dashes people type. */

@@ -1,6 +1,6 @@
-import { createHash } from 'node:crypto';
 import { calculateJwkThumbprint, EmbeddedJWK, type JWK, jwtVerify } from 'jose';
 import type { Clock } from '../clock.ts';
+import { sha256Base64url } from '../crypto/hash.ts';
 import { AppError } from '../errors.ts';
 import { type Store, UniqueViolation } from '../store/spi.ts';
 
@@ -33,8 +33,6 @@ export interface DpopCheck {
   /** When presented with an access token, the proof must carry its hash (`ath`, §4.3 check 11). */
   accessToken?: string;
 }
-
-const sha256 = (value: string) => createHash('sha256').update(value).digest('base64url');
 
 const htuOf = (url: string) => {
   const parsed = URL.parse(url);
@@ -76,14 +74,14 @@ export async function verifyDpopProof(check: DpopCheck, clock: Clock, store: Sto
   if (typeof payload.iat !== 'number' || Math.abs(now - payload.iat) > IAT_WINDOW_SECONDS) {
     throw new InvalidDpopProof('DPoP proof iat is not recent enough');
   }
-  if (check.accessToken !== undefined && payload.ath !== sha256(check.accessToken)) {
+  if (check.accessToken !== undefined && payload.ath !== sha256Base64url(check.accessToken)) {
     throw new InvalidDpopProof('DPoP proof ath mismatch');
   }
   const jkt = await calculateJwkThumbprint(jwk);
   // §11.1: a proof is used once. One unique insert: of N parallel uses exactly one succeeds.
   try {
     await store.collection({ name: 'oidc_dpop_jti' }).insert({
-      _id: sha256(`${jkt}\n${payload.jti}`),
+      _id: sha256Base64url(`${jkt}\n${payload.jti}`),
       expiresAt: clock.now() + 2 * IAT_WINDOW_SECONDS * 1000,
     });
   } catch (error) {

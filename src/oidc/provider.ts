@@ -4,6 +4,7 @@ import type { Config } from '../config/defaults.ts';
 import type { ManagedKey } from '../keys/spi.ts';
 import type { Factor } from '../kyc/spi.ts';
 import type { Services } from '../services.ts';
+import { PRE_AUTHORIZED_GRANT } from '../vci/pre-authorized.ts';
 import { createAdapterClass } from './adapter.ts';
 import { type AcrRule, claimsConfig, describeRequest } from './claims.ts';
 import { EXTRA_CLIENT_METADATA } from './clients.ts';
@@ -15,8 +16,8 @@ import type { OidcState } from './state.ts';
 export type OidcProvider = any;
 type OidcCtx = any;
 
-/** OpenID4VCI 1.0 §6.1 pre-authorized code grant type. */
-export const PRE_AUTHORIZED_GRANT = 'urn:ietf:params:oauth:grant-type:pre-authorized_code';
+/** OpenID4VCI 1.0 §6.1 pre-authorized code grant type (defined in src/vci/pre-authorized.ts). */
+export { PRE_AUTHORIZED_GRANT };
 
 /** Provider endpoints, relative to the issuer's path. */
 export const ROUTES = {

@@ -1,6 +1,6 @@
 import { CompactEncrypt, importJWK, type JWK } from 'jose';
+import { canonicalPublicKey, hasPrivateMembers, NonCanonicalKey } from '../crypto/jwk.ts';
 import { InvalidEncryptionParameters } from '../errors.ts';
-import { canonicalPublicKey, NonCanonicalKey } from './jwk.ts';
 import { ENCRYPTION_ALGS, ENCRYPTION_ENCS } from './metadata.ts';
 
 /**
@@ -17,7 +17,6 @@ export interface ResponseEncryption {
   kid?: string;
 }
 
-const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'k', 'oth'];
 /** Key agreement curves for ECDH-ES (RFC 7518 §4.6, RFC 8037 §3.2) this issuer encrypts to. */
 const ECDH_CURVES: Record<string, readonly string[]> = { EC: ['P-256', 'P-384', 'P-521'], OKP: ['X25519'] };
 /** RFC 7518 §4.3 / §3.3: RSA keys of 2048 bits or more; beyond 8192 bits only costs CPU. */
@@ -54,7 +53,7 @@ export async function parseResponseEncryption(
   if (!jwk || typeof jwk !== 'object' || Array.isArray(jwk))
     throw new InvalidEncryptionParameters('credential_response_encryption.jwk is required');
   const key = jwk as JWK;
-  if (PRIVATE_MEMBERS.some((m) => Object.hasOwn(key, m)) || key.kty === 'oct') {
+  if (hasPrivateMembers(key) || key.kty === 'oct') {
     throw new InvalidEncryptionParameters('credential_response_encryption.jwk must be a public key');
   }
   if (key.use !== undefined && key.use !== 'enc')

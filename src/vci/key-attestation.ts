@@ -8,8 +8,14 @@ import {
   jwtVerify,
   type ProtectedHeaderParameters,
 } from 'jose';
+import {
+  type CanonicalKey,
+  canonicalPublicKey,
+  hasPrivateMembers,
+  NonCanonicalKey,
+  publicJwk,
+} from '../crypto/jwk.ts';
 import { InvalidProof } from '../errors.ts';
-import { type CanonicalKey, canonicalPublicKey, NonCanonicalKey } from './jwk.ts';
 
 /**
  * Key attestations (OpenID4VCI 1.0 Appendix D,
@@ -21,7 +27,6 @@ import { type CanonicalKey, canonicalPublicKey, NonCanonicalKey } from './jwk.ts
 
 export const KEY_ATTESTATION_TYPES = ['key-attestation+jwt', 'keyattestation+jwt'];
 const ASYMMETRIC = ['ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519', 'PS256', 'RS256'];
-const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'k', 'oth'];
 
 export interface KeyAttestationTrust {
   /** Attestation issuers trusted by `kid` (public JWKs with `kid`). */
@@ -140,7 +145,7 @@ export async function verifyKeyAttestation(
   if (!Array.isArray(keys) || keys.length === 0 || keys.some((k) => !k || typeof k !== 'object')) {
     throw new InvalidProof('the key attestation must list attested_keys');
   }
-  if ((keys as JWK[]).some((k) => PRIVATE_MEMBERS.some((m) => Object.hasOwn(k, m)))) {
+  if ((keys as JWK[]).some(hasPrivateMembers)) {
     throw new InvalidProof('attested_keys must be public keys');
   }
   if (options.use === 'attestation' && typeof payload.nonce !== 'string') {
@@ -152,7 +157,7 @@ export async function verifyKeyAttestation(
   if (!meets(payload.user_authentication, options.requirement?.user_authentication)) {
     throw new InvalidProof('the attested user authentication does not meet this credential requirement');
   }
-  // Keys by value: one key spelled two ways must not count as two keys (src/vci/jwk.ts).
+  // Keys by value: one key spelled two ways must not count as two keys (src/crypto/jwk.ts).
   const canonical: CanonicalKey[] = (keys as JWK[]).map((k) => {
     try {
       return canonicalPublicKey(k);
@@ -162,10 +167,7 @@ export async function verifyKeyAttestation(
       throw error;
     }
   });
-  const attestedKeys = (keys as JWK[]).map(
-    ({ kty, crv, x, y, n, e }) =>
-      Object.fromEntries(Object.entries({ kty, crv, x, y, n, e }).filter(([, v]) => v !== undefined)) as JWK,
-  );
+  const attestedKeys = (keys as JWK[]).map(publicJwk);
   return {
     attestedKeys,
     thumbprints: canonical.map((k) => k.thumbprint),

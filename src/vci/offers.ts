@@ -8,15 +8,13 @@ import type { Metrics } from '../http/metrics.ts';
 import type { IdentitySystemRegistry } from '../kyc/spi.ts';
 import { randomId } from '../random.ts';
 import type { Store, StoredDoc } from '../store/spi.ts';
-import { generateTxCode, type PreAuthorizedCodes } from './pre-authorized.ts';
+import { generateTxCode, PRE_AUTHORIZED_GRANT, type PreAuthorizedCodes } from './pre-authorized.ts';
 
 /**
  * Issuer-initiated credential offers (OpenID4VCI 1.0 §4.1). An offer names the configurations and
  * carries a pre-authorized code; it never carries personal data or the tx_code (SECURITY.md row
  * 39). By reference, it is served once from an unguessable, short-lived `credential_offer_uri`.
  */
-
-export const PRE_AUTHORIZED_GRANT = 'urn:ietf:params:oauth:grant-type:pre-authorized_code';
 
 export interface CreateOfferInput {
   credential_configuration_ids?: unknown;

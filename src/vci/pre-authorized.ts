@@ -14,6 +14,13 @@ import type { Store, StoredDoc } from '../store/spi.ts';
  * A missing tx_code is `invalid_request` and consumes nothing.
  */
 
+/**
+ * The pre-authorized code grant type (OpenID4VCI 1.0 §4.1.1 `grants`, §6.1 token request,
+ * https://openid.net/specs/openid-4-verifiable-credential-issuance-1_0.html#section-6.1): named by
+ * offers, registered at the token endpoint, shown by the admin audit view.
+ */
+export const PRE_AUTHORIZED_GRANT = 'urn:ietf:params:oauth:grant-type:pre-authorized_code';
+
 export interface PreAuthorizedCodeDoc extends StoredDoc {
   accountId: string;
   identitySystem: string;

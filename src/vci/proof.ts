@@ -8,9 +8,9 @@ import {
   jwtVerify,
   type ProtectedHeaderParameters,
 } from 'jose';
+import { DidResolutionError, resolveKid } from '../crypto/did.ts';
+import { canonicalPublicKey, hasPrivateMembers, NonCanonicalKey, publicJwk } from '../crypto/jwk.ts';
 import { InvalidNonce, InvalidProof } from '../errors.ts';
-import { DidResolutionError, resolveKid } from './did.ts';
-import { canonicalPublicKey, NonCanonicalKey } from './jwk.ts';
 import {
   type KeyAttestationRequirement,
   type KeyAttestationTrust,
@@ -24,7 +24,6 @@ import {
  */
 
 export const PROOF_TYP = 'openid4vci-proof+jwt';
-const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'k', 'oth'];
 
 export interface ProofExpectations {
   /** The Credential Issuer Identifier: the only accepted `aud`. */
@@ -68,7 +67,7 @@ function keyFromHeader(
   if (header.jwk) {
     const jwk = header.jwk as JWK;
     // F.4: the key must not be a private key.
-    if (PRIVATE_MEMBERS.some((m) => Object.hasOwn(jwk, m)) || jwk.kty === 'oct') {
+    if (hasPrivateMembers(jwk) || jwk.kty === 'oct') {
       throw new InvalidProof('the proof jwk must be a public asymmetric key');
     }
     if (!bindingMethods.includes('jwk'))
@@ -97,8 +96,7 @@ function keyFromHeader(
   }
   try {
     const resolved = resolveKid(kid);
-    if (PRIVATE_MEMBERS.some((m) => Object.hasOwn(resolved.jwk, m)))
-      throw new InvalidProof('the DID must hold a public key');
+    if (hasPrivateMembers(resolved.jwk)) throw new InvalidProof('the DID must hold a public key');
     return resolved;
   } catch (error) {
     if (error instanceof DidResolutionError)
@@ -123,7 +121,7 @@ export async function verifyProofJwt(jwt: unknown, expect: ProofExpectations): P
   }
   const { jwk, did } = keyFromHeader(header, expect.bindingMethods);
   // Keys are compared by value (the distinct keys of a batch, the ledger's thumbprint): only the
-  // canonical spelling of a key is accepted (src/vci/jwk.ts; RFC 7638 §3, RFC 7518 §2, §6.2.1).
+  // canonical spelling of a key is accepted (src/crypto/jwk.ts; RFC 7638 §3, RFC 7518 §2, §6.2.1).
   let thumbprint: string;
   try {
     thumbprint = canonicalPublicKey(jwk).thumbprint;
@@ -169,7 +167,7 @@ export async function verifyProofJwt(jwt: unknown, expect: ProofExpectations): P
   } else if (expect.keyAttestationRequired) {
     throw new InvalidProof('this credential requires a key attestation');
   }
-  return { jwk: publicOnly(jwk), ...(did ? { did } : {}), thumbprint, nonce: payload.nonce };
+  return { jwk: publicJwk(jwk), ...(did ? { did } : {}), thumbprint, nonce: payload.nonce };
 }
 
 /** The full jose verification; its errors are what the wallet sees (mapped to invalid_proof). */
@@ -275,11 +273,4 @@ function fastVerify(
   if (claims.exp !== undefined && !(typeof claims.exp === 'number' && claims.exp > now - tolerance))
     return undefined;
   return claims;
-}
-
-function publicOnly(jwk: JWK): JWK {
-  const { kty, crv, x, y, n, e } = jwk;
-  return Object.fromEntries(
-    Object.entries({ kty, crv, x, y, n, e }).filter(([, v]) => v !== undefined),
-  ) as JWK;
 }

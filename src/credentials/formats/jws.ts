@@ -1,5 +1,4 @@
 import { sign } from 'node:crypto';
-import type { JWK } from 'jose';
 import type { ManagedKey } from '../../keys/spi.ts';
 
 /**
@@ -43,23 +42,6 @@ export function encodedHeader(key: ManagedKey, shape: string, build: () => Recor
 export function signCompact(key: ManagedKey, header: string, payload: Record<string, unknown>): string {
   const input = `${header}.${Buffer.from(JSON.stringify(payload), 'utf8').toString('base64url')}`;
   return `${input}.${signBytes(key, input).toString('base64url')}`;
-}
-
-/** The public members of a JWK (RFC 7517 §4, RFC 7518 §6, RFC 8037 §2), in a fixed order. */
-export function publicJwk(jwk: JWK): JWK {
-  const { kty, crv, x, y, n, e } = jwk;
-  const out: JWK = { kty };
-  if (crv !== undefined) out.crv = crv;
-  if (x !== undefined) out.x = x;
-  if (y !== undefined) out.y = y;
-  if (n !== undefined) out.n = n;
-  if (e !== undefined) out.e = e;
-  return out;
-}
-
-/** did:jwk of a public key (https://github.com/quartzjer/did-jwk/blob/main/spec.md). */
-export function didJwkOf(jwk: JWK): string {
-  return `did:jwk:${Buffer.from(JSON.stringify(publicJwk(jwk)), 'utf8').toString('base64url')}`;
 }
 
 /** Epoch seconds of a Date. */

@@ -1,6 +1,7 @@
+import { didJwkFromJwk } from '../../crypto/did.ts';
 import { didWebFromUrl, verificationMethodId } from '../../keys/documents.ts';
-import { didJwkOf, encodedHeader, seconds, signCompact } from './jws.ts';
-import type { CredentialFormat, FormatDeps, IssueRequest, StatusEntry } from './types.ts';
+import { encodedHeader, seconds, signCompact } from './jws.ts';
+import type { CredentialFormat, FormatBaseDeps, IssueRequest, StatusEntry } from './types.ts';
 
 /**
  * `jwt_vc_json`: a VC Data Model 1.1 credential in the JWT encoding
@@ -30,7 +31,7 @@ export function credentialStatusOf(entries: StatusEntry[] | undefined): Record<s
   });
 }
 
-export function createJwtVcFormat(deps: FormatDeps): CredentialFormat {
+export function createJwtVcFormat(deps: FormatBaseDeps): CredentialFormat {
   const did = didWebFromUrl(deps.publicUrl);
 
   /** The `vc` claim and registered claims, in the order VC-JWT 1.1 §6.3.1 lists them. */
@@ -46,7 +47,7 @@ export function createJwtVcFormat(deps: FormatDeps): CredentialFormat {
     else if (status.length > 1) vc['credentialStatus'] = status;
 
     const payload: Record<string, unknown> = { iss: did };
-    if (req.holder) payload['sub'] = req.holder.did ?? didJwkOf(req.holder.jwk);
+    if (req.holder) payload['sub'] = req.holder.did ?? didJwkFromJwk(req.holder.jwk);
     payload['nbf'] = seconds(req.validFrom);
     if (req.validUntil) payload['exp'] = seconds(req.validUntil);
     if (req.credentialId) payload['jti'] = req.credentialId;

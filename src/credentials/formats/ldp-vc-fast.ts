@@ -1,10 +1,12 @@
-import { hash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { cryptosuite as ecdsaRdfc2019 } from '@digitalbazaar/ecdsa-rdfc-2019-cryptosuite';
 import { cryptosuite as eddsaRdfc2022 } from '@digitalbazaar/eddsa-rdfc-2022-cryptosuite';
 import * as vc from '@digitalbazaar/vc';
 import jsonld from 'jsonld';
 import type { RdfQuad, RdfTerm } from 'rdf-canonize';
 import * as rdfCanonize from 'rdf-canonize';
+import { sha256, sha256Hex } from '../../crypto/hash.ts';
+import { base58btcEncode } from '../../crypto/multibase.ts';
 import {
   type DocumentLoader,
   ED25519_2020_CONTEXT,
@@ -508,56 +510,6 @@ function instantiate(template: Template, leaves: Leaf[]): RdfQuad[] {
   return drop.size === 0 ? dataset : dataset.filter((_, i) => !drop.has(i));
 }
 
-const BASE58_CODES = Buffer.from('123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz', 'latin1');
-
-/** 58^4: limbs small enough that limb × 2^24 + carry stays an exact double (< 2^53). */
-const LIMB = 58 ** 4;
-
-/**
- * base58btc (Bitcoin alphabet), as base58-universal encodes it: the bytes read as one big number,
- * three bytes at a time, into little-endian base-58^4 limbs (a 64-byte signature takes ~1/3 of
- * the steps of a digit-by-digit conversion).
- */
-export function base58btc(bytes: Uint8Array): string {
-  let zeros = 0;
-  while (zeros < bytes.length && bytes[zeros] === 0) zeros++;
-  // Little-endian limbs of the big number, each < 58^4 (small integers: V8 keeps them unboxed).
-  const limbs: number[] = [];
-  // The first chunk takes the leftover bytes so every later chunk is exactly three bytes.
-  let i = zeros;
-  let width = (bytes.length - zeros) % 3 || 3;
-  while (i < bytes.length) {
-    let carry = 0;
-    for (let k = 0; k < width; k++) carry = carry * 256 + bytes[i + k]!;
-    const scale = 2 ** (8 * width);
-    i += width;
-    width = 3;
-    for (let j = 0; j < limbs.length; j++) {
-      const v = limbs[j]! * scale + carry;
-      carry = Math.floor(v / LIMB);
-      limbs[j] = v - carry * LIMB;
-    }
-    while (carry > 0) {
-      limbs.push(carry % LIMB);
-      carry = Math.floor(carry / LIMB);
-    }
-  }
-  // Digits written from the end of a byte buffer: four per limb, least significant first, the top
-  // limb without leading zeros.
-  const digits = Buffer.allocUnsafe(zeros + limbs.length * 4);
-  let at = digits.length;
-  for (let j = 0; j < limbs.length; j++) {
-    let limb = limbs[j]!;
-    const last = j === limbs.length - 1;
-    for (let d = 0; d < 4 && (!last || limb > 0); d++) {
-      digits[--at] = BASE58_CODES[limb % 58]!;
-      limb = Math.floor(limb / 58);
-    }
-  }
-  digits.fill(49, at - zeros, at); // '1' per leading zero byte
-  return digits.toString('latin1', at - zeros);
-}
-
 /**
  * RDFC-1.0 hashes each blank node's quads with SHA-256 through a MessageDigest; rdf-canonize lets
  * the caller supply it (`createMessageDigest`). Same algorithm and bytes, one-shot `hash` instead
@@ -569,13 +521,10 @@ class OneShotSha256 {
     this.input += message;
   }
   digest(): string {
-    return hash('sha256', this.input, 'hex');
+    return sha256Hex(this.input);
   }
 }
 const RDFC_OPTIONS = { algorithm: 'RDFC-1.0', createMessageDigest: () => new OneShotSha256() };
-
-/** One-shot SHA-256 (node:crypto `hash`): cheaper than a Hash object for one string. */
-const sha256 = (s: string): Buffer => hash('sha256', s, 'buffer');
 
 /**
  * RDFC-1.0 of the filled template. Normally on its precompiled shape; when two of its quads
@@ -717,7 +666,7 @@ export function createLdpVcFastPath(options: { documentLoader: DocumentLoader })
       // Shallow: the result shares nested objects with `unsigned` (built fresh per credential).
       const credential: JsonLdObject = {
         ...unsigned,
-        proof: { ...proof, proofValue: `z${base58btc(signature)}` },
+        proof: { ...proof, proofValue: `z${base58btcEncode(signature)}` },
       };
       return { credential, canonicalDocument, canonicalProof: proofConfig.canonical, verifyData };
     },

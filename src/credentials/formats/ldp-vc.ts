@@ -4,9 +4,9 @@ import { cryptosuite as ecdsaRdfc2019 } from '@digitalbazaar/ecdsa-rdfc-2019-cry
 import { Ed25519Signature2020 } from '@digitalbazaar/ed25519-signature-2020';
 import { cryptosuite as eddsaRdfc2022 } from '@digitalbazaar/eddsa-rdfc-2022-cryptosuite';
 import * as vc from '@digitalbazaar/vc';
+import { didJwkFromJwk } from '../../crypto/did.ts';
 import { didWebFromUrl, verificationMethodId } from '../../keys/documents.ts';
 import type { KeyAlgorithm, ManagedKey } from '../../keys/spi.ts';
-import { didJwkFromJwk } from '../jsonld/did.ts';
 import {
   createDocumentLoader,
   type DocumentLoader,
@@ -18,7 +18,7 @@ import {
 } from '../jsonld/document-loader.ts';
 import { xsdDateTime } from '../jsonld/xsd.ts';
 import { createLdpVcFastPath, type LdpVcFastPath } from './ldp-vc-fast.ts';
-import type { CredentialFormat, FormatDeps, FormatProfile, IssueRequest } from './types.ts';
+import type { CredentialFormat, FormatBaseDeps, FormatProfile, IssueRequest } from './types.ts';
 
 /**
  * `ldp_vc`: W3C VCDM 2.0 + Data Integrity (`eddsa-rdfc-2022`, `ecdsa-rdfc-2019`) or VCDM 1.1 +
@@ -138,7 +138,7 @@ export interface LdpVcOptions {
   documentLoader?: DocumentLoader;
 }
 
-export function createLdpVcFormat(deps: FormatDeps, options: LdpVcOptions = {}): CredentialFormat {
+export function createLdpVcFormat(deps: FormatBaseDeps, options: LdpVcOptions = {}): CredentialFormat {
   const issuerDid = didWebFromUrl(deps.publicUrl);
   const documentLoader = options.documentLoader ?? createDocumentLoader({ publicUrl: deps.publicUrl });
   const fast: LdpVcFastPath | undefined =

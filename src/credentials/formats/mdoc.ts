@@ -1,8 +1,9 @@
-import { createHash, randomBytes, randomInt } from 'node:crypto';
+import { randomBytes, randomInt } from 'node:crypto';
 import { COSEKey, cborDecode, cborEncode, DataItem, DateOnly } from '@animo-id/mdoc';
-import type { ManagedKey } from '../../keys/spi.ts';
-import { hourFloor, publicJwk, signBytes } from './jws.ts';
-import type { CredentialFormat, FormatDeps, IssueRequest } from './types.ts';
+import { sha256 } from '../../crypto/hash.ts';
+import { publicJwk } from '../../crypto/jwk.ts';
+import { hourFloor, signBytes } from './jws.ts';
+import type { CredentialFormat, FormatBaseDeps, IssueRequest, IssuerCaSource } from './types.ts';
 
 /**
  * `mso_mdoc` (ISO/IEC 18013-5 §9.1.2, OpenID4VCI 1.0 Appendix A.2): the credential is the
@@ -15,14 +16,9 @@ import type { CredentialFormat, FormatDeps, IssueRequest } from './types.ts';
  * Verified in tests by the library's own `Verifier` with the IACA as trust anchor.
  */
 
-/** What the format needs from the issuer CA (src/credentials/x509/issuer-ca.ts). */
-export interface DocumentSignerSource {
-  /** DER of the DS certificate for this credential key. */
-  documentSigner(key: ManagedKey): Promise<Uint8Array>;
-}
-
-export interface MdocDeps extends FormatDeps {
-  issuerCa?: DocumentSignerSource;
+/** The document signer certificate comes from the issuer CA: without one, no mdoc format. */
+export interface MdocDeps extends FormatBaseDeps {
+  issuerCa: Pick<IssuerCaSource, 'documentSigner'>;
 }
 
 const FULL_DATE = /^\d{4}-\d{2}-\d{2}$/;
@@ -72,9 +68,7 @@ export function createMdocFormat(deps: MdocDeps): CredentialFormat {
       ),
     );
     // ValueDigests: SHA-256 over the tag-24-wrapped IssuerSignedItemBytes.
-    const digests = new Map(
-      items.map((item, i) => [ids[i]!, createHash('sha256').update(cborEncode(item)).digest()] as const),
-    );
+    const digests = new Map(items.map((item, i) => [ids[i]!, sha256(cborEncode(item))] as const));
     return { items, digests: new Map([[namespace, digests]]) };
   }
 
@@ -85,7 +79,6 @@ export function createMdocFormat(deps: MdocDeps): CredentialFormat {
       if (!doctype) throw new Error(`configuration ${configurationId} has no doctype`);
       if ((req.profile.alg ?? 'ES256') !== 'ES256') throw new Error('mso_mdoc is issued with ES256 only');
       if (!req.holder) throw new Error('mso_mdoc needs a device key (holder binding)');
-      if (!deps.issuerCa) throw new Error('mso_mdoc needs the issuer CA (document signer certificate)');
       const namespace = req.profile.namespace ?? doctype;
       const key = deps.keys.active('credential', 'ES256');
       const certificate = await deps.issuerCa.documentSigner(key);

@@ -1,10 +1,11 @@
-import { createHash } from 'node:crypto';
 import { SDJwtVcInstance } from '@sd-jwt/sd-jwt-vc';
 import type { DisclosureFrame } from '@sd-jwt/types';
+import { sha256 } from '../../crypto/hash.ts';
+import { publicJwk } from '../../crypto/jwk.ts';
 import type { ManagedKey } from '../../keys/spi.ts';
 import { randomId } from '../../random.ts';
-import { hourFloor, publicJwk, seconds, signBytes } from './jws.ts';
-import type { CredentialFormat, FormatDeps, IssueRequest } from './types.ts';
+import { hourFloor, seconds, signBytes } from './jws.ts';
+import type { CredentialFormat, FormatBaseDeps, IssueRequest, IssuerCaSource } from './types.ts';
 
 /**
  * `dc+sd-jwt`: SD-JWT VC (draft-ietf-oauth-sd-jwt-vc, https://datatracker.ietf.org/doc/draft-ietf-oauth-sd-jwt-vc/)
@@ -29,10 +30,9 @@ const RESERVED = new Set([
 
 /** 128-bit salts from the CSPRNG (SD-JWT §4.2.1 recommends at least 128 bits). */
 const salt = (): string => randomId(16);
-const sha256 = (data: string | ArrayBuffer): Uint8Array =>
-  createHash('sha256')
-    .update(typeof data === 'string' ? data : new Uint8Array(data))
-    .digest();
+/** The library's hasher takes strings and ArrayBuffers. */
+const sha256Hasher = (data: string | ArrayBuffer): Uint8Array =>
+  sha256(typeof data === 'string' ? data : new Uint8Array(data));
 
 type Frame = { _sd?: string[]; _sd_decoy?: number; [claim: string]: unknown };
 
@@ -76,9 +76,9 @@ export function disclosureFrameOf(paths: string[], claims: Record<string, unknow
   return frame;
 }
 
-export interface SdJwtDeps extends FormatDeps {
+export interface SdJwtDeps extends FormatBaseDeps {
   /** `x5c` for an ES256 credential key (issuer-ca.ts joseX5c); absent: keys only through jwt-vc-issuer metadata. */
-  issuerCa?: { joseX5c(key: ManagedKey): Promise<string[]> };
+  issuerCa?: Pick<IssuerCaSource, 'joseX5c'>;
 }
 
 export function createSdJwtFormat(deps: SdJwtDeps): CredentialFormat {
@@ -90,7 +90,7 @@ export function createSdJwtFormat(deps: SdJwtDeps): CredentialFormat {
       instance = new SDJwtVcInstance({
         signer: (data: string) => signBytes(key, data).toString('base64url'),
         signAlg: key.alg,
-        hasher: sha256,
+        hasher: sha256Hasher,
         hashAlg: 'sha-256',
         saltGenerator: salt,
       });

@@ -1,6 +1,6 @@
 import type { JWK } from 'jose';
 import type { Clock } from '../../clock.ts';
-import type { KeyStore } from '../../keys/spi.ts';
+import type { KeyStore, ManagedKey } from '../../keys/spi.ts';
 
 /**
  * The credential format SPI. A format is a plain object in a registry keyed by its OpenID4VCI
@@ -93,13 +93,30 @@ export interface CredentialFormat {
   issue(req: IssueRequest): Promise<IssuedCredential>;
 }
 
-/** Everything a format factory may use. */
-export interface FormatDeps {
+/** What every format uses. */
+export interface FormatBaseDeps {
   /** Credential keys (purpose `credential`), ready `KeyObject`s. */
   keys: KeyStore;
   /** The issuer's public base URL (no trailing slash); the did:web DID and context URLs derive from it. */
   publicUrl: string;
   clock: Clock;
+}
+
+/** What the formats need from the issuer CA (src/credentials/x509/issuer-ca.ts, the IACA). */
+export interface IssuerCaSource {
+  /** DER of the document signer certificate for this credential key (mso_mdoc `x5chain`). */
+  documentSigner(key: ManagedKey): Promise<Uint8Array>;
+  /** The certificate chain of this credential key as a JOSE `x5c` (dc+sd-jwt), leaf first. */
+  joseX5c(key: ManagedKey): Promise<string[]>;
+}
+
+/**
+ * Everything the format registry builds the formats from. The issuer CA is required: mso_mdoc
+ * cannot sign without its document signer certificate, so a registry without one does not build.
+ * Each factory declares the part it uses (`FormatBaseDeps` plus what it needs of the CA).
+ */
+export interface FormatDeps extends FormatBaseDeps {
+  issuerCa: IssuerCaSource;
 }
 
 export type FormatFactory = (deps: FormatDeps) => CredentialFormat;

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { exportJWK, generateKeyPair, type JWK, SignJWT } from 'jose';
 import { request } from 'undici';
+import { didKeyFromJwk } from '../../../src/crypto/did.ts';
 import type { IssuanceGrant } from '../../../src/oidc/bridge.ts';
-import { didKeyFromJwk } from '../../../src/vci/did.ts';
 import { startTestApp, type TestApp } from '../../helpers/app.ts';
 
 /**

@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto';
 import type { JWK } from 'jose';
+import { sha256Base64url } from './hash.ts';
 
 /**
  * Public keys by value. A JWK spells its key material in base64url, and one key has many spellings
@@ -15,6 +15,33 @@ import type { JWK } from 'jose';
  *   leading zero octet.
  * The thumbprint is then RFC 7638 over the required members of that canonical form.
  */
+
+/**
+ * The members that make a JWK private (or secret): a key holding any of them is refused wherever a
+ * public key is expected (proof keys, attested keys, response encryption keys, client `jwks`).
+ * - RFC 7518 §6.2.2: EC `d`; §6.3.2: RSA `d`, `p`, `q`, `dp`, `dq`, `qi`, `oth`; §6.4.1: `oct` `k`
+ *   (a symmetric key is secret as a whole);
+ * - RFC 8037 §2: OKP `d`;
+ * - `priv`: the private key of the AKP key type (ML-DSA, draft-ietf-cose-dilithium §5,
+ *   https://datatracker.ietf.org/doc/draft-ietf-cose-dilithium/), not in RFC 7517/8037 but a
+ *   private key all the same. Client `jwks` already refused it; it is refused everywhere now.
+ * RFC 7517 §4 lets a JWK carry members beyond these, so the check is by name, own members only.
+ */
+export const PRIVATE_MEMBERS: readonly string[] = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k', 'priv'];
+
+/** Whether `jwk` has any private member (PRIVATE_MEMBERS) of its own. */
+export const hasPrivateMembers = (jwk: object): boolean => PRIVATE_MEMBERS.some((m) => Object.hasOwn(jwk, m));
+
+/**
+ * The public key members of a JWK (RFC 7517 §4, RFC 7518 §6, RFC 8037 §2) in a fixed order (kty,
+ * crv, x, y, n, e), absent ones left out: what goes into a credential's holder binding.
+ */
+export function publicJwk(jwk: JWK): JWK {
+  const { kty, crv, x, y, n, e } = jwk;
+  return Object.fromEntries(
+    Object.entries({ kty, crv, x, y, n, e }).filter(([, v]) => v !== undefined),
+  ) as JWK;
+}
 
 /** Bytes of one EC coordinate per curve. */
 const EC_COORDINATE_BYTES: Record<string, number> = { 'P-256': 32, 'P-384': 48, 'P-521': 66, secp256k1: 32 };
@@ -90,6 +117,6 @@ export function canonicalPublicKey(input: unknown): CanonicalKey {
   } else {
     throw new NonCanonicalKey('kty must be EC, OKP or RSA');
   }
-  const thumbprint = createHash('sha256').update(JSON.stringify(members), 'utf8').digest('base64url');
+  const thumbprint = sha256Base64url(JSON.stringify(members));
   return { jwk: members as JWK, thumbprint, ...(modulusBits !== undefined ? { modulusBits } : {}) };
 }

@@ -1,4 +1,5 @@
 import type { JWK } from 'jose';
+import { base58btcDecode, base58btcEncode } from './multibase.ts';
 
 /**
  * Multikey encoding of public keys (W3C Controlled Identifiers 1.0 §2.2.2,
@@ -9,52 +10,6 @@ import type { JWK } from 'jose';
 
 const ED25519_PUB = Uint8Array.of(0xed, 0x01);
 const P256_PUB = Uint8Array.of(0x80, 0x24);
-
-const ALPHABET = '123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz';
-
-/** Bitcoin base58 (draft-msporny-base58), as used by multibase 'z'. */
-export function base58btcEncode(bytes: Uint8Array): string {
-  let zeros = 0;
-  while (zeros < bytes.length && bytes[zeros] === 0) zeros++;
-  const digits: number[] = [];
-  for (const byte of bytes) {
-    let carry = byte;
-    for (let i = 0; i < digits.length; i++) {
-      carry += digits[i]! << 8;
-      digits[i] = carry % 58;
-      carry = Math.floor(carry / 58);
-    }
-    while (carry > 0) {
-      digits.push(carry % 58);
-      carry = Math.floor(carry / 58);
-    }
-  }
-  let out = '1'.repeat(zeros);
-  for (let i = digits.length - 1; i >= 0; i--) out += ALPHABET[digits[i]!];
-  return out;
-}
-
-export function base58btcDecode(text: string): Uint8Array {
-  let zeros = 0;
-  while (zeros < text.length && text[zeros] === '1') zeros++;
-  const bytes: number[] = [];
-  for (const char of text) {
-    let carry = ALPHABET.indexOf(char);
-    if (carry < 0) throw new Error(`invalid base58btc character ${JSON.stringify(char)}`);
-    for (let i = 0; i < bytes.length; i++) {
-      carry += bytes[i]! * 58;
-      bytes[i] = carry & 0xff;
-      carry >>= 8;
-    }
-    while (carry > 0) {
-      bytes.push(carry & 0xff);
-      carry >>= 8;
-    }
-  }
-  const out = new Uint8Array(zeros + bytes.length);
-  for (let i = 0; i < bytes.length; i++) out[zeros + i] = bytes[bytes.length - 1 - i]!;
-  return out;
-}
 
 /** `publicKeyMultibase` of an Ed25519 (OKP) or P-256 (EC) public JWK. */
 export function publicKeyMultibase(jwk: JWK): string {

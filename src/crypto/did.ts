@@ -1,10 +1,14 @@
 import { ECDH } from 'node:crypto';
 import type { JWK } from 'jose';
+import { publicJwk } from './jwk.ts';
+import { Base58Error, base58btcDecode } from './multibase.ts';
+import { publicKeyMultibase } from './multikey.ts';
 
 /**
- * Resolvers for the two DID methods wallets put in a proof's `kid` (OpenID4VCI 1.0 Appendix F.1:
- * "kid ... MUST be a DID URL referring to a DID Document"). Both are self-certifying: the key is
- * in the DID itself, so resolution is pure decoding, never a network call.
+ * The DID methods of holder keys, encoded and decoded here. Both are self-certifying: the key is in
+ * the DID itself, so resolution is pure decoding, never a network call. Wallets put them in a
+ * proof's `kid` (OpenID4VCI 1.0 Appendix F.1: "kid ... MUST be a DID URL referring to a DID
+ * Document"); formats without a DID from the wallet name the holder by did:jwk.
  * - did:key (https://w3c-ccg.github.io/did-method-key/): multibase base58btc of a multicodec key;
  *   Ed25519 (0xed) and P-256 (0x1200, compressed point) are supported.
  * - did:jwk (https://github.com/quartzjer/did-jwk/blob/main/spec.md): base64url of the JWK.
@@ -12,42 +16,6 @@ import type { JWK } from 'jose';
 
 export class DidResolutionError extends Error {
   override name = 'DidResolutionError';
-}
-
-const ALPHABET = '123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz';
-
-export function base58btcDecode(text: string): Uint8Array {
-  let value = 0n;
-  for (const char of text) {
-    const digit = ALPHABET.indexOf(char);
-    if (digit < 0) throw new DidResolutionError('invalid base58btc character');
-    value = value * 58n + BigInt(digit);
-  }
-  const bytes: number[] = [];
-  while (value > 0n) {
-    bytes.unshift(Number(value % 256n));
-    value /= 256n;
-  }
-  for (const char of text) {
-    if (char !== '1') break;
-    bytes.unshift(0);
-  }
-  return Uint8Array.from(bytes);
-}
-
-export function base58btcEncode(bytes: Uint8Array): string {
-  let value = 0n;
-  for (const byte of bytes) value = value * 256n + BigInt(byte);
-  let out = '';
-  while (value > 0n) {
-    out = ALPHABET[Number(value % 58n)] + out;
-    value /= 58n;
-  }
-  for (const byte of bytes) {
-    if (byte !== 0) break;
-    out = `1${out}`;
-  }
-  return out;
 }
 
 function readVarint(bytes: Uint8Array): { value: number; length: number } {
@@ -67,7 +35,13 @@ const b64url = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64url');
 export function resolveDidKey(did: string): JWK {
   const id = did.slice('did:key:'.length);
   if (!id.startsWith('z')) throw new DidResolutionError('did:key must use multibase base58btc (z...)');
-  const bytes = base58btcDecode(id.slice(1));
+  let bytes: Uint8Array;
+  try {
+    bytes = base58btcDecode(id.slice(1));
+  } catch (error) {
+    if (error instanceof Base58Error) throw new DidResolutionError('invalid base58btc character');
+    throw error;
+  }
   const { value: codec, length } = readVarint(bytes);
   const key = bytes.slice(length);
   if (codec === 0xed) {
@@ -89,18 +63,19 @@ export function resolveDidKey(did: string): JWK {
   );
 }
 
-/** The did:key for an Ed25519 or P-256 public JWK (tests and the demo wallet). */
+/** The did:key for an Ed25519 or P-256 public JWK (its Multikey, src/crypto/multikey.ts). */
 export function didKeyFromJwk(jwk: JWK): string {
-  if (jwk.kty === 'OKP' && jwk.crv === 'Ed25519') {
-    return `did:key:z${base58btcEncode(Uint8Array.from([0xed, 0x01, ...Buffer.from(jwk.x!, 'base64url')]))}`;
-  }
-  if (jwk.kty === 'EC' && jwk.crv === 'P-256') {
-    const x = Buffer.from(jwk.x!, 'base64url');
-    const y = Buffer.from(jwk.y!, 'base64url');
-    const compressed = Uint8Array.from([(y[31]! & 1) === 1 ? 3 : 2, ...x]);
-    return `did:key:z${base58btcEncode(Uint8Array.from([0x80, 0x24, ...compressed]))}`;
-  }
-  throw new DidResolutionError('did:key supports Ed25519 and P-256 only');
+  const supported = (jwk.kty === 'OKP' && jwk.crv === 'Ed25519') || (jwk.kty === 'EC' && jwk.crv === 'P-256');
+  if (!supported) throw new DidResolutionError('did:key supports Ed25519 and P-256 only');
+  return `did:key:${publicKeyMultibase(jwk)}`;
+}
+
+/**
+ * The did:jwk of a public key: base64url of the JSON of its public members (src/crypto/jwk.ts
+ * `publicJwk`, fixed order), so one key always gets one DID and no private member can leak into it.
+ */
+export function didJwkFromJwk(jwk: JWK): string {
+  return `did:jwk:${Buffer.from(JSON.stringify(publicJwk(jwk)), 'utf8').toString('base64url')}`;
 }
 
 /** The public JWK of a did:jwk. */

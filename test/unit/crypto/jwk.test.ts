@@ -1,7 +1,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { calculateJwkThumbprint, type JWK } from 'jose';
 import { describe, expect, it } from 'vitest';
-import { canonicalPublicKey, NonCanonicalKey } from '../../../src/vci/jwk.ts';
+import { canonicalPublicKey, NonCanonicalKey } from '../../../src/crypto/jwk.ts';
 
 const exported = (type: 'ec' | 'ed25519' | 'rsa') => {
   const { publicKey } =

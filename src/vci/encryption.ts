@@ -1,7 +1,7 @@
-import { CompactEncrypt, importJWK, type JWK } from 'jose';
+import { CompactEncrypt, importJWK } from 'jose';
 import { canonicalPublicKey, hasPrivateMembers, NonCanonicalKey } from '../crypto/jwk.ts';
 import { InvalidEncryptionParameters } from '../errors.ts';
-import { ENCRYPTION_ALGS, ENCRYPTION_ENCS } from './metadata.ts';
+import type { ResponseEncryptionParameters } from './wire/types.ts';
 
 /**
  * Credential response encryption (OpenID4VCI 1.0 §10,
@@ -26,47 +26,29 @@ const RSA_MAX_BITS = 8192;
 const RSA_MIN_EXPONENT = 65_537n;
 
 /**
- * Every parameter is checked here, before the credential endpoint spends a nonce, allocates a
- * status index or signs anything (issue 10, all or nothing): key type, curve, size and encoding,
- * alg and enc, no private members, and at last one trial encryption with the imported key, so the
- * encryption of the real answer cannot fail on the wallet's parameters.
+ * Every parameter is checked (here and on the wire, src/vci/wire/response-encryption.ts) before
+ * the credential endpoint spends a nonce, allocates a status index or signs anything (issue 10,
+ * all or nothing): key type, curve, size and encoding, alg and enc, no private members, and at last
+ * one trial encryption with the imported key, so the encryption of the real answer cannot fail on
+ * the wallet's parameters.
  */
 
-export async function parseResponseEncryption(
-  value: unknown,
+export async function prepareResponseEncryption(
+  parameters: ResponseEncryptionParameters | undefined,
   required: boolean,
 ): Promise<ResponseEncryption | undefined> {
-  if (value === undefined || value === null) {
+  if (parameters === undefined) {
     if (required)
       throw new InvalidEncryptionParameters('this issuer requires credential_response_encryption');
     return undefined;
   }
-  if (typeof value !== 'object' || Array.isArray(value)) {
-    throw new InvalidEncryptionParameters('credential_response_encryption must be an object');
-  }
-  const {
-    jwk,
-    alg: requestAlg,
-    enc,
-    zip,
-  } = value as { jwk?: unknown; alg?: unknown; enc?: unknown; zip?: unknown };
-  if (!jwk || typeof jwk !== 'object' || Array.isArray(jwk))
-    throw new InvalidEncryptionParameters('credential_response_encryption.jwk is required');
-  const key = jwk as JWK;
+  // The shape, alg, enc and zip were checked on the wire (src/vci/wire/response-encryption.ts).
+  const { jwk: key, alg, enc } = parameters;
   if (hasPrivateMembers(key) || key.kty === 'oct') {
     throw new InvalidEncryptionParameters('credential_response_encryption.jwk must be a public key');
   }
   if (key.use !== undefined && key.use !== 'enc')
     throw new InvalidEncryptionParameters('credential_response_encryption.jwk must be an encryption key');
-  // 1.0 takes `alg` from the JWK; draft 13 sends it beside the JWK.
-  const alg = typeof requestAlg === 'string' ? requestAlg : key.alg;
-  if (typeof alg !== 'string' || !(ENCRYPTION_ALGS as readonly string[]).includes(alg)) {
-    throw new InvalidEncryptionParameters(`the key's alg must be one of ${ENCRYPTION_ALGS.join(', ')}`);
-  }
-  if (typeof enc !== 'string' || !(ENCRYPTION_ENCS as readonly string[]).includes(enc)) {
-    throw new InvalidEncryptionParameters(`enc must be one of ${ENCRYPTION_ENCS.join(', ')}`);
-  }
-  if (zip !== undefined) throw new InvalidEncryptionParameters('compression (zip) is not supported');
   if (alg === 'ECDH-ES' && !(key.kty === 'EC' || key.kty === 'OKP'))
     throw new InvalidEncryptionParameters('ECDH-ES needs an EC or OKP key');
   if (alg === 'RSA-OAEP-256' && key.kty !== 'RSA')

@@ -11,7 +11,6 @@ import type { FormatRegistry } from '../credentials/formats/registry.ts';
 import type { IssuedCredential, StatusEntry } from '../credentials/formats/types.ts';
 import type { StatusService } from '../credentials/status/service.ts';
 import {
-  AppError,
   CredentialRequestDenied,
   InvalidCredentialRequest,
   InvalidNonce,
@@ -24,152 +23,60 @@ import {
   UnknownCredentialIdentifier,
 } from '../errors.ts';
 import type { IdentitySystemRegistry } from '../kyc/spi.ts';
-import type { IssuanceGrant } from '../oidc/bridge.ts';
 import { randomId } from '../random.ts';
 import type { Store, StoredDoc } from '../store/spi.ts';
 import { type KeyAttestationTrust, verifyKeyAttestation } from './key-attestation.ts';
 import type { Ledger, LedgerRecord } from './ledger.ts';
 import type { Nonces } from './nonces.ts';
 import { type VerifiedProof, verifyProofJwt } from './proof.ts';
+import type { CredentialGrant } from './wire/grant.ts';
+import type { CredentialRequest, KeyProofs } from './wire/types.ts';
 
 /**
- * The credential request, from body to credentials (OpenID4VCI 1.0 §8, draft 13 §7). Protocol
- * logic only: the endpoint files hand in the parsed body and the verified grant. Claims come from
- * the identity system at issuance time, limited to what the grant's consent covers, and are
- * dropped once the credentials are signed; the ledger keeps no claims.
+ * The credential request, from typed request to credentials (OpenID4VCI 1.0 §8). Protocol logic
+ * only: the endpoint decodes the body (src/vci/wire/, where the protocol version is decided) and
+ * hands in a typed request and the verified grant. Claims come from the identity system at issuance
+ * time, limited to what the grant's consent covers, and are dropped once the credentials are
+ * signed; the ledger keeps no claims.
  */
 
-export type RequestVersion = 'v1' | 'draft13';
-
-export interface ParsedCredentialRequest {
-  version: RequestVersion;
+/** A credential request resolved to the configuration it names. */
+export interface ResolvedCredentialRequest {
   configuration: ResolvedConfiguration;
-  /** `jwt`: one key proof per credential; `attestation`: one key attestation naming every key. */
-  proofType: 'jwt' | 'attestation';
-  proofJwts: string[];
-  encryption: unknown;
+  proofs: KeyProofs;
 }
 
-/** Draft 13 §7.3.1 error codes, for draft-13 requests only. */
-const UnsupportedCredentialType = (description: string) =>
-  new AppError(400, 'unsupported_credential_type', description);
-const UnsupportedCredentialFormat = (description: string) =>
-  new AppError(400, 'unsupported_credential_format', description);
-
-const isObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
-
-/** Which configuration a request is for, and its proofs. Throws the spec's error codes. */
-export function parseCredentialRequest(
-  body: Record<string, unknown>,
-  grant: IssuanceGrant,
+/** §8.2: the configuration a request names, within the grant. Throws the spec's error codes. */
+export function resolveCredentialRequest(
+  request: CredentialRequest,
+  grant: CredentialGrant,
   registry: ConfigurationRegistry,
-  batchSize: number,
-): ParsedCredentialRequest {
-  // Draft 13 names the credential by `format` (+ type); drafts 14–15 already use
-  // credential_configuration_id but may still send a single `proof`, which is accepted as a batch of one.
-  const draft13 = body.format !== undefined && body.credential_configuration_id === undefined;
-  if (body.proof !== undefined && body.proofs !== undefined) {
-    throw new InvalidCredentialRequest('proof and proofs must not both be present');
-  }
+): ResolvedCredentialRequest {
   const granted = (id: string) => grant.credentialConfigurationIds.includes(id);
-
   let configuration: ResolvedConfiguration | undefined;
-  if (body.credential_identifier !== undefined) {
+  if (request.kind === 'identifier') {
     // §8.2: credential_identifier comes from the Token Response's authorization_details.
-    if (body.credential_configuration_id !== undefined || body.format !== undefined) {
-      throw new InvalidCredentialRequest(
-        'credential_identifier must not be combined with credential_configuration_id or format',
-      );
-    }
-    const identifier = body.credential_identifier;
-    const detail = grant.authorizationDetails.find(
-      (d) =>
-        typeof identifier === 'string' &&
-        Array.isArray(d.credential_identifiers) &&
-        d.credential_identifiers.includes(identifier),
-    );
-    const id = detail?.credential_configuration_id;
-    configuration = typeof id === 'string' ? registry.get(id) : undefined;
+    const id = grant.credentialIdentifiers.get(request.credentialIdentifier);
+    configuration = id === undefined ? undefined : registry.get(id);
     if (!configuration || !granted(configuration.id)) {
       throw new UnknownCredentialIdentifier('the credential_identifier is not known for this access token');
     }
-  } else if (!draft13) {
-    const id = body.credential_configuration_id;
-    if (typeof id !== 'string') {
-      throw new InvalidCredentialRequest('credential_configuration_id or credential_identifier is required');
-    }
-    configuration = registry.get(id);
+  } else {
+    configuration = registry.get(request.configurationId);
     if (!configuration)
       throw new UnknownCredentialConfiguration('the credential_configuration_id is not supported');
-    if (!granted(id))
+    if (!granted(configuration.id))
       throw new UnknownCredentialConfiguration(
         'the access token does not cover this credential configuration',
       );
-  } else {
-    if (typeof body.format !== 'string') throw new InvalidCredentialRequest('format must be a string');
-    const definition = isObject(body.credential_definition) ? body.credential_definition : undefined;
-    const types = Array.isArray(definition?.type)
-      ? (definition.type as unknown[]).filter((t) => typeof t === 'string')
-      : undefined;
-    const candidates = registry.findByFormat(body.format, {
-      ...(types ? { types: types as string[] } : {}),
-      ...(typeof body.vct === 'string' ? { vct: body.vct } : {}),
-      ...(typeof body.doctype === 'string' ? { doctype: body.doctype } : {}),
-    });
-    if (candidates.length === 0) {
-      if (
-        registry.list().every((c) => c.format !== (body.format === 'vc+sd-jwt' ? 'dc+sd-jwt' : body.format))
-      ) {
-        throw UnsupportedCredentialFormat('this credential format is not supported');
-      }
-      throw UnsupportedCredentialType('no credential of this type is offered in this format');
-    }
-    configuration = candidates.find((c) => granted(c.id));
-    if (!configuration) throw UnsupportedCredentialType('the access token does not cover this credential');
   }
-
-  let proofJwts: string[] = [];
-  let proofType: 'jwt' | 'attestation' = 'jwt';
-  if (body.proof !== undefined) {
-    const proof = body.proof;
-    if (!isObject(proof) || proof.proof_type !== 'jwt' || typeof proof.jwt !== 'string') {
-      throw new InvalidProof('proof must be {proof_type: "jwt", jwt}');
-    }
-    proofJwts = [proof.jwt];
-  } else if (body.proofs !== undefined) {
-    // §8.2: proofs is an object with exactly one proof type, whose value is a non-empty array.
-    if (!isObject(body.proofs) || Object.keys(body.proofs).length !== 1) {
-      throw new InvalidCredentialRequest('proofs must hold exactly one proof type');
-    }
-    const [type, list] = Object.entries(body.proofs)[0]!;
-    if (type !== 'jwt' && type !== 'attestation')
-      throw new InvalidProof(`proof type ${type} is not supported`);
-    if (!Array.isArray(list) || list.length === 0) {
-      throw new InvalidCredentialRequest(`proofs.${type} must be a non-empty array`);
-    }
-    if (list.length > batchSize)
-      throw new InvalidCredentialRequest(`at most ${batchSize} proofs per request`);
-    // Appendix F.3: the attestation proof type carries exactly one key attestation.
-    if (type === 'attestation' && list.length !== 1) {
-      throw new InvalidProof('proofs.attestation must hold exactly one key attestation');
-    }
-    proofType = type;
-    proofJwts = list as string[];
-  }
-  if (configuration.definition.binding && proofJwts.length === 0) {
+  if (configuration.definition.binding && request.proofs.type === 'none') {
     throw new InvalidProof('this credential is bound to a key: a proof is required');
   }
-  if (!configuration.definition.binding && proofJwts.length > 0) {
+  if (!configuration.definition.binding && request.proofs.type !== 'none') {
     throw new InvalidCredentialRequest('this credential takes no key proof');
   }
-  return {
-    version: draft13 ? 'draft13' : 'v1',
-    configuration,
-    proofType,
-    proofJwts,
-    encryption: body.credential_response_encryption,
-  };
+  return { configuration, proofs: request.proofs };
 }
 
 export interface IssuerDeps {
@@ -197,7 +104,8 @@ export interface Holder {
 interface DeferredDoc extends StoredDoc {
   grantHash: string;
   configurationId: string;
-  version: RequestVersion;
+  /** The edge's tag for the answer (`wireTag`), stored under the name it has always had. */
+  version?: string;
   holders: Holder[];
   createdAt: number;
 }
@@ -239,16 +147,17 @@ export function createIssuer(deps: IssuerDeps) {
 
   /** Verifies every proof; spends nothing (the nonces are consumed by `issue`). */
   async function verifyProofs(
-    parsed: ParsedCredentialRequest,
-    grant: IssuanceGrant,
+    resolved: ResolvedCredentialRequest,
+    grant: CredentialGrant,
   ): Promise<VerifiedProofs> {
-    const binding = parsed.configuration.definition.binding;
-    if (!binding) return { holders: [], nonces: [] };
+    const binding = resolved.configuration.definition.binding;
+    const { proofs } = resolved;
+    if (!binding || proofs.type === 'none') return { holders: [], nonces: [] };
     const now = clock.now();
     const required = binding.keyAttestationsRequired;
-    if (parsed.proofType === 'attestation') {
+    if (proofs.type === 'attestation') {
       // Appendix F.3: the key attestation is the proof; its nonce is the c_nonce; one credential per attested key.
-      const attested = await verifyKeyAttestation(parsed.proofJwts[0], {
+      const attested = await verifyKeyAttestation(proofs.attestation, {
         trust: deps.keyAttestationTrust,
         now,
         clockSkewSeconds: vci.proofClockSkewSeconds,
@@ -266,7 +175,7 @@ export function createIssuer(deps: IssuerDeps) {
       };
     }
     const verified: VerifiedProof[] = [];
-    for (const jwt of parsed.proofJwts) {
+    for (const jwt of proofs.jwts) {
       verified.push(
         await verifyProofJwt(jwt, {
           issuer: publicUrl,
@@ -316,7 +225,7 @@ export function createIssuer(deps: IssuerDeps) {
   }
 
   /** The identity claims for the grant, limited to its consent; `pending` when the registry is not ready. */
-  async function claimsFor(grant: IssuanceGrant, configuration: ResolvedConfiguration) {
+  async function claimsFor(grant: CredentialGrant, configuration: ResolvedConfiguration) {
     const systems = deps.identitySystems();
     if (!systems) throw new TemporarilyUnavailable('no identity system is available');
     const system = systems.get(grant.identitySystem);
@@ -372,7 +281,7 @@ export function createIssuer(deps: IssuerDeps) {
     configuration: ResolvedConfiguration,
     mapped: { subject: Record<string, unknown>; now: number },
     holders: Holder[],
-    grant: IssuanceGrant,
+    grant: CredentialGrant,
   ): Promise<{ credentials: IssuedCredential[]; notificationId: string; commit(): Promise<void> }> {
     const format = formats.get(configuration.format);
     if (!format) throw new ServerError(`format ${configuration.format} is not available`);
@@ -456,12 +365,14 @@ export function createIssuer(deps: IssuerDeps) {
      * schema); then the nonces are spent, status entries allocated and the credentials signed.
      */
     async issue(
-      parsed: ParsedCredentialRequest,
+      request: ResolvedCredentialRequest,
       proofs: VerifiedProofs,
-      grant: IssuanceGrant,
+      grant: CredentialGrant,
+      /** Opaque to the core: stored with a deferred transaction and handed back by `poll`. */
+      wireTag: string,
     ): Promise<IssuanceOutcome> {
       const { holders } = proofs;
-      const kyc = await claimsFor(grant, parsed.configuration);
+      const kyc = await claimsFor(grant, request.configuration);
       if (kyc.pending) {
         // §9: the identity system is not ready; keep only what is needed to finish later (no claims).
         const transactionId = randomId(32);
@@ -470,8 +381,8 @@ export function createIssuer(deps: IssuerDeps) {
           deferred.insert({
             _id: id,
             grantHash: hash(grant.grantId),
-            configurationId: parsed.configuration.id,
-            version: parsed.version,
+            configurationId: request.configuration.id,
+            version: wireTag,
             holders,
             createdAt: clock.now(),
             expiresAt: clock.now() + vci.deferredTtlSeconds * 1000,
@@ -488,26 +399,24 @@ export function createIssuer(deps: IssuerDeps) {
           },
         };
       }
-      const mapped = mapSubject(parsed.configuration, kyc.claims);
+      const mapped = mapSubject(request.configuration, kyc.claims);
       const signed = await withNonces(proofs.nonces, () =>
-        sign(parsed.configuration, mapped, holders, grant),
+        sign(request.configuration, mapped, holders, grant),
       );
       return {
         kind: 'issued',
         ...signed,
-        configurationId: parsed.configuration.id,
-        format: parsed.configuration.format,
+        configurationId: request.configuration.id,
+        format: request.configuration.format,
         abandon: () => releaseNonces(proofs.nonces),
       };
     },
 
     /** §9.1: one poll of a deferred transaction; single use once it yields credentials. */
     async poll(
-      transactionId: unknown,
-      grant: IssuanceGrant,
-    ): Promise<IssuanceOutcome & { version?: RequestVersion }> {
-      if (typeof transactionId !== 'string' || transactionId.length > 200)
-        throw new InvalidTransactionId('transaction_id is invalid');
+      transactionId: string,
+      grant: CredentialGrant,
+    ): Promise<IssuanceOutcome & { wireTag?: string }> {
       const id = hash(transactionId);
       const doc = await deferred.get(id);
       if (!doc || doc.consumedAt !== undefined || doc.grantHash !== hash(grant.grantId)) {
@@ -541,7 +450,7 @@ export function createIssuer(deps: IssuerDeps) {
       }
       return {
         kind: 'issued',
-        version: doc.version,
+        ...(doc.version !== undefined ? { wireTag: doc.version } : {}),
         ...signed,
         configurationId: configuration.id,
         format: configuration.format,
@@ -553,7 +462,7 @@ export function createIssuer(deps: IssuerDeps) {
     async notify(
       notificationId: string,
       event: 'credential_accepted' | 'credential_failure' | 'credential_deleted',
-      grant: IssuanceGrant,
+      grant: CredentialGrant,
     ): Promise<boolean> {
       const records = await ledger.byNotification(notificationId);
       const own = records.filter((r) => r.grantHash === hash(grant.grantId));

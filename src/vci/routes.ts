@@ -1,31 +1,25 @@
 import { Router } from '@koa/router';
 import type { Context, Next } from 'koa';
 import type { ConfigurationRegistry } from '../credentials/configurations/registry.ts';
-import {
-  type AppError,
-  InvalidNonce,
-  InvalidNotificationId,
-  InvalidNotificationRequest,
-  InvalidProof,
-  NotFound,
-  TemporarilyUnavailable,
-} from '../errors.ts';
+import { InvalidNotificationId, NotFound, TemporarilyUnavailable } from '../errors.ts';
 import { readJson } from '../http/body.ts';
 import { noStore } from '../http/middleware.ts';
 import type { Links } from '../modules.ts';
-import type { IssuanceGrant } from '../oidc/bridge.ts';
 import type { Services } from '../services.ts';
-import { encryptResponse, parseResponseEncryption, type ResponseEncryption } from './encryption.ts';
-import {
-  type IssuanceOutcome,
-  type Issuer,
-  parseCredentialRequest,
-  type RequestVersion,
-} from './issuance.ts';
+import { encryptResponse, prepareResponseEncryption, type ResponseEncryption } from './encryption.ts';
+import { type IssuanceOutcome, type Issuer, resolveCredentialRequest } from './issuance.ts';
 import { hasTrust, parseTrust } from './key-attestation.ts';
 import { buildIssuerMetadata, createMetadataSigner, endpointsFor } from './metadata.ts';
 import type { Nonces } from './nonces.ts';
 import type { Offers } from './offers.ts';
+import {
+  type CredentialGrant,
+  createWires,
+  decodeDeferredCredentialRequest,
+  decodeGrant,
+  decodeNotificationRequest,
+  type EncodedResponse,
+} from './wire/index.ts';
 
 /**
  * The OpenID4VCI HTTP surface. Each endpoint is a short pipeline: authenticate, parse, check,
@@ -40,8 +34,6 @@ export interface VciRouteDeps {
   nonces: Nonces;
   offers: Offers;
 }
-
-const NOTIFICATION_EVENTS = new Set(['credential_accepted', 'credential_failure', 'credential_deleted']);
 
 /**
  * CORS for browser wallets on the nonce, credential, deferred and notification endpoints (Fetch
@@ -93,46 +85,17 @@ export function vciRoutes(deps: VciRouteDeps): Router {
   const signMetadata = createMetadataSigner({ keys: services.keys, clock: services.clock, publicUrl });
   const router = new Router();
 
-  async function grantOf(ctx: Context, url: string): Promise<IssuanceGrant> {
+  const wires = createWires(nonces);
+
+  async function grantOf(ctx: Context, url: string): Promise<CredentialGrant> {
     if (!links.tokens) throw new TemporarilyUnavailable('the authorization server is not available');
-    return links.tokens.verify({
+    const grant = await links.tokens.verify({
       authorization: ctx.get('Authorization') || undefined,
       dpop: ctx.get('DPoP') || undefined,
       method: ctx.method,
       url,
     });
-  }
-
-  /** The answer's body for an outcome (a fresh c_nonce in it for draft 13, which is stateless). */
-  async function bodyOf(
-    outcome: IssuanceOutcome,
-    version: RequestVersion,
-  ): Promise<{ status: number; body: Record<string, unknown> }> {
-    if (outcome.kind === 'pending') {
-      return {
-        status: 202,
-        body: { transaction_id: outcome.transactionId, interval: outcome.intervalSeconds },
-      };
-    }
-    if (version === 'draft13') {
-      const { nonce, expiresInSeconds } = await nonces.issue();
-      return {
-        status: 200,
-        body: {
-          credential: outcome.credentials[0],
-          c_nonce: nonce,
-          c_nonce_expires_in: expiresInSeconds,
-          notification_id: outcome.notificationId,
-        },
-      };
-    }
-    return {
-      status: 200,
-      body: {
-        credentials: outcome.credentials.map((credential) => ({ credential })),
-        notification_id: outcome.notificationId,
-      },
-    };
+    return decodeGrant(grant);
   }
 
   /**
@@ -142,12 +105,12 @@ export function vciRoutes(deps: VciRouteDeps): Router {
   async function deliver(
     ctx: Context,
     outcome: IssuanceOutcome,
-    version: RequestVersion,
+    encode: (outcome: IssuanceOutcome) => Promise<EncodedResponse>,
     encryption: ResponseEncryption | undefined,
   ) {
     let rendered: { status: number; body: Record<string, unknown> | string };
     try {
-      const { status, body } = await bodyOf(outcome, version);
+      const { status, body } = await encode(outcome);
       rendered = { status, body: encryption ? await encryptResponse(body, encryption) : body };
     } catch (error) {
       await outcome.abandon();
@@ -169,18 +132,15 @@ export function vciRoutes(deps: VciRouteDeps): Router {
     );
   }
 
-  /** Draft 13 §7.3.2: a nonce problem is `invalid_proof` carrying a fresh c_nonce to retry with. */
-  async function draft13NonceErrors<T>(version: RequestVersion, work: () => Promise<T>): Promise<T> {
+  /** Runs `work`, rethrowing its error as `encode` names it (the wire version's error codes). */
+  async function encodingErrors<T>(
+    encode: (error: unknown) => Promise<unknown>,
+    work: () => Promise<T>,
+  ): Promise<T> {
     try {
       return await work();
     } catch (error) {
-      if (version === 'draft13' && (error instanceof InvalidNonce || error instanceof InvalidProof)) {
-        const { nonce, expiresInSeconds } = await nonces.issue();
-        throw new InvalidProof((error as AppError).description, {
-          extra: { c_nonce: nonce, c_nonce_expires_in: expiresInSeconds },
-        });
-      }
-      throw error;
+      throw await encode(error);
     }
   }
 
@@ -236,14 +196,23 @@ export function vciRoutes(deps: VciRouteDeps): Router {
   router.post(`${basePath}/credential`, allowAnyOrigin, async function credentialEndpoint(ctx) {
     const grant = await grantOf(ctx, endpoints.credential);
     const body = await readJson(ctx, limit);
-    const parsed = parseCredentialRequest(body, grant, registry, config.vci.batchSize);
-    const encryption = await parseResponseEncryption(parsed.encryption, config.vci.requireEncryption);
-    const proofs = await draft13NonceErrors(parsed.version, () => issuer.verifyProofs(parsed, grant));
+    // The protocol version is decided here, once; the core sees only the typed request.
+    const wire = wires.forCredentialRequest(body);
+    const decoded = wire.decodeCredentialRequest(body, {
+      batchSize: config.vci.batchSize,
+      registry,
+      grantedConfigurationIds: grant.credentialConfigurationIds,
+    });
+    const request = resolveCredentialRequest(decoded.request, grant, registry);
+    const encryption = await prepareResponseEncryption(decoded.encryption, config.vci.requireEncryption);
+    const proofs = await encodingErrors(wire.encodeError, () => issuer.verifyProofs(request, grant));
     // One unit of work: the nonce consumed, the status indices, the ledger and audit records are
     // committed together, and the answer (set on ctx, sent after this handler) waits for that.
     const outcome = await services.store.unit(async () => {
-      const outcome = await draft13NonceErrors(parsed.version, () => issuer.issue(parsed, proofs, grant));
-      await deliver(ctx, outcome, parsed.version, encryption);
+      const outcome = await encodingErrors(wire.encodeError, () =>
+        issuer.issue(request, proofs, grant, wire.version),
+      );
+      await deliver(ctx, outcome, wire.encodeCredentialResponse, encryption);
       return outcome;
     });
     countIssued(outcome);
@@ -256,13 +225,12 @@ export function vciRoutes(deps: VciRouteDeps): Router {
     allowAnyOrigin,
     async function deferredCredentialEndpoint(ctx) {
       const grant = await grantOf(ctx, endpoints.deferred);
-      const body = await readJson(ctx, limit);
-      const encryption = await parseResponseEncryption(
-        body.credential_response_encryption,
-        config.vci.requireEncryption,
-      );
-      const outcome = await issuer.poll(body.transaction_id, grant);
-      await deliver(ctx, outcome, outcome.kind === 'issued' ? (outcome.version ?? 'v1') : 'v1', encryption);
+      const request = decodeDeferredCredentialRequest(await readJson(ctx, limit));
+      const encryption = await prepareResponseEncryption(request.encryption, config.vci.requireEncryption);
+      const outcome = await issuer.poll(request.transactionId, grant);
+      // The version of the credential request that started the transaction (1.0 while pending).
+      const wire = wires.forTag(outcome.kind === 'issued' ? outcome.wireTag : undefined);
+      await deliver(ctx, outcome, wire.encodeDeferredResponse, encryption);
       countIssued(outcome);
     },
   );
@@ -271,22 +239,8 @@ export function vciRoutes(deps: VciRouteDeps): Router {
   router.options(`${basePath}/notification`, answerPreflight);
   router.post(`${basePath}/notification`, allowAnyOrigin, async function notificationEndpoint(ctx) {
     const grant = await grantOf(ctx, endpoints.notification);
-    const body = await readJson(ctx, limit);
-    if (typeof body.notification_id !== 'string' || body.notification_id.length > 200) {
-      throw new InvalidNotificationRequest('notification_id is required');
-    }
-    if (typeof body.event !== 'string' || !NOTIFICATION_EVENTS.has(body.event)) {
-      throw new InvalidNotificationRequest(
-        'event must be credential_accepted, credential_failure or credential_deleted',
-      );
-    }
-    if (
-      body.event_description !== undefined &&
-      (typeof body.event_description !== 'string' || /[^\x20-\x7E]/.test(body.event_description))
-    ) {
-      throw new InvalidNotificationRequest('event_description must be ASCII text');
-    }
-    const known = await issuer.notify(body.notification_id, body.event as 'credential_accepted', grant);
+    const request = decodeNotificationRequest(await readJson(ctx, limit));
+    const known = await issuer.notify(request.notificationId, request.event, grant);
     if (!known) throw new InvalidNotificationId('the notification_id is not known for this access token');
     noStore(ctx);
     ctx.status = 204;

@@ -1,61 +1,57 @@
 import { Router } from '@koa/router';
 import Koa from 'koa';
-import { adminRouter } from './admin/routes.ts';
-import { contextRoutes } from './credentials/jsonld/routes.ts';
+import type { Parts } from './compose.ts';
 import { MethodNotAllowed, NotFound } from './errors.ts';
 import { receiveBody } from './http/body.ts';
+import { contextRoutes } from './http/contexts.ts';
 import { errorHandler } from './http/error-handler.ts';
 import { healthRoutes } from './http/health.ts';
+import { assetRoutes, interactionRoutes } from './http/interaction/routes.ts';
 import { observe, securityHeaders } from './http/middleware.ts';
 import { rateLimit } from './http/rate-limit.ts';
 import { shedLoad } from './http/shed.ts';
-import { keyRoutes } from './keys/routes.ts';
-import { kycModule } from './kyc/module.ts';
-import type { Links, Module, ModuleFactory } from './modules.ts';
-import { oidcModule } from './oidc/module.ts';
-import type { Services } from './services.ts';
-import { vciModule } from './vci/module.ts';
-
-export interface App {
-  readonly koa: Koa;
-  readonly links: Links;
-  /** Releases what the modules hold (timers, providers); the store is closed by its owner. */
-  close(): Promise<void>;
-}
-
-/** Feature modules, built in this order. Add a module with one line. */
-const MODULES: ModuleFactory[] = [kycModule, vciModule, oidcModule];
+import { statusRoutes } from './http/status.ts';
+import { iacaRoutes, keyRoutes } from './http/well-known.ts';
+import { vciRoutes } from './vci/routes.ts';
 
 /**
- * Composes the service: cross-cutting middleware first (observability, headers, errors), then the
- * modules' early middleware (oidc-provider), then one router holding every module's routes; 405 for a
- * known path with another method, 404 for whatever matched nothing.
+ * The HTTP layer over the composed parts (src/compose.ts): cross-cutting middleware first
+ * (observability, headers, errors, body, load shedding, rate limits), then oidc-provider's own paths,
+ * then one router holding every route and the admin API; 405 for a known path with another method,
+ * 404 for whatever matched nothing.
  */
-export async function createApp(services: Services): Promise<App> {
+export function createApp(parts: Parts): Koa {
+  const { services, credentials, grants, oidc, vci } = parts;
   const { config, logger, metrics } = services;
+  const publicUrl = config.resolved.publicUrl;
   const koa = new Koa({ proxy: config.http.trustProxy });
   koa.silent = true;
   koa.use(observe(logger, metrics));
   koa.use(services.audit.scope);
-  koa.use(securityHeaders({ https: config.resolved.publicUrl.startsWith('https:') }));
+  koa.use(securityHeaders({ https: publicUrl.startsWith('https:') }));
   koa.use(errorHandler());
   koa.use(receiveBody({ limitBytes: config.http.bodyLimitBytes, timeoutMs: config.http.bodyTimeoutMs }));
   koa.use(shedLoad({ maxInFlight: config.http.maxInFlight, metrics }));
   koa.use(rateLimit(services));
-
-  const links: Links = {};
-  const modules: Module[] = [];
-  for (const build of MODULES) modules.push(await build(services, links));
+  // Before routing and any body parsing: oidc-provider reads the raw request itself.
+  koa.use(oidc.mountProvider);
 
   const root = new Router();
-  const admin = adminRouter(services);
   root.use(healthRoutes(services).routes(), keyRoutes(services).routes(), contextRoutes(services).routes());
-  for (const module of modules) {
-    for (const middleware of module.early ?? []) koa.use(middleware);
-    for (const router of module.routes ?? []) root.use(router.routes());
-    for (const router of module.adminRoutes ?? []) admin.use(router.routes());
-  }
-  root.use(admin.routes());
+  root.use(
+    vciRoutes({
+      services,
+      tokens: vci.tokens,
+      registry: credentials.configurations,
+      issuer: vci.issuer,
+      nonces: grants.cNonces,
+      offers: grants.offers,
+    }).routes(),
+    statusRoutes({ status: credentials.status, publicUrl }).routes(),
+    iacaRoutes({ issuerCa: credentials.issuerCa, publicUrl }).routes(),
+  );
+  root.use(interactionRoutes(oidc.interactions).routes(), assetRoutes(oidc.basePath).routes());
+  root.use(parts.admin.routes());
 
   koa.use(async function unmatched(ctx, next) {
     await next();
@@ -68,17 +64,5 @@ export async function createApp(services: Services): Promise<App> {
   });
   koa.use(root.routes());
   koa.use(root.allowedMethods());
-  // Keys rotated by the CLI or another instance become visible here without a restart.
-  const keyReload = setInterval(() => {
-    services.keys.reload().catch((error: unknown) => logger.error({ err: error }, 'key reload failed'));
-  }, config.keys.reloadIntervalSeconds * 1000);
-  keyReload.unref();
-  return {
-    koa,
-    links,
-    close: async () => {
-      clearInterval(keyReload);
-      for (const module of modules.reverse()) await module.close?.();
-    },
-  };
+  return koa;
 }

@@ -1,20 +1,27 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { type App, createApp } from './app.ts';
+import { createApp } from './app.ts';
+import { type ComposeOptions, compose, type Parts } from './compose.ts';
 import type { Services } from './services.ts';
 
 export interface RunningServer {
   readonly server: Server;
-  readonly app: App;
+  /** The composed parts (src/compose.ts) the app serves. */
+  readonly parts: Parts;
   readonly port: number;
-  /** Stops accepting, lets in-flight requests finish for up to `graceSeconds`, closes app and store. */
+  /** Stops accepting, lets in-flight requests finish for up to `graceSeconds`, closes parts and store. */
   stop(graceSeconds?: number): Promise<void>;
 }
 
-/** Starts the HTTP server for the assembled services. */
-export async function startServer(services: Services, port: number, host: string): Promise<RunningServer> {
-  const app = await createApp(services);
-  const server = createServer(app.koa.callback());
+/** Composes the parts over the assembled services and starts the HTTP server for them. */
+export async function startServer(
+  services: Services,
+  port: number,
+  host: string,
+  options: ComposeOptions = {},
+): Promise<RunningServer> {
+  const parts = await compose(services, options);
+  const server = createServer(createApp(parts).callback());
   server.keepAliveTimeout = 5_000;
   server.headersTimeout = 10_000;
   server.requestTimeout = 30_000;
@@ -34,8 +41,8 @@ export async function startServer(services: Services, port: number, host: string
       await Promise.race([closed, deadline]);
       clearTimeout(timer);
       server.closeAllConnections();
-      await app.close();
+      await parts.close();
       await services.store.close();
     })());
-  return { server, app, port: (server.address() as AddressInfo).port, stop };
+  return { server, parts, port: (server.address() as AddressInfo).port, stop };
 }

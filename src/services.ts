@@ -7,8 +7,8 @@ import type { KeyStore } from './keys/spi.ts';
 import type { Store } from './store/spi.ts';
 
 /**
- * What every module gets injected. Built once in src/main.ts (or by tests through
- * test/helpers/app.ts) and passed down; modules never reach for globals.
+ * What every part gets injected. Built once in src/main.ts (or by tests through
+ * test/helpers/app.ts) and handed to src/compose.ts; parts never reach for globals.
  */
 export interface Services {
   readonly config: Config;

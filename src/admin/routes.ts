@@ -1,15 +1,50 @@
 import { Router } from '@koa/router';
+import type { ConfigurationRegistry } from '../credentials/configurations/registry.ts';
+import type { StatusService } from '../credentials/status/service.ts';
+import type { IssuerCa } from '../credentials/x509/issuer-ca.ts';
 import { InvalidRequest } from '../errors.ts';
+import { signerRevocationRoutes } from '../http/signer-certificates.ts';
+import type { KycRegistry } from '../kyc/registry.ts';
+import type { OidcState } from '../oidc/state.ts';
 import type { Services } from '../services.ts';
+import type { Ledger } from '../vci/ledger.ts';
+import type { Offers } from '../vci/offers.ts';
 import { auditRoutes } from './audit.ts';
 import { requireAdmin } from './auth.ts';
+import { clientAdminRoutes } from './clients.ts';
+import { consentAdminRoutes } from './consents.ts';
+import { credentialConfigurationRoutes } from './credential-configurations.ts';
+import { identityAdminRoutes } from './identities.ts';
+import { ledgerRoutes } from './ledger.ts';
+import { offerRoutes } from './offers.ts';
+import { outboxAdminRoutes } from './outbox.ts';
+
+/** The built parts the admin API works on (src/compose.ts). */
+export interface AdminParts {
+  readonly services: Services;
+  readonly kyc: { readonly identitySystems: KycRegistry };
+  readonly credentials: {
+    readonly issuerCa: IssuerCa;
+    readonly status: StatusService;
+    readonly configurations: ConfigurationRegistry;
+  };
+  readonly grants: { readonly offers: Offers };
+  readonly oidc: {
+    readonly state: Pick<OidcState, 'clients' | 'consents' | 'grants'>;
+    revokeGrant(grantId: string): Promise<void>;
+    validateClient(metadata: Record<string, unknown>): Promise<void>;
+  };
+  readonly vci: { readonly ledger: Ledger };
+}
 
 /**
- * The admin API root. Every router mounted under it is behind the admin bearer token. Modules add
- * their own admin routers (clients, identities, credential configurations, offers, status) in
- * src/app.ts through `admin.use(...)`.
+ * The admin API under /admin, every route behind the admin bearer token: service and keys, the
+ * audit trail, identities and the development outbox, credential configurations, offers, the
+ * ledger, signer certificates, clients and consents.
  */
-export function adminRouter(services: Services): Router {
+export function adminRouter(parts: AdminParts): Router {
+  const { services, kyc, credentials, grants, oidc, vci } = parts;
+  const { audit } = services;
   const router = new Router({ prefix: '/admin' });
   router.use(requireAdmin(services.config.admin.token));
   router.get('/', (ctx) => {
@@ -42,6 +77,30 @@ export function adminRouter(services: Services): Router {
     ctx.status = 201;
     ctx.body = { rotated: rotated.map((key) => ({ kid: key.kid, purpose: key.purpose, alg: key.alg })) };
   });
-  router.use(auditRoutes(services.audit).routes());
+  router.use(auditRoutes(audit).routes());
+  const { context } = kyc.identitySystems;
+  const { state } = oidc;
+  for (const routes of [
+    identityAdminRoutes(services, context.identities),
+    outboxAdminRoutes(services, context.notifications.outboxEnabled),
+    credentialConfigurationRoutes(credentials.configurations),
+    offerRoutes(grants.offers, audit),
+    ledgerRoutes({ ledger: vci.ledger, status: credentials.status, audit }),
+    signerRevocationRoutes({
+      issuerCa: credentials.issuerCa,
+      keys: services.keys,
+      audit,
+      publicUrl: services.config.resolved.publicUrl,
+    }),
+    clientAdminRoutes({ clients: state.clients, audit, validate: oidc.validateClient }),
+    consentAdminRoutes({
+      consents: state.consents,
+      grants: state.grants,
+      revokeGrant: oidc.revokeGrant,
+      audit,
+    }),
+  ]) {
+    router.use(routes.routes());
+  }
   return router;
 }

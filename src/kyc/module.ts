@@ -1,22 +1,16 @@
-import { identityAdminRoutes } from '../admin/identities.ts';
-import { outboxAdminRoutes } from '../admin/outbox.ts';
-import type { ModuleFactory } from '../modules.ts';
+import type { Services } from '../services.ts';
 import { seedDemoIdentities } from './demo.ts';
-import { createRegistry } from './registry.ts';
+import { createRegistry, type KycRegistry } from './registry.ts';
 
-/**
- * The kyc module: builds the identity-system registry (config `kyc.systems`), publishes it on
- * `links.identitySystems`, seeds the demo identities in demo mode, and mounts the admin API for
- * identities and the development outbox.
- */
-export const kycModule: ModuleFactory = async (services, links) => {
-  const registry = createRegistry(services);
-  links.identitySystems = registry;
-  if (services.config.resolved.demo) await seedDemoIdentities(services, registry.context);
-  return {
-    adminRoutes: [
-      identityAdminRoutes(services, registry.context.identities),
-      outboxAdminRoutes(services, registry.context.notifications.outboxEnabled),
-    ],
-  };
-};
+/** What the kyc part offers the others: identity systems by name and per client, and delivery to people. */
+export interface Kyc {
+  /** The registry of identity systems (config `kyc.systems`) with their shared context. */
+  readonly identitySystems: KycRegistry;
+}
+
+/** Builds the identity-system registry and, in demo mode, seeds the demo identities. */
+export async function createKyc(services: Services): Promise<Kyc> {
+  const identitySystems = createRegistry(services);
+  if (services.config.resolved.demo) await seedDemoIdentities(services, identitySystems.context);
+  return { identitySystems };
+}

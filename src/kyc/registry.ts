@@ -1,5 +1,4 @@
 import { ServerError } from '../errors.ts';
-import type { Links } from '../modules.ts';
 import type { Services } from '../services.ts';
 import { auditedSystem } from './audited-system.ts';
 import { createKycContext, type KycContext } from './context.ts';
@@ -60,11 +59,4 @@ export function createRegistry(
       return system.sendMessage(who, message);
     },
   };
-}
-
-/** The registry from the module links, for request-time use by other modules. */
-export function identitySystems(links: Links): IdentitySystemRegistry {
-  if (!links.identitySystems)
-    throw new ServerError('identity systems are not available (kyc module not loaded)');
-  return links.identitySystems;
 }

@@ -147,7 +147,7 @@ export interface IdentitySystem {
   walletNonce?(transaction: TransactionRef): string;
 }
 
-/** The configured identity systems (config `kyc.systems`), read by other modules from `links.identitySystems`. */
+/** The configured identity systems (config `kyc.systems`), built by the kyc part and handed to the parts that use them. */
 export interface IdentitySystemRegistry {
   /** Configured system names. */
   names(): readonly string[];

@@ -59,8 +59,8 @@ export interface PreAuthorizedCodeRedeemer {
 }
 
 /**
- * What the provider needs to know about credential configurations (filled by the issuance module in
- * `links.credentialConfigurations`, read at request time): to validate `authorization_details` of
+ * What the provider needs to know about credential configurations (built with the shared grants in
+ * src/grants.ts, before the provider): to validate `authorization_details` of
  * type `openid_credential` (RFC 9396, OpenID4VCI 1.0 §5.1.1), to honour scope-based requests
  * (§5.1.2) and to show the claims a credential carries on the consent page.
  */
@@ -70,4 +70,12 @@ export interface CredentialConfigurationsLink {
   claimsFor(id: string): readonly string[];
   /** scope value → credential configuration id, for configurations that have a `scope`. */
   scopes(): ReadonlyMap<string, string>;
+}
+
+/**
+ * Issues a c_nonce (OpenID4VCI 1.0 §7). The pre-authorized token response carries one, as
+ * OpenID4VCI draft 13 §6.2 allows, so draft-13 wallets need no failed first request to learn it.
+ */
+export interface CNonceIssuer {
+  issue(): Promise<{ nonce: string; expiresInSeconds: number }>;
 }

@@ -87,10 +87,7 @@ export class GrantRecords {
    * The consented claims for a grant: exchanged once with the identity system (single flight per
    * grant), then served from the sealed cache.
    */
-  async claims(
-    record: GrantRecord,
-    systems: IdentitySystemRegistry | undefined,
-  ): Promise<Record<string, unknown>> {
+  async claims(record: GrantRecord, systems: IdentitySystemRegistry): Promise<Record<string, unknown>> {
     if (record.claims) return open<Record<string, unknown>>(this.#key, record.claims, `claims:${record._id}`);
     if (record.consentedClaims.length === 0) return {};
     let pending = this.#inflight.get(record._id);
@@ -101,11 +98,7 @@ export class GrantRecords {
     return pending;
   }
 
-  async #exchange(
-    record: GrantRecord,
-    systems: IdentitySystemRegistry | undefined,
-  ): Promise<Record<string, unknown>> {
-    if (!systems) throw new Error('no identity systems are registered (links.identitySystems)');
+  async #exchange(record: GrantRecord, systems: IdentitySystemRegistry): Promise<Record<string, unknown>> {
     if (!record.kycToken) throw new Error(`grant ${record._id} has no KYC token`);
     const kycToken = open<string>(this.#key, record.kycToken, `kyc:${record._id}`);
     const system = systems.get(record.identitySystem);

@@ -45,10 +45,9 @@ export function validateIssuerState(state: OidcState) {
   return async (ctx: { oidc: { params: Record<string, unknown> } }, value: unknown): Promise<void> => {
     if (value === undefined) return;
     const offer =
-      typeof value === 'string' && value !== '' ? await state.links.issuerStates?.resolve(value) : undefined;
+      typeof value === 'string' && value !== '' ? await state.issuerStates.resolve(value) : undefined;
     if (!offer) throw new errors.InvalidRequest('issuer_state is unknown or has expired');
-    const known = state.links.credentialConfigurations;
-    const requested = known ? requestedConfigurationIds(ctx.oidc.params, known) : [];
+    const requested = requestedConfigurationIds(ctx.oidc.params, state.credentialConfigurations);
     const outside = requested.filter((id) => !offer.credentialConfigurationIds.includes(id));
     if (outside.length > 0) {
       throw new errors.InvalidRequest(

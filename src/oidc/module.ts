@@ -1,34 +1,69 @@
-import type { Context, Next } from 'koa';
+import type { Context, Middleware, Next } from 'koa';
 import { errors } from 'oidc-provider';
-import { clientAdminRoutes } from '../admin/clients.ts';
-import { consentAdminRoutes } from '../admin/consents.ts';
 import { MethodNotAllowed } from '../errors.ts';
 import { noStore } from '../http/middleware.ts';
-import type { Module, ModuleFactory } from '../modules.ts';
+import { corsOriginGate } from '../http/oidc/cors.ts';
+import { handleTokenRequest } from '../http/oidc/pre-authorized.ts';
+import { readProviderForm } from '../http/oidc/provider-form.ts';
+import type { IdentitySystemRegistry } from '../kyc/spi.ts';
 import type { Services } from '../services.ts';
-import { checkAssertionParty, readProviderForm } from './assertion-party.ts';
+import type { IssuerStateResolver } from '../vci/offers.ts';
+import { checkAssertionParty } from './assertion-party.ts';
 import { registerAuditEvents } from './audit-events.ts';
+import type {
+  CNonceIssuer,
+  CredentialConfigurationsLink,
+  PreAuthorizedCodeRedeemer,
+  TokenVerifier,
+} from './bridge.ts';
 import { ClientRegistry } from './clients.ts';
 import { Consents } from './consents.ts';
-import { corsOriginGate } from './cors.ts';
 import { seedDemoRelyingParty } from './demo.ts';
 import { GrantRecords } from './grant-records.ts';
+import type { InteractionDeps } from './interaction/deps.ts';
 import { pickLocale, textsFor } from './interaction/i18n.ts';
 import { errorPage, loggedOutPage, logoutPage, type PageFrame } from './interaction/pages.ts';
-import { assetRoutes, interactionRoutes } from './interaction/routes.ts';
 import { LoginTransactions } from './interaction/transactions.ts';
 import { requestedConfigurationIds } from './issuer-state.ts';
 import { createJwksFetcher } from './jwks-fetch.ts';
-import { handleTokenRequest } from './pre-authorized.ts';
 import { buildProvider, type OidcProvider, providerFingerprint, ROUTES } from './provider.ts';
-import type { OidcLinks, OidcState } from './state.ts';
+import type { OidcState } from './state.ts';
 import { createTokenVerifier } from './token-verifier.ts';
 
+/** What the provider needs from the parts built before it. */
+export interface OidcDeps {
+  readonly identitySystems: IdentitySystemRegistry;
+  /** The shared grants (src/grants.ts): what offers made, and the credential configurations. */
+  readonly grants: {
+    readonly preAuthorizedCodes: PreAuthorizedCodeRedeemer;
+    readonly issuerStates: IssuerStateResolver;
+    readonly cNonces: CNonceIssuer;
+    readonly credentialConfigurations: CredentialConfigurationsLink;
+  };
+}
+
+/** What the OpenID Provider offers the credential issuer, the admin API and the HTTP layer. */
+export interface Oidc {
+  readonly basePath: string;
+  /** Verifies access tokens at the credential, deferred and notification endpoints. */
+  readonly tokens: TokenVerifier;
+  /** Clients, consents and grant records (the admin API reads and changes them). */
+  readonly state: OidcState;
+  /** Hands the provider's own paths to oidc-provider; runs before routing and body parsing. */
+  readonly mountProvider: Middleware;
+  /** What the login and consent pages and API are built from. */
+  readonly interactions: InteractionDeps;
+  /** Revokes every token of a grant and the grant itself (consent withdrawn). */
+  revokeGrant(grantId: string): Promise<void>;
+  /** Client metadata as oidc-provider validates it, plus the jwks_uri address policy. */
+  validateClient(metadata: Record<string, unknown>): Promise<void>;
+}
+
 /**
- * The OpenID Provider module: oidc-provider mounted in our Koa app, plus the login/consent pages,
- * the TokenVerifier for the credential endpoint and the pre-authorized code grant.
+ * The OpenID Provider part: oidc-provider mounted in our Koa app, the login/consent state, the
+ * TokenVerifier for the credential endpoint and the pre-authorized code grant.
  *
- * Mounting: an `early` middleware (before routing and body parsing) recognises the provider's
+ * Mounting: `mountProvider`, a middleware (before routing and body parsing) recognises the provider's
  * paths under the issuer's path, rewrites the request to the provider's view (path without the
  * prefix, Host and X-Forwarded-Proto from the configured public URL so no URL is ever built from
  * client headers), sets `ctx.respond = false` and hands `req`/`res` to `provider.callback()`.
@@ -38,12 +73,12 @@ import { createTokenVerifier } from './token-verifier.ts';
  * when the credential scopes change. All provider state lives in the store, so a rebuild loses
  * nothing; requests already running finish on the previous instance.
  */
-export const oidcModule: ModuleFactory = async (services: Services, links): Promise<Module> => {
+export async function createOidc(services: Services, deps: OidcDeps): Promise<Oidc> {
   const { config, store, clock, keys, logger } = services;
+  const { credentialConfigurations } = deps.grants;
   const issuer = config.resolved.publicUrl;
   const issuerUrl = new URL(issuer);
   const basePath = issuerUrl.pathname.replace(/\/+$/, '');
-  const oidcLinks = links as OidcLinks;
 
   const frameFor = (ctx: { oidc?: { params?: Record<string, unknown> } }, title: string): PageFrame => {
     const locale = pickLocale(ctx.oidc?.params?.ui_locales, config.oidc.uiLocales);
@@ -52,16 +87,18 @@ export const oidcModule: ModuleFactory = async (services: Services, links): Prom
 
   const state: OidcState = {
     basePath,
-    links: oidcLinks,
+    identitySystems: deps.identitySystems,
+    credentialConfigurations,
+    issuerStates: deps.grants.issuerStates,
+    preAuthorizedCodes: deps.grants.preAuthorizedCodes,
+    cNonces: deps.grants.cNonces,
     logger: logger.child({ module: 'oidc' }),
     clients: new ClientRegistry(store, clock),
     consents: new Consents(store, clock),
     grants: new GrantRecords(store, clock, config.keys.encryptionSecret),
     extraClaimsFor(params) {
-      const known = oidcLinks.credentialConfigurations;
-      if (!known) return [];
-      return requestedConfigurationIds(params, known).flatMap((id) =>
-        known.has(id) ? [...known.claimsFor(id)] : [],
+      return requestedConfigurationIds(params, credentialConfigurations).flatMap((id) =>
+        credentialConfigurations.has(id) ? [...credentialConfigurations.claimsFor(id)] : [],
       );
     },
     errorPage: (ctx, error, description) => {
@@ -75,7 +112,7 @@ export const oidcModule: ModuleFactory = async (services: Services, links): Prom
   type Callback = (req: unknown, res: unknown) => Promise<void>;
   let current: { provider: OidcProvider; fingerprint: string; callback: Callback } | undefined;
   const provider = async (): Promise<OidcProvider> => {
-    const scopes = [...(oidcLinks.credentialConfigurations?.scopes().keys() ?? [])].sort();
+    const scopes = [...credentialConfigurations.scopes().keys()].sort();
     const fingerprint = providerFingerprint(keys.published('oidc'), scopes);
     if (current?.fingerprint !== fingerprint) {
       const built = buildProvider(services, state, scopes);
@@ -188,7 +225,7 @@ export const oidcModule: ModuleFactory = async (services: Services, links): Prom
     config.oidc.consentTransactionSeconds,
   );
 
-  links.tokens = createTokenVerifier({ provider, state, issuer, clock, store });
+  const tokens = createTokenVerifier({ provider, state, issuer, clock, store });
 
   async function revokeGrant(grantId: string): Promise<void> {
     const p = await provider();
@@ -214,24 +251,16 @@ export const oidcModule: ModuleFactory = async (services: Services, links): Prom
   if (config.resolved.demo) await seedDemoRelyingParty(services, state.clients);
 
   return {
-    early: [mountProvider],
-    routes: [interactionRoutes({ services, state, transactions, provider }), assetRoutes(basePath)],
-    adminRoutes: [
-      clientAdminRoutes({
-        clients: state.clients,
-        audit: services.audit,
-        async validate(metadata) {
-          const p = await provider();
-          await p.Client.validate(metadata);
-          await checkJwksUri(metadata.jwks_uri);
-        },
-      }),
-      consentAdminRoutes({
-        consents: state.consents,
-        grants: state.grants,
-        revokeGrant,
-        audit: services.audit,
-      }),
-    ],
+    basePath,
+    tokens,
+    state,
+    mountProvider,
+    interactions: { services, state, transactions, provider },
+    revokeGrant,
+    async validateClient(metadata) {
+      const p = await provider();
+      await p.Client.validate(metadata);
+      await checkJwksUri(metadata.jwks_uri);
+    },
   };
-};
+}

@@ -354,8 +354,7 @@ function validateCredentialDetail(state: OidcState) {
     if (typeof id !== 'string' || id === '') {
       throw new errors.InvalidAuthorizationDetails('credential_configuration_id must be a non-empty string');
     }
-    const known = state.links.credentialConfigurations;
-    if (!known?.has(id)) {
+    if (!state.credentialConfigurations.has(id)) {
       throw new errors.InvalidAuthorizationDetails(`unknown credential_configuration_id "${id}"`);
     }
   };
@@ -384,7 +383,7 @@ function findAccount(state: OidcState) {
       const record = token?.grantId ? await state.grants.get(token.grantId) : undefined;
       if (!record || record.subject !== sub) return { sub };
       try {
-        const kyc = await state.grants.claims(record, state.links.identitySystems);
+        const kyc = await state.grants.claims(record, state.identitySystems);
         return { ...kyc, sub };
       } catch (error) {
         state.logger.error(

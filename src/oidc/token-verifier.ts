@@ -67,10 +67,10 @@ export function createTokenVerifier(deps: {
         if (!grant) throw invalid('the access token grant was revoked');
       }
       const rar = (at.rar ?? []) as Record<string, unknown>[];
-      const scopes = deps.state.links.credentialConfigurations?.scopes();
+      const scopes = deps.state.credentialConfigurations.scopes();
       const fromScope = String(at.scope ?? '')
         .split(' ')
-        .flatMap((s) => (s && scopes?.has(s) ? [scopes.get(s)!] : []));
+        .flatMap((s) => (s && scopes.has(s) ? [scopes.get(s)!] : []));
       const fromDetails = rar.flatMap((d) =>
         d.type === 'openid_credential' && typeof d.credential_configuration_id === 'string'
           ? [d.credential_configuration_id]

@@ -1,10 +1,10 @@
 import { Router } from '@koa/router';
 import type { Context, Next } from 'koa';
 import type { ConfigurationRegistry } from '../credentials/configurations/registry.ts';
-import { InvalidNotificationId, NotFound, TemporarilyUnavailable } from '../errors.ts';
+import { InvalidNotificationId, NotFound } from '../errors.ts';
 import { readJson } from '../http/body.ts';
 import { noStore } from '../http/middleware.ts';
-import type { Links } from '../modules.ts';
+import type { TokenVerifier } from '../oidc/bridge.ts';
 import type { Services } from '../services.ts';
 import { encryptResponse, prepareResponseEncryption, type ResponseEncryption } from './encryption.ts';
 import { type IssuanceOutcome, type Issuer, resolveCredentialRequest } from './issuance.ts';
@@ -28,7 +28,8 @@ import {
  */
 export interface VciRouteDeps {
   services: Services;
-  links: Links;
+  /** Verifies access tokens (built by the OpenID Provider, src/oidc/token-verifier.ts). */
+  tokens: TokenVerifier;
   registry: ConfigurationRegistry;
   issuer: Issuer;
   nonces: Nonces;
@@ -73,7 +74,7 @@ function acceptLanguages(ctx: Context): string[] {
 }
 
 export function vciRoutes(deps: VciRouteDeps): Router {
-  const { services, links, registry, issuer, nonces, offers } = deps;
+  const { services, tokens, registry, issuer, nonces, offers } = deps;
   const { config } = services;
   const publicUrl = config.resolved.publicUrl;
   const basePath = new URL(publicUrl).pathname.replace(/\/+$/, '');
@@ -88,8 +89,7 @@ export function vciRoutes(deps: VciRouteDeps): Router {
   const wires = createWires(nonces);
 
   async function grantOf(ctx: Context, url: string): Promise<CredentialGrant> {
-    if (!links.tokens) throw new TemporarilyUnavailable('the authorization server is not available');
-    const grant = await links.tokens.verify({
+    const grant = await tokens.verify({
       authorization: ctx.get('Authorization') || undefined,
       dpop: ctx.get('DPoP') || undefined,
       method: ctx.method,

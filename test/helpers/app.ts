@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { buildServices } from '../../src/bootstrap.ts';
+import type { ComposeOptions } from '../../src/compose.ts';
 import { loadConfig } from '../../src/config/load.ts';
 import { createLogger } from '../../src/http/logger.ts';
 import { type RunningServer, startServer } from '../../src/server.ts';
@@ -47,10 +48,16 @@ async function freePort(): Promise<number> {
 
 /**
  * Starts the whole service on 127.0.0.1 with an in-memory embedded store (unless `store` options
- * say otherwise), a manual clock and fresh secrets. `pathPrefix` makes the public URL path-based.
+ * say otherwise), a manual clock and fresh secrets. `pathPrefix` makes the public URL path-based;
+ * `compose` passes stand-ins for parts at construction (src/compose.ts `ComposeOptions`).
  */
 export async function startTestApp(
-  options: { overrides?: Record<string, unknown>; env?: Record<string, string>; pathPrefix?: string } = {},
+  options: {
+    overrides?: Record<string, unknown>;
+    env?: Record<string, string>;
+    pathPrefix?: string;
+    compose?: ComposeOptions;
+  } = {},
 ): Promise<TestApp> {
   const dataDir = mkdtempSync(join(tmpdir(), 'issuer-test-'));
   const adminToken = randomBytes(24).toString('base64url');
@@ -76,7 +83,7 @@ export async function startTestApp(
     logger: createLogger(config.logLevel, log.stream),
     defaultMetrics: false,
   });
-  const running = await startServer(services, port, '127.0.0.1');
+  const running = await startServer(services, port, '127.0.0.1', options.compose);
   return {
     url: config.resolved.publicUrl,
     services,

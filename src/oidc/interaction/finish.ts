@@ -32,9 +32,9 @@ export async function finishLogin(
   const lifetime = rememberedUntil
     ? Math.max(1, Math.floor((rememberedUntil - clock.now()) / 1000))
     : oidc.consentTtlSeconds;
-  const credentialScopes = state.links.credentialConfigurations?.scopes();
+  const credentialScopes = state.credentialConfigurations.scopes();
   const scopes = set.scopes.filter(
-    (s) => s === 'openid' || s === 'offline_access' || s in SCOPE_CLAIMS || credentialScopes?.has(s),
+    (s) => s === 'openid' || s === 'offline_access' || s in SCOPE_CLAIMS || credentialScopes.has(s),
   );
   // The grant (and so every token from it, see ttl in provider.ts) ends when the consent does.
   const grantId = await port.saveGrant({

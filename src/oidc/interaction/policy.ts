@@ -1,4 +1,3 @@
-import { ServerError } from '../../errors.ts';
 import type { Factor, IdentitySystem, TransactionRef } from '../../kyc/spi.ts';
 import {
   type AcrRule,
@@ -13,8 +12,7 @@ import type { LoginDeps, LoginSession } from './session.ts';
 /** What a login may use and must release: identity system, ACRs, factors and claims. Pure. */
 
 export function systemFor(deps: LoginDeps, session: LoginSession): IdentitySystem {
-  const systems = deps.state.links.identitySystems;
-  if (!systems) throw new ServerError('no identity system is registered');
+  const systems = deps.state.identitySystems;
   const named = session.client.meta.identity_system;
   return typeof named === 'string' ? systems.get(named) : systems.forClient(session.client.clientId);
 }
@@ -52,8 +50,8 @@ export function claimSet(deps: LoginDeps, session: LoginSession): ClaimSet {
 /** Credential configurations the request asks for, by scope and by `openid_credential` details. */
 export function credentialIds(deps: LoginDeps, session: LoginSession): string[] {
   const set = claimSet(deps, session);
-  const scopes = deps.state.links.credentialConfigurations?.scopes();
-  const fromScope = scopes ? set.scopes.flatMap((s) => (scopes.has(s) ? [scopes.get(s)!] : [])) : [];
+  const scopes = deps.state.credentialConfigurations.scopes();
+  const fromScope = set.scopes.flatMap((s) => (scopes.has(s) ? [scopes.get(s)!] : []));
   const fromDetails = set.authorizationDetails.flatMap((d) =>
     d.type === 'openid_credential' && typeof d.credential_configuration_id === 'string'
       ? [d.credential_configuration_id]

@@ -137,7 +137,7 @@ async function checkOfferedPerson(
 ): Promise<void> {
   const issuerState = session.params.issuer_state;
   if (typeof issuerState !== 'string' || issuerState === '') return;
-  const offer = await deps.state.links.issuerStates?.resolve(issuerState);
+  const offer = await deps.state.issuerStates.resolve(issuerState);
   // The authorization endpoint refused unknown ones; an offer may have expired since.
   if (!offer) throw new InvalidRequest('issuer_state is unknown or has expired');
   if (offer.accountId === undefined) return;

@@ -101,7 +101,7 @@ describe('admin identities API', () => {
   });
 
   it('lists outbox messages newest first, filtered by recipient', async () => {
-    const systems = app.running.app.links.identitySystems!;
+    const systems = app.running.parts.kyc.identitySystems;
     await systems.sendToIndividual('5550001111', { subject: 'one', text: 'first' });
     await systems.sendToIndividual('5550001111', { subject: 'two', text: 'second' });
     const response = await call('GET', `/outbox?to=${encodeURIComponent(person.claims.email)}`);

@@ -15,7 +15,7 @@ describe('kyc in demo mode', () => {
       identities: { individualId: string; email: string }[];
     };
     const [first] = demo.identities;
-    const systems = app.running.app.links.identitySystems!;
+    const systems = app.running.parts.kyc.identitySystems;
     const transaction = { transactionId: 'demo-tx-1', clientId: 'demo-rp' };
     const sent = await systems.forClient('demo-rp').sendOtp(first!.individualId, 'email', transaction);
     expect(sent.maskedTo).toMatch(/^.\*\*\*@example\./);

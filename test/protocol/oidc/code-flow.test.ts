@@ -80,7 +80,7 @@ describe('identity system failure', () => {
     const { code, verifier } = await obtainCode(app, client, {
       claims: { userinfo: { name: { essential: true } } },
     });
-    const registry = app.running.app.links.identitySystems!;
+    const registry = app.running.parts.kyc.identitySystems;
     const original = registry.get.bind(registry);
     registry.get = (name: string) => ({
       ...original(name),

@@ -1,6 +1,7 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { exportJWK, generateKeyPair, type JWK, SignJWT } from 'jose';
 import { request } from 'undici';
+import type { ComposeOptions } from '../../../src/compose.ts';
 import { startTestApp, type TestApp } from '../../helpers/app.ts';
 
 /**
@@ -29,10 +30,11 @@ export const IDENTITY = {
 };
 
 export async function startOidcApp(
-  options: { overrides?: Record<string, unknown>; pathPrefix?: string } = {},
+  options: { overrides?: Record<string, unknown>; pathPrefix?: string; compose?: ComposeOptions } = {},
 ): Promise<TestApp> {
   const app = await startTestApp({
     pathPrefix: options.pathPrefix,
+    ...(options.compose ? { compose: options.compose } : {}),
     overrides: {
       kyc: { scryptCost: 1024, notify: { outboxEnabled: true } },
       ...options.overrides,

@@ -31,10 +31,19 @@ describe('TokenVerifier for the credential endpoint and the pre-authorized code 
   let client: TestClient;
   let verifier: TokenVerifier;
   let credentialUrl: string;
+  // The token endpoint's pre-authorized code redeemer, given at construction: a block that sets a
+  // stand-in here gets it, every other test the real one.
+  let standIn: PreAuthorizedCodeRedeemer | undefined;
   beforeAll(async () => {
-    app = await startOidcApp();
+    app = await startOidcApp({
+      compose: {
+        preAuthorizedCodes: (built) => ({
+          redeem: (code, txCode) => (standIn ?? built).redeem(code, txCode),
+        }),
+      },
+    });
     client = await registerClient(app);
-    verifier = app.running.app.links.tokens!;
+    verifier = app.running.parts.oidc.tokens;
     credentialUrl = `${app.url}/credential`;
   });
   afterAll(async () => app.stop());
@@ -193,13 +202,11 @@ describe('TokenVerifier for the credential endpoint and the pre-authorized code 
         };
       },
     };
-    let saved: PreAuthorizedCodeRedeemer | undefined;
     beforeAll(() => {
-      saved = app.running.app.links.preAuthorizedCodes;
-      app.running.app.links.preAuthorizedCodes = fake;
+      standIn = fake;
     });
     afterAll(() => {
-      app.running.app.links.preAuthorizedCodes = saved;
+      standIn = undefined;
     });
 
     const grant = (params: Record<string, string>, headers: Record<string, string> = {}) =>

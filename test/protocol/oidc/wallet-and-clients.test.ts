@@ -82,7 +82,7 @@ describe('wallets (public clients, RAR, scopes), client admin, encrypted userinf
     expect(tokens.body.authorization_details).toEqual([
       { ...details[0], credential_identifiers: ['NationalIdCredential_sd_jwt'] },
     ]);
-    const grant = await app.running.app.links.tokens!.verify({
+    const grant = await app.running.parts.oidc.tokens.verify({
       authorization: `Bearer ${tokens.body.access_token}`,
       dpop: undefined,
       method: 'POST',
@@ -217,7 +217,7 @@ describe('wallets (public clients, RAR, scopes), client admin, encrypted userinf
     const callback = new URL(await loginWithApi(app, browser, start.location!, 'pin'));
     const tokens = await token(callback.searchParams.get('code')!, verifier);
     expect(tokens.status).toBe(200);
-    const grant = await app.running.app.links.tokens!.verify({
+    const grant = await app.running.parts.oidc.tokens.verify({
       authorization: `Bearer ${tokens.body.access_token}`,
       dpop: undefined,
       method: 'POST',

@@ -2,14 +2,13 @@ import { randomBytes } from 'node:crypto';
 import { exportJWK, generateKeyPair, type JWK, SignJWT } from 'jose';
 import { request } from 'undici';
 import { didKeyFromJwk } from '../../../src/crypto/did.ts';
-import type { IssuanceGrant } from '../../../src/oidc/bridge.ts';
+import type { IssuanceGrant, TokenVerifier } from '../../../src/oidc/bridge.ts';
 import { startTestApp, type TestApp } from '../../helpers/app.ts';
 
 /**
  * The issuer over real HTTP for protocol tests. Access tokens come from the OpenID Provider's token
- * endpoint when the provider is part of the app; until then (or with `fakeTokens`) a stand-in
- * TokenVerifier accepts tokens minted here from a redeemed pre-authorized code, so the issuer's own
- * rules are tested either way.
+ * endpoint; with `fakeTokens` a stand-in TokenVerifier, passed at construction, accepts only tokens
+ * minted here from a redeemed pre-authorized code, so the issuer's own rules are tested either way.
  */
 export interface VciHarness {
   app: TestApp;
@@ -44,29 +43,28 @@ export interface VciHarness {
 export async function startVci(
   options: { overrides?: Record<string, unknown>; pathPrefix?: string; fakeTokens?: boolean } = {},
 ): Promise<VciHarness> {
-  const app = await startTestApp({
-    overrides: { kyc: { scryptCost: 1024, notify: { outboxEnabled: true } }, ...options.overrides },
-    ...(options.pathPrefix ? { pathPrefix: options.pathPrefix } : {}),
-  });
-  const url = app.url;
-  const links = app.running.app.links;
-  const realTokens = Boolean(links.tokens) && !options.fakeTokens;
   const minted = new Map<string, IssuanceGrant>();
   // Tokens minted by the test (for grants the provider would not hand out) are checked first; every
-  // other token goes to the provider's verifier when there is one.
-  const provider = options.fakeTokens ? undefined : links.tokens;
-  links.tokens = {
+  // other token goes to the provider's verifier unless `fakeTokens`.
+  const tokens = (provider: TokenVerifier): TokenVerifier => ({
     async verify(input) {
       const bearer = input.authorization?.startsWith('Bearer ') ? input.authorization.slice(7) : undefined;
       const grant = bearer ? minted.get(bearer) : undefined;
       if (grant) return grant;
-      if (provider) return provider.verify(input);
+      if (!options.fakeTokens) return provider.verify(input);
       const { InvalidToken } = await import('../../../src/errors.ts');
       throw new InvalidToken('the access token is invalid', {
         headers: { 'WWW-Authenticate': 'Bearer error="invalid_token"' },
       });
     },
-  };
+  });
+  const app = await startTestApp({
+    overrides: { kyc: { scryptCost: 1024, notify: { outboxEnabled: true } }, ...options.overrides },
+    ...(options.pathPrefix ? { pathPrefix: options.pathPrefix } : {}),
+    compose: { tokens },
+  });
+  const url = app.url;
+  const realTokens = !options.fakeTokens;
   const mintToken = (grant: Partial<IssuanceGrant> & { accountId: string }) => {
     const token = randomBytes(16).toString('base64url');
     minted.set(token, {
@@ -177,7 +175,7 @@ export async function startVci(
         return { status: res.statusCode, body: await res.body.json() };
       }
       try {
-        const grant = await links.preAuthorizedCodes!.redeem(code, txCode);
+        const grant = await app.running.parts.grants.preAuthorizedCodes.redeem(code, txCode);
         const token = mintToken({ ...grant });
         return { status: 200, body: { access_token: token, token_type: 'Bearer', expires_in: 300 } };
       } catch (error) {

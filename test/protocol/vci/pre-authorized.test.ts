@@ -190,14 +190,14 @@ describe('authorization-code offers (OpenID4VCI 1.0 §4.1.1)', () => {
     const issuerState: string = offer.grants.authorization_code.issuer_state;
     expect(Buffer.from(issuerState, 'base64url').length).toBeGreaterThanOrEqual(32);
     expect(JSON.stringify(offer)).not.toContain(who.individualId);
-    const resolved = await h.app.running.app.links.issuerStates!.resolve(issuerState);
+    const resolved = await h.app.running.parts.grants.issuerStates.resolve(issuerState);
     expect(resolved).toEqual({
       credentialConfigurationIds: [AGE],
       accountId: who.accountId,
       identitySystem: 'mock',
     });
-    expect(await h.app.running.app.links.issuerStates!.resolve('forged')).toBeUndefined();
+    expect(await h.app.running.parts.grants.issuerStates.resolve('forged')).toBeUndefined();
     h.app.clock.advanceSeconds(601);
-    expect(await h.app.running.app.links.issuerStates!.resolve(issuerState)).toBeUndefined();
+    expect(await h.app.running.parts.grants.issuerStates.resolve(issuerState)).toBeUndefined();
   });
 });

@@ -42,7 +42,10 @@ describe('@openid4vc/openid4vci wallet (1.0), pre-authorized code flow', () => {
 
   it('receives a jwt_vc_json credential from an offer by value, verified against the published JWKS', async () => {
     const configs = (await (await fetch(`${h.url}/.well-known/openid-credential-issuer`)).json()) as any;
-    if (!configs.credential_configurations_supported.NationalIdCredential_jwt_vc_json) return;
+    // Shipped in credential-configurations/national-id.json: a missing one is a failure, not a pass.
+    expect(Object.keys(configs.credential_configurations_supported)).toContain(
+      'NationalIdCredential_jwt_vc_json',
+    );
     const who = await h.person();
     const offer = await h.offer(['NationalIdCredential_jwt_vc_json'], who.individualId, false);
     const key = await newWalletKey('ES256');
@@ -51,7 +54,8 @@ describe('@openid4vc/openid4vci wallet (1.0), pre-authorized code flow', () => {
     const { payload } = await verifyJwtVc(jwt, h.url, new Date(h.app.clock.now()));
     expect((payload.vc as any).credentialSubject.familyName).toBe('Mansour');
     const claims = decodeJwt(jwt);
-    expect((claims.nbf ?? claims.iat)! % 3600).toBe(0);
-    expect(claims.iat === undefined || claims.iat % 3600 === 0).toBe(true);
+    // SECURITY.md row 36: the VC-JWT carries nbf (rounded to the hour) and no iat at all.
+    expect(claims.nbf! % 3600).toBe(0);
+    expect(claims.iat).toBeUndefined();
   });
 });

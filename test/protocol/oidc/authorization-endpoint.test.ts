@@ -119,7 +119,8 @@ describe('authorization endpoint (SECURITY rows 4, 5, 6)', () => {
     const { code } = await obtainCode(app, client);
     const missing = await redeem(app, client, code, '', {});
     expect(missing.status).toBe(400);
-    expect(['invalid_grant', 'invalid_request']).toContain(missing.body.error);
+    // RFC 7636 §4.6: a code_verifier that does not verify is invalid_grant (RFC 6749 §5.2).
+    expect(missing.body.error).toBe('invalid_grant');
     const second = await obtainCode(app, client);
     const wrong = await redeem(app, client, second.code, pkce().verifier);
     expect(wrong.status).toBe(400);

@@ -97,7 +97,9 @@ describe('PAR, request objects, refresh, prompt/max_age, logout, key rotation (r
     expect(unauthenticated.body.error).toBe('invalid_client');
     const nested = await push(client, { request_uri: 'urn:ietf:params:oauth:request_uri:x' });
     expect(nested.status).toBe(400);
-    expect(['invalid_request', 'request_uri_not_supported']).toContain(nested.body.error);
+    // RFC 9126 §2.1: request_uri "MUST NOT be provided" to the PAR endpoint; the code for a
+    // request_uri the server will not take is request_uri_not_supported (OIDC Core 1.0 §3.1.2.6).
+    expect(nested.body.error).toBe('request_uri_not_supported');
   });
 
   test.each([

@@ -27,11 +27,14 @@ export function shareAcrossTests(clock: TestClock): void {
 }
 const before = new Map<TestClock, number>();
 
-beforeEach(() => {
-  before.clear();
-  for (const clock of live) before.set(clock, clock.now());
-});
+// `npm run bench` starts the test app outside vitest (bench/cases/login.ts): no test hooks there.
+if (process.env.VITEST) {
+  beforeEach(() => {
+    before.clear();
+    for (const clock of live) before.set(clock, clock.now());
+  });
 
-afterEach(() => {
-  for (const [clock, instant] of before) clock.set(instant);
-});
+  afterEach(() => {
+    for (const [clock, instant] of before) clock.set(instant);
+  });
+}

@@ -191,7 +191,7 @@ export function createIssuer(deps: IssuerDeps) {
       );
     }
     // Batch: one credential per key, each on a distinct key (SECURITY.md row 25). Thumbprints are
-    // of the canonical key (src/vci/jwk.ts), so two spellings of one key are one key.
+    // of the canonical key (src/crypto/jwk.ts), so two spellings of one key are one key.
     const thumbprints = new Set(verified.map((p) => p.thumbprint));
     if (thumbprints.size !== verified.length)
       throw new InvalidProof('every proof in a batch must use a distinct key');

@@ -46,7 +46,7 @@ export function createGrants(
     store,
     registry: configurations,
     codes: preAuthorizedCodes,
-    identitySystems: () => deps.identitySystems,
+    identitySystems: deps.identitySystems,
     metrics: services.metrics,
   });
   return {

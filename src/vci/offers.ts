@@ -3,7 +3,7 @@ import QRCode from 'qrcode';
 import type { Clock } from '../clock.ts';
 import type { Config } from '../config/defaults.ts';
 import type { ConfigurationRegistry } from '../credentials/configurations/registry.ts';
-import { InvalidRequest, NotFound, TemporarilyUnavailable } from '../errors.ts';
+import { InvalidRequest, NotFound } from '../errors.ts';
 import type { Metrics } from '../http/metrics.ts';
 import type { IdentitySystemRegistry } from '../kyc/spi.ts';
 import { randomId } from '../random.ts';
@@ -81,7 +81,7 @@ export function createOffers(deps: {
   store: Store;
   registry: ConfigurationRegistry;
   codes: PreAuthorizedCodes;
-  identitySystems: () => IdentitySystemRegistry | undefined;
+  identitySystems: IdentitySystemRegistry;
   /** Counts the offers created (`credential_offers_created_total`). */
   metrics?: Pick<Metrics, 'offersCreated'>;
 }) {
@@ -129,8 +129,7 @@ export function createOffers(deps: {
       ) {
         throw new InvalidRequest('individual_id must be a string');
       }
-      const systems = deps.identitySystems();
-      if (!systems) throw new TemporarilyUnavailable('no identity system is available');
+      const systems = deps.identitySystems;
       const system =
         typeof input.identity_system === 'string'
           ? systems.get(input.identity_system)
@@ -198,8 +197,7 @@ export function createOffers(deps: {
       if (input.identity_system !== undefined && typeof input.identity_system !== 'string') {
         throw new InvalidRequest('identity_system must be a string');
       }
-      const systems = deps.identitySystems();
-      if (!systems) throw new TemporarilyUnavailable('no identity system is available');
+      const systems = deps.identitySystems;
       let system: ReturnType<IdentitySystemRegistry['get']>;
       try {
         system = input.identity_system

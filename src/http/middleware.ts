@@ -81,3 +81,12 @@ export function noStore(ctx: Context): void {
   ctx.set('Cache-Control', 'no-store');
   ctx.set('Pragma', 'no-cache');
 }
+
+/**
+ * For public documents verifiers and wallets fetch (keys, contexts, status lists, the IACA):
+ * cacheable by anyone for `maxAgeSeconds` and readable cross-origin (browser-based verifiers).
+ */
+export function publicCacheable(ctx: Context, maxAgeSeconds: number): void {
+  ctx.set('Cache-Control', `public, max-age=${maxAgeSeconds}`);
+  ctx.set('Access-Control-Allow-Origin', '*');
+}

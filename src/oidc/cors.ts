@@ -1,4 +1,3 @@
-import type { Context } from 'koa';
 import { InvalidRequest } from '../errors.ts';
 
 /**
@@ -6,9 +5,10 @@ import { InvalidRequest } from '../errors.ts';
  * itself on these routes (lib/helpers/initialize_app.js, `clientBased`), but it reflects any Origin
  * in a preflight and in every response written before the client is known. The policy:
  *
- * 1. In front of the provider (`corsOriginGate`): a request or preflight carrying an Origin that is
- *    not in `oidc.corsOrigins` is refused with 400 `invalid_request` and no CORS headers, so the
- *    provider never reflects it. Requests without an Origin (servers) are not affected.
+ * 1. In front of the provider (`corsOriginCheck`, applied by src/http/oidc/cors.ts): a request or
+ *    preflight carrying an Origin that is not in `oidc.corsOrigins` is refused with 400
+ *    `invalid_request` and no CORS headers, so the provider never reflects it. Requests without an
+ *    Origin (servers) are not affected.
  * 2. Per client, once the provider knows it (`clientBasedCors`, oidc-provider's `clientBasedCORS`):
  *    the origin must also be the origin of one of the client's redirect URIs; at userinfo that is
  *    enough (the token's client), at the token, PAR, introspection and revocation endpoints only
@@ -22,13 +22,13 @@ import { InvalidRequest } from '../errors.ts';
 
 /**
  * The gate in front of the provider: refuses a request to one of `routes` (oidc-provider's
- * client-based CORS routes, relative to the issuer's path) whose Origin is not in `origins`.
+ * client-based CORS routes, relative to the issuer's path) whose Origin is not in `origins`
+ * (an empty origin, no `Origin` header, passes).
  */
-export function corsOriginGate(origins: readonly string[], routes: readonly string[]) {
+export function corsOriginCheck(origins: readonly string[], routes: readonly string[]) {
   const allowed = new Set(origins);
   const gated = new Set(routes);
-  return (ctx: Context, relative: string): void => {
-    const origin = ctx.get('Origin');
+  return (origin: string, relative: string): void => {
     if (!origin || !gated.has(relative) || allowed.has(origin)) return;
     throw new InvalidRequest('requests from this origin are not allowed');
   };

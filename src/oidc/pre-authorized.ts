@@ -1,35 +1,52 @@
-import type { Context } from 'koa';
-import { AppError, InvalidRequest, UnsupportedGrantType } from '../errors.ts';
-import { noStore } from '../http/middleware.ts';
+import { AppError, InvalidRequest } from '../errors.ts';
 import { randomId } from '../random.ts';
 import type { Services } from '../services.ts';
-import { checkAssertionParty, readProviderForm } from './assertion-party.ts';
 import { verifyDpopProof } from './dpop.ts';
-import { type OidcProvider, PRE_AUTHORIZED_GRANT, withCredentialIdentifiers } from './provider.ts';
+import { type OidcProvider, withCredentialIdentifiers } from './provider.ts';
 import type { OidcState } from './state.ts';
 
 /**
  * The OpenID4VCI 1.0 §6.1 pre-authorized code grant, answered in front of oidc-provider because
  * oidc-provider 9.13 insists on a client_id at the token endpoint while OpenID4VCI allows anonymous
  * redemption (§6.1: "client authentication is OPTIONAL"; our metadata says
- * `pre-authorized_grant_anonymous_access_supported: true`).
- *
- * Reads the form body once; for any other grant type the raw body is handed to oidc-provider
- * through `req.body` (its selective_body reads that when the stream is already consumed).
- * Returns true when it answered.
+ * `pre-authorized_grant_anonymous_access_supported: true`). The token endpoint's HTTP side is
+ * src/http/oidc/pre-authorized.ts.
  */
-export async function handleTokenRequest(
-  ctx: Context,
-  services: Services,
-  state: OidcState,
-  provider: () => Promise<OidcProvider>,
-  tokenUrl: string,
-): Promise<boolean> {
-  if (ctx.method !== 'POST' || ctx.request.type !== 'application/x-www-form-urlencoded') return false;
-  const form = await readProviderForm(ctx);
-  checkAssertionParty(form);
-  if (form.get('grant_type') !== PRE_AUTHORIZED_GRANT) return false;
-  noStore(ctx);
+
+export interface PreAuthorizedGrantDeps {
+  readonly services: Services;
+  readonly state: OidcState;
+  provider(): Promise<OidcProvider>;
+  /** The token endpoint's URL, which a DPoP proof must name (RFC 9449 §4.3). */
+  readonly tokenUrl: string;
+}
+
+/** A token request with `grant_type` `urn:ietf:params:oauth:grant-type:pre-authorized_code`. */
+export interface PreAuthorizedTokenRequest {
+  /** The form parameters, as sent. */
+  readonly form: URLSearchParams;
+  /** The `DPoP` header, when sent. */
+  readonly dpopProof: string | undefined;
+}
+
+/** The successful token response (RFC 6749 §5.1, OpenID4VCI 1.0 §6.2). */
+export interface PreAuthorizedTokenResponse {
+  readonly access_token: string;
+  readonly token_type: 'DPoP' | 'Bearer';
+  readonly expires_in: number;
+  readonly authorization_details?: readonly Record<string, unknown>[];
+  readonly c_nonce: string;
+  readonly c_nonce_expires_in: number;
+}
+
+/**
+ * Redeems the pre-authorized code once and mints the access token: the grant record it stands on
+ * keeps what the offer named (person, identity system, consented claims, configurations).
+ */
+export async function redeemPreAuthorizedGrant(
+  { services, state, provider, tokenUrl }: PreAuthorizedGrantDeps,
+  { form, dpopProof }: PreAuthorizedTokenRequest,
+): Promise<PreAuthorizedTokenResponse> {
   for (const name of new Set(form.keys())) {
     // RFC 6749 §3.1: parameters MUST NOT be included more than once.
     if (form.getAll(name).length > 1)
@@ -43,16 +60,16 @@ export async function handleTokenRequest(
   if (resource !== null && resource !== services.config.resolved.publicUrl) {
     throw new AppError(400, 'invalid_target', 'resource must be the credential issuer identifier');
   }
-  const redeemer = state.links.preAuthorizedCodes;
-  if (!redeemer) throw new UnsupportedGrantType('the pre-authorized code grant is not available');
-
   // Validate the DPoP proof before consuming the code, so a bad proof does not burn it.
-  const proof = ctx.get('DPoP') || undefined;
-  const jkt = proof
-    ? await verifyDpopProof({ proof, method: 'POST', url: tokenUrl }, services.clock, services.store)
+  const jkt = dpopProof
+    ? await verifyDpopProof(
+        { proof: dpopProof, method: 'POST', url: tokenUrl },
+        services.clock,
+        services.store,
+      )
     : undefined;
 
-  const redeemed = await redeemer.redeem(code, txCode);
+  const redeemed = await state.preAuthorizedCodes.redeem(code, txCode);
   const p = await provider();
   const grantId = randomId(16);
   const requested = redeemed.authorizationDetails.length
@@ -86,16 +103,15 @@ export async function handleTokenRequest(
   if (jkt) at.jkt = jkt;
   const accessToken: string = await at.save();
   services.metrics.offersRedeemed.inc();
-  ctx.status = 200;
   // Draft 13 §6.2: wallets of that version (MOSIP Inji among them) take their first c_nonce from
   // the token response; 1.0 wallets ignore these members and use the nonce endpoint.
-  const cNonce = await state.links.cNonces?.issue();
-  ctx.body = {
+  const cNonce = await state.cNonces.issue();
+  return {
     access_token: accessToken,
     token_type: jkt ? 'DPoP' : 'Bearer',
     expires_in: at.expiration,
     ...(details.length ? { authorization_details: details } : {}),
-    ...(cNonce ? { c_nonce: cNonce.nonce, c_nonce_expires_in: cNonce.expiresInSeconds } : {}),
+    c_nonce: cNonce.nonce,
+    c_nonce_expires_in: cNonce.expiresInSeconds,
   };
-  return true;
 }

@@ -1,9 +1,9 @@
 import { createServer, type Server } from 'node:http';
 import Koa from 'koa';
 import { afterEach, describe, expect, it } from 'vitest';
+import { keyRoutes } from '../../src/http/well-known.ts';
 import { didWebFromUrl } from '../../src/keys/documents.ts';
 import { createKeyStore } from '../../src/keys/key-store.ts';
-import { keyRoutes } from '../../src/keys/routes.ts';
 import type { Services } from '../../src/services.ts';
 import { TestClock } from '../helpers/clock.ts';
 import { createMemoryStore } from '../helpers/memory-store.ts';

@@ -18,8 +18,9 @@ import type {
 } from '../../src/credentials/formats/types.ts';
 import { createStatusService } from '../../src/credentials/status/service.ts';
 import { createIssuerCa, type IssuerCa } from '../../src/credentials/x509/issuer-ca.ts';
-import { iacaRoutes, iacaUrl } from '../../src/credentials/x509/routes.ts';
+import { iacaUrl } from '../../src/credentials/x509/urls.ts';
 import * as x509 from '../../src/credentials/x509/x509.ts';
+import { iacaRoutes } from '../../src/http/well-known.ts';
 import { type CredentialDeps, credentialDeps, mdocIssuer, START } from '../helpers/credential-deps.ts';
 import { mdlRequest, mdocContext as mdocContextAt } from '../helpers/mdoc-context.ts';
 

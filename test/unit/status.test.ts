@@ -14,9 +14,9 @@ import {
   setBitMsb,
   setStatusLsb,
 } from '../../src/credentials/status/encoding.ts';
-import { statusRoutes } from '../../src/credentials/status/routes.ts';
 import { createStatusService, type StatusService } from '../../src/credentials/status/service.ts';
 import { errorHandler } from '../../src/http/error-handler.ts';
+import { statusRoutes } from '../../src/http/status.ts';
 import { openStore } from '../../src/store/index.ts';
 import { type CredentialDeps, credentialDeps } from '../helpers/credential-deps.ts';
 

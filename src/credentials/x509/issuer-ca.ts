@@ -11,7 +11,7 @@ import {
 import type { Clock } from '../../clock.ts';
 import type { ManagedKey } from '../../keys/spi.ts';
 import { type Collection, type Store, type StoredDoc, UniqueViolation } from '../../store/spi.ts';
-import { crlUrl } from './routes.ts';
+import { crlUrl } from './urls.ts';
 import * as x509 from './x509.ts';
 
 /**

@@ -1,10 +1,10 @@
 import type { Context, Next } from 'koa';
 import { Forbidden } from '../../errors.ts';
-import { noStore } from '../../http/middleware.ts';
-import type { OidcProvider } from '../provider.ts';
-import { bindInteraction, type InteractionPort } from './provider-port.ts';
-import { type LoginDeps, type LoginSession, openSession } from './session.ts';
-import { refuseUnmet } from './steps.ts';
+import { bindInteraction, type InteractionPort } from '../../oidc/interaction/provider-port.ts';
+import { type LoginDeps, type LoginSession, openSession } from '../../oidc/interaction/session.ts';
+import { refuseUnmet } from '../../oidc/interaction/steps.ts';
+import type { OidcProvider } from '../../oidc/provider.ts';
+import { noStore } from '../middleware.ts';
 
 /**
  * What both front ends share: the app they run in, loading a request's session, and the checks

@@ -1,13 +1,11 @@
 import type { Router } from '@koa/router';
 import type { Context } from 'koa';
 import { InvalidRequest } from '../../errors.ts';
-import { readJson } from '../../http/body.ts';
 import { CAPTCHA_ACTIONS } from '../../kyc/captcha.ts';
 import type { Challenge, OtpPurpose, OtpSent } from '../../kyc/spi.ts';
-import { abortLogin } from './finish.ts';
-import { apiRoute, checkPost, type InteractionApp, type OpenedLogin, openLogin } from './guards.ts';
-import { clientView } from './html-view.ts';
-import { pickLocale } from './i18n.ts';
+import { abortLogin } from '../../oidc/interaction/finish.ts';
+import { clientView } from '../../oidc/interaction/html-view.ts';
+import { pickLocale } from '../../oidc/interaction/i18n.ts';
 import {
   acrRules,
   claimSet,
@@ -16,9 +14,18 @@ import {
   factorsFor,
   systemFor,
   transactionRef,
-} from './policy.ts';
-import { type LoginDeps, type LoginSession, resendAfterSeconds } from './session.ts';
-import { authenticate, bindWallet, consent, finishIfConsented, sendCode, walletBinder } from './steps.ts';
+} from '../../oidc/interaction/policy.ts';
+import { type LoginDeps, type LoginSession, resendAfterSeconds } from '../../oidc/interaction/session.ts';
+import {
+  authenticate,
+  bindWallet,
+  consent,
+  finishIfConsented,
+  sendCode,
+  walletBinder,
+} from '../../oidc/interaction/steps.ts';
+import { readJson } from '../body.ts';
+import { apiRoute, checkPost, type InteractionApp, type OpenedLogin, openLogin } from './guards.ts';
 
 /**
  * The JSON API under `<base>/interaction/:uid/api`, for integrators' own front ends (eSignet's UI

@@ -1,10 +1,12 @@
 import { Router } from '@koa/router';
 import type { Context } from 'koa';
-import { NotFound } from '../../errors.ts';
-import type { ListKind, StatusService } from './service.ts';
+import type { ListKind, StatusService } from '../credentials/status/service.ts';
+import { NotFound } from '../errors.ts';
+import { publicCacheable } from './middleware.ts';
+import { pathOf } from './well-known.ts';
 
 /**
- * Public status list endpoints (the only Koa code of the status module):
+ * Public status list endpoints (the HTTP side of `credentials/status`):
  * - `GET /status/bitstring/:listId`: BitstringStatusListCredential (ldp_vc JSON or `application/vc+jwt`);
  * - `GET /status/token/:listId`: Token Status List JWT (`application/statuslist+jwt`).
  * One list serves many credentials, so responses are public and cacheable (SECURITY.md row 35); they
@@ -13,15 +15,14 @@ import type { ListKind, StatusService } from './service.ts';
 export function statusRoutes(services: { status: StatusService; publicUrl?: string }): Router {
   const router = new Router();
   // List URLs are `<publicUrl>/status/...`: a public URL with a path serves them under that path.
-  const basePath = services.publicUrl ? new URL(services.publicUrl).pathname.replace(/\/+$/, '') : '';
+  const basePath = pathOf(services.publicUrl);
   const serveList = (kind: ListKind) =>
     async function serveStatusList(ctx: Context): Promise<void> {
       const served = await services.status.serve(kind, String(ctx.params['listId'] ?? ''));
       if (!served) throw new NotFound('unknown status list');
-      ctx.set('Cache-Control', `public, max-age=${served.maxAgeSeconds}`);
+      publicCacheable(ctx, served.maxAgeSeconds);
       ctx.set('ETag', served.etag);
       ctx.set('Last-Modified', served.lastModified.toUTCString());
-      ctx.set('Access-Control-Allow-Origin', '*');
       if (ctx.get('If-None-Match') === served.etag) {
         ctx.status = 304;
         return;

@@ -1,20 +1,26 @@
 import type { Router } from '@koa/router';
 import type { Context } from 'koa';
 import { AppError, InvalidRequest, InvalidTransaction } from '../../errors.ts';
-import { readForm, readRaw } from '../../http/body.ts';
-import { noStore } from '../../http/middleware.ts';
 import type { Challenge } from '../../kyc/spi.ts';
-import { abortLogin } from './finish.ts';
-import { checkPost, type InteractionApp, type OpenedLogin, openLogin, pageRoute } from './guards.ts';
-import { localeQuery, type Page, type PageRequest, sessionPage, signInOverPage } from './html-view.ts';
-import type { LoginSession } from './session.ts';
+import { abortLogin } from '../../oidc/interaction/finish.ts';
+import {
+  localeQuery,
+  type Page,
+  type PageRequest,
+  sessionPage,
+  signInOverPage,
+} from '../../oidc/interaction/html-view.ts';
+import type { LoginSession } from '../../oidc/interaction/session.ts';
 import {
   authenticate,
   consent,
   finishIfConsented,
   sendCode,
   UnmetAuthenticationRequirements,
-} from './steps.ts';
+} from '../../oidc/interaction/steps.ts';
+import { readForm, readRaw } from '../body.ts';
+import { noStore } from '../middleware.ts';
+import { checkPost, type InteractionApp, type OpenedLogin, openLogin, pageRoute } from './guards.ts';
 
 /**
  * The HTML front end: server-rendered pages under `<base>/interaction/:uid`, posting forms to the

@@ -1,6 +1,7 @@
 import { Router } from '@koa/router';
-import type { Services } from '../../services.ts';
-import { listOwnContexts } from './document-loader.ts';
+import { listOwnContexts } from '../credentials/jsonld/document-loader.ts';
+import type { Services } from '../services.ts';
+import { publicCacheable } from './middleware.ts';
 
 /**
  * Our JSON-LD contexts (contexts/*.jsonld) at the stable URLs credentials reference, so any
@@ -11,8 +12,7 @@ export function contextRoutes({ config }: Services): Router {
   for (const context of listOwnContexts(config.resolved.publicUrl)) {
     const body = JSON.stringify(context.document);
     router.get(new URL(context.url).pathname, (ctx) => {
-      ctx.set('Cache-Control', 'public, max-age=86400');
-      ctx.set('Access-Control-Allow-Origin', '*');
+      publicCacheable(ctx, 86400);
       ctx.type = 'application/ld+json';
       ctx.body = body;
     });

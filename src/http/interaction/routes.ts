@@ -1,28 +1,18 @@
 import { Router } from '@koa/router';
 import { createCaptcha } from '../../kyc/captcha.ts';
-import type { Services } from '../../services.ts';
-import type { OidcProvider } from '../provider.ts';
-import { acrTable } from '../provider.ts';
-import type { OidcState } from '../state.ts';
+import type { InteractionDeps } from '../../oidc/interaction/deps.ts';
+import { OTP_JS, UI_CSS } from '../../oidc/interaction/pages.ts';
+import { acrTable } from '../../oidc/provider.ts';
 import { apiRoutes } from './api-routes.ts';
 import type { InteractionApp } from './guards.ts';
 import { pageRoutes } from './html-routes.ts';
-import { OTP_JS, UI_CSS } from './pages.ts';
-import type { LoginTransactions } from './transactions.ts';
 
 /**
- * Login and consent under `<base>/interaction/:uid`: the login steps (steps.ts, finish.ts, over a
- * typed session, session.ts, and policy.ts) with two front ends over them, server-rendered pages
- * (html-routes.ts) and a JSON API (api-routes.ts). oidc-provider is reached only through
- * provider-port.ts.
+ * Login and consent under `<base>/interaction/:uid`: the login steps of src/oidc/interaction/
+ * (steps.ts, finish.ts, over a typed session, session.ts, and policy.ts) with two front ends over
+ * them here, server-rendered pages (html-routes.ts) and a JSON API (api-routes.ts). oidc-provider
+ * is reached only through src/oidc/interaction/provider-port.ts.
  */
-
-export interface InteractionDeps {
-  readonly services: Services;
-  readonly state: OidcState;
-  readonly transactions: LoginTransactions;
-  provider(): Promise<OidcProvider>;
-}
 
 export function interactionRoutes({ services, state, transactions, provider }: InteractionDeps): Router {
   const { config, clock } = services;

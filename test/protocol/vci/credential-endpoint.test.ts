@@ -13,6 +13,15 @@ import {
 
 const NATIONAL = 'NationalIdCredential_ldp_vc';
 const AGE = 'AgeCredential_ldp_vc';
+// OpenID4VCI 1.0 §8.3.1.2: a c_nonce the issuer did not make, that expired or was spent is invalid_nonce.
+const UNKNOWN_NONCE = {
+  error: 'invalid_nonce',
+  error_description: 'the c_nonce is unknown, expired or already used',
+};
+const NO_NONCE = {
+  error: 'invalid_nonce',
+  error_description: 'the proof must carry a c_nonce from the nonce endpoint',
+};
 
 describe('credential endpoint', () => {
   let h: VciHarness;
@@ -71,7 +80,8 @@ describe('credential endpoint', () => {
       for (const bad of [...forged, `${nonce}=`, nonce.slice(0, -1), '']) {
         const res = await ask(await request1(key, {}, bad));
         expect(res.status, bad).toBe(400);
-        expect(res.body.error).toBe('invalid_nonce');
+        // An empty nonce leaves the claim out of the proof altogether.
+        expect(res.body, bad).toEqual(bad === '' ? NO_NONCE : UNKNOWN_NONCE);
       }
       expect((await ask(await request1(key, {}, nonce))).status).toBe(200);
 
@@ -80,7 +90,7 @@ describe('credential endpoint', () => {
       const expired = await ask(await request1(key, { iat: now() }, late));
       h.app.clock.advanceSeconds(-301);
       expect(expired.status).toBe(400);
-      expect(expired.body.error).toBe('invalid_nonce');
+      expect(expired.body).toEqual(UNKNOWN_NONCE);
     });
   });
 
@@ -91,7 +101,7 @@ describe('credential endpoint', () => {
       expect((await ask(body)).status).toBe(200);
       const again = await ask(body);
       expect(again.status).toBe(400);
-      expect(again.body.error).toBe('invalid_nonce');
+      expect(again.body).toEqual(UNKNOWN_NONCE);
     });
 
     it('issues exactly one credential for a 20-way burst of the same proof', async () => {
@@ -99,7 +109,10 @@ describe('credential endpoint', () => {
       const body = await request1(key);
       const results = await burst(20, () => ask(body));
       expect(results.filter((r) => r.status === 200)).toHaveLength(1);
-      expect(results.filter((r) => r.status === 400 && r.body.error === 'invalid_nonce')).toHaveLength(19);
+      const refused = results.filter((r) => r.status !== 200);
+      expect(refused).toHaveLength(19);
+      for (const r of refused)
+        expect({ status: r.status, body: r.body }).toEqual({ status: 400, body: UNKNOWN_NONCE });
     });
 
     it('rejects an expired nonce and a nonce this issuer never gave', async () => {
@@ -115,7 +128,7 @@ describe('credential endpoint', () => {
         await request1(key, { iat: Math.floor(h.app.clock.now() / 1000) }, nonce),
         fresh,
       );
-      expect(expired.body.error).toBe('invalid_nonce');
+      expect(expired.body).toEqual(UNKNOWN_NONCE);
       const foreign = await ask(
         await request1(
           key,
@@ -124,7 +137,7 @@ describe('credential endpoint', () => {
         ),
         fresh,
       );
-      expect(foreign.body.error).toBe('invalid_nonce');
+      expect(foreign.body).toEqual(UNKNOWN_NONCE);
       const missing = await ask(
         {
           credential_configuration_id: AGE,
@@ -134,7 +147,7 @@ describe('credential endpoint', () => {
         },
         fresh,
       );
-      expect(missing.body.error).toBe('invalid_nonce');
+      expect(missing.body).toEqual(NO_NONCE);
     });
 
     const bad: [string, (key: HolderKey) => Promise<string>][] = [
@@ -179,6 +192,18 @@ describe('credential endpoint', () => {
         },
       ],
     ];
+    // The description each bad proof gets (OpenID4VCI 1.0 §8.3.1.2: invalid_proof).
+    const because: Record<string, string> = {
+      'aud is another issuer': 'the proof aud must be the credential issuer identifier',
+      'iat far in the past': 'the proof iat is too old',
+      'iat in the future': 'the proof iat is in the future',
+      'typ is JWT': 'the proof typ must be openid4vci-proof+jwt',
+      'both kid and jwk': 'the proof header must carry exactly one of kid, jwk and x5c',
+      'a private key in jwk': 'the proof jwk must be a public asymmetric key',
+      'iss is not the client_id': 'the proof iss must be the client_id of the access token',
+      'kid with an unsupported DID method': 'kid must be a DID URL of a supported method (did:key, did:jwk)',
+      'a signature by another key': 'the proof signature is invalid',
+    };
     for (const [name, make] of bad) {
       it(`rejects a proof with ${name} as invalid_proof, without spending the nonce`, async () => {
         const key = await holderKey();
@@ -196,13 +221,14 @@ describe('credential endpoint', () => {
             : token,
         );
         expect(res.status).toBe(400);
-        expect(res.body.error).toBe('invalid_proof');
+        expect(res.body).toEqual({ error: 'invalid_proof', error_description: because[name] });
         // The nonce fetched for this attempt is still good.
         expect((await ask(await request1(key, { iat: now() }, nonce))).status).toBe(200);
       });
     }
 
     it('rejects alg none and HS256 proofs', async () => {
+      const ALG_NOT_ALLOWED = 'the proof alg must be one of ES256, EdDSA, Ed25519';
       const key = await holderKey();
       const header = Buffer.from(
         JSON.stringify({ alg: 'none', typ: 'openid4vci-proof+jwt', jwk: key.jwk }),
@@ -211,9 +237,8 @@ describe('credential endpoint', () => {
         JSON.stringify({ aud: h.url, iat: now(), nonce: await h.nonce() }),
       ).toString('base64url');
       expect(
-        (await ask({ credential_configuration_id: AGE, proofs: { jwt: [`${header}.${payload}.`] } })).body
-          .error,
-      ).toBe('invalid_proof');
+        (await ask({ credential_configuration_id: AGE, proofs: { jwt: [`${header}.${payload}.`] } })).body,
+      ).toEqual({ error: 'invalid_proof', error_description: ALG_NOT_ALLOWED });
       const hs = await new SignJWT({ aud: h.url, nonce: await h.nonce() })
         .setProtectedHeader({
           alg: 'HS256',
@@ -222,14 +247,19 @@ describe('credential endpoint', () => {
         })
         .setIssuedAt(now())
         .sign(new TextEncoder().encode('secret-secret-secret-secret-32by'));
-      expect((await ask({ credential_configuration_id: AGE, proofs: { jwt: [hs] } })).body.error).toBe(
-        'invalid_proof',
-      );
+      expect((await ask({ credential_configuration_id: AGE, proofs: { jwt: [hs] } })).body).toEqual({
+        error: 'invalid_proof',
+        error_description: ALG_NOT_ALLOWED,
+      });
     });
 
     it('rejects a request without a proof for a key-bound credential', async () => {
       const res = await ask({ credential_configuration_id: AGE });
-      expect(res.body.error).toBe('invalid_proof');
+      expect(res.status).toBe(400);
+      expect(res.body).toEqual({
+        error: 'invalid_proof',
+        error_description: 'this credential is bound to a key: a proof is required',
+      });
     });
   });
 
@@ -312,15 +342,17 @@ describe('credential endpoint', () => {
         await proofJwt(key, h.url, nonce, { iat: now() }),
         await proofJwt(key, h.url, nonce, { iat: now() }),
       ];
-      expect((await ask({ credential_configuration_id: AGE, proofs: { jwt: twice } })).body.error).toBe(
-        'invalid_proof',
-      );
+      expect((await ask({ credential_configuration_id: AGE, proofs: { jwt: twice } })).body).toEqual({
+        error: 'invalid_proof',
+        error_description: 'every proof in a batch must use a distinct key',
+      });
       const many = await Promise.all(
         Array.from({ length: 11 }, async () => proofJwt(await holderKey(), h.url, nonce, { iat: now() })),
       );
-      expect((await ask({ credential_configuration_id: AGE, proofs: { jwt: many } })).body.error).toBe(
-        'invalid_credential_request',
-      );
+      expect((await ask({ credential_configuration_id: AGE, proofs: { jwt: many } })).body).toEqual({
+        error: 'invalid_credential_request',
+        error_description: 'at most 10 proofs per request',
+      });
     });
   });
 
@@ -391,6 +423,13 @@ describe('credential endpoint', () => {
       ],
       ['no jwk', async () => ({ enc: 'A256GCM' })],
     ];
+    // OpenID4VCI 1.0 §8.3.1.2: invalid_encryption_parameters, with the reason.
+    const encryptionBecause: Record<string, string> = {
+      'an unsupported alg': "the key's alg must be one of ECDH-ES, RSA-OAEP-256",
+      'an unsupported enc': 'enc must be one of A256GCM, A128GCM',
+      'a private key': 'credential_response_encryption.jwk must be a public key',
+      'no jwk': 'credential_response_encryption.jwk is required',
+    };
     for (const [name, make] of badEncryption) {
       it(`refuses ${name} with invalid_encryption_parameters, never plaintext`, async () => {
         const res = await ask({
@@ -398,8 +437,10 @@ describe('credential endpoint', () => {
           credential_response_encryption: await make(),
         });
         expect(res.status).toBe(400);
-        expect(res.body.error).toBe('invalid_encryption_parameters');
-        expect(res.body.credentials).toBeUndefined();
+        expect(res.body).toEqual({
+          error: 'invalid_encryption_parameters',
+          error_description: encryptionBecause[name],
+        });
       });
     }
   });
@@ -407,10 +448,20 @@ describe('credential endpoint', () => {
   describe('authorization (SECURITY.md row 38)', () => {
     it('answers invalid_token without or with a bad access token', async () => {
       const none = await h.post('/credential', await request1(await holderKey(), { iat: now() }));
+      // RFC 6750 §3.1: no credentials -> 401 with a bare Bearer challenge; a bad token -> invalid_token.
       expect(none.status).toBe(401);
-      expect(none.body.error).toBe('invalid_token');
-      expect((await ask(await request1(await holderKey(), { iat: now() }), 'forged')).body.error).toBe(
-        'invalid_token',
+      expect(none.body).toEqual({ error: 'invalid_token', error_description: 'an access token is required' });
+      expect(none.headers['www-authenticate']).toBe(
+        'DPoP algs="ES256 EdDSA Ed25519 PS256 RS256", Bearer realm="credential"',
+      );
+      const forged = await ask(await request1(await holderKey(), { iat: now() }), 'forged');
+      expect(forged.status).toBe(401);
+      expect(forged.body).toEqual({
+        error: 'invalid_token',
+        error_description: 'the access token is invalid, expired or revoked',
+      });
+      expect(forged.headers['www-authenticate']).toBe(
+        'DPoP algs="ES256 EdDSA Ed25519 PS256 RS256", error="invalid_token", Bearer realm="credential", error="invalid_token"',
       );
     });
 
@@ -422,10 +473,12 @@ describe('credential endpoint', () => {
       expect(redeemed.status).toBe(200);
       expect((await h.admin('DELETE', `/identities/${gone.accountId}`)).status).toBe(204);
       const res = await ask(await request1(await holderKey(), { iat: now() }), redeemed.body.access_token);
-      expect(res.status, JSON.stringify(res.body)).toBeGreaterThanOrEqual(400);
-      expect(res.status).toBeLessThan(500);
-      expect(res.body.credentials).toBeUndefined();
-      expect(res.body.error).toBe('credential_request_denied');
+      // OpenID4VCI 1.0 §8.3.1.2: credential_request_denied is a 400 answer.
+      expect(res.status).toBe(400);
+      expect(res.body).toEqual({
+        error: 'credential_request_denied',
+        error_description: 'the identity system no longer holds data for this person',
+      });
     });
 
     it('refuses configurations the token does not cover, unknown ones and __proto__', async () => {
@@ -441,22 +494,39 @@ describe('credential endpoint', () => {
         },
         narrow,
       );
-      expect(res.body.error).toBe('unknown_credential_configuration');
+      expect(res.body).toEqual({
+        error: 'unknown_credential_configuration',
+        error_description: 'the access token does not cover this credential configuration',
+      });
       for (const id of ['NoSuchCredential', '__proto__', 'constructor', 'toString']) {
         const r = await ask({ credential_configuration_id: id, proofs: { jwt: ['a.b.c'] } });
         expect(r.status).toBe(400);
-        expect(r.body.error).toBe('unknown_credential_configuration');
+        expect(r.body, id).toEqual({
+          error: 'unknown_credential_configuration',
+          error_description: 'the credential_configuration_id is not supported',
+        });
       }
       const ident = await ask({ credential_identifier: 'nope', proofs: { jwt: ['a.b.c'] } });
-      expect(ident.body.error).toBe('unknown_credential_identifier');
+      expect(ident.body).toEqual({
+        error: 'unknown_credential_identifier',
+        error_description: 'the credential_identifier is not known for this access token',
+      });
       const both = await ask({ credential_identifier: 'x', credential_configuration_id: AGE });
-      expect(both.body.error).toBe('invalid_credential_request');
+      expect(both.body).toEqual({
+        error: 'invalid_credential_request',
+        error_description:
+          'credential_identifier must not be combined with credential_configuration_id or format',
+      });
     });
 
     it('issues only consented claims: a missing mandatory claim is credential_request_denied', async () => {
       const noConsent = h.mintToken({ accountId, credentialConfigurationIds: [AGE], consentedClaims: [] });
       const res = await ask(await request1(await holderKey(), { iat: now() }), noConsent);
-      expect(res.body.error).toBe('credential_request_denied');
+      expect(res.body).toEqual({
+        error: 'credential_request_denied',
+        error_description:
+          'the identity data released for this person does not cover the claims this credential requires',
+      });
       const partial = h.mintToken({
         accountId,
         credentialConfigurationIds: [NATIONAL],
@@ -525,8 +595,12 @@ describe('credential endpoint', () => {
           jwt: await proofJwt(await holderKey(), h.url, undefined, { iat: now() }),
         },
       });
-      expect(res.body.error).toBe('invalid_proof');
-      expect(res.body.c_nonce).toEqual(expect.any(String));
+      expect(res.body).toEqual({
+        error: 'invalid_proof',
+        error_description: 'the proof must carry a c_nonce from the nonce endpoint',
+        c_nonce: expect.any(String),
+        c_nonce_expires_in: 300,
+      });
       const retry = await ask({
         format: 'ldp_vc',
         credential_definition: { type: ['VerifiableCredential', 'AgeCredential'] },
@@ -544,7 +618,10 @@ describe('credential endpoint', () => {
         credential_definition: { type: ['VerifiableCredential', 'Nope'] },
         proof: { proof_type: 'jwt', jwt: 'a.b.c' },
       });
-      expect(res.body.error).toBe('unsupported_credential_type');
+      expect(res.body).toEqual({
+        error: 'unsupported_credential_type',
+        error_description: 'no credential of this type is offered in this format',
+      });
     });
   });
 
@@ -563,13 +640,22 @@ describe('credential endpoint', () => {
       ).toBe(204);
       const ledger = await h.admin('GET', `/ledger?notification_id=${issued.body.notification_id}`);
       expect(ledger.body.records[0].event).toBe('credential_accepted');
-      expect((await notify({ notification_id: 'unknown', event: 'credential_deleted' })).body.error).toBe(
-        'invalid_notification_id',
-      );
-      expect(
-        (await notify({ notification_id: issued.body.notification_id, event: 'credential_stolen' })).body
-          .error,
-      ).toBe('invalid_notification_request');
+      // OpenID4VCI 1.0 §11.3: invalid_notification_id / invalid_notification_request, status 400.
+      const unknown = await notify({ notification_id: 'unknown', event: 'credential_deleted' });
+      expect(unknown.status).toBe(400);
+      expect(unknown.body).toEqual({
+        error: 'invalid_notification_id',
+        error_description: 'the notification_id is not known for this access token',
+      });
+      const stolen = await notify({
+        notification_id: issued.body.notification_id,
+        event: 'credential_stolen',
+      });
+      expect(stolen.status).toBe(400);
+      expect(stolen.body).toEqual({
+        error: 'invalid_notification_request',
+        error_description: 'event must be credential_accepted, credential_failure or credential_deleted',
+      });
       const other = h.mintToken({
         accountId,
         credentialConfigurationIds: [AGE],
@@ -577,8 +663,8 @@ describe('credential endpoint', () => {
       });
       expect(
         (await notify({ notification_id: issued.body.notification_id, event: 'credential_deleted' }, other))
-          .body.error,
-      ).toBe('invalid_notification_id');
+          .body,
+      ).toEqual(unknown.body);
     });
   });
 
@@ -610,15 +696,25 @@ describe('credential endpoint', () => {
           { transaction_id: first.body.transaction_id },
           { authorization: `Bearer ${bearer}` },
         );
-      expect((await poll()).status).toBe(202);
-      expect((await poll(token)).body.error).toBe('invalid_transaction_id');
+      // OpenID4VCI 1.0 §9.2: still pending -> 202 with the same transaction_id and an interval.
+      const pending = await poll();
+      expect(pending.status).toBe(202);
+      expect(pending.body).toEqual({ transaction_id: first.body.transaction_id, interval: 5 });
+      // OpenID4VCI 1.0 §9.3: another holder's transaction_id is invalid_transaction_id.
+      const foreign = await poll(token);
+      expect(foreign.status).toBe(400);
+      expect(foreign.body).toEqual({
+        error: 'invalid_transaction_id',
+        error_description: 'the transaction_id is unknown, expired or was issued to another access token',
+      });
       expect((await h.admin('PATCH', `/identities/${who.accountId}`, { kyc_pending: false })).status).toBe(
         200,
       );
       const done = await poll();
       expect(done.status).toBe(200);
       expect(done.body.credentials[0].credential.credentialSubject.ageOver18).toBe(true);
-      expect((await poll()).body.error).toBe('invalid_transaction_id');
+      // A transaction answered once is gone (§9.3).
+      expect((await poll()).body).toEqual(foreign.body);
     });
   });
 });

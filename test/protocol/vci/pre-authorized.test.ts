@@ -4,6 +4,16 @@ import { burst, holderKey, preAuthorizedCode, proofJwt, startVci, type VciHarnes
 
 const NATIONAL = 'NationalIdCredential_ldp_vc';
 const AGE = 'AgeCredential_ldp_vc';
+// Token endpoint errors for the pre-authorized code grant (RFC 6749 §5.2, OpenID4VCI 1.0 §6.3).
+const BAD_CODE = {
+  error: 'invalid_grant',
+  error_description: 'the pre-authorized code is invalid, expired or already used',
+};
+const WRONG_TX_CODE = { error: 'invalid_grant', error_description: 'the tx_code is wrong' };
+const NO_TX_CODE = {
+  error: 'invalid_request',
+  error_description: 'tx_code is required for this pre-authorized code',
+};
 
 describe('pre-authorized code flow and offers (SECURITY.md rows 24, 39)', () => {
   let h: VciHarness;
@@ -93,7 +103,8 @@ describe('pre-authorized code flow and offers (SECURITY.md rows 24, 39)', () => 
     h.app.clock.advanceSeconds(601);
     expect((await fetch(`${h.url}${new URL(late.credential_offer_uri).pathname}`)).status).toBe(404);
     const code = preAuthorizedCode(late);
-    expect((await h.token(code)).body.error).toBe('invalid_grant');
+    // RFC 6749 §5.2, OpenID4VCI 1.0 §6.3: an expired pre-authorized code is invalid_grant.
+    expect(await h.token(code)).toEqual({ status: 400, body: BAD_CODE });
   });
 
   it('counts wrong tx_codes, invalidates the code at the limit, and a missing tx_code consumes nothing', async () => {
@@ -102,15 +113,14 @@ describe('pre-authorized code flow and offers (SECURITY.md rows 24, 39)', () => 
     const code = preAuthorizedCode(offer);
     const right = await h.txCode(who.email);
     const wrong = right === '000000' ? '111111' : '000000';
-    expect((await h.token(code)).body.error).toBe('invalid_request');
-    expect((await h.token(code)).body.error).toBe('invalid_request');
-    expect((await h.token(code, wrong)).body.error).toBe('invalid_grant');
-    expect((await h.token(code, wrong)).body.error).toBe('invalid_grant');
-    expect((await h.token(code, wrong)).body.error).toBe('invalid_grant');
+    // OpenID4VCI 1.0 §6.3: a missing tx_code is invalid_request, a wrong one invalid_grant.
+    expect(await h.token(code)).toEqual({ status: 400, body: NO_TX_CODE });
+    expect(await h.token(code)).toEqual({ status: 400, body: NO_TX_CODE });
+    expect(await h.token(code, wrong)).toEqual({ status: 400, body: WRONG_TX_CODE });
+    expect(await h.token(code, wrong)).toEqual({ status: 400, body: WRONG_TX_CODE });
+    expect(await h.token(code, wrong)).toEqual({ status: 400, body: WRONG_TX_CODE });
     // The limit (3) is reached: the right tx_code fails too.
-    const after = await h.token(code, right);
-    expect(after.status).toBe(400);
-    expect(after.body.error).toBe('invalid_grant');
+    expect(await h.token(code, right)).toEqual({ status: 400, body: BAD_CODE });
   });
 
   it('accepts the right tx_code after fewer wrong ones than the limit, once', async () => {
@@ -118,9 +128,12 @@ describe('pre-authorized code flow and offers (SECURITY.md rows 24, 39)', () => 
     const offer = await h.offer([NATIONAL], who.individualId, true);
     const code = preAuthorizedCode(offer);
     const right = await h.txCode(who.email);
-    expect((await h.token(code, right === '999999' ? '888888' : '999999')).body.error).toBe('invalid_grant');
+    expect(await h.token(code, right === '999999' ? '888888' : '999999')).toEqual({
+      status: 400,
+      body: WRONG_TX_CODE,
+    });
     expect((await h.token(code, right)).status).toBe(200);
-    expect((await h.token(code, right)).body.error).toBe('invalid_grant');
+    expect(await h.token(code, right)).toEqual({ status: 400, body: BAD_CODE });
   });
 
   it('lets at most the limit of a 100-way parallel tx_code guess burst be checked, and none succeed', async () => {
@@ -132,13 +145,14 @@ describe('pre-authorized code flow and offers (SECURITY.md rows 24, 39)', () => 
       (g) => g !== right,
     );
     const results = await burst(guesses.length, (i) => h.token(code, guesses[i]));
-    expect(results.every((r) => r.status === 400 && r.body.error === 'invalid_grant')).toBe(true);
+    for (const r of results) expect(r.status).toBe(400);
+    for (const r of results) expect([WRONG_TX_CODE, BAD_CODE]).toContainEqual(r.body);
     expect(
       await h.app.services.store.counter(
         `vci_tx_code:${(await import('node:crypto')).createHash('sha256').update(code).digest('base64url')}`,
       ),
     ).toBeLessThanOrEqual(3);
-    expect((await h.token(code, right)).body.error).toBe('invalid_grant');
+    expect(await h.token(code, right)).toEqual({ status: 400, body: BAD_CODE });
   });
 
   it('redeems a pre-authorized code exactly once under 20 parallel redemptions', async () => {
@@ -147,7 +161,9 @@ describe('pre-authorized code flow and offers (SECURITY.md rows 24, 39)', () => 
     const code = preAuthorizedCode(offer);
     const results = await burst(20, () => h.token(code));
     expect(results.filter((r) => r.status === 200)).toHaveLength(1);
-    expect(results.filter((r) => r.status === 400 && r.body.error === 'invalid_grant')).toHaveLength(19);
+    const refused = results.filter((r) => r.status !== 200);
+    expect(refused).toHaveLength(19);
+    for (const r of refused) expect(r).toEqual({ status: 400, body: BAD_CODE });
   });
 
   it('rejects offers for unknown configurations or people without revealing the individual ID', async () => {

@@ -1,23 +1,19 @@
-import { createHash } from 'node:crypto';
-import type { JWK } from 'jose';
 import type { Logger } from 'pino';
 import type { AuditLog } from '../audit/audit.ts';
 import type { Clock } from '../clock.ts';
 import type { Config } from '../config/defaults.ts';
-import { mapClaims } from '../credentials/configurations/mapping.ts';
 import type { ConfigurationRegistry } from '../credentials/configurations/registry.ts';
 import type { ResolvedConfiguration } from '../credentials/configurations/types.ts';
 import type { FormatRegistry } from '../credentials/formats/registry.ts';
-import type { IssuedCredential, StatusEntry } from '../credentials/formats/types.ts';
+import type { IssuedCredential } from '../credentials/formats/types.ts';
 import type { StatusService } from '../credentials/status/service.ts';
+import { sha256Base64url as hash } from '../crypto/hash.ts';
 import {
   CredentialRequestDenied,
   InvalidCredentialRequest,
-  InvalidNonce,
   InvalidProof,
   InvalidTransaction,
   InvalidTransactionId,
-  ServerError,
   TemporarilyUnavailable,
   UnknownCredentialConfiguration,
   UnknownCredentialIdentifier,
@@ -25,10 +21,11 @@ import {
 import type { IdentitySystemRegistry } from '../kyc/spi.ts';
 import { randomId } from '../random.ts';
 import type { Store, StoredDoc } from '../store/spi.ts';
-import { type KeyAttestationTrust, verifyKeyAttestation } from './key-attestation.ts';
-import type { Ledger, LedgerRecord } from './ledger.ts';
-import type { Nonces } from './nonces.ts';
-import { type VerifiedProof, verifyProofJwt } from './proof.ts';
+import { mapSubject, type SignedCredentials, signCredentials } from './credential-signing.ts';
+import { type Holder, type VerifiedProofs, verifyHolderProofs } from './holder-proofs.ts';
+import type { KeyAttestationTrust } from './key-attestation.ts';
+import type { Ledger } from './ledger.ts';
+import { type Nonces, releaseNonces, withSpentNonces } from './nonces.ts';
 import type { CredentialGrant } from './wire/grant.ts';
 import type { CredentialRequest, KeyProofs } from './wire/types.ts';
 
@@ -95,12 +92,6 @@ export interface IssuerDeps {
   audit?: AuditLog;
 }
 
-export interface Holder {
-  jwk: JWK;
-  did?: string;
-  thumbprint: string;
-}
-
 interface DeferredDoc extends StoredDoc {
   grantHash: string;
   configurationId: string;
@@ -130,98 +121,22 @@ export type IssuanceOutcome = (
   | { kind: 'pending'; transactionId: string; intervalSeconds: number }
 ) & { commit(): Promise<void>; abandon(): Promise<void> };
 
-/** What the proofs of a request established, before anything is spent. */
-export interface VerifiedProofs {
-  holders: Holder[];
-  /** The distinct c_nonce values the proofs carry; consumed once each by `issue`. */
-  nonces: string[];
-}
-
-const hash = (value: string) => createHash('sha256').update(value).digest('base64url');
-
 export function createIssuer(deps: IssuerDeps) {
-  const { config, clock, registry, formats, ledger, nonces } = deps;
-  const vci = config.vci;
-  const publicUrl = config.resolved.publicUrl;
+  const { clock, registry, ledger, nonces } = deps;
+  const vci = deps.config.vci;
   const deferred = deps.store.collection<DeferredDoc>({ name: 'vci_deferred' });
 
   /** Verifies every proof; spends nothing (the nonces are consumed by `issue`). */
-  async function verifyProofs(
+  function verifyProofs(
     resolved: ResolvedCredentialRequest,
     grant: CredentialGrant,
   ): Promise<VerifiedProofs> {
-    const binding = resolved.configuration.definition.binding;
-    const { proofs } = resolved;
-    if (!binding || proofs.type === 'none') return { holders: [], nonces: [] };
-    const now = clock.now();
-    const required = binding.keyAttestationsRequired;
-    if (proofs.type === 'attestation') {
-      // Appendix F.3: the key attestation is the proof; its nonce is the c_nonce; one credential per attested key.
-      const attested = await verifyKeyAttestation(proofs.attestation, {
-        trust: deps.keyAttestationTrust,
-        now,
-        clockSkewSeconds: vci.proofClockSkewSeconds,
-        use: 'attestation',
-        ...(required ? { requirement: required } : {}),
-      });
-      if (new Set(attested.thumbprints).size !== attested.thumbprints.length) {
-        throw new InvalidProof('attested_keys must be distinct keys');
-      }
-      if (attested.attestedKeys.length > vci.batchSize)
-        throw new InvalidCredentialRequest(`at most ${vci.batchSize} keys per request`);
-      return {
-        holders: attested.attestedKeys.map((jwk, i) => ({ jwk, thumbprint: attested.thumbprints[i]! })),
-        nonces: [attested.nonce!],
-      };
-    }
-    const verified: VerifiedProof[] = [];
-    for (const jwt of proofs.jwts) {
-      verified.push(
-        await verifyProofJwt(jwt, {
-          issuer: publicUrl,
-          ...(grant.clientId ? { clientId: grant.clientId } : {}),
-          algorithms: binding.proofSigningAlgs,
-          bindingMethods: binding.methods,
-          now,
-          maxAgeSeconds: vci.proofMaxAgeSeconds,
-          clockSkewSeconds: vci.proofClockSkewSeconds,
-          keyAttestationTrust: deps.keyAttestationTrust,
-          ...(required ? { keyAttestationRequired: required } : {}),
-        }),
-      );
-    }
-    // Batch: one credential per key, each on a distinct key (SECURITY.md row 25). Thumbprints are
-    // of the canonical key (src/crypto/jwk.ts), so two spellings of one key are one key.
-    const thumbprints = new Set(verified.map((p) => p.thumbprint));
-    if (thumbprints.size !== verified.length)
-      throw new InvalidProof('every proof in a batch must use a distinct key');
-    return {
-      holders: verified.map((p) => ({
-        jwk: p.jwk,
-        ...(p.did ? { did: p.did } : {}),
-        thumbprint: p.thumbprint,
-      })),
-      nonces: [...new Set(verified.map((p) => p.nonce))],
-    };
-  }
-
-  /**
-   * Consumes each nonce once (the atomic step: row 23). When one of several is refused, the ones
-   * this call consumed are given back, so a refused request spends none.
-   */
-  async function spendNonces(values: readonly string[]): Promise<void> {
-    const spent: string[] = [];
-    for (const nonce of values) {
-      if (!(await nonces.consume(nonce))) {
-        await releaseNonces(spent);
-        throw new InvalidNonce('the c_nonce is unknown, expired or already used');
-      }
-      spent.push(nonce);
-    }
-  }
-
-  async function releaseNonces(values: readonly string[]): Promise<void> {
-    for (const nonce of values) await nonces.release(nonce);
+    return verifyHolderProofs(
+      resolved.configuration.definition.binding,
+      resolved.proofs,
+      grant.clientId,
+      deps,
+    );
   }
 
   /** The identity claims for the grant, limited to its consent; `pending` when the registry is not ready. */
@@ -247,116 +162,6 @@ export function createIssuer(deps: IssuerDeps) {
     }
   }
 
-  function roundDown(epochMs: number): number {
-    const step = vci.timeRoundingSeconds * 1000;
-    return Math.floor(epochMs / step) * step;
-  }
-
-  /** The credential subject from the identity claims: pure, so a refusal here spends nothing. */
-  function mapSubject(configuration: ResolvedConfiguration, identityClaims: Record<string, unknown>) {
-    const def = configuration.definition;
-    const now = clock.now();
-    const mapped = mapClaims(def.claims, identityClaims, { locales: [], now });
-    if (mapped.missing.length > 0) {
-      throw new CredentialRequestDenied(
-        'the identity data released for this person does not cover the claims this credential requires',
-      );
-    }
-    const validate = registry.subjectSchema(configuration.id);
-    if (!validate(mapped.subject)) {
-      deps.logger.warn(
-        { configuration: configuration.id, errors: validate.errors?.map((e) => e.instancePath) },
-        'mapped claims rejected by the subject schema',
-      );
-      throw new CredentialRequestDenied('the identity data for this person does not fit this credential');
-    }
-    return { subject: mapped.subject, now };
-  }
-
-  /**
-   * Allocates status entries and signs one credential per holder. Writes nothing else: the ledger
-   * and audit records are made by `commit`, once the answer is ready to go.
-   */
-  async function sign(
-    configuration: ResolvedConfiguration,
-    mapped: { subject: Record<string, unknown>; now: number },
-    holders: Holder[],
-    grant: CredentialGrant,
-  ): Promise<{ credentials: IssuedCredential[]; notificationId: string; commit(): Promise<void> }> {
-    const format = formats.get(configuration.format);
-    if (!format) throw new ServerError(`format ${configuration.format} is not available`);
-    const def = configuration.definition;
-    const { now } = mapped;
-    // Time claims are rounded so the issuance instant does not link presentations (row 36).
-    const validFrom = new Date(roundDown(now));
-    const validUntil = def.validitySeconds
-      ? new Date(validFrom.getTime() + def.validitySeconds * 1000)
-      : undefined;
-    const notificationId = randomId(16);
-    const targets: (Holder | undefined)[] = holders.length > 0 ? holders : [undefined];
-    const credentials: IssuedCredential[] = [];
-    const records: (Omit<LedgerRecord, 'status'> & { _id: string })[] = [];
-    for (const holder of targets) {
-      const ledgerId = ledger.newId();
-      let status: StatusEntry[] = [];
-      if (def.status && deps.status) status = await deps.status.allocate(configuration.format, ledgerId);
-      credentials.push(
-        await format.issue({
-          profile: configuration.profile,
-          claims: structuredClone(mapped.subject),
-          ...(holder ? { holder: { jwk: holder.jwk, ...(holder.did ? { did: holder.did } : {}) } } : {}),
-          ...(status.length > 0 ? { status } : {}),
-          validFrom,
-          ...(validUntil ? { validUntil } : {}),
-        }),
-      );
-      records.push({
-        _id: ledgerId,
-        configurationId: configuration.id,
-        definitionId: def.id,
-        definitionVersion: def.version ?? 1,
-        format: configuration.format,
-        statusEntries: status,
-        ...(holder ? { holderThumbprint: holder.thumbprint } : {}),
-        ...(grant.clientId ? { clientId: grant.clientId } : {}),
-        grantHash: hash(grant.grantId),
-        notificationId,
-        issuedAt: now,
-        validFrom: validFrom.getTime(),
-        ...(validUntil ? { validUntil: validUntil.getTime() } : {}),
-      });
-    }
-    const commit = async () => {
-      for (const record of records) {
-        await ledger.record(record);
-        await deps.audit?.record({
-          type: 'credential_issued',
-          clientId: grant.clientId,
-          grantHash: hash(grant.grantId),
-          configurationIds: [configuration.id],
-          ledgerIds: [record._id],
-          format: configuration.format,
-        });
-      }
-      deps.logger.info(
-        { configuration: configuration.id, format: configuration.format, count: credentials.length },
-        'credentials issued',
-      );
-    };
-    return { credentials, notificationId, commit };
-  }
-
-  /** Runs `work` after spending `values`; gives them back when `work` throws. */
-  async function withNonces<T>(values: readonly string[], work: () => Promise<T>): Promise<T> {
-    await spendNonces(values);
-    try {
-      return await work();
-    } catch (error) {
-      await releaseNonces(values);
-      throw error;
-    }
-  }
-
   return {
     verifyProofs,
 
@@ -377,7 +182,7 @@ export function createIssuer(deps: IssuerDeps) {
         // §9: the identity system is not ready; keep only what is needed to finish later (no claims).
         const transactionId = randomId(32);
         const id = hash(transactionId);
-        await withNonces(proofs.nonces, () =>
+        await withSpentNonces(nonces, proofs.nonces, () =>
           deferred.insert({
             _id: id,
             grantHash: hash(grant.grantId),
@@ -395,20 +200,20 @@ export function createIssuer(deps: IssuerDeps) {
           commit: async () => {},
           abandon: async () => {
             await deferred.delete(id);
-            await releaseNonces(proofs.nonces);
+            await releaseNonces(nonces, proofs.nonces);
           },
         };
       }
-      const mapped = mapSubject(request.configuration, kyc.claims);
-      const signed = await withNonces(proofs.nonces, () =>
-        sign(request.configuration, mapped, holders, grant),
+      const mapped = mapSubject(request.configuration, kyc.claims, deps);
+      const signed = await withSpentNonces(nonces, proofs.nonces, () =>
+        signCredentials(request.configuration, mapped, holders, grant, deps),
       );
       return {
         kind: 'issued',
         ...signed,
         configurationId: request.configuration.id,
         format: request.configuration.format,
-        abandon: () => releaseNonces(proofs.nonces),
+        abandon: () => releaseNonces(nonces, proofs.nonces),
       };
     },
 
@@ -436,14 +241,14 @@ export function createIssuer(deps: IssuerDeps) {
           commit: nothing,
           abandon: nothing,
         };
-      const mapped = mapSubject(configuration, kyc.claims);
+      const mapped = mapSubject(configuration, kyc.claims, deps);
       const taken = await deferred.consume(id);
       if (!taken) throw new InvalidTransactionId('the transaction was already completed');
       // Put back as it was (unconsumed): the wallet may poll again for what it never received.
       const restore = () => deferred.put(taken);
-      let signed: Awaited<ReturnType<typeof sign>>;
+      let signed: SignedCredentials;
       try {
-        signed = await sign(configuration, mapped, doc.holders, grant);
+        signed = await signCredentials(configuration, mapped, doc.holders, grant, deps);
       } catch (error) {
         await restore();
         throw error;

@@ -1,5 +1,6 @@
 import { createHash, createHmac, createSecretKey, hkdfSync, timingSafeEqual } from 'node:crypto';
 import type { Clock } from '../clock.ts';
+import { InvalidNonce } from '../errors.ts';
 import { poolRandomBytes } from '../random.ts';
 import { type Store, UniqueViolation } from '../store/spi.ts';
 
@@ -74,4 +75,38 @@ export function createNonces(store: Store, clock: Clock, ttlSeconds: number, sec
       await used.delete(digest(nonce));
     },
   };
+}
+
+/**
+ * Consumes each nonce once (the atomic step: row 23). When one of several is refused, the ones
+ * this call consumed are given back, so a refused request spends none.
+ */
+export async function spendNonces(nonces: Nonces, values: readonly string[]): Promise<void> {
+  const spent: string[] = [];
+  for (const nonce of values) {
+    if (!(await nonces.consume(nonce))) {
+      await releaseNonces(nonces, spent);
+      throw new InvalidNonce('the c_nonce is unknown, expired or already used');
+    }
+    spent.push(nonce);
+  }
+}
+
+export async function releaseNonces(nonces: Nonces, values: readonly string[]): Promise<void> {
+  for (const nonce of values) await nonces.release(nonce);
+}
+
+/** Runs `work` after spending `values`; gives them back when `work` throws. */
+export async function withSpentNonces<T>(
+  nonces: Nonces,
+  values: readonly string[],
+  work: () => Promise<T>,
+): Promise<T> {
+  await spendNonces(nonces, values);
+  try {
+    return await work();
+  } catch (error) {
+    await releaseNonces(nonces, values);
+    throw error;
+  }
 }

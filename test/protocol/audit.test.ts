@@ -11,6 +11,7 @@ import {
   admin,
   Browser,
   IDENTITY,
+  INVALID_GRANT,
   latestOtp,
   loginWithApi,
   obtainCode,
@@ -162,7 +163,7 @@ describe('audit trail of the OpenID Provider and the KYC login (SECURITY.md rows
     const { code, verifier } = await obtainCode(app, client);
     expect((await redeem(app, client, code, verifier)).status).toBe(200);
     const replay = await redeem(app, client, code, verifier);
-    expect(replay.body.error).toBe('invalid_grant');
+    expect(replay.body).toEqual(INVALID_GRANT);
     await app.services.audit.settled();
     const reuse = (await trail(app, '&type=code_reuse_detected')).filter((r) => r.codeHash === sha256(code));
     expect(reuse).toHaveLength(1);

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { TestApp } from '../../helpers/app.ts';
 import {
   Browser,
+  INVALID_GRANT,
   obtainCode,
   pkce,
   redeem,
@@ -120,11 +121,11 @@ describe('authorization endpoint (SECURITY rows 4, 5, 6)', () => {
     const missing = await redeem(app, client, code, '', {});
     expect(missing.status).toBe(400);
     // RFC 7636 §4.6: a code_verifier that does not verify is invalid_grant (RFC 6749 §5.2).
-    expect(missing.body.error).toBe('invalid_grant');
+    expect(missing.body).toEqual(INVALID_GRANT);
     const second = await obtainCode(app, client);
     const wrong = await redeem(app, client, second.code, pkce().verifier);
     expect(wrong.status).toBe(400);
-    expect(wrong.body.error).toBe('invalid_grant');
+    expect(wrong.body).toEqual(INVALID_GRANT);
   });
 
   test('row 6 iss-response-parameter: discovery says so and the success response carries the exact issuer', async () => {

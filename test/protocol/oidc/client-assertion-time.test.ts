@@ -3,7 +3,14 @@ import { SignJWT } from 'jose';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { TestApp } from '../../helpers/app.ts';
-import { obtainCode, pkce, registerClient, startOidcApp, type TestClient } from './helpers.ts';
+import {
+  INVALID_CLIENT,
+  obtainCode,
+  pkce,
+  registerClient,
+  startOidcApp,
+  type TestClient,
+} from './helpers.ts';
 
 /**
  * SECURITY.md rows 7 and 9: a client assertion dated in the future (`iat` or `nbf` beyond the clock
@@ -95,7 +102,7 @@ describe('client assertions dated in the future (SECURITY rows 7, 9)', () => {
     async (_n, make) => {
       const result = await par(await make());
       expect(result.status).toBe(401);
-      expect(result.body.error).toBe('invalid_client');
+      expect(result.body).toEqual(INVALID_CLIENT);
       expect(await longLivedReplayRecords()).toEqual([]);
     },
   );
@@ -103,7 +110,7 @@ describe('client assertions dated in the future (SECURITY rows 7, 9)', () => {
   test.each(future)('row 7: at the token endpoint, %s is 401 invalid_client', async (_n, make) => {
     const result = await token(await make());
     expect(result.status).toBe(401);
-    expect(result.body.error).toBe('invalid_client');
+    expect(result.body).toEqual(INVALID_CLIENT);
     expect(await longLivedReplayRecords()).toEqual([]);
   });
 

@@ -5,6 +5,8 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { TestApp } from '../../helpers/app.ts';
 import { burst, statusCounts } from '../../helpers/burst.ts';
 import {
+  INVALID_CLIENT,
+  NOT_THIS_CLIENT,
   obtainCode,
   type PrivateKey,
   pkce,
@@ -112,7 +114,7 @@ describe('client assertions (SECURITY rows 7-11)', () => {
   ])('row 7: %s is invalid_client', async (_name, make) => {
     const result = await par(await make());
     expect(result.status).toBe(401);
-    expect(result.body.error).toBe('invalid_client');
+    expect(result.body).toEqual(_name === 'iss is not the client' ? NOT_THIS_CLIENT : INVALID_CLIENT);
   });
 
   test('row 10: HS256 signed with the public key as the secret is invalid_client', async () => {
@@ -120,7 +122,7 @@ describe('client assertions (SECURITY rows 7-11)', () => {
     const hs = await new SignJWT(base()).setProtectedHeader({ alg: 'HS256' }).sign(secret);
     const result = await par(hs);
     expect(result.status).toBe(401);
-    expect(result.body.error).toBe('invalid_client');
+    expect(result.body).toEqual(INVALID_CLIENT);
   });
 
   test.each([
@@ -132,7 +134,7 @@ describe('client assertions (SECURITY rows 7-11)', () => {
   ])('row 8 client-assertion-aud-injection: aud = %s is refused', async (_name, aud) => {
     const result = await par(await signed({ ...base(), aud: aud() }));
     expect(result.status).toBe(401);
-    expect(result.body.error).toBe('invalid_client');
+    expect(result.body).toEqual(INVALID_CLIENT);
   });
 
   test('row 9 client-assertion-jti-replay: a second use is refused', async () => {
@@ -140,7 +142,7 @@ describe('client assertions (SECURITY rows 7-11)', () => {
     expect((await par(assertion)).status).toBe(201);
     const replay = await par(assertion);
     expect(replay.status).toBe(401);
-    expect(replay.body.error).toBe('invalid_client');
+    expect(replay.body).toEqual(INVALID_CLIENT);
   });
 
   test('row 9: one assertion in a 20-way burst authenticates exactly once', async () => {
@@ -167,7 +169,7 @@ describe('client assertions (SECURITY rows 7-11)', () => {
   test('row 7: sub other than the client is refused with 401 invalid_client', async () => {
     const result = await par(await signed({ ...base(), sub: 'someone-else' }));
     expect(result.status).toBe(401);
-    expect(result.body.error).toBe('invalid_client');
+    expect(result.body).toEqual(NOT_THIS_CLIENT);
   });
 
   test('row 11 jwt-typ-confusion: an ID token is not a client assertion', async () => {
@@ -176,7 +178,7 @@ describe('client assertions (SECURITY rows 7-11)', () => {
     const result = await par(tokens.body.id_token);
     // Its sub is the person, its iss the provider: refused before any signature check.
     expect(result.status).toBe(401);
-    expect(result.body.error).toBe('invalid_client');
+    expect(result.body).toEqual(NOT_THIS_CLIENT);
   });
 
   test('row 10: a 1 MB assertion is a 4xx, never a 5xx', async () => {

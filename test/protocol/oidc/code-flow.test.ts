@@ -91,7 +91,8 @@ describe('identity system failure', () => {
     try {
       const token = await redeem(app, client, code, verifier);
       expect(token.status).toBe(400);
-      expect(token.body.error).toBe('invalid_grant');
+      // RFC 6749 §5.2: the grant cannot be completed (the registry did not answer) -> invalid_grant.
+      expect(token.body).toEqual({ error: 'invalid_grant', error_description: 'grant request is invalid' });
     } finally {
       registry.get = original;
     }

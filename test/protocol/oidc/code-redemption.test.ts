@@ -2,7 +2,14 @@ import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { TestApp } from '../../helpers/app.ts';
 import { burst, statusCounts } from '../../helpers/burst.ts';
-import { obtainCode, redeem, registerClient, startOidcApp, type TestClient } from './helpers.ts';
+import {
+  INVALID_GRANT,
+  obtainCode,
+  redeem,
+  registerClient,
+  startOidcApp,
+  type TestClient,
+} from './helpers.ts';
 
 const tokenForm = async (app: TestApp, client: TestClient, code: string, verifier: string) =>
   new URLSearchParams({
@@ -39,7 +46,7 @@ describe('authorization code: single use, binding and expiry (SECURITY rows 1-3)
       });
       expect(statusCounts(results)).toEqual({ 200: 1, 400: 19 });
       for (const r of results.filter((x) => x.status === 400))
-        expect(JSON.parse(r.body).error).toBe('invalid_grant');
+        expect(JSON.parse(r.body)).toEqual(INVALID_GRANT);
     }
   });
 
@@ -49,12 +56,19 @@ describe('authorization code: single use, binding and expiry (SECURITY rows 1-3)
     expect(first.status).toBe(200);
     const replay = await redeem(app, client, code, verifier);
     expect(replay.status).toBe(400);
-    expect(replay.body.error).toBe('invalid_grant');
+    expect(replay.body).toEqual(INVALID_GRANT);
     const userinfo = await request(`${app.url}/userinfo`, {
       headers: { authorization: `Bearer ${first.body.access_token}` },
     });
+    // RFC 6750 §3.1: a revoked access token is invalid_token, 401, named in the challenge too.
     expect(userinfo.statusCode).toBe(401);
-    await userinfo.body.text();
+    expect(await userinfo.body.json()).toEqual({
+      error: 'invalid_token',
+      error_description: 'invalid token provided',
+    });
+    expect(userinfo.headers['www-authenticate']).toBe(
+      `Bearer realm="${app.url}", error="invalid_token", error_description="invalid token provided"`,
+    );
     const introspection = await request(`${app.url}/token/introspect`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
@@ -71,7 +85,7 @@ describe('authorization code: single use, binding and expiry (SECURITY rows 1-3)
     const { code, verifier } = await obtainCode(app, client);
     const stolen = await redeem(app, other, code, verifier, { redirect_uri: client.redirectUri });
     expect(stolen.status).toBe(400);
-    expect(stolen.body.error).toBe('invalid_grant');
+    expect(stolen.body).toEqual(INVALID_GRANT);
     expect((await redeem(app, client, code, verifier)).status).toBe(200);
   });
 
@@ -79,7 +93,7 @@ describe('authorization code: single use, binding and expiry (SECURITY rows 1-3)
     const { code, verifier } = await obtainCode(app, client);
     const wrong = await redeem(app, client, code, verifier, { redirect_uri: 'https://rp.example.org/other' });
     expect(wrong.status).toBe(400);
-    expect(wrong.body.error).toBe('invalid_grant');
+    expect(wrong.body).toEqual(INVALID_GRANT);
   });
 
   test('row 3: a code is refused after its 60 s lifetime', async () => {
@@ -87,6 +101,6 @@ describe('authorization code: single use, binding and expiry (SECURITY rows 1-3)
     app.clock.advanceSeconds(61);
     const late = await redeem(app, client, code, verifier);
     expect(late.status).toBe(400);
-    expect(late.body.error).toBe('invalid_grant');
+    expect(late.body).toEqual(INVALID_GRANT);
   });
 });

@@ -77,7 +77,10 @@ describe('CORS with the default configuration: no origin is reflected at token a
     });
     expect(result.allowOrigin).toBeUndefined();
     expect(result.status).toBe(400);
-    expect(result.body.error).toBe('invalid_request');
+    expect(result.body).toEqual({
+      error: 'invalid_request',
+      error_description: 'requests from this origin are not allowed',
+    });
   });
 
   test('a request that fails before the client is known reflects no origin either', async () => {

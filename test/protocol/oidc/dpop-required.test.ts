@@ -36,7 +36,7 @@ describe('DPoP required per client (dpop_bound_access_tokens), row 42 at the tok
     expect(refused.status).toBe(400);
     // RFC 9449 §5.2.1 (dpop_bound_access_tokens): the request must be refused, without naming a
     // code; oidc-provider answers a missing proof for a DPoP-bound client with invalid_grant.
-    expect(refused.body.error).toBe('invalid_grant');
+    expect(refused.body).toEqual({ error: 'invalid_grant', error_description: 'grant request is invalid' });
 
     const { privateKey, publicKey } = await generateKeyPair('ES256');
     const jwk = await exportJWK(publicKey);

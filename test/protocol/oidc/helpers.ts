@@ -344,3 +344,18 @@ export async function redeem(
     body: text ? JSON.parse(text) : undefined,
   };
 }
+
+/**
+ * The token and PAR endpoints' error bodies where the spec names the code (the descriptions are
+ * oidc-provider's, which says no more than the code so as not to help an attacker).
+ * RFC 6749 §5.2: a code that is unknown, spent, expired, for another client or redirect_uri, or a
+ * PKCE verifier that does not match (RFC 7636 §4.6), is invalid_grant.
+ */
+export const INVALID_GRANT = { error: 'invalid_grant', error_description: 'grant request is invalid' };
+/** RFC 6749 §5.2, RFC 7523 §3: client authentication failed (a bad or replayed client assertion). */
+export const INVALID_CLIENT = { error: 'invalid_client', error_description: 'client authentication failed' };
+/** RFC 7523 §3: iss and sub must both be the client (checked in front of the provider). */
+export const NOT_THIS_CLIENT = {
+  error: 'invalid_client',
+  error_description: 'client authentication failed: the assertion does not name this client as iss and sub',
+};

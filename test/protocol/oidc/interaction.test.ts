@@ -190,7 +190,14 @@ describe('login transactions, consent and CSRF (SECURITY rows 17-20, 22)', () =>
     expect(tokens.headers['cache-control']).toBe('no-store');
     expect(tokens.headers.pragma).toBe('no-cache');
     const inQuery = await request(`${app.url}/userinfo?access_token=${tokens.body.access_token}`);
-    await inQuery.body.text();
-    expect(inQuery.statusCode).toBeGreaterThanOrEqual(400);
+    // RFC 6750 §2.3 is not offered, so the token in the query is refused outright (invalid_request, §3.1).
+    expect(inQuery.statusCode).toBe(400);
+    expect(await inQuery.body.json()).toEqual({
+      error: 'invalid_request',
+      error_description: 'access tokens must not be provided via query parameter',
+    });
+    expect(inQuery.headers['www-authenticate']).toBe(
+      `Bearer realm="${app.url}", error="invalid_request", error_description="access tokens must not be provided via query parameter"`,
+    );
   });
 });

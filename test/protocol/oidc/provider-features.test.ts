@@ -94,14 +94,25 @@ describe('PAR, request objects, refresh, prompt/max_age, logout, key rotation (r
   test('row 40: PAR without client authentication and with request_uri inside are refused', async () => {
     const unauthenticated = await push(client, {}, false);
     expect(unauthenticated.status).toBe(401);
-    expect(unauthenticated.body.error).toBe('invalid_client');
+    // RFC 9126 §2.1: the PAR endpoint authenticates the client; RFC 6749 §5.2 invalid_client.
+    expect(unauthenticated.body).toEqual({
+      error: 'invalid_client',
+      error_description: 'client authentication failed',
+    });
     const nested = await push(client, { request_uri: 'urn:ietf:params:oauth:request_uri:x' });
     expect(nested.status).toBe(400);
     // RFC 9126 §2.1: request_uri "MUST NOT be provided" to the PAR endpoint; the code for a
     // request_uri the server will not take is request_uri_not_supported (OIDC Core 1.0 §3.1.2.6).
-    expect(nested.body.error).toBe('request_uri_not_supported');
+    expect(nested.body).toEqual({ error: 'request_uri_not_supported' });
   });
 
+  // oidc-provider's description for each refused request object.
+  const REQUEST_OBJECT_REFUSED: Record<string, string> = {
+    'an unsigned request object': 'unsupported signed request alg',
+    'a request object without exp': "Request Object is missing the 'exp' claim",
+    'a request object living longer than 60 minutes': "Request Object 'exp' claim too far from 'nbf' claim",
+    'a request object for another audience': 'Request Object claims are invalid',
+  };
   test.each([
     [
       'an unsigned request object',
@@ -164,9 +175,11 @@ describe('PAR, request objects, refresh, prompt/max_age, logout, key rotation (r
       }).toString(),
     });
     expect(response.statusCode).toBe(400);
-    expect(((await response.body.json()) as { error: string }).error).toMatch(
-      /invalid_request_object|invalid_request/,
-    );
+    // RFC 9126 §2.3 and RFC 9101 §6.3: a request object that does not validate is invalid_request_object.
+    expect(await response.body.json()).toEqual({
+      error: 'invalid_request_object',
+      error_description: REQUEST_OBJECT_REFUSED[_name],
+    });
   });
 
   test('row 41: a signed request object with exp and nbf is accepted', async () => {
@@ -218,10 +231,16 @@ describe('PAR, request objects, refresh, prompt/max_age, logout, key rotation (r
     expect(rotated.body.refresh_token).not.toBe(first);
     const escalated = await refresh(rotated.body.refresh_token, { scope: 'openid email' });
     expect(escalated.status).toBe(400);
-    expect(escalated.body.error).toBe('invalid_scope');
+    // RFC 6749 §6: a refresh may not ask for more scope than granted -> invalid_scope (§5.2).
+    expect(escalated.body).toEqual({
+      error: 'invalid_scope',
+      error_description: 'refresh token missing requested scope',
+      scope: 'email',
+    });
     const reuse = await refresh(first);
     expect(reuse.status).toBe(400);
-    expect(reuse.body.error).toBe('invalid_grant');
+    // RFC 6749 §5.2: a refresh token already rotated away is invalid_grant.
+    expect(reuse.body).toEqual({ error: 'invalid_grant', error_description: 'grant request is invalid' });
     expect((await refresh(rotated.body.refresh_token)).status).toBe(400);
   });
 

@@ -268,19 +268,32 @@ describe('TokenVerifier for the credential endpoint and the pre-authorized code 
     });
 
     test.each([
-      ['a wrong tx_code', { 'pre-authorized_code': 'good-code', tx_code: '9999' }, 400, 'invalid_grant'],
-      ['an unknown code', { 'pre-authorized_code': 'nope', tx_code: '1234' }, 400, 'invalid_grant'],
-      ['a missing code', { tx_code: '1234' }, 400, 'invalid_request'],
+      [
+        'a wrong tx_code',
+        { 'pre-authorized_code': 'good-code', tx_code: '9999' },
+        400,
+        'invalid_grant',
+        'wrong tx_code',
+      ],
+      [
+        'an unknown code',
+        { 'pre-authorized_code': 'nope', tx_code: '1234' },
+        400,
+        'invalid_grant',
+        'unknown pre-authorized code',
+      ],
+      ['a missing code', { tx_code: '1234' }, 400, 'invalid_request', 'pre-authorized_code is required'],
       [
         'a foreign resource',
         { 'pre-authorized_code': 'good-code', tx_code: '1234', resource: 'https://other.example' },
         400,
         'invalid_target',
+        'resource must be the credential issuer identifier',
       ],
-    ])('%s gives the exact RFC 6749 §5.2 error', async (_name, params, status, error) => {
+    ])('%s gives the exact RFC 6749 §5.2 error', async (_name, params, status, error, description) => {
       const response = await grant(params as Record<string, string>);
       expect(response.statusCode).toBe(status);
-      expect(((await response.body.json()) as { error: string }).error).toBe(error);
+      expect(await response.body.json()).toEqual({ error, error_description: description });
     });
 
     test('a duplicated parameter is invalid_request', async () => {
@@ -290,7 +303,11 @@ describe('TokenVerifier for the credential endpoint and the pre-authorized code 
         body: 'grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Apre-authorized_code&pre-authorized_code=good-code&pre-authorized_code=x',
       });
       expect(response.statusCode).toBe(400);
-      expect(((await response.body.json()) as { error: string }).error).toBe('invalid_request');
+      // RFC 6749 §3.2: "Request and response parameters MUST NOT be included more than once" (§5.2 invalid_request).
+      expect(await response.body.json()).toEqual({
+        error: 'invalid_request',
+        error_description: 'parameter "pre-authorized_code" is included more than once',
+      });
     });
 
     test('a 20-way burst of one code yields exactly one token (the redeemer decides)', async () => {

@@ -76,7 +76,10 @@ describe('credential issuance is all or nothing', () => {
       credential_response_encryption: { jwk: weak, enc: 'A256GCM' },
     });
     expect(res.status, res.text).toBe(400);
-    expect(res.body.error).toBe('invalid_encryption_parameters');
+    expect(res.body).toEqual({
+      error: 'invalid_encryption_parameters',
+      error_description: 'RSA keys must have a modulus of 2048 to 8192 bits',
+    });
     expect(await snapshot()).toEqual(before);
 
     // The nonce was not spent: the very same proof still gets its credential.
@@ -116,6 +119,15 @@ describe('credential issuance is all or nothing', () => {
       },
     ],
   ];
+  // OpenID4VCI 1.0 §8.3.1.2: invalid_encryption_parameters, with the reason.
+  const because: Record<string, string> = {
+    'an EC key on a curve the issuer does not encrypt to (secp256k1)':
+      'ECDH-ES keys must be on P-256, P-384, P-521 or X25519',
+    'an EC key whose point is not on its curve': 'credential_response_encryption.jwk cannot be used',
+    'an RSA key with a tiny public exponent (e = 1)':
+      'the RSA public exponent must be odd and at least 65537',
+    'a key restricted to signing (key_ops)': 'credential_response_encryption.jwk cannot be used',
+  };
   for (const [name, make] of refused) {
     it(`refuses ${name} with invalid_encryption_parameters and spends nothing`, async () => {
       const before = await snapshot();
@@ -126,7 +138,7 @@ describe('credential issuance is all or nothing', () => {
         credential_response_encryption: await make(),
       });
       expect(res.status, res.text).toBe(400);
-      expect(res.body.error).toBe('invalid_encryption_parameters');
+      expect(res.body).toEqual({ error: 'invalid_encryption_parameters', error_description: because[name] });
       expect(await snapshot()).toEqual(before);
       expect((await ask({ credential_configuration_id: AGE, proofs: { jwt: [proof] } })).status).toBe(200);
     });
@@ -166,7 +178,10 @@ describe('credential issuance is all or nothing', () => {
     expect(await ledgerCount()).toBe(before.ledger + 1);
     const again = await ask({ credential_configuration_id: AGE, proofs: { jwt: [proof] } });
     expect(again.status).toBe(400);
-    expect(again.body.error).toBe('invalid_nonce');
+    expect(again.body).toEqual({
+      error: 'invalid_nonce',
+      error_description: 'the c_nonce is unknown, expired or already used',
+    });
   });
 
   it('puts a deferred transaction back, with no ledger record, when encryption fails after signing', async () => {
@@ -206,6 +221,10 @@ describe('credential issuance is all or nothing', () => {
     const { plaintext } = await compactDecrypt(done.text, privateKey);
     expect(JSON.parse(new TextDecoder().decode(plaintext)).credentials).toHaveLength(1);
     expect(await ledgerCount()).toBe(before + 1);
-    expect((await h.post('/deferred_credential', poll, bearer)).body.error).toBe('invalid_transaction_id');
+    // OpenID4VCI 1.0 §9.3: a transaction answered once is invalid_transaction_id.
+    expect((await h.post('/deferred_credential', poll, bearer)).body).toEqual({
+      error: 'invalid_transaction_id',
+      error_description: 'the transaction_id is unknown, expired or was issued to another access token',
+    });
   });
 });

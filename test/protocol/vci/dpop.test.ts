@@ -68,8 +68,15 @@ describe('DPoP-bound access tokens at the credential endpoint', () => {
     const asBearer = await h.post('/credential', await body(), {
       authorization: `Bearer ${token.access_token}`,
     });
+    // RFC 9449 §7.1: a DPoP-bound token sent as Bearer is invalid_token, with both challenges.
     expect(asBearer.status).toBe(401);
-    expect(asBearer.body.error).toBe('invalid_token');
+    expect(asBearer.body).toEqual({
+      error: 'invalid_token',
+      error_description: 'a DPoP-bound access token must be sent with the DPoP scheme',
+    });
+    expect(asBearer.headers['www-authenticate']).toBe(
+      'DPoP algs="ES256 EdDSA Ed25519 PS256 RS256", error="invalid_token", Bearer realm="credential", error="invalid_token"',
+    );
     const other = await dpopKey();
     const wrongKey = await h.post('/credential', await body(), {
       authorization: `DPoP ${token.access_token}`,

@@ -133,7 +133,11 @@ describe('issuer that requires response encryption', () => {
       },
       { authorization: `Bearer ${token}` },
     );
+    // OpenID4VCI 1.0 §8.2 / §8.3.1.2: encryption required but not asked for -> invalid_encryption_parameters.
     expect(res.status).toBe(400);
-    expect(res.body.error).toBe('invalid_encryption_parameters');
+    expect(res.body).toEqual({
+      error: 'invalid_encryption_parameters',
+      error_description: 'this issuer requires credential_response_encryption',
+    });
   });
 });

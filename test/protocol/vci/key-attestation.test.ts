@@ -199,21 +199,38 @@ describe('key attestations', () => {
       ],
       ['attestation proof without nonce', async () => ({ attestation: [await attestation([key.jwk])] })],
     ];
+    // OpenID4VCI 1.0 §8.3.1.2 and Appendix D: a key attestation that does not hold is invalid_proof.
+    const because: Record<string, string> = {
+      'signed by an untrusted key': 'the key attestation signature is invalid',
+      expired: 'the key attestation has expired',
+      'not attesting the proof key': 'the key attestation does not attest the proof key',
+      'with a nonce other than the c_nonce': 'the key attestation nonce is not the c_nonce of the proof',
+      'chained to an untrusted CA': 'the key attestation signature is invalid',
+      'below the required key storage level':
+        'the attested key storage does not meet this credential requirement',
+      'missing where one is required': 'this credential requires a key attestation',
+      'attestation proof without nonce': 'a key attestation used as proof must carry the c_nonce',
+    };
     for (const [name, make] of cases) {
       const res = await ask('AgeHigh_ldp_vc', await make());
       expect(res.status, name).toBe(400);
-      expect(res.body.error, name).toBe('invalid_proof');
+      expect(res.body, name).toEqual({ error: 'invalid_proof', error_description: because[name] });
     }
+    // §8.3.1.2: a c_nonce this issuer never gave is invalid_nonce.
     const replay = await attestation([key.jwk], { nonce: 'never-issued' });
-    expect((await ask('AgeHigh_ldp_vc', { attestation: [replay] })).body.error).toBe('invalid_nonce');
+    expect((await ask('AgeHigh_ldp_vc', { attestation: [replay] })).body).toEqual({
+      error: 'invalid_nonce',
+      error_description: 'the c_nonce is unknown, expired or already used',
+    });
   });
 
   it('still checks an attestation sent where none is required', async () => {
     const key = await holderKey();
     const forged = await attestation([key.jwk], { signer: untrusted.privateKey });
-    expect(
-      (await ask('AgeCredential_ldp_vc', { jwt: [await withAttestation(key, forged)] })).body.error,
-    ).toBe('invalid_proof');
+    expect((await ask('AgeCredential_ldp_vc', { jwt: [await withAttestation(key, forged)] })).body).toEqual({
+      error: 'invalid_proof',
+      error_description: 'the key attestation signature is invalid',
+    });
     expect(
       (
         await ask('AgeCredential_ldp_vc', {

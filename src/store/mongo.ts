@@ -1,32 +1,19 @@
 /**
- * MongoDB storage adapter (official driver; the only module that imports `mongodb`). One MongoDB
- * collection per SPI collection, `_id` = document id. Written for the subset of MongoDB that the
- * test server (jongodb) implements: updateOne/deleteOne/insertOne with `$set`/`$inc`/`$unset`,
- * upserts, unique and TTL indexes. No findOneAndUpdate (not atomic there), no projections.
+ * MongoDB storage adapter (official driver; the `store/mongo*.ts` modules are the only ones that
+ * import `mongodb`). One MongoDB collection per SPI collection, `_id` = document id. Written for the
+ * subset of MongoDB that the test server (jongodb) implements: updateOne/deleteOne/insertOne with
+ * `$set`/`$inc`/`$unset`, upserts, unique and TTL indexes. No findOneAndUpdate (not atomic there),
+ * no projections.
  */
 import { randomInt } from 'node:crypto';
-import {
-  type Db,
-  type Document,
-  MongoClient,
-  MongoClientClosedError,
-  type Collection as MongoCollection,
-  MongoError,
-  MongoNetworkError,
-  MongoNotConnectedError,
-  MongoOperationTimeoutError,
-  MongoServerClosedError,
-  MongoServerError,
-  MongoServerSelectionError,
-  MongoTopologyClosedError,
-  MongoWriteConcernError,
-  ObjectId,
-} from 'mongodb';
+import { type Db, type Document, MongoClient, type Collection as MongoCollection } from 'mongodb';
 import type { Clock } from '../clock.ts';
+import { MongoSpiCollection } from './mongo-collection.ts';
+import { live } from './mongo-documents.ts';
+import { describeHosts, isDuplicateKey, isUnavailable, redact } from './mongo-errors.ts';
 import {
   type Collection,
   type CollectionSpec,
-  type Filter,
   SpaceExhausted,
   type Store,
   type StoredDoc,
@@ -37,15 +24,10 @@ import {
 import {
   assertAllocation,
   assertCollectionName,
-  assertDoc,
   assertFieldName,
   assertId,
-  assertLimit,
-  filterEntries,
   incrementOptions,
-  isLive,
   RANDOM_ALLOCATION_ATTEMPTS,
-  updateEntries,
 } from './validate.ts';
 
 export interface MongoStoreOptions {
@@ -63,11 +45,7 @@ export interface MongoStoreOptions {
 /** Internal collections; the dot keeps them apart from SPI names (`[a-z0-9_]+`). */
 const COUNTERS = 'store.counters';
 const ALLOCATIONS = 'store.allocations';
-/** Insertion order for `find`; stripped from returned documents. */
-const SEQ = '_seq';
 
-/** A document as stored: string `_id`, `expiresAt` as a BSON Date (for the TTL index). */
-type RawDoc = Document & { _id: string };
 interface CounterDoc {
   _id: string;
   value: number;
@@ -78,248 +56,6 @@ interface AllocationDoc {
   space: string;
   value: number;
   owner: string;
-}
-
-/** `host:port[,host:port]` of a connection string, without credentials, path or options. */
-export function describeHosts(url: string): string {
-  const authority = url.replace(/^[A-Za-z0-9+.-]+:\/\//, '').split(/[/?]/, 1)[0] ?? '';
-  return authority.slice(authority.lastIndexOf('@') + 1);
-}
-
-/** Removes the connection string's password (raw and percent-decoded) from a message. */
-function redact(message: string, url: string): string {
-  const authority = url.replace(/^[A-Za-z0-9+.-]+:\/\//, '').split(/[/?]/, 1)[0] ?? '';
-  const at = authority.lastIndexOf('@');
-  let out = message.split(url).join('<connection string>');
-  if (at < 0) return out;
-  const userinfo = authority.slice(0, at);
-  const password = userinfo.slice(userinfo.indexOf(':') + 1);
-  if (userinfo.includes(':') && password) {
-    let decoded = password;
-    try {
-      decoded = decodeURIComponent(password);
-    } catch {}
-    for (const secret of [password, decoded]) out = out.split(secret).join('***');
-  }
-  return out;
-}
-
-const isDuplicateKey = (error: unknown): boolean => error instanceof MongoServerError && error.code === 11000;
-
-/**
- * Socket errors the driver can let through unwrapped when the server vanishes mid-write (seen here:
- * `EPIPE` "This socket has been ended by the other party" from a ping right after the server died).
- */
-const SOCKET_ERROR_CODES = new Set([
-  'EPIPE',
-  'ECONNRESET',
-  'ECONNREFUSED',
-  'ECONNABORTED',
-  'ETIMEDOUT',
-  'ENOTCONN',
-]);
-
-function isUnavailable(error: unknown): boolean {
-  return (
-    SOCKET_ERROR_CODES.has((error as { code?: unknown })?.code as string) ||
-    error instanceof MongoNetworkError || // includes MongoNetworkTimeoutError
-    error instanceof MongoServerSelectionError ||
-    error instanceof MongoTopologyClosedError ||
-    error instanceof MongoNotConnectedError ||
-    error instanceof MongoClientClosedError ||
-    error instanceof MongoServerClosedError ||
-    error instanceof MongoOperationTimeoutError ||
-    error instanceof MongoWriteConcernError ||
-    (error instanceof MongoError && error.hasErrorLabel('RetryableWriteError'))
-  );
-}
-
-/** Expiry condition of every read: no `expiresAt` (or null), or one after `now`. */
-const live = (now: number): Document => ({
-  $or: [{ expiresAt: null }, { expiresAt: { $gt: new Date(now) } }],
-});
-
-/** A Mongo query from an SPI filter: identifiers as keys, scalars as values (never operators). */
-function query(filter: Filter | undefined): Document {
-  return Object.fromEntries(
-    filterEntries(filter).map(([field, value]) => [
-      field,
-      field === 'expiresAt' && typeof value === 'number' ? new Date(value) : value,
-    ]),
-  );
-}
-
-function toMongo(doc: StoredDoc): RawDoc {
-  const out: RawDoc = { ...doc, [SEQ]: new ObjectId() };
-  if (typeof doc.expiresAt === 'number') out.expiresAt = new Date(doc.expiresAt);
-  else delete out.expiresAt;
-  return out;
-}
-
-function fromMongo<T extends StoredDoc>(raw: Document | null): T | undefined {
-  if (raw === null) return undefined;
-  const { [SEQ]: _seq, ...doc } = raw;
-  if (doc.expiresAt instanceof Date) doc.expiresAt = doc.expiresAt.getTime();
-  return doc as T;
-}
-
-class MongoSpiCollection<T extends StoredDoc> implements Collection<T> {
-  readonly name: string;
-  readonly #store: MongoStore;
-  readonly #collection: MongoCollection<RawDoc>;
-  readonly #spec: CollectionSpec;
-  #ready: Promise<void> | undefined;
-
-  constructor(store: MongoStore, db: Db, spec: CollectionSpec) {
-    this.#store = store;
-    this.name = spec.name;
-    this.#spec = spec;
-    this.#collection = db.collection<RawDoc>(spec.name);
-  }
-
-  /** Creates the indexes once; a failure is retried by the next operation. */
-  #indexes(): Promise<void> {
-    this.#ready ??= this.#createIndexes().catch((error) => {
-      this.#ready = undefined;
-      throw error;
-    });
-    return this.#ready;
-  }
-
-  async #createIndexes(): Promise<void> {
-    const c = this.#collection;
-    await c.createIndex({ expiresAt: 1 }, { name: 'ttl:expiresAt', expireAfterSeconds: 0 });
-    await c.createIndex({ [SEQ]: 1 }, { name: 'order' });
-    for (const field of this.#spec.indexes ?? []) {
-      await c.createIndex({ [field]: 1, [SEQ]: 1 }, { name: `ix:${field}` });
-    }
-    for (const fields of this.#spec.unique ?? []) {
-      // Documents lacking a field are not constrained (as in the embedded adapter). Expiry cannot be
-      // part of the filter (it moves with time): writes retry after deleting expired conflicts.
-      await c.createIndex(Object.fromEntries(fields.map((field) => [field, 1])), {
-        name: `ux:${fields.join(',')}`,
-        unique: true,
-        partialFilterExpression: Object.fromEntries(fields.map((field) => [field, { $exists: true }])),
-      });
-    }
-  }
-
-  #run<R>(operation: () => Promise<R>): Promise<R> {
-    return this.#store.guard(this.name, async () => {
-      await this.#indexes();
-      return operation();
-    });
-  }
-
-  /**
-   * A write that unique indexes may refuse. An expired document not yet removed must not block it:
-   * on a duplicate key, delete the collection's expired documents and try once more.
-   */
-  async #write<R>(operation: () => Promise<R>): Promise<R> {
-    return this.#run(async () => {
-      try {
-        return await operation();
-      } catch (error) {
-        if (!isDuplicateKey(error)) throw error;
-      }
-      await this.#collection.deleteMany({ expiresAt: { $lte: new Date(this.#store.now()) } });
-      return operation();
-    });
-  }
-
-  async insert(doc: T): Promise<void> {
-    assertDoc(doc);
-    await this.#write(() => this.#collection.insertOne(toMongo(doc)));
-  }
-
-  async put(doc: T): Promise<void> {
-    assertDoc(doc);
-    await this.#write(() => this.#collection.replaceOne({ _id: doc._id }, toMongo(doc), { upsert: true }));
-  }
-
-  async get(id: string): Promise<T | undefined> {
-    assertId(id);
-    const now = this.#store.now();
-    const doc = fromMongo<T>(await this.#run(() => this.#collection.findOne({ _id: id, ...live(now) })));
-    return doc !== undefined && isLive(doc, now) ? doc : undefined;
-  }
-
-  async delete(id: string): Promise<boolean> {
-    assertId(id);
-    const now = this.#store.now();
-    const result = await this.#run(() => this.#collection.deleteOne({ _id: id, ...live(now) }));
-    return result.deletedCount === 1;
-  }
-
-  async find(filter: Filter, options: { limit?: number } = {}): Promise<T[]> {
-    assertLimit(options.limit);
-    const q = { ...query(filter), ...live(this.#store.now()) };
-    const raws = await this.#run(() => {
-      const cursor = this.#collection.find(q).sort({ [SEQ]: 1 });
-      return (options.limit === undefined ? cursor : cursor.limit(options.limit)).toArray();
-    });
-    const now = this.#store.now();
-    return raws.map((raw) => fromMongo<T>(raw) as T).filter((doc) => isLive(doc, now));
-  }
-
-  async update(id: string, where: Filter, fields: Partial<T>): Promise<T | undefined> {
-    assertId(id);
-    const entries = updateEntries(fields);
-    const $set: Document = {};
-    const $unset: Document = {};
-    for (const [field, value] of entries) {
-      if (field === 'expiresAt') {
-        if (value === null) {
-          $unset.expiresAt = '';
-          continue;
-        }
-        if (typeof value !== 'number' || !Number.isFinite(value)) {
-          throw new TypeError('store: expiresAt must be epoch milliseconds');
-        }
-        $set.expiresAt = new Date(value);
-        continue;
-      }
-      $set[field] = value;
-    }
-    const now = this.#store.now();
-    // Our own `_id` and expiry conditions come last so `where` cannot override them.
-    const q = { ...query(where), _id: id, ...live(now) };
-    const change: Document = {};
-    if (Object.keys($set).length > 0) change.$set = $set;
-    if (Object.keys($unset).length > 0) change.$unset = $unset;
-    if (Object.keys(change).length === 0) {
-      const doc = fromMongo<T>(await this.#run(() => this.#collection.findOne(q)));
-      return doc !== undefined && isLive(doc, now) ? doc : undefined;
-    }
-    const result = await this.#write(() => this.#collection.updateOne(q, change));
-    if (result.matchedCount !== 1) return undefined;
-    return fromMongo<T>(await this.#run(() => this.#collection.findOne({ _id: id })));
-  }
-
-  async consume(id: string, where?: Filter): Promise<T | undefined> {
-    assertId(id);
-    const now = this.#store.now();
-    const q = { ...query(where), _id: id, consumedAt: null, ...live(now) };
-    // The single conditional write that decides the race; the document is read only by the winner.
-    const result = await this.#run(() => this.#collection.updateOne(q, { $set: { consumedAt: now } }));
-    if (result.modifiedCount !== 1) return undefined;
-    const doc = fromMongo<T>(await this.#run(() => this.#collection.findOne({ _id: id })));
-    if (doc === undefined) return undefined;
-    // The SPI returns the document as it was before the consume.
-    delete (doc as StoredDoc).consumedAt;
-    return doc;
-  }
-
-  async deleteMany(filter: Filter): Promise<number> {
-    const q = { ...query(filter), ...live(this.#store.now()) };
-    const result = await this.#run(() => this.#collection.deleteMany(q));
-    return result.deletedCount;
-  }
-
-  /** @internal */
-  async sweep(now: number): Promise<void> {
-    await this.#run(() => this.#collection.deleteMany({ expiresAt: { $lte: new Date(now) } }));
-  }
 }
 
 export class MongoStore implements Store {

@@ -1,10 +1,9 @@
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { freePort, ROOT, serviceProcesses } from '../../helpers/service-process.ts';
 
 /**
  * Signing keys are never replaced silently at start. A deleted or replaced issuer.db, or an empty
@@ -14,52 +13,22 @@ import { afterEach, describe, expect, it } from 'vitest';
  * first start); demo mode generates them and says so in one JSON log line. A missing demo
  * key-encryption secret file is named, and not written again while keys encrypted under it exist.
  */
-const ROOT = join(import.meta.dirname, '../../..');
-const dirs: string[] = [];
-const children: ChildProcess[] = [];
-afterEach(() => {
-  for (const child of children.splice(0)) child.kill('SIGKILL');
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
-
-function tempDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'issuer-keys-'));
-  dirs.push(dir);
-  return dir;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
+const { tempDir, start } = serviceProcesses('issuer-keys-');
 
 /** Runs the service until it listens (then stops it with SIGTERM) or exits on its own. */
 async function runService(env: Record<string, string>) {
   const port = await freePort();
-  const child = spawn(process.execPath, [join(ROOT, 'src/main.ts')], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', PORT: String(port), LOG_LEVEL: 'info', ...env },
+  const { child, stdout, stderr, exited } = start('src/main.ts', {
+    PORT: String(port),
+    LOG_LEVEL: 'info',
+    ...env,
   });
-  children.push(child);
-  let out = '';
-  let err = '';
-  child.stdout?.on('data', (chunk) => {
-    out += chunk;
-  });
-  child.stderr?.on('data', (chunk) => {
-    err += chunk;
-  });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const deadline = Date.now() + 30_000;
-  while (!out.includes('listening') && child.exitCode === null && Date.now() < deadline) {
+  while (!stdout().includes('listening') && child.exitCode === null && Date.now() < deadline) {
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   let kids: string[] = [];
-  if (out.includes('listening')) {
+  if (stdout().includes('listening')) {
     const jwks = (await (await fetch(`http://127.0.0.1:${port}/jwks/credentials`)).json()) as {
       keys: { kid: string }[];
     };
@@ -67,11 +36,11 @@ async function runService(env: Record<string, string>) {
     child.kill('SIGTERM');
   }
   const code = await exited;
-  const logs = out
+  const logs = stdout()
     .split('\n')
     .filter((line) => line.startsWith('{'))
     .map((line) => JSON.parse(line) as Record<string, unknown>);
-  return { code, stderr: err, logs, kids };
+  return { code, stderr: stderr(), logs, kids };
 }
 
 function cli(env: Record<string, string>, ...args: string[]) {

@@ -1,16 +1,16 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { freePort, ROOT } from '../../helpers/service-process.ts';
 
 /**
  * The documented start (`npm start`) and the documented stop (SIGTERM to it, as a process manager
  * or `kill <pid>` does): npm runs the script through `sh -c`, so unless the shell hands the signal
  * on (or is replaced by node), the service outlives npm, still holding its port and store.
  */
-const ROOT = join(import.meta.dirname, '../../..');
 const dirs: string[] = [];
 const started: number[] = [];
 
@@ -25,15 +25,6 @@ afterEach(() => {
   }
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** Every live descendant of `root` (Linux /proc), children before grandchildren. */
 function descendants(root: number): number[] {

@@ -1,61 +1,31 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { freePort, serviceProcesses } from '../../helpers/service-process.ts';
 
 /**
  * One process per store file (docs/ARCHITECTURE.md, Storage): a second service started on the same
  * data directory refuses to start, naming the directory and the process that holds it; a lock left
  * by a process that died (kill -9) does not stop the next start.
  */
-const ROOT = join(import.meta.dirname, '../../..');
-const dirs: string[] = [];
-const children: ChildProcess[] = [];
-afterEach(() => {
-  for (const child of children.splice(0)) child.kill('SIGKILL');
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
+const service = serviceProcesses('issuer-lock-');
 
 function start(dataDir: string, port: number) {
-  const child = spawn(process.execPath, [join(ROOT, 'src/main.ts')], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', DATA_DIR: dataDir, PORT: String(port), LOG_LEVEL: 'warn' },
+  const { child, stdout, stderr, exited } = service.start('src/main.ts', {
+    DATA_DIR: dataDir,
+    PORT: String(port),
   });
-  children.push(child);
-  let out = '';
-  let err = '';
-  child.stdout?.on('data', (chunk) => {
-    out += chunk;
-  });
-  child.stderr?.on('data', (chunk) => {
-    err += chunk;
-  });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const listening = async () => {
     const deadline = Date.now() + 30_000;
-    while (!out.includes('listening')) {
-      if (Date.now() > deadline || child.exitCode !== null) throw new Error(`did not start: ${err}`);
+    while (!stdout().includes('listening')) {
+      if (Date.now() > deadline || child.exitCode !== null) throw new Error(`did not start: ${stderr()}`);
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
   };
-  return { child, exited, listening, stderr: () => err };
+  return { child, exited, listening, stderr };
 }
 
 describe('one service process per data directory', () => {
   it('refuses a second process on the same data directory, naming the directory and the first pid; starts again after the first was killed', async () => {
-    const dataDir = mkdtempSync(join(tmpdir(), 'issuer-lock-'));
-    dirs.push(dataDir);
+    const dataDir = service.tempDir();
     const first = start(dataDir, await freePort());
     await first.listening();
 

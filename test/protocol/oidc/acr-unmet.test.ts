@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { beforeAll, describe, expect, test } from 'vitest';
 import type { TestApp } from '../../helpers/app.ts';
 import {
   type AuthorizeOptions,
@@ -6,8 +6,8 @@ import {
   loginWithApi,
   registerClient,
   startAuthorization,
-  startOidcApp,
   type TestClient,
+  useAppAndClient,
 } from './helpers.ts';
 
 /**
@@ -27,12 +27,10 @@ describe('unmet authentication requirements: an error to the relying party, not 
   let app: TestApp;
   let client: TestClient;
   let pinOnly: TestClient;
+  useAppAndClient((started) => ({ app, client } = started));
   beforeAll(async () => {
-    app = await startOidcApp();
-    client = await registerClient(app);
     pinOnly = await registerClient(app, { allowed_acr_values: ['mosip:idp:acr:static-code'] });
   });
-  afterAll(async () => app.stop());
 
   async function begin(options: AuthorizeOptions, rp = client) {
     const browser = new Browser(new URL(app.url).origin);

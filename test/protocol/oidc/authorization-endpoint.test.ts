@@ -10,6 +10,7 @@ import {
   registerClient,
   startOidcApp,
   type TestClient,
+  useAppAndClient,
 } from './helpers.ts';
 
 const REGISTERED = 'https://rp.example.org/callback';
@@ -17,11 +18,7 @@ const REGISTERED = 'https://rp.example.org/callback';
 describe('authorization endpoint (SECURITY rows 4, 5, 6)', () => {
   let app: TestApp;
   let client: TestClient;
-  beforeAll(async () => {
-    app = await startOidcApp();
-    client = await registerClient(app);
-  });
-  afterAll(async () => app.stop());
+  useAppAndClient((started) => ({ app, client } = started));
 
   const authorize = (params: Record<string, string>) => {
     const { challenge } = pkce();

@@ -1,16 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { SignJWT } from 'jose';
 import { request } from 'undici';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import type { TestApp } from '../../helpers/app.ts';
-import {
-  INVALID_CLIENT,
-  obtainCode,
-  pkce,
-  registerClient,
-  startOidcApp,
-  type TestClient,
-} from './helpers.ts';
+import { INVALID_CLIENT, obtainCode, pkce, type TestClient, useAppAndClient } from './helpers.ts';
 
 /**
  * SECURITY.md rows 7 and 9: a client assertion dated in the future (`iat` or `nbf` beyond the clock
@@ -24,11 +17,7 @@ describe('client assertions dated in the future (SECURITY rows 7, 9)', () => {
   let app: TestApp;
   let client: TestClient;
   const YEAR = 365 * 86_400;
-  beforeAll(async () => {
-    app = await startOidcApp();
-    client = await registerClient(app);
-  });
-  afterAll(async () => app.stop());
+  useAppAndClient((started) => ({ app, client } = started));
 
   const now = () => Math.floor(Date.now() / 1000);
   const signed = (claims: Record<string, unknown>) =>

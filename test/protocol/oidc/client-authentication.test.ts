@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { exportJWK, generateKeyPair, SignJWT, UnsecuredJWT } from 'jose';
 import { request } from 'undici';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { beforeAll, describe, expect, test } from 'vitest';
 import type { TestApp } from '../../helpers/app.ts';
 import { burst, statusCounts } from '../../helpers/burst.ts';
 import {
@@ -11,9 +11,8 @@ import {
   type PrivateKey,
   pkce,
   redeem,
-  registerClient,
-  startOidcApp,
   type TestClient,
+  useAppAndClient,
 } from './helpers.ts';
 
 /** private_key_jwt at the PAR endpoint (201 when the client authenticates, 401 invalid_client when not). */
@@ -21,12 +20,10 @@ describe('client assertions (SECURITY rows 7-11)', () => {
   let app: TestApp;
   let client: TestClient;
   let attacker: PrivateKey;
+  useAppAndClient((started) => ({ app, client } = started));
   beforeAll(async () => {
-    app = await startOidcApp();
-    client = await registerClient(app);
     attacker = (await generateKeyPair('ES256', { extractable: true })).privateKey;
   });
-  afterAll(async () => app.stop());
 
   const par = async (assertion: string) => {
     const response = await request(`${app.url}/par`, {

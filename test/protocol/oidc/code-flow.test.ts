@@ -1,17 +1,13 @@
 import { decodeJwt } from 'jose';
 import { request } from 'undici';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import type { TestApp } from '../../helpers/app.ts';
-import { obtainCode, redeem, registerClient, startOidcApp, type TestClient } from './helpers.ts';
+import { obtainCode, redeem, type TestClient, useAppAndClient } from './helpers.ts';
 
 describe('authorization code flow through the JSON interaction API', () => {
   let app: TestApp;
   let client: TestClient;
-  beforeAll(async () => {
-    app = await startOidcApp();
-    client = await registerClient(app);
-  });
-  afterAll(async () => app.stop());
+  useAppAndClient((started) => ({ app, client } = started));
 
   test('PIN login with consent yields an ID token with acr, amr, auth_time and a userinfo JWT with the consented claims', async () => {
     const { code, verifier, nonce, callback } = await obtainCode(app, client, {
@@ -44,11 +40,7 @@ describe('authorization code flow through the JSON interaction API', () => {
 describe('claims_locales', () => {
   let app: TestApp;
   let client: TestClient;
-  beforeAll(async () => {
-    app = await startOidcApp();
-    client = await registerClient(app);
-  });
-  afterAll(async () => app.stop());
+  useAppAndClient((started) => ({ app, client } = started));
 
   test('claims_locales=ar releases the Arabic name, only for consented claims', async () => {
     const { code, verifier } = await obtainCode(app, client, {
@@ -70,11 +62,7 @@ describe('claims_locales', () => {
 describe('identity system failure', () => {
   let app: TestApp;
   let client: TestClient;
-  beforeAll(async () => {
-    app = await startOidcApp();
-    client = await registerClient(app);
-  });
-  afterAll(async () => app.stop());
+  useAppAndClient((started) => ({ app, client } = started));
 
   test('when the claims cannot be released the token request fails closed with invalid_grant, not fewer claims', async () => {
     const { code, verifier } = await obtainCode(app, client, {

@@ -1,5 +1,5 @@
 import { request } from 'undici';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { beforeAll, describe, expect, test } from 'vitest';
 import type { TestApp } from '../../helpers/app.ts';
 import { burst, statusCounts } from '../../helpers/burst.ts';
 import {
@@ -7,8 +7,8 @@ import {
   obtainCode,
   redeem,
   registerClient,
-  startOidcApp,
   type TestClient,
+  useAppAndClient,
 } from './helpers.ts';
 
 const tokenForm = async (app: TestApp, client: TestClient, code: string, verifier: string) =>
@@ -25,12 +25,10 @@ describe('authorization code: single use, binding and expiry (SECURITY rows 1-3)
   let app: TestApp;
   let client: TestClient;
   let other: TestClient;
+  useAppAndClient((started) => ({ app, client } = started));
   beforeAll(async () => {
-    app = await startOidcApp();
-    client = await registerClient(app);
     other = await registerClient(app);
   });
-  afterAll(async () => app.stop());
 
   test('row 1 code-double-redemption-parallel: 20 concurrent redemptions give exactly one 200', async () => {
     for (let round = 0; round < 5; round++) {

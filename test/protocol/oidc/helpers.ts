@@ -1,6 +1,7 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { exportJWK, generateKeyPair, type JWK, SignJWT } from 'jose';
 import { request } from 'undici';
+import { afterAll, beforeAll } from 'vitest';
 import type { ComposeOptions } from '../../../src/compose.ts';
 import { startTestApp, type TestApp } from '../../helpers/app.ts';
 
@@ -47,6 +48,22 @@ export async function startOidcApp(
     claims: IDENTITY.claims,
   });
   return app;
+}
+
+/**
+ * The fixture most OIDC suites share: for the enclosing describe block, an app from
+ * `startOidcApp(options)` with one registered client, stopped after the block. `use` hands both over.
+ */
+export function useAppAndClient(
+  use: (started: { app: TestApp; client: TestClient }) => void,
+  options: Parameters<typeof startOidcApp>[0] = {},
+): void {
+  let app: TestApp | undefined;
+  beforeAll(async () => {
+    app = await startOidcApp(options);
+    use({ app, client: await registerClient(app) });
+  });
+  afterAll(async () => app?.stop());
 }
 
 /** The admin API lives at the host root (not under the issuer's path). */

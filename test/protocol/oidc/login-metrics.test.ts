@@ -1,8 +1,8 @@
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import type { TestApp } from '../../helpers/app.ts';
 import { http } from '../../helpers/http.ts';
 import { beginLogin } from './factor-helpers.ts';
-import { IDENTITY, registerClient, startOidcApp, type TestClient } from './helpers.ts';
+import { IDENTITY, type TestClient, useAppAndClient } from './helpers.ts';
 
 /**
  * Login metrics scraped from GET /metrics: `login_attempts_total{factor,result}` for every
@@ -27,11 +27,7 @@ const SENT = (purpose: string) => `otps_sent_total{purpose="${purpose}"}`;
 describe('login and one-time-code metrics', () => {
   let app: TestApp;
   let client: TestClient;
-  beforeAll(async () => {
-    app = await startOidcApp();
-    client = await registerClient(app);
-  });
-  afterAll(async () => app.stop());
+  useAppAndClient((started) => ({ app, client } = started));
 
   test('counts each authenticate attempt by factor and result: success, failure, blocked', async () => {
     const before = await scrape(app);

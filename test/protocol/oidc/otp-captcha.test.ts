@@ -12,6 +12,7 @@ import {
   startAuthorization,
   startOidcApp,
   type TestClient,
+  useAppAndClient,
 } from './helpers.ts';
 
 /** A siteverify-style stub: tokens starting with `good-` pass; `mode` makes it slow or drop the connection. */
@@ -183,11 +184,7 @@ describe('row 15 otp-send-rate-limit-and-captcha: captcha before any OTP, send l
 describe('row 15: without kyc.captcha nothing asks for a token', () => {
   let app: TestApp;
   let client: TestClient;
-  beforeAll(async () => {
-    app = await startOidcApp();
-    client = await registerClient(app);
-  });
-  afterAll(async () => app.stop());
+  useAppAndClient((started) => ({ app, client } = started));
 
   test('the page has no captcha field and send-otp works without a token', async () => {
     const browser = new Browser(new URL(app.url).origin);

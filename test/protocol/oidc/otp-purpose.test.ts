@@ -1,8 +1,8 @@
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, SignJWT } from 'jose';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import type { TestApp } from '../../helpers/app.ts';
 import { beginLogin, type Login } from './factor-helpers.ts';
-import { admin, IDENTITY, latestOtp, registerClient, startOidcApp, type TestClient } from './helpers.ts';
+import { admin, IDENTITY, latestOtp, type TestClient, useAppAndClient } from './helpers.ts';
 
 /**
  * SECURITY.md rows 16 and 49: a one-time code is bound to its purpose. A code sent to log in does not
@@ -31,11 +31,7 @@ async function newWallet() {
 describe('rows 16, 49: one-time codes carry a purpose', () => {
   let app: TestApp;
   let client: TestClient;
-  beforeAll(async () => {
-    app = await startOidcApp();
-    client = await registerClient(app);
-  });
-  afterAll(async () => app.stop());
+  useAppAndClient((started) => ({ app, client } = started));
 
   const sendCode = async (login: Login, purpose: 'login' | 'wallet-binding') => {
     const sent = await login.post('send-otp', { individual_id: IDENTITY.individualId, purpose });

@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { TestApp } from '../../helpers/app.ts';
 import { beginLogin } from './factor-helpers.ts';
-import { IDENTITY, registerClient, startOidcApp, type TestClient } from './helpers.ts';
+import { IDENTITY, registerClient, startOidcApp, type TestClient, useAppAndClient } from './helpers.ts';
 
 const WRONG = 'Wrong-Password-1';
 const median = (values: number[]) => {
@@ -13,11 +13,7 @@ const median = (values: number[]) => {
 describe('row 47 password-factor-lockout-enumeration through the interaction API', () => {
   let app: TestApp;
   let client: TestClient;
-  beforeAll(async () => {
-    app = await startOidcApp();
-    client = await registerClient(app);
-  });
-  afterAll(async () => app.stop());
+  useAppAndClient((started) => ({ app, client } = started));
 
   test('3 wrong passwords end the transaction, 5 block the individual (even the right password) for 600 s', async () => {
     const first = await beginLogin(app, client);

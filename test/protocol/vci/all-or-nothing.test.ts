@@ -1,7 +1,14 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { compactDecrypt, exportJWK, generateKeyPair, type JWK } from 'jose';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { holderKey, preAuthorizedCode, proofJwt, startVci, type VciHarness } from './harness.ts';
+import {
+  holderKey,
+  preAuthorizedCode,
+  proofJwt,
+  startVci,
+  UNKNOWN_NONCE,
+  type VciHarness,
+} from './harness.ts';
 
 /**
  * Issuance is all or nothing (issue 10, SECURITY.md rows 23, 34, 37): a credential request that
@@ -178,10 +185,7 @@ describe('credential issuance is all or nothing', () => {
     expect(await ledgerCount()).toBe(before.ledger + 1);
     const again = await ask({ credential_configuration_id: AGE, proofs: { jwt: [proof] } });
     expect(again.status).toBe(400);
-    expect(again.body).toEqual({
-      error: 'invalid_nonce',
-      error_description: 'the c_nonce is unknown, expired or already used',
-    });
+    expect(again.body).toEqual(UNKNOWN_NONCE);
   });
 
   it('puts a deferred transaction back, with no ledger record, when encryption fails after signing', async () => {

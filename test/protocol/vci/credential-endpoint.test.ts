@@ -5,23 +5,17 @@ import {
   burst,
   type HolderKey,
   holderKey,
+  INVALID_TOKEN_CHALLENGE,
+  NO_NONCE,
   preAuthorizedCode,
   proofJwt,
   startVci,
+  UNKNOWN_NONCE,
   type VciHarness,
 } from './harness.ts';
 
 const NATIONAL = 'NationalIdCredential_ldp_vc';
 const AGE = 'AgeCredential_ldp_vc';
-// OpenID4VCI 1.0 §8.3.1.2: a c_nonce the issuer did not make, that expired or was spent is invalid_nonce.
-const UNKNOWN_NONCE = {
-  error: 'invalid_nonce',
-  error_description: 'the c_nonce is unknown, expired or already used',
-};
-const NO_NONCE = {
-  error: 'invalid_nonce',
-  error_description: 'the proof must carry a c_nonce from the nonce endpoint',
-};
 
 describe('credential endpoint', () => {
   let h: VciHarness;
@@ -460,9 +454,7 @@ describe('credential endpoint', () => {
         error: 'invalid_token',
         error_description: 'the access token is invalid, expired or revoked',
       });
-      expect(forged.headers['www-authenticate']).toBe(
-        'DPoP algs="ES256 EdDSA Ed25519 PS256 RS256", error="invalid_token", Bearer realm="credential", error="invalid_token"',
-      );
+      expect(forged.headers['www-authenticate']).toBe(INVALID_TOKEN_CHALLENGE);
     });
 
     it('issues nothing for an account deleted after its token was issued', async () => {

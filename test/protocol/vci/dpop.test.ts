@@ -2,7 +2,14 @@ import { createHash, randomUUID } from 'node:crypto';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { holderKey, preAuthorizedCode, proofJwt, startVci, type VciHarness } from './harness.ts';
+import {
+  holderKey,
+  INVALID_TOKEN_CHALLENGE,
+  preAuthorizedCode,
+  proofJwt,
+  startVci,
+  type VciHarness,
+} from './harness.ts';
 
 /** DPoP-bound access tokens at the credential endpoint (RFC 9449 §7; OpenID4VCI 1.0 §6.2, §13.2). */
 describe('DPoP-bound access tokens at the credential endpoint', () => {
@@ -74,9 +81,7 @@ describe('DPoP-bound access tokens at the credential endpoint', () => {
       error: 'invalid_token',
       error_description: 'a DPoP-bound access token must be sent with the DPoP scheme',
     });
-    expect(asBearer.headers['www-authenticate']).toBe(
-      'DPoP algs="ES256 EdDSA Ed25519 PS256 RS256", error="invalid_token", Bearer realm="credential", error="invalid_token"',
-    );
+    expect(asBearer.headers['www-authenticate']).toBe(INVALID_TOKEN_CHALLENGE);
     const other = await dpopKey();
     const wrongKey = await h.post('/credential', await body(), {
       authorization: `DPoP ${token.access_token}`,

@@ -192,6 +192,20 @@ export async function startVci(
   };
 }
 
+/** OpenID4VCI 1.0 §8.3.1.2: a c_nonce the issuer did not make, that expired or was spent. */
+export const UNKNOWN_NONCE = {
+  error: 'invalid_nonce',
+  error_description: 'the c_nonce is unknown, expired or already used',
+};
+/** OpenID4VCI 1.0 §8.3.1.2: a proof without a c_nonce is invalid_nonce too. */
+export const NO_NONCE = {
+  error: 'invalid_nonce',
+  error_description: 'the proof must carry a c_nonce from the nonce endpoint',
+};
+/** RFC 6750 §3 and RFC 9449 §7.1: the credential endpoint's challenges for a token it refuses. */
+export const INVALID_TOKEN_CHALLENGE =
+  'DPoP algs="ES256 EdDSA Ed25519 PS256 RS256", error="invalid_token", Bearer realm="credential", error="invalid_token"';
+
 /** The pre-authorized code inside an admin offer response (OpenID4VCI 1.0 §4.1.1). */
 export function preAuthorizedCode(offer: { credential_offer: any }): string {
   return offer.credential_offer.grants['urn:ietf:params:oauth:grant-type:pre-authorized_code'][

@@ -6,7 +6,7 @@ type CryptoKeyPair = webcrypto.CryptoKeyPair;
 import { exportJWK, generateKeyPair, type JWK, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as x509 from '../../../src/credentials/x509/x509.ts';
-import { type HolderKey, holderKey, proofJwt, startVci, type VciHarness } from './harness.ts';
+import { type HolderKey, holderKey, proofJwt, startVci, UNKNOWN_NONCE, type VciHarness } from './harness.ts';
 
 /**
  * Key attestations (OpenID4VCI 1.0 Appendix D; SECURITY.md row 25): a `key_attestation` in a jwt
@@ -218,10 +218,7 @@ describe('key attestations', () => {
     }
     // §8.3.1.2: a c_nonce this issuer never gave is invalid_nonce.
     const replay = await attestation([key.jwk], { nonce: 'never-issued' });
-    expect((await ask('AgeHigh_ldp_vc', { attestation: [replay] })).body).toEqual({
-      error: 'invalid_nonce',
-      error_description: 'the c_nonce is unknown, expired or already used',
-    });
+    expect((await ask('AgeHigh_ldp_vc', { attestation: [replay] })).body).toEqual(UNKNOWN_NONCE);
   });
 
   it('still checks an attestation sent where none is required', async () => {

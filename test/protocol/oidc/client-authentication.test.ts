@@ -178,9 +178,13 @@ describe('client assertions (SECURITY rows 7-11)', () => {
     expect(result.body).toEqual(NOT_THIS_CLIENT);
   });
 
-  test('row 10: a 1 MB assertion is a 4xx, never a 5xx', async () => {
+  test('row 10: a 1 MB assertion is refused as 413 payload_too_large, never a 5xx', async () => {
     const result = await par(`${'a'.repeat(1024 * 1024)}.b.c`);
-    expect(result.status).toBeGreaterThanOrEqual(400);
-    expect(result.status).toBeLessThan(500);
+    // RFC 9110 §15.5.14: a body larger than the server takes is 413 Content Too Large.
+    expect(result.status).toBe(413);
+    expect(result.body).toEqual({
+      error: 'payload_too_large',
+      error_description: 'request body exceeds 1048576 bytes',
+    });
   });
 });

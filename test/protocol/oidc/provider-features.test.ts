@@ -62,8 +62,10 @@ describe('PAR, request objects, refresh, prompt/max_age, logout, key rotation (r
     expect(pushed.body.expires_in).toBe(60);
     const stolen = await authorizeWith(other.clientId, pushed.body.request_uri);
     await stolen.body.text();
-    expect(stolen.headers.location ?? '').not.toContain('code=');
-    expect([303, 400]).toContain(stolen.statusCode);
+    // RFC 9126 §4: the request_uri was issued to another client, so its redirect_uri is not this
+    // client's; RFC 6749 §4.1.2.1: such an error is shown, never redirected.
+    expect(stolen.statusCode).toBe(400);
+    expect(stolen.headers.location).toBeUndefined();
   });
 
   test('row 40: an expired request_uri is refused', async () => {

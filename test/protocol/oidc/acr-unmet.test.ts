@@ -61,7 +61,12 @@ describe('unmet authentication requirements: an error to the relying party, not 
     const { browser, interaction, state } = await begin({ claims });
     const reply = await browser.fetch(`${interaction}/api`);
     expect(reply.status).toBe(400);
-    expect(reply.json()).toMatchObject({ error: UNMET });
+    // OpenID Connect Core Unmet Authentication Requirements 1.0 §2: unmet_authentication_requirements.
+    expect(reply.json()).toEqual({
+      error: UNMET,
+      error_description: 'none of the requested authentication levels (acr) is available to this application',
+      redirect_to: expect.stringMatching(new RegExp(`^${app.url}/authorize/[\\w-]+$`)),
+    });
     const { url } = await browser.follow(reply.json().redirect_to);
     expectUnmet(url, state);
   });

@@ -197,7 +197,11 @@ describe('wallets (public clients, RAR, scopes), client admin, encrypted userinf
         }).toString(),
       });
       expect(response.statusCode).toBe(400);
-      expect(await response.body.json()).toMatchObject({ error: 'invalid_request' });
+      // OpenID4VCI 1.0 §5.1.3 with RFC 9126 §2.3: an issuer_state this issuer did not give is invalid_request.
+      expect(await response.body.json()).toEqual({
+        error: 'invalid_request',
+        error_description: 'issuer_state is unknown or has expired',
+      });
     });
   });
 

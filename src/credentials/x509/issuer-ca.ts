@@ -1,17 +1,16 @@
-import {
-  createCipheriv,
-  createDecipheriv,
-  createPrivateKey,
-  createPublicKey,
-  hkdfSync,
-  type KeyObject,
-  randomBytes,
-  webcrypto,
-} from 'node:crypto';
+import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import type { Clock } from '../../clock.ts';
 import type { ManagedKey } from '../../keys/spi.ts';
 import { type Collection, type Store, type StoredDoc, UniqueViolation } from '../../store/spi.ts';
-import { crlUrl } from './urls.ts';
+import {
+  type ChainNames,
+  createIacaCertificate,
+  createSignerCertificate,
+  DAY_MS,
+  type SignerProfile,
+} from './certificates.ts';
+import { signCrl as signCrlDer } from './crl.ts';
+import { type SealedKey, sealKey, unsealKey } from './sealed-key.ts';
 import * as x509 from './x509.ts';
 
 /**
@@ -102,14 +101,6 @@ export class NoSignerCertificate extends Error {
   override name = 'NoSignerCertificate';
 }
 
-interface SealedKey {
-  v: 1;
-  salt: string;
-  iv: string;
-  tag: string;
-  ciphertext: string;
-}
-
 interface X509Record extends StoredDoc {
   certPem: string;
   sealedKey?: SealedKey;
@@ -125,35 +116,8 @@ interface X509Record extends StoredDoc {
 
 export const X509_COLLECTION = { name: 'x509', indexes: ['revoked'] };
 
-const KEK_INFO = 'idissuer/x509/iaca-key/v1';
-const AAD = Buffer.from('idissuer-x509:v1:iaca', 'utf8');
-/** ISO/IEC 18013-5 B.1.2: extended key usage of a document signer (id-mdl-kp-mdlDS). */
-const MDL_DS_EKU = '1.0.18013.5.1.2';
-const EC = { name: 'ECDSA', namedCurve: 'P-256' } as const;
-const SIGNING = { name: 'ECDSA', hash: 'SHA-256' } as const;
-const DAY_MS = 86_400_000;
 /** A DS certificate is renewed when less than this remains of it. */
 const RENEW_BEFORE_MS = 30 * DAY_MS;
-
-const serial = (): string => {
-  const bytes = randomBytes(16);
-  bytes[0] = (bytes[0]! & 0x7f) | 0x01; // positive, and no leading zero byte to trim
-  return bytes.toString('hex');
-};
-
-/** id-ce-cRLNumber (RFC 5280 §5.2.3). */
-const CRL_NUMBER = '2.5.29.20';
-
-/** DER INTEGER of a non-negative safe integer. */
-function derInteger(value: number): Uint8Array {
-  const bytes: number[] = [];
-  for (let v = value; v > 0; v = Math.floor(v / 256)) bytes.unshift(v % 256);
-  if (bytes.length === 0 || bytes[0]! >= 0x80) bytes.unshift(0);
-  return new Uint8Array([0x02, bytes.length, ...bytes]);
-}
-
-const toCryptoKey = (key: KeyObject, usages: ('sign' | 'verify')[]): Promise<webcrypto.CryptoKey> =>
-  Promise.resolve(key.toCryptoKey(EC, true, usages));
 
 export function createIssuerCa(options: IssuerCaOptions): IssuerCa {
   const { store, clock } = options;
@@ -163,69 +127,21 @@ export function createIssuerCa(options: IssuerCaOptions): IssuerCa {
     throw new Error(`mdoc.country must be an ISO 3166-1 alpha-2 code, got ${country}`);
   const serviceName = options.serviceName ?? 'Issuer';
   const records: Collection<X509Record> = store.collection(X509_COLLECTION);
-  const issuerAltName = () =>
-    new x509.IssuerAlternativeNameExtension([{ type: 'url', value: options.publicUrl }]);
-  // ISO/IEC 18013-5 B.1: IACA and signer certificates name where their revocation list is.
-  const crlDistributionPoints = () => new x509.CRLDistributionPointsExtension([crlUrl(options.publicUrl)]);
+  const names: ChainNames = { country, serviceName, publicUrl: options.publicUrl };
 
   let ca: { cert: x509.X509Certificate; privateKey: KeyObject } | undefined;
   const dsCache = new Map<string, { der: Uint8Array; notAfter: number }>();
 
-  const kek = (salt: Buffer) => Buffer.from(hkdfSync('sha256', options.encryptionSecret, salt, KEK_INFO, 32));
-  function seal(privateKey: KeyObject): SealedKey {
-    const salt = randomBytes(16);
-    const iv = randomBytes(12);
-    const cipher = createCipheriv('aes-256-gcm', kek(salt), iv);
-    cipher.setAAD(AAD);
-    const ciphertext = Buffer.concat([
-      cipher.update(privateKey.export({ format: 'der', type: 'pkcs8' })),
-      cipher.final(),
-    ]);
-    const b64 = (bytes: Buffer) => bytes.toString('base64url');
-    return { v: 1, salt: b64(salt), iv: b64(iv), tag: b64(cipher.getAuthTag()), ciphertext: b64(ciphertext) };
-  }
-  function unseal(sealed: SealedKey): KeyObject {
-    const bytes = (text: string) => Buffer.from(text, 'base64url');
-    try {
-      const decipher = createDecipheriv('aes-256-gcm', kek(bytes(sealed.salt)), bytes(sealed.iv));
-      decipher.setAAD(AAD);
-      decipher.setAuthTag(bytes(sealed.tag));
-      const der = Buffer.concat([decipher.update(bytes(sealed.ciphertext)), decipher.final()]);
-      return createPrivateKey({ key: der, format: 'der', type: 'pkcs8' });
-    } catch (cause) {
-      throw new Error('the key-encryption secret does not decrypt the stored IACA key', { cause });
-    }
-  }
-
   async function generateIaca(): Promise<X509Record> {
-    const keys = (await webcrypto.subtle.generateKey(EC, true, [
-      'sign',
-      'verify',
-    ])) as webcrypto.CryptoKeyPair;
-    const now = clock.now();
-    const cert = await x509.X509CertificateGenerator.createSelfSigned({
-      serialNumber: serial(),
-      name: [{ C: [country] }, { CN: [`${serviceName} IACA`] }],
-      notBefore: new Date(now - DAY_MS),
-      notAfter: new Date(now + (options.iacaValidityDays ?? 3650) * DAY_MS),
-      signingAlgorithm: SIGNING,
-      keys: keys,
-      extensions: [
-        // ISO/IEC 18013-5 Table B.1: CA, path length 0 (it signs DS certificates only), critical.
-        new x509.BasicConstraintsExtension(true, 0, true),
-        new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
-        await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
-        issuerAltName(),
-        crlDistributionPoints(),
-      ],
-    });
-    const privateKey = webcrypto.subtle
-      .exportKey('pkcs8', keys.privateKey)
-      .then((der) => createPrivateKey({ key: Buffer.from(der), format: 'der', type: 'pkcs8' }));
+    const { cert, privateKey } = await createIacaCertificate(
+      names,
+      clock.now(),
+      options.iacaValidityDays ?? 3650,
+    );
     return {
       _id: 'iaca',
       certPem: cert.toString('pem'),
-      sealedKey: seal(await privateKey),
+      sealedKey: sealKey(privateKey, options.encryptionSecret),
       notAfter: cert.notAfter.getTime(),
     };
   }
@@ -256,7 +172,10 @@ export function createIssuerCa(options: IssuerCaOptions): IssuerCa {
       }
     }
     if (!record?.sealedKey) throw new Error('stored IACA record is incomplete');
-    ca = { cert: new x509.X509Certificate(record.certPem), privateKey: unseal(record.sealedKey) };
+    ca = {
+      cert: new x509.X509Certificate(record.certPem),
+      privateKey: unsealKey(record.sealedKey, options.encryptionSecret),
+    };
   }
 
   const required = () => {
@@ -264,44 +183,15 @@ export function createIssuerCa(options: IssuerCaOptions): IssuerCa {
     return ca;
   };
 
-  /** `mdoc`: an ISO 18013-5 document signer; `jose`: a signer of JOSE credentials for this issuer URL. */
-  type Profile = 'mdoc' | 'jose';
-
-  async function issueSigner(key: ManagedKey, profile: Profile): Promise<X509Record> {
-    const { cert: caCert, privateKey } = required();
-    const now = clock.now();
-    const notAfter = Math.min(
-      now + (options.documentSignerValidityDays ?? 365) * DAY_MS,
-      caCert.notAfter.getTime(),
+  async function issueSigner(key: ManagedKey, profile: SignerProfile): Promise<X509Record> {
+    const cert = await createSignerCertificate(
+      names,
+      required(),
+      key.publicKey,
+      profile,
+      clock.now(),
+      options.documentSignerValidityDays ?? 365,
     );
-    const publicKey = await toCryptoKey(key.publicKey, ['verify']);
-    const cert = await x509.X509CertificateGenerator.create({
-      serialNumber: serial(),
-      subject: [
-        { C: [country] },
-        { CN: [`${serviceName} ${profile === 'mdoc' ? 'Document Signer' : 'Credential Signer'}`] },
-      ],
-      issuer: caCert.subjectName,
-      // Backdated a day: mdoc `validityInfo.signed` is rounded down and must fall inside the DS validity.
-      notBefore: new Date(now - DAY_MS),
-      notAfter: new Date(notAfter),
-      signingAlgorithm: SIGNING,
-      publicKey: publicKey,
-      signingKey: await toCryptoKey(privateKey, ['sign']),
-      extensions: [
-        new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
-        profile === 'mdoc'
-          ? new x509.ExtendedKeyUsageExtension([MDL_DS_EKU], true)
-          : new x509.SubjectAlternativeNameExtension([
-              { type: 'url', value: options.publicUrl },
-              { type: 'dns', value: new URL(options.publicUrl).hostname },
-            ]),
-        await x509.AuthorityKeyIdentifierExtension.create(caCert, false),
-        await x509.SubjectKeyIdentifierExtension.create(publicKey),
-        issuerAltName(),
-        crlDistributionPoints(),
-      ],
-    });
     return {
       _id: `${profile === 'mdoc' ? 'ds' : 'js'}:${key.kid}`,
       kid: key.kid,
@@ -311,7 +201,7 @@ export function createIssuerCa(options: IssuerCaOptions): IssuerCa {
   }
 
   /** The signer certificate (DER) of a profile for an ES256 key: issued and stored on first use, renewed before expiry. */
-  async function signerCertificate(key: ManagedKey, profile: Profile): Promise<Uint8Array> {
+  async function signerCertificate(key: ManagedKey, profile: SignerProfile): Promise<Uint8Array> {
     if (key.alg !== 'ES256') throw new Error('signer certificates are issued for ES256 keys only');
     const id = `${profile === 'mdoc' ? 'ds' : 'js'}:${key.kid}`;
     const cached = dsCache.get(id);
@@ -351,33 +241,20 @@ export function createIssuerCa(options: IssuerCaOptions): IssuerCa {
 
   let crl: { der: Uint8Array; signedAt: number; entries: string } | undefined;
   async function signCrl(): Promise<Uint8Array> {
-    const { cert: caCert, privateKey } = required();
     const now = clock.now();
     const entries = await revoked();
     const fingerprint = entries.map((e) => `${e.serialNumber}:${e.revokedAt}:${e.reason}`).join(',');
     if (crl && crl.entries === fingerprint && now - crl.signedAt < DAY_MS && now >= crl.signedAt)
       return crl.der;
     const number = Math.max(Math.floor(now / 1000), crlNumber + 1);
-    const signed = await x509.X509CrlGenerator.create({
-      issuer: caCert.subjectName,
-      thisUpdate: new Date(now),
-      nextUpdate: new Date(now + 7 * DAY_MS),
-      signingAlgorithm: SIGNING,
-      signingKey: await toCryptoKey(privateKey, ['sign']),
-      entries: entries.map((e) => ({
-        serialNumber: e.serialNumber,
-        revocationDate: new Date(e.revokedAt),
-        reason: SIGNER_REVOCATION_REASONS[e.reason],
-      })),
-      extensions: [
-        await x509.AuthorityKeyIdentifierExtension.create(caCert, false),
-        // RFC 5280 §5.2.3 cRLNumber: monotonically increasing; the signing time in seconds is
-        // (and a CRL re-signed within the same second as a revocation gets the next number).
-        new x509.Extension(CRL_NUMBER, false, derInteger(number)),
-      ],
-    });
+    const der = await signCrlDer(
+      required(),
+      entries.map((e) => ({ ...e, reason: SIGNER_REVOCATION_REASONS[e.reason] })),
+      now,
+      number,
+    );
     crlNumber = number;
-    crl = { der: new Uint8Array(signed.rawData), signedAt: now, entries: fingerprint };
+    crl = { der, signedAt: now, entries: fingerprint };
     return crl.der;
   }
   let crlNumber = 0;

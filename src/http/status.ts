@@ -1,6 +1,7 @@
 import { Router } from '@koa/router';
 import type { Context } from 'koa';
-import type { ListKind, StatusService } from '../credentials/status/service.ts';
+import type { ListKind } from '../credentials/status/list-record.ts';
+import type { StatusService } from '../credentials/status/service.ts';
 import { NotFound } from '../errors.ts';
 import { publicCacheable } from './middleware.ts';
 import { pathOf } from './well-known.ts';

@@ -1,8 +1,9 @@
 import { AppError, InvalidRequest } from '../errors.ts';
 import { randomId } from '../random.ts';
 import type { Services } from '../services.ts';
+import { withCredentialIdentifiers } from './credential-details.ts';
 import { verifyDpopProof } from './dpop.ts';
-import { type OidcProvider, withCredentialIdentifiers } from './provider.ts';
+import type { OidcProvider } from './provider.ts';
 import type { OidcState } from './state.ts';
 
 /**

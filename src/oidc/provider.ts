@@ -5,10 +5,18 @@ import type { ManagedKey } from '../keys/spi.ts';
 import type { Factor } from '../kyc/spi.ts';
 import type { Services } from '../services.ts';
 import { PRE_AUTHORIZED_GRANT } from '../vci/pre-authorized.ts';
+import { findAccount, loadExistingGrant } from './accounts.ts';
 import { createAdapterClass } from './adapter.ts';
-import { type AcrRule, claimsConfig, describeRequest } from './claims.ts';
+import { type AcrRule, claimsConfig } from './claims.ts';
+import {
+  assertClientAssertion,
+  assertRequestObject,
+  introspectionAllowed,
+  validateExtraMetadata,
+} from './client-checks.ts';
 import { EXTRA_CLIENT_METADATA } from './clients.ts';
 import { clientBasedCors } from './cors.ts';
+import { validateCredentialDetail, withCredentialIdentifiers } from './credential-details.ts';
 import { validateIssuerState } from './issuer-state.ts';
 import { createJwksFetcher } from './jwks-fetch.ts';
 import type { OidcState } from './state.ts';
@@ -236,191 +244,4 @@ export function buildProvider(
 function clampToGrant(ctx: OidcCtx, seconds: number): number {
   const remaining = ctx?.oidc?.entities?.Grant?.remainingTTL;
   return typeof remaining === 'number' && remaining > 0 ? Math.max(1, Math.min(seconds, remaining)) : seconds;
-}
-
-function validateExtraMetadata(table: readonly AcrRule[]) {
-  const acrs = new Set(table.map((r) => r.acr));
-  return (_ctx: OidcCtx, key: string, value: unknown, metadata: Record<string, unknown>) => {
-    const fail = (message: string) => {
-      throw new errors.InvalidClientMetadata(`${key} ${message}`);
-    };
-    if (value === undefined) return;
-    if (key === 'allowed_claims' || key === 'allowed_acr_values') {
-      if (!Array.isArray(value) || !value.every((v) => typeof v === 'string' && v !== '')) {
-        fail('must be an array of strings');
-      }
-      if (key === 'allowed_acr_values' && !(value as string[]).every((v) => acrs.has(v))) {
-        fail(`must only contain configured ACR values (${[...acrs].join(', ')})`);
-      }
-    }
-    if (key === 'identity_system' && (typeof value !== 'string' || value === ''))
-      fail('must be a non-empty string');
-    if (key === 'resource_server_audiences') {
-      if (!Array.isArray(value) || !value.every(isAbsoluteUrl)) fail('must be an array of absolute URLs');
-      // RFC 7662 §2.1: introspection needs an authenticated caller; a public client cannot be one.
-      if (metadata.token_endpoint_auth_method === 'none') fail('requires an authenticated client');
-    }
-    if (key === 'client_names') {
-      if (!value || typeof value !== 'object' || Array.isArray(value))
-        fail('must be an object of language → name');
-      for (const name of Object.values(value as object))
-        if (typeof name !== 'string') fail('values must be strings');
-    }
-  };
-}
-
-/**
- * oidc-provider's notion of now, in epoch seconds: it checks `exp` and `nbf` of the JWTs it receives
- * against the real clock (lib/helpers/jwt.js `epochTime`), not our injected one, so a bound on the
- * same JWT's `iat` must use the same clock or the accepted window would be judged by two clocks.
- */
-const providerEpochSeconds = (): number => Math.floor(Date.now() / 1000);
-
-/**
- * private_key_jwt hardening beyond oidc-provider's checks (RFC 7523 §3, FAPI 2.0 §5.3.2.1):
- * `aud` must be exactly the issuer identifier as a string (no arrays, no endpoint URLs: audience
- * injection); `iat` and `sub` = client_id are required; `iat` is not in the future and the lifetime
- * `exp - iat` is capped, so the `jti` replay record (kept until `exp`, SECURITY row 9) lives at most
- * clock tolerance + max lifetime. This runs after the signature check and before the replay record.
- */
-function assertClientAssertion(issuer: string, maxLifetimeSeconds: number, toleranceSeconds: number) {
-  return async (ctx: OidcCtx, claims: Record<string, unknown>, header: Record<string, unknown>) => {
-    const fail = (message: string) => {
-      throw new errors.InvalidClientAuth(message);
-    };
-    if (claims.aud !== issuer) fail('audience (aud) must be the issuer identifier, as a single string');
-    if (claims.sub !== ctx.oidc.client.clientId) fail('sub must be the client_id');
-    if (typeof claims.iat !== 'number') fail('iat must be provided in the client_assertion JWT');
-    // RFC 7519 §4.1.6: iat is the instant the JWT was issued, so one dated beyond the clock tolerance
-    // claims an issuance that has not happened; RFC 7523 §3 leaves bounding iat to the server
-    // (https://www.rfc-editor.org/rfc/rfc7523#section-3). Without this, exp - iat within the cap
-    // but both years ahead authenticated, and the jti record was held until then. oidc-provider
-    // itself only bounds iat when there is no exp.
-    if ((claims.iat as number) > providerEpochSeconds() + toleranceSeconds) {
-      fail('iat must not be in the future (beyond the clock tolerance)');
-    }
-    if (typeof claims.exp !== 'number' || claims.exp - (claims.iat as number) > maxLifetimeSeconds) {
-      fail(`client assertion lifetime (exp - iat) must not exceed ${maxLifetimeSeconds} seconds`);
-    }
-    if (
-      header.typ !== undefined &&
-      typeof header.typ === 'string' &&
-      /^(dpop\+jwt|at\+jwt|logout\+jwt)$/i.test(header.typ)
-    ) {
-      fail('typ is not acceptable for a client assertion');
-    }
-  };
-}
-
-/** Request objects (RFC 9101): exp and nbf required, at most 60 minutes apart (FAPI 2.0 §5.3.2.1). */
-async function assertRequestObject(_ctx: OidcCtx, claims: Record<string, unknown>) {
-  for (const claim of ['exp', 'nbf', 'aud']) {
-    if (claims[claim] === undefined)
-      throw new errors.InvalidRequestObject(`Request Object is missing the '${claim}' claim`);
-  }
-  const lifetime = (claims.exp as number) - (claims.nbf as number);
-  if (!(lifetime > 0) || lifetime > 3600) {
-    throw new errors.InvalidRequestObject("Request Object 'exp' claim too far from 'nbf' claim");
-  }
-}
-
-const isAbsoluteUrl = (value: unknown): boolean => typeof value === 'string' && URL.canParse(value);
-
-/**
- * Who may learn that a token is active. RFC 7662 §2.2 (https://www.rfc-editor.org/rfc/rfc7662#section-2.2):
- * the server "MAY respond differently to different protected resources making the same request",
- * and §4 asks it to keep token scanning from learning anything; RFC 9700 §2.3 restricts access tokens
- * to their audience, so only that audience's resource server needs to learn about them. So `active: true` goes only to the client the token was issued to, or
- * to an authenticated client registered as resource server (`resource_server_audiences`) for one of
- * an access token's audiences; every other caller gets exactly `{"active": false}`.
- */
-async function introspectionAllowed(
-  _ctx: OidcCtx,
-  client: OidcCtx,
-  token: { clientId?: string; kind?: string; aud?: string | string[] },
-) {
-  if (token.clientId !== undefined && token.clientId === client.clientId) return true;
-  if (client.clientAuthMethod === 'none' || token.kind === 'RefreshToken') return false;
-  const served = client.metadata().resource_server_audiences;
-  if (!Array.isArray(served)) return false;
-  const audiences = token.aud === undefined ? [] : [token.aud].flat();
-  return audiences.some((aud) => served.includes(aud));
-}
-
-/** OpenID4VCI 1.0 §5.1.1: `openid_credential` details name a configuration the issuer offers. */
-function validateCredentialDetail(state: OidcState) {
-  return async (_ctx: OidcCtx, detail: Record<string, unknown>) => {
-    const id = detail.credential_configuration_id;
-    if (typeof id !== 'string' || id === '') {
-      throw new errors.InvalidAuthorizationDetails('credential_configuration_id must be a non-empty string');
-    }
-    if (!state.credentialConfigurations.has(id)) {
-      throw new errors.InvalidAuthorizationDetails(`unknown credential_configuration_id "${id}"`);
-    }
-  };
-}
-
-/** OpenID4VCI 1.0 §6.2: the token response names one credential identifier per configuration. */
-export function withCredentialIdentifiers(details: unknown[]): Record<string, unknown>[] {
-  return details.map((raw) => {
-    const detail = raw as Record<string, unknown>;
-    if (detail.type !== 'openid_credential' || typeof detail.credential_configuration_id !== 'string')
-      return detail;
-    return { ...detail, credential_identifiers: [detail.credential_configuration_id] };
-  });
-}
-
-/**
- * Accounts are the pairwise subjects; their claims are the grant's consented KYC claims. When the
- * identity system can no longer release them (KYC token expired, registry down), the token is
- * refused rather than answered with fewer claims than consented: `invalid_token` at userinfo,
- * `invalid_grant` at the token endpoint.
- */
-function findAccount(state: OidcState) {
-  return async (ctx: OidcCtx, sub: string, token?: { grantId?: string }) => ({
-    accountId: sub,
-    async claims() {
-      const record = token?.grantId ? await state.grants.get(token.grantId) : undefined;
-      if (!record || record.subject !== sub) return { sub };
-      try {
-        const kyc = await state.grants.claims(record, state.identitySystems);
-        return { ...kyc, sub };
-      } catch (error) {
-        state.logger.error(
-          {
-            err: { name: (error as Error)?.name, message: (error as Error)?.message },
-            system: record.identitySystem,
-          },
-          'KYC claims could not be released',
-        );
-        if (ctx?.oidc?.route === 'userinfo')
-          throw new errors.InvalidToken('the claims of this grant are no longer available');
-        throw new errors.InvalidGrant('the claims of this grant are no longer available');
-      }
-    },
-  });
-}
-
-/**
- * Which existing grant an authorization request may reuse. A grant decided in this interaction
- * always; the session's earlier grant for the client (silent SSO, prompt=none) only while the
- * remembered consent is live and the request asks for the same claim set.
- */
-function loadExistingGrant(state: OidcState) {
-  return async (ctx: OidcCtx) => {
-    const { Grant } = ctx.oidc.provider;
-    const decided = ctx.oidc.result?.consent?.grantId;
-    if (decided) return Grant.find(decided);
-    const clientId = ctx.oidc.client.clientId;
-    const grantId = ctx.oidc.session.grantIdFor(clientId);
-    const subject = ctx.oidc.session.accountId;
-    if (!grantId || !subject) return undefined;
-    const set = describeRequest(
-      ctx.oidc.params,
-      ctx.oidc.client.metadata().allowed_claims,
-      state.extraClaimsFor(ctx.oidc.params),
-    );
-    const consent = await state.consents.matching(clientId, subject, set.fingerprint);
-    return consent ? Grant.find(grantId) : undefined;
-  };
 }

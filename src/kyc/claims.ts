@@ -56,24 +56,36 @@ export function selectClaims(
   return out;
 }
 
-/** The standard claims an identity may hold (OIDC Core §5.1), plus `picture` as a data URI. */
+/** OIDC Core §5.4 scope → claims, plus eSignet's `profile` extras. */
+export const SCOPE_CLAIMS: Record<string, readonly string[]> = {
+  profile: [
+    'name',
+    'given_name',
+    'family_name',
+    'middle_name',
+    'nickname',
+    'preferred_username',
+    'picture',
+    'gender',
+    'birthdate',
+    'locale',
+    'updated_at',
+  ],
+  email: ['email', 'email_verified'],
+  phone: ['phone_number', 'phone_number_verified'],
+  address: ['address'],
+};
+
+/**
+ * The standard claims an identity may hold (OIDC Core §5.1), plus `picture` as a data URI: those
+ * the scopes ask for and `zoneinfo`; `updated_at` is not held (the identity system says when it
+ * changed).
+ */
 export const STANDARD_CLAIMS = new Set([
-  'name',
-  'given_name',
-  'family_name',
-  'middle_name',
-  'nickname',
-  'preferred_username',
-  'picture',
-  'email',
-  'email_verified',
-  'gender',
-  'birthdate',
+  ...Object.values(SCOPE_CLAIMS)
+    .flat()
+    .filter((claim) => claim !== 'updated_at'),
   'zoneinfo',
-  'locale',
-  'phone_number',
-  'phone_number_verified',
-  'address',
 ]);
 
 /** Claims that may carry language-tagged variants. */

@@ -31,23 +31,19 @@ interface ModelDoc extends StoredDoc {
 }
 
 /** Models whose records belong to a grant and go when it is revoked. */
-const GRANTABLE = new Set([
+const GRANT_MODELS = [
   'AccessToken',
   'AuthorizationCode',
   'RefreshToken',
   'DeviceCode',
   'BackchannelAuthenticationRequest',
   'PreAuthorizedCode',
-]);
+];
+const GRANTABLE = new Set(GRANT_MODELS);
 
-/** Models whose id is a bearer secret (a code or token value). */
+/** Models whose id is a bearer secret (a code or token value): the grant's, and these. */
 const BEARER = new Set([
-  'AccessToken',
-  'AuthorizationCode',
-  'RefreshToken',
-  'DeviceCode',
-  'BackchannelAuthenticationRequest',
-  'PreAuthorizedCode',
+  ...GRANT_MODELS,
   'PushedAuthorizationRequest',
   'ClientCredentials',
   'RegistrationAccessToken',

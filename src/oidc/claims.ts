@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { SCOPE_CLAIMS } from '../kyc/claims.ts';
 import type { Factor } from '../kyc/spi.ts';
 
 /**
@@ -6,26 +7,6 @@ import type { Factor } from '../kyc/spi.ts';
  * parameter (§5.5, essential vs voluntary), ACR → factors (eSignet's amr_acr_mapping.json) and the
  * fingerprint a remembered consent is compared with.
  */
-
-/** OIDC Core §5.4 scope → claims, plus eSignet's `profile` extras. */
-export const SCOPE_CLAIMS: Record<string, readonly string[]> = {
-  profile: [
-    'name',
-    'given_name',
-    'family_name',
-    'middle_name',
-    'nickname',
-    'preferred_username',
-    'picture',
-    'gender',
-    'birthdate',
-    'locale',
-    'updated_at',
-  ],
-  email: ['email', 'email_verified'],
-  phone: ['phone_number', 'phone_number_verified'],
-  address: ['address'],
-};
 
 /** Claims that identity systems may return per language (`name#ar`, OIDC Core §5.2). */
 export const LOCALIZABLE_CLAIMS = ['name', 'given_name', 'family_name', 'middle_name', 'address', 'gender'];

@@ -159,6 +159,10 @@ function parse<T>(row: Record<string, SQLInputValue> | undefined): T | undefined
 
 const numberOrNull = (value: unknown): number | null => (typeof value === 'number' ? value : null);
 
+/** The `(coll, id, body, expires_at, consumed_at)` values of a document's row. */
+const docRow = (coll: string, doc: StoredDoc) =>
+  [coll, doc._id, JSON.stringify(doc), numberOrNull(doc.expiresAt), numberOrNull(doc.consumedAt)] as const;
+
 class EmbeddedCollection<T extends StoredDoc> implements Collection<T> {
   readonly name: string;
   readonly #store: EmbeddedStore;
@@ -173,13 +177,7 @@ class EmbeddedCollection<T extends StoredDoc> implements Collection<T> {
     await this.#store.write(this.name, () =>
       this.#store
         .stmt('INSERT INTO docs (coll, id, body, expires_at, consumed_at) VALUES (?, ?, ?, ?, ?)')
-        .run(
-          this.name,
-          doc._id,
-          JSON.stringify(doc),
-          numberOrNull(doc.expiresAt),
-          numberOrNull(doc.consumedAt),
-        ),
+        .run(...docRow(this.name, doc)),
     );
   }
 
@@ -193,13 +191,7 @@ class EmbeddedCollection<T extends StoredDoc> implements Collection<T> {
            ON CONFLICT (coll, id) DO UPDATE SET seq = (SELECT max(seq) + 1 FROM docs), body = excluded.body,
              expires_at = excluded.expires_at, consumed_at = excluded.consumed_at`,
         )
-        .run(
-          this.name,
-          doc._id,
-          JSON.stringify(doc),
-          numberOrNull(doc.expiresAt),
-          numberOrNull(doc.consumedAt),
-        ),
+        .run(...docRow(this.name, doc)),
     );
   }
 

@@ -1,6 +1,7 @@
 import { sha256 } from '../../audit/audit.ts';
 import { InvalidTransaction } from '../../errors.ts';
-import { ALL_USER_CLAIMS, AMR, type ClaimSet, releasedClaims, SCOPE_CLAIMS } from '../claims.ts';
+import { SCOPE_CLAIMS } from '../../kyc/claims.ts';
+import { ALL_USER_CLAIMS, AMR, type ClaimSet, releasedClaims } from '../claims.ts';
 import { credentialIds } from './policy.ts';
 import type { InteractionPort } from './provider-port.ts';
 import type { LoginDeps, LoginSession } from './session.ts';

@@ -6,6 +6,7 @@ import { InvalidGrant } from '../../../src/errors.ts';
 import type { PreAuthorizedCodeRedeemer, TokenVerifier } from '../../../src/oidc/bridge.ts';
 import type { TestApp } from '../../helpers/app.ts';
 import { burst, statusCounts } from '../../helpers/burst.ts';
+import { INVALID_TOKEN_CHALLENGE } from '../vci/harness.ts';
 import { admin, obtainCode, redeem, registerClient, startOidcApp, type TestClient } from './helpers.ts';
 
 async function dpopKey() {
@@ -66,17 +67,36 @@ describe('TokenVerifier for the credential endpoint and the pre-authorized code 
     expect(grant.dpopJkt).toBeUndefined();
   });
 
+  // RFC 6750 §3.1: invalid_token, 401, with the challenge in WWW-Authenticate.
+  // Without a token the challenge names no error code (RFC 6750 §3.1, last paragraph).
+  const NO_TOKEN_CHALLENGE = 'DPoP algs="ES256 EdDSA Ed25519 PS256 RS256", Bearer realm="credential"';
   test.each([
-    ['no Authorization header', undefined],
-    ['a Basic header', 'Basic abc'],
-    ['an unknown token', 'Bearer not-a-token'],
-  ])('%s is invalid_token with WWW-Authenticate', async (_name, authorization) => {
+    ['no Authorization header', undefined, 'an access token is required', NO_TOKEN_CHALLENGE],
+    ['a Basic header', 'Basic abc', 'an access token is required', NO_TOKEN_CHALLENGE],
+    [
+      'an unknown token',
+      'Bearer not-a-token',
+      'the access token is invalid, expired or revoked',
+      INVALID_TOKEN_CHALLENGE,
+    ],
+  ])('%s is invalid_token with WWW-Authenticate', async (_name, authorization, description, challenge) => {
     await expect(
       verifier.verify({ authorization, dpop: undefined, method: 'POST', url: credentialUrl }),
     ).rejects.toMatchObject({
       code: 'invalid_token',
+      description,
       status: 401,
+      headers: { 'WWW-Authenticate': challenge },
     });
+  });
+
+  const dpopRefused = (description: string) => ({
+    code: 'invalid_dpop_proof',
+    description,
+    status: 401,
+    headers: {
+      'WWW-Authenticate': 'DPoP error="invalid_dpop_proof", algs="ES256 EdDSA Ed25519 PS256 RS256"',
+    },
   });
 
   test('row 42 dpop-validation: a DPoP-bound token needs a fresh proof with ath, once, from the bound key', async () => {
@@ -112,7 +132,7 @@ describe('TokenVerifier for the credential endpoint and the pre-authorized code 
     // jti replay
     await expect(
       verifier.verify({ authorization: `DPoP ${at}`, dpop: proof, method: 'POST', url: credentialUrl }),
-    ).rejects.toMatchObject({ code: 'invalid_dpop_proof' });
+    ).rejects.toMatchObject(dpopRefused('DPoP proof jti was already used'));
     // Bearer scheme with a DPoP-bound token
     await expect(
       verifier.verify({
@@ -121,19 +141,27 @@ describe('TokenVerifier for the credential endpoint and the pre-authorized code 
         method: 'POST',
         url: credentialUrl,
       }),
-    ).rejects.toMatchObject({ code: 'invalid_token' });
-    // no proof, wrong htm, wrong htu, no ath, stale iat, another key
+    ).rejects.toMatchObject({
+      code: 'invalid_token',
+      description: 'a DPoP-bound access token must be sent with the DPoP scheme',
+      status: 401,
+    });
+    // RFC 9449 §7.1: a missing or bad proof is invalid_dpop_proof: no proof, wrong htm, wrong htu,
+    // no ath, stale iat; a proof by another key is invalid_token (the token is not bound to it).
     const other = await dpopKey();
-    for (const dpop of [
-      undefined,
-      await key.proof('GET', credentialUrl, at),
-      await key.proof('POST', `${app.url}/elsewhere`, at),
-      await key.proof('POST', credentialUrl),
-      await key.proof('POST', credentialUrl, at, { iat: Math.floor(Date.now() / 1000) - 3600 }),
-    ]) {
+    for (const [dpop, why] of [
+      [undefined, 'DPoP proof is missing'],
+      [await key.proof('GET', credentialUrl, at), 'DPoP proof htm mismatch'],
+      [await key.proof('POST', `${app.url}/elsewhere`, at), 'DPoP proof htu mismatch'],
+      [await key.proof('POST', credentialUrl), 'DPoP proof ath mismatch'],
+      [
+        await key.proof('POST', credentialUrl, at, { iat: Math.floor(Date.now() / 1000) - 3600 }),
+        'DPoP proof iat is not recent enough',
+      ],
+    ] as const) {
       await expect(
         verifier.verify({ authorization: `DPoP ${at}`, dpop, method: 'POST', url: credentialUrl }),
-      ).rejects.toMatchObject({ status: 401 });
+      ).rejects.toMatchObject(dpopRefused(why!));
     }
     await expect(
       verifier.verify({
@@ -142,7 +170,11 @@ describe('TokenVerifier for the credential endpoint and the pre-authorized code 
         method: 'POST',
         url: credentialUrl,
       }),
-    ).rejects.toMatchObject({ code: 'invalid_token' });
+    ).rejects.toMatchObject({
+      code: 'invalid_token',
+      description: 'the DPoP proof key does not match the access token binding',
+      status: 401,
+    });
     // A 20-way burst of one proof verifies once.
     const shared = await key.proof('POST', credentialUrl, at);
     const outcomes = await Promise.allSettled(
@@ -175,7 +207,11 @@ describe('TokenVerifier for the credential endpoint and the pre-authorized code 
         method: 'POST',
         url: credentialUrl,
       }),
-    ).rejects.toMatchObject({ code: 'invalid_token' });
+    ).rejects.toMatchObject({
+      code: 'invalid_token',
+      description: 'the access token is invalid, expired or revoked',
+      status: 401,
+    });
     const userinfo = await request(`${app.url}/userinfo`, {
       headers: { authorization: `Bearer ${tokens.body.access_token}` },
     });

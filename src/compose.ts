@@ -1,5 +1,4 @@
 import { isAbsolute, resolve } from 'node:path';
-import { type AdminParts, adminRouter } from './admin/routes.ts';
 import {
   type ConfigurationRegistry,
   createConfigurationRegistry,
@@ -10,6 +9,7 @@ import { createDocumentLoader } from './credentials/jsonld/document-loader.ts';
 import { createStatusService, type StatusService } from './credentials/status/service.ts';
 import { createIssuerCa, type IssuerCa } from './credentials/x509/issuer-ca.ts';
 import { createGrants, type Grants } from './grants.ts';
+import { type AdminParts, adminRouter } from './http/admin/routes.ts';
 import { verificationMethodId } from './keys/documents.ts';
 import { createKyc, type Kyc } from './kyc/module.ts';
 import type { PreAuthorizedCodeRedeemer, TokenVerifier } from './oidc/bridge.ts';
@@ -31,7 +31,7 @@ import { createVci, type Vci } from './vci/module.ts';
  *   vci          the credential issuer (given oidc.tokens, the grants and the credentials)
  *   admin        the admin API over the built parts
  *
- * The HTTP app (src/app.ts) then mounts every router over these parts.
+ * The HTTP app (src/http/app.ts) then mounts every router over these parts.
  */
 export interface Parts {
   readonly services: Services;

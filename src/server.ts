@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createApp } from './app.ts';
 import { type ComposeOptions, compose, type Parts } from './compose.ts';
+import { createApp } from './http/app.ts';
 import type { Services } from './services.ts';
 
 export interface RunningServer {

@@ -90,3 +90,31 @@ export function publicCacheable(ctx: Context, maxAgeSeconds: number): void {
   ctx.set('Cache-Control', `public, max-age=${maxAgeSeconds}`);
   ctx.set('Access-Control-Allow-Origin', '*');
 }
+
+/**
+ * CORS for browser wallets on the OpenID4VCI nonce, credential, deferred and notification endpoints
+ * (Fetch standard, CORS protocol: https://fetch.spec.whatwg.org/#http-cors-protocol). Same policy as
+ * the issuer metadata: any origin, never credentials mode; access tokens travel in Authorization and DPoP
+ * headers, which a page can only send on purpose, so no cookie makes a cross-site request act for
+ * anyone. The answer's headers a wallet needs (RFC 6750 §3 and RFC 9449 §8 challenges) are exposed.
+ */
+const CORS_ALLOW_HEADERS = 'Authorization, DPoP, Content-Type';
+const CORS_EXPOSE_HEADERS = 'WWW-Authenticate, DPoP-Nonce, Retry-After';
+const CORS_MAX_AGE_SECONDS = 600;
+
+/** Set before the handler runs, so error answers (rendered upstream) keep them too. */
+export async function walletCors(ctx: Context, next: Next): Promise<void> {
+  ctx.set('Access-Control-Allow-Origin', '*');
+  ctx.set('Access-Control-Expose-Headers', CORS_EXPOSE_HEADERS);
+  await next();
+}
+
+/** The preflight (and a plain OPTIONS): POST only, with the headers a wallet sends. */
+export function answerWalletPreflight(ctx: Context): void {
+  ctx.set('Access-Control-Allow-Origin', '*');
+  ctx.set('Access-Control-Allow-Methods', 'POST');
+  ctx.set('Access-Control-Allow-Headers', CORS_ALLOW_HEADERS);
+  ctx.set('Access-Control-Max-Age', String(CORS_MAX_AGE_SECONDS));
+  ctx.set('Allow', 'POST, OPTIONS');
+  ctx.status = 204;
+}

@@ -4,7 +4,7 @@ import type { Store, StoredDoc } from '../store/spi.ts';
 /**
  * Relying-party registrations (RFC 7591 metadata plus our extensions), kept in the store and read
  * by oidc-provider's `Client` model through the adapter on every lookup, so an admin change is seen
- * by the next request. Managed through the admin API (src/admin/clients.ts).
+ * by the next request. Managed through the admin API (src/http/admin/clients.ts).
  *
  * Extensions (all optional):
  * - `allowed_claims`: claims the client may ever receive (consent shows requested ∩ these);

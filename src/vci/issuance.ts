@@ -14,7 +14,6 @@ import {
   InvalidProof,
   InvalidTransaction,
   InvalidTransactionId,
-  TemporarilyUnavailable,
   UnknownCredentialConfiguration,
   UnknownCredentialIdentifier,
 } from '../errors.ts';
@@ -86,7 +85,7 @@ export interface IssuerDeps {
   status: StatusService | undefined;
   ledger: Ledger;
   nonces: Nonces;
-  identitySystems: () => IdentitySystemRegistry | undefined;
+  identitySystems: IdentitySystemRegistry;
   /** Trusted key attestation issuers (config vci.keyAttestationTrusted*). */
   keyAttestationTrust: KeyAttestationTrust;
   audit?: AuditLog;
@@ -141,9 +140,7 @@ export function createIssuer(deps: IssuerDeps) {
 
   /** The identity claims for the grant, limited to its consent; `pending` when the registry is not ready. */
   async function claimsFor(grant: CredentialGrant, configuration: ResolvedConfiguration) {
-    const systems = deps.identitySystems();
-    if (!systems) throw new TemporarilyUnavailable('no identity system is available');
-    const system = systems.get(grant.identitySystem);
+    const system = deps.identitySystems.get(grant.identitySystem);
     const accepted = configuration.identityClaims.filter((claim) => grant.consentedClaims.includes(claim));
     const locales = new Set<string>();
     for (const claim of configuration.definition.claims) {

@@ -52,7 +52,7 @@ export function createVci(services: Services, deps: VciDeps): Vci {
     status: deps.status,
     ledger,
     nonces: deps.cNonces,
-    identitySystems: () => deps.identitySystems,
+    identitySystems: deps.identitySystems,
     keyAttestationTrust,
     audit: services.audit,
   });

@@ -1,7 +1,7 @@
 import { Router } from '@koa/router';
-import { InvalidRequest, NotFound } from '../errors.ts';
-import { readOutbox } from '../kyc/notifiers/outbox.ts';
-import type { Services } from '../services.ts';
+import { InvalidRequest, NotFound } from '../../errors.ts';
+import { readOutbox } from '../../kyc/notifiers/outbox.ts';
+import type { Services } from '../../services.ts';
 
 /**
  * GET /admin/outbox: messages the outbox notifier kept (one-time codes, tx_codes), newest first,

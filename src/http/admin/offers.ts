@@ -1,8 +1,8 @@
 import { Router } from '@koa/router';
-import { type AuditLog, sha256 } from '../audit/audit.ts';
-import { readJson } from '../http/body.ts';
-import type { Offers } from '../vci/offers.ts';
-import { PRE_AUTHORIZED_GRANT } from '../vci/pre-authorized.ts';
+import { type AuditLog, sha256 } from '../../audit/audit.ts';
+import type { Offers } from '../../vci/offers.ts';
+import { PRE_AUTHORIZED_GRANT } from '../../vci/pre-authorized.ts';
+import { readJson } from '../body.ts';
 
 /**
  * `POST /admin/credential-offers` `{"credential_configuration_ids": [...], "individual_id": "...",

@@ -1,18 +1,19 @@
 import { Router } from '@koa/router';
 import Koa from 'koa';
-import type { Parts } from './compose.ts';
-import { MethodNotAllowed, NotFound } from './errors.ts';
-import { receiveBody } from './http/body.ts';
-import { contextRoutes } from './http/contexts.ts';
-import { errorHandler } from './http/error-handler.ts';
-import { healthRoutes } from './http/health.ts';
-import { assetRoutes, interactionRoutes } from './http/interaction/routes.ts';
-import { observe, securityHeaders } from './http/middleware.ts';
-import { rateLimit } from './http/rate-limit.ts';
-import { shedLoad } from './http/shed.ts';
-import { statusRoutes } from './http/status.ts';
-import { iacaRoutes, keyRoutes } from './http/well-known.ts';
-import { vciRoutes } from './vci/routes.ts';
+import type { Parts } from '../compose.ts';
+import { MethodNotAllowed, NotFound } from '../errors.ts';
+import { receiveBody } from './body.ts';
+import { contextRoutes } from './contexts.ts';
+import { errorHandler } from './error-handler.ts';
+import { healthRoutes } from './health.ts';
+import { assetRoutes, interactionRoutes } from './interaction/routes.ts';
+import { observe, securityHeaders } from './middleware.ts';
+import { mountProvider } from './oidc/mount.ts';
+import { rateLimit } from './rate-limit.ts';
+import { shedLoad } from './shed.ts';
+import { statusRoutes } from './status.ts';
+import { vciRoutes } from './vci.ts';
+import { iacaRoutes, keyRoutes } from './well-known.ts';
 
 /**
  * The HTTP layer over the composed parts (src/compose.ts): cross-cutting middleware first
@@ -34,7 +35,7 @@ export function createApp(parts: Parts): Koa {
   koa.use(shedLoad({ maxInFlight: config.http.maxInFlight, metrics }));
   koa.use(rateLimit(services));
   // Before routing and any body parsing: oidc-provider reads the raw request itself.
-  koa.use(oidc.mountProvider);
+  koa.use(mountProvider(services, oidc));
 
   const root = new Router();
   root.use(healthRoutes(services).routes(), keyRoutes(services).routes(), contextRoutes(services).routes());

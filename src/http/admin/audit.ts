@@ -1,6 +1,6 @@
 import { Router } from '@koa/router';
-import { AUDIT_EVENT_TYPES, type AuditEventType, type AuditLog } from '../audit/audit.ts';
-import { InvalidRequest } from '../errors.ts';
+import { AUDIT_EVENT_TYPES, type AuditEventType, type AuditLog } from '../../audit/audit.ts';
+import { InvalidRequest } from '../../errors.ts';
 
 const MAX_LIMIT = 1000;
 const MAX_DAYS = 366;

@@ -1,8 +1,8 @@
 import { Router } from '@koa/router';
-import type { AuditLog } from '../audit/audit.ts';
-import type { StatusService } from '../credentials/status/service.ts';
-import { InvalidRequest, NotFound } from '../errors.ts';
-import type { Ledger } from '../vci/ledger.ts';
+import type { AuditLog } from '../../audit/audit.ts';
+import type { StatusService } from '../../credentials/status/service.ts';
+import { InvalidRequest, NotFound } from '../../errors.ts';
+import type { Ledger } from '../../vci/ledger.ts';
 
 const DEFAULT_LIMIT = 100;
 const MAX_LIMIT = 1000;

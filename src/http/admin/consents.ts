@@ -1,8 +1,8 @@
 import { Router } from '@koa/router';
-import type { AuditLog } from '../audit/audit.ts';
-import { InvalidRequest, NotFound } from '../errors.ts';
-import type { ConsentRecord, Consents } from '../oidc/consents.ts';
-import type { GrantRecords } from '../oidc/grant-records.ts';
+import type { AuditLog } from '../../audit/audit.ts';
+import { InvalidRequest, NotFound } from '../../errors.ts';
+import type { ConsentRecord, Consents } from '../../oidc/consents.ts';
+import type { GrantRecords } from '../../oidc/grant-records.ts';
 
 /**
  * A person's consents (mounted under /admin): list them by identity-system account id or by

@@ -1,11 +1,11 @@
 import { Router } from '@koa/router';
 import type { Context } from 'koa';
-import { unsafeTextIn } from '../credentials/configurations/text.ts';
-import { NotFound } from '../errors.ts';
-import { readJson } from '../http/body.ts';
-import { checkClaims, invalidField as fail } from '../kyc/claim-shapes.ts';
-import type { Identity, IdentityInput, IdentityStore } from '../kyc/identity-store.ts';
-import type { Services } from '../services.ts';
+import { unsafeTextIn } from '../../credentials/configurations/text.ts';
+import { NotFound } from '../../errors.ts';
+import { checkClaims, invalidField as fail } from '../../kyc/claim-shapes.ts';
+import type { Identity, IdentityInput, IdentityStore } from '../../kyc/identity-store.ts';
+import type { Services } from '../../services.ts';
+import { readJson } from '../body.ts';
 
 type Json = Record<string, unknown>;
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);

@@ -1,10 +1,10 @@
 import { Router } from '@koa/router';
 import type { Context, Next } from 'koa';
-import type { ConfigurationRegistry } from '../credentials/configurations/registry.ts';
-import type { CredentialDefinition } from '../credentials/configurations/types.ts';
-import { ConfigurationError, ConfigurationRetired } from '../credentials/configurations/validate.ts';
-import { Conflict, InvalidRequest, NotFound } from '../errors.ts';
-import { readJson } from '../http/body.ts';
+import type { ConfigurationRegistry } from '../../credentials/configurations/registry.ts';
+import type { CredentialDefinition } from '../../credentials/configurations/types.ts';
+import { ConfigurationError, ConfigurationRetired } from '../../credentials/configurations/validate.ts';
+import { Conflict, InvalidRequest, NotFound } from '../../errors.ts';
+import { readJson } from '../body.ts';
 
 /**
  * Admin API for credential configurations (mounted under /admin): list, get (with versions),

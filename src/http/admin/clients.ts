@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { Router } from '@koa/router';
 import type { Context } from 'koa';
-import type { AuditLog } from '../audit/audit.ts';
-import { hasPrivateMembers } from '../crypto/jwk.ts';
-import { AppError, Conflict, NotFound } from '../errors.ts';
-import { readJson } from '../http/body.ts';
-import type { ClientRegistry } from '../oidc/clients.ts';
-import { UniqueViolation } from '../store/spi.ts';
+import type { AuditLog } from '../../audit/audit.ts';
+import { hasPrivateMembers } from '../../crypto/jwk.ts';
+import { AppError, Conflict, NotFound } from '../../errors.ts';
+import type { ClientRegistry } from '../../oidc/clients.ts';
+import { UniqueViolation } from '../../store/spi.ts';
+import { readJson } from '../body.ts';
 
 /**
  * Relying-party management (mounted under /admin): RFC 7591-style JSON. Registrations are checked

@@ -1,16 +1,16 @@
 import { Router } from '@koa/router';
-import type { AuditLog } from '../audit/audit.ts';
+import type { AuditLog } from '../../audit/audit.ts';
 import {
   type IssuerCa,
   NoSignerCertificate,
   SIGNER_REVOCATION_REASONS,
   type SignerRevocationReason,
   SignerStillActive,
-} from '../credentials/x509/issuer-ca.ts';
-import { crlUrl } from '../credentials/x509/urls.ts';
-import { Conflict, InvalidRequest, NotFound } from '../errors.ts';
-import type { KeyStore } from '../keys/spi.ts';
-import { readJson } from './body.ts';
+} from '../../credentials/x509/issuer-ca.ts';
+import { crlUrl } from '../../credentials/x509/urls.ts';
+import { Conflict, InvalidRequest, NotFound } from '../../errors.ts';
+import type { KeyStore } from '../../keys/spi.ts';
+import { readJson } from '../body.ts';
 
 /**
  * Admin (mounted under /admin): `POST /keys/<kid>/revoke-certificates` `{"reason": "keyCompromise"}`

@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Context, Next } from 'koa';
-import { NotFound, Unauthorized } from '../errors.ts';
+import { NotFound, Unauthorized } from '../../errors.ts';
 
 const digest = (value: string) => createHash('sha256').update(value).digest();
 

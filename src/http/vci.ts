@@ -1,17 +1,15 @@
 import { Router } from '@koa/router';
-import type { Context, Next } from 'koa';
+import type { Context } from 'koa';
 import type { ConfigurationRegistry } from '../credentials/configurations/registry.ts';
 import { InvalidNotificationId, NotFound } from '../errors.ts';
-import { readJson } from '../http/body.ts';
-import { noStore } from '../http/middleware.ts';
 import type { TokenVerifier } from '../oidc/bridge.ts';
 import type { Services } from '../services.ts';
-import { encryptResponse, prepareResponseEncryption, type ResponseEncryption } from './encryption.ts';
-import { type IssuanceOutcome, type Issuer, resolveCredentialRequest } from './issuance.ts';
-import { hasTrust, parseTrust } from './key-attestation.ts';
-import { buildIssuerMetadata, createMetadataSigner, endpointsFor } from './metadata.ts';
-import type { Nonces } from './nonces.ts';
-import type { Offers } from './offers.ts';
+import { encryptResponse, prepareResponseEncryption, type ResponseEncryption } from '../vci/encryption.ts';
+import { type IssuanceOutcome, type Issuer, resolveCredentialRequest } from '../vci/issuance.ts';
+import { hasTrust, parseTrust } from '../vci/key-attestation.ts';
+import { buildIssuerMetadata, createMetadataSigner, endpointsFor } from '../vci/metadata.ts';
+import type { Nonces } from '../vci/nonces.ts';
+import type { Offers } from '../vci/offers.ts';
 import {
   type CredentialGrant,
   createWires,
@@ -19,7 +17,9 @@ import {
   decodeGrant,
   decodeNotificationRequest,
   type EncodedResponse,
-} from './wire/index.ts';
+} from '../vci/wire/index.ts';
+import { readJson } from './body.ts';
+import { answerWalletPreflight, noStore, publicCacheable, walletCors } from './middleware.ts';
 
 /**
  * The OpenID4VCI HTTP surface. Each endpoint is a short pipeline: authenticate, parse, check,
@@ -34,34 +34,6 @@ export interface VciRouteDeps {
   issuer: Issuer;
   nonces: Nonces;
   offers: Offers;
-}
-
-/**
- * CORS for browser wallets on the nonce, credential, deferred and notification endpoints (Fetch
- * standard, CORS protocol: https://fetch.spec.whatwg.org/#http-cors-protocol). Same policy as the
- * metadata: any origin, never credentials mode; access tokens travel in Authorization and DPoP
- * headers, which a page can only send on purpose, so no cookie makes a cross-site request act for
- * anyone. The answer's headers a wallet needs (RFC 6750 §3 and RFC 9449 §8 challenges) are exposed.
- */
-const CORS_ALLOW_HEADERS = 'Authorization, DPoP, Content-Type';
-const CORS_EXPOSE_HEADERS = 'WWW-Authenticate, DPoP-Nonce, Retry-After';
-const CORS_MAX_AGE_SECONDS = 600;
-
-/** Set before the handler runs, so error answers (rendered upstream) keep them too. */
-async function allowAnyOrigin(ctx: Context, next: Next): Promise<void> {
-  ctx.set('Access-Control-Allow-Origin', '*');
-  ctx.set('Access-Control-Expose-Headers', CORS_EXPOSE_HEADERS);
-  await next();
-}
-
-/** The preflight (and a plain OPTIONS): POST only, with the headers a wallet sends. */
-function answerPreflight(ctx: Context): void {
-  ctx.set('Access-Control-Allow-Origin', '*');
-  ctx.set('Access-Control-Allow-Methods', 'POST');
-  ctx.set('Access-Control-Allow-Headers', CORS_ALLOW_HEADERS);
-  ctx.set('Access-Control-Max-Age', String(CORS_MAX_AGE_SECONDS));
-  ctx.set('Allow', 'POST, OPTIONS');
-  ctx.status = 204;
 }
 
 function acceptLanguages(ctx: Context): string[] {
@@ -162,8 +134,7 @@ export function vciRoutes(deps: VciRouteDeps): Router {
         attestationProofType,
         locales,
       });
-      ctx.set('Access-Control-Allow-Origin', '*');
-      ctx.set('Cache-Control', 'public, max-age=60');
+      publicCacheable(ctx, 60);
       ctx.set('Vary', 'Accept, Accept-Language');
       if (locales.length > 0) ctx.set('Content-Language', locales.join(', '));
       // §12.2.3: signed metadata is the whole response as application/jwt when the wallet asks for it.
@@ -183,8 +154,8 @@ export function vciRoutes(deps: VciRouteDeps): Router {
   }
 
   // §7: the nonce endpoint; unprotected, no-store.
-  router.options(`${basePath}/nonce`, answerPreflight);
-  router.post(`${basePath}/nonce`, allowAnyOrigin, async function issueNonce(ctx) {
+  router.options(`${basePath}/nonce`, answerWalletPreflight);
+  router.post(`${basePath}/nonce`, walletCors, async function issueNonce(ctx) {
     const { nonce } = await nonces.issue();
     noStore(ctx);
     ctx.body = { c_nonce: nonce };
@@ -192,8 +163,8 @@ export function vciRoutes(deps: VciRouteDeps): Router {
 
   // §8: the credential endpoint. Every parameter is checked (request, encryption, proofs, claims)
   // before the first side effect; see Issuer.issue and deliver for the order after that.
-  router.options(`${basePath}/credential`, answerPreflight);
-  router.post(`${basePath}/credential`, allowAnyOrigin, async function credentialEndpoint(ctx) {
+  router.options(`${basePath}/credential`, answerWalletPreflight);
+  router.post(`${basePath}/credential`, walletCors, async function credentialEndpoint(ctx) {
     const grant = await grantOf(ctx, endpoints.credential);
     const body = await readJson(ctx, limit);
     // The protocol version is decided here, once; the core sees only the typed request.
@@ -219,25 +190,21 @@ export function vciRoutes(deps: VciRouteDeps): Router {
   });
 
   // §9: the deferred credential endpoint.
-  router.options(`${basePath}/deferred_credential`, answerPreflight);
-  router.post(
-    `${basePath}/deferred_credential`,
-    allowAnyOrigin,
-    async function deferredCredentialEndpoint(ctx) {
-      const grant = await grantOf(ctx, endpoints.deferred);
-      const request = decodeDeferredCredentialRequest(await readJson(ctx, limit));
-      const encryption = await prepareResponseEncryption(request.encryption, config.vci.requireEncryption);
-      const outcome = await issuer.poll(request.transactionId, grant);
-      // The version of the credential request that started the transaction (1.0 while pending).
-      const wire = wires.forTag(outcome.kind === 'issued' ? outcome.wireTag : undefined);
-      await deliver(ctx, outcome, wire.encodeDeferredResponse, encryption);
-      countIssued(outcome);
-    },
-  );
+  router.options(`${basePath}/deferred_credential`, answerWalletPreflight);
+  router.post(`${basePath}/deferred_credential`, walletCors, async function deferredCredentialEndpoint(ctx) {
+    const grant = await grantOf(ctx, endpoints.deferred);
+    const request = decodeDeferredCredentialRequest(await readJson(ctx, limit));
+    const encryption = await prepareResponseEncryption(request.encryption, config.vci.requireEncryption);
+    const outcome = await issuer.poll(request.transactionId, grant);
+    // The version of the credential request that started the transaction (1.0 while pending).
+    const wire = wires.forTag(outcome.kind === 'issued' ? outcome.wireTag : undefined);
+    await deliver(ctx, outcome, wire.encodeDeferredResponse, encryption);
+    countIssued(outcome);
+  });
 
   // §11: the notification endpoint; idempotent, 204.
-  router.options(`${basePath}/notification`, answerPreflight);
-  router.post(`${basePath}/notification`, allowAnyOrigin, async function notificationEndpoint(ctx) {
+  router.options(`${basePath}/notification`, answerWalletPreflight);
+  router.post(`${basePath}/notification`, walletCors, async function notificationEndpoint(ctx) {
     const grant = await grantOf(ctx, endpoints.notification);
     const request = decodeNotificationRequest(await readJson(ctx, limit));
     const known = await issuer.notify(request.notificationId, request.event, grant);

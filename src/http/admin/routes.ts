@@ -1,14 +1,13 @@
 import { Router } from '@koa/router';
-import type { ConfigurationRegistry } from '../credentials/configurations/registry.ts';
-import type { StatusService } from '../credentials/status/service.ts';
-import type { IssuerCa } from '../credentials/x509/issuer-ca.ts';
-import { InvalidRequest } from '../errors.ts';
-import { signerRevocationRoutes } from '../http/signer-certificates.ts';
-import type { KycRegistry } from '../kyc/registry.ts';
-import type { OidcState } from '../oidc/state.ts';
-import type { Services } from '../services.ts';
-import type { Ledger } from '../vci/ledger.ts';
-import type { Offers } from '../vci/offers.ts';
+import type { ConfigurationRegistry } from '../../credentials/configurations/registry.ts';
+import type { StatusService } from '../../credentials/status/service.ts';
+import type { IssuerCa } from '../../credentials/x509/issuer-ca.ts';
+import { InvalidRequest } from '../../errors.ts';
+import type { KycRegistry } from '../../kyc/registry.ts';
+import type { OidcState } from '../../oidc/state.ts';
+import type { Services } from '../../services.ts';
+import type { Ledger } from '../../vci/ledger.ts';
+import type { Offers } from '../../vci/offers.ts';
 import { auditRoutes } from './audit.ts';
 import { requireAdmin } from './auth.ts';
 import { clientAdminRoutes } from './clients.ts';
@@ -18,6 +17,7 @@ import { identityAdminRoutes } from './identities.ts';
 import { ledgerRoutes } from './ledger.ts';
 import { offerRoutes } from './offers.ts';
 import { outboxAdminRoutes } from './outbox.ts';
+import { signerRevocationRoutes } from './signer-certificates.ts';
 
 /** The built parts the admin API works on (src/compose.ts). */
 export interface AdminParts {

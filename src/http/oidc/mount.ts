@@ -1,0 +1,113 @@
+import type { Context, Middleware, Next } from 'koa';
+import { MethodNotAllowed } from '../../errors.ts';
+import { checkAssertionParty } from '../../oidc/assertion-party.ts';
+import type { Oidc } from '../../oidc/module.ts';
+import { ROUTES } from '../../oidc/provider.ts';
+import type { Services } from '../../services.ts';
+import { noStore } from '../middleware.ts';
+import { corsOriginGate } from './cors.ts';
+import { handleTokenRequest } from './pre-authorized.ts';
+import { readProviderForm } from './provider-form.ts';
+
+/**
+ * oidc-provider mounted in our Koa app: a middleware (before routing and body parsing) recognises
+ * the provider's paths under the issuer's path, rewrites the request to the provider's view (path
+ * without the prefix, Host and X-Forwarded-Proto from the configured public URL so no URL is ever
+ * built from client headers), sets `ctx.respond = false` and hands `req`/`res` to the provider's
+ * callback (src/oidc/module.ts builds and rebuilds the provider).
+ */
+export function mountProvider(services: Services, oidc: Oidc): Middleware {
+  const { config } = services;
+  const { basePath, state } = oidc;
+  const issuer = config.resolved.publicUrl;
+  const issuerUrl = new URL(issuer);
+  const tokenUrl = `${issuer}${ROUTES.token}`;
+  // oidc-provider's client-based CORS routes (lib/helpers/initialize_app.js); see src/oidc/cors.ts.
+  const checkCorsOrigin = corsOriginGate(config.oidc.corsOrigins, [
+    ROUTES.token,
+    ROUTES.userinfo,
+    ROUTES.pushed_authorization_request,
+    ROUTES.introspection,
+    ROUTES.revocation,
+  ]);
+  // The provider's routes and methods (lib/helpers/initialize_app.js); anything else is ours to
+  // answer (404/405 as JSON errors), never the provider's plain-text "Not Found".
+  const GET = ['GET', 'HEAD'];
+  const methods = new Map<string, string[]>([
+    [ROUTES.authorization, GET],
+    [ROUTES.userinfo, [...GET, 'POST', 'OPTIONS']],
+    [ROUTES.token, ['POST', 'OPTIONS']],
+    [ROUTES.introspection, ['POST']],
+    [ROUTES.revocation, ['POST']],
+    [ROUTES.pushed_authorization_request, ['POST']],
+    [ROUTES.jwks, [...GET, 'OPTIONS']],
+    ['/.well-known/openid-configuration', [...GET, 'OPTIONS']],
+    [ROUTES.end_session, GET],
+    [`${ROUTES.end_session}/confirm`, ['POST']],
+    [`${ROUTES.end_session}/success`, GET],
+  ]);
+  const resume = new RegExp(`^${ROUTES.authorization}/[A-Za-z0-9_-]{1,64}$`);
+  const allowedMethods = (relative: string) =>
+    methods.get(relative) ?? (resume.test(relative) ? GET : undefined);
+  // RFC 8414 §3.1: with a path in the issuer, the well-known suffix goes between host and path.
+  const asMetadataPaths = new Set([
+    `/.well-known/oauth-authorization-server${basePath}`,
+    `${basePath}/.well-known/oauth-authorization-server`,
+  ]);
+
+  async function handOff(ctx: Context, relative: string): Promise<void> {
+    const req = ctx.req as typeof ctx.req & { originalUrl?: string };
+    const search = ctx.querystring ? `?${ctx.querystring}` : '';
+    req.originalUrl = `${basePath}${relative}${search}`;
+    req.url = `${relative}${search}`;
+    req.headers.host = issuerUrl.host;
+    req.headers['x-forwarded-proto'] = issuerUrl.protocol.slice(0, -1);
+    delete req.headers['x-forwarded-host'];
+    delete req.headers.forwarded;
+    if (!config.http.trustProxy) delete req.headers['x-forwarded-for'];
+    // The provider's own pages: form_post (its script gets a hash added to script-src) and logout.
+    ctx.set(
+      'Content-Security-Policy',
+      "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'",
+    );
+    // RFC 6749 §5.1 / RFC 6750 §5.3: token-bearing responses are never cached (Pragma for HTTP/1.0 caches).
+    if (
+      relative.startsWith(ROUTES.token) ||
+      relative === ROUTES.userinfo ||
+      relative === ROUTES.pushed_authorization_request
+    ) {
+      noStore(ctx);
+    }
+    ctx.state.route = `oidc ${relative.startsWith(ROUTES.authorization) ? ROUTES.authorization : relative}`;
+    ctx.respond = false;
+    await (await oidc.providerCallback())(ctx.req, ctx.res);
+  }
+
+  return async function mountProvider(ctx: Context, next: Next): Promise<void> {
+    const path = ctx.path;
+    if (asMetadataPaths.has(path) && ctx.method === 'GET')
+      return handOff(ctx, '/.well-known/openid-configuration');
+    if (basePath && !path.startsWith(`${basePath}/`)) return next();
+    const relative = path.slice(basePath.length);
+    const allowed = allowedMethods(relative);
+    if (!allowed) return next();
+    // A CORS preflight is the provider's only when it is one (RFC 9110 OPTIONS otherwise ours).
+    const preflight = ctx.method === 'OPTIONS' && !!ctx.get('Access-Control-Request-Method');
+    if (!allowed.includes(ctx.method) || (ctx.method === 'OPTIONS' && !preflight)) {
+      throw new MethodNotAllowed('this method is not allowed on this resource', {
+        headers: { Allow: allowed.filter((m) => m !== 'OPTIONS').join(', ') },
+      });
+    }
+    checkCorsOrigin(ctx, relative);
+    if (relative === ROUTES.token) {
+      ctx.state.route = `oidc ${ROUTES.token}`;
+      if (await handleTokenRequest(ctx, services, state, oidc.provider, tokenUrl)) return;
+    } else if (
+      relative === ROUTES.pushed_authorization_request &&
+      ctx.request.type === 'application/x-www-form-urlencoded'
+    ) {
+      checkAssertionParty(await readProviderForm(ctx));
+    }
+    return handOff(ctx, relative);
+  };
+}

@@ -48,35 +48,8 @@ export function apiRoutes(app: InteractionApp, router: Router): void {
     ctx.body = encodeSent(sent);
   });
 
-  router.post('/:uid/api/authenticate', apiRoute, async (ctx) => {
-    const { session, port, body } = await openPost(app, ctx);
-    const factor = stringField(body, 'factor');
-    let individualId = stringField(body, 'individual_id');
-    if (factor === 'otp' && !individualId) individualId = deps.transactions.individual(session.tx) ?? '';
-    const value = decodeChallenge(body.challenge);
-    const input = { factor, individualId, value, captchaToken: body.captcha_token };
-    const authenticated = await authenticate(deps, session, input);
-    const to = await finishIfConsented(deps, port, authenticated);
-    const set = claimSet(deps, authenticated);
-    ctx.body = to
-      ? { consent_required: false, redirect_to: to }
-      : { consent_required: true, essential_claims: set.essential, voluntary_claims: set.voluntary };
-  });
-
-  /**
-   * Wallet binding (SECURITY.md row 49): after `send-otp` with `purpose: "wallet-binding"`, the
-   * wallet posts `{ individual_id?, otp, public_key }` (a public JWK); see `bindWallet`.
-   */
-  router.post('/:uid/api/bind-wallet', apiRoute, async (ctx) => {
-    const { session, body } = await openPost(app, ctx);
-    const binder = walletBinder(deps, session);
-    const individualId = stringField(body, 'individual_id') || deps.transactions.individual(session.tx) || '';
-    // Without an individual ID the step refuses that first, whatever `otp` holds.
-    const otp = individualId ? stringField(body, 'otp') : '';
-    const input = { individualId, otp, publicKey: body.public_key };
-    const bound = await bindWallet(binder, session, input);
-    ctx.body = { key_thumbprint: bound.thumbprint, expires_at: new Date(bound.expiresAt).toISOString() };
-  });
+  router.post('/:uid/api/authenticate', apiRoute, (ctx) => postAuthenticate(app, ctx));
+  router.post('/:uid/api/bind-wallet', apiRoute, (ctx) => postBindWallet(app, ctx));
 
   router.post('/:uid/api/consent', apiRoute, async (ctx) => {
     const { session, port, body } = await openPost(app, ctx);
@@ -92,6 +65,39 @@ export function apiRoutes(app: InteractionApp, router: Router): void {
     checkPost(app, ctx, session.uid, ctx.get('X-CSRF-Token'));
     ctx.body = { redirect_to: await abortLogin(port) };
   });
+}
+
+/** One factor of the login; then the redirect, or the claims the consent step will ask about. */
+async function postAuthenticate(app: InteractionApp, ctx: Context): Promise<void> {
+  const { deps } = app;
+  const { session, port, body } = await openPost(app, ctx);
+  const factor = stringField(body, 'factor');
+  let individualId = stringField(body, 'individual_id');
+  if (factor === 'otp' && !individualId) individualId = deps.transactions.individual(session.tx) ?? '';
+  const value = decodeChallenge(body.challenge);
+  const input = { factor, individualId, value, captchaToken: body.captcha_token };
+  const authenticated = await authenticate(deps, session, input);
+  const to = await finishIfConsented(deps, port, authenticated);
+  const set = claimSet(deps, authenticated);
+  ctx.body = to
+    ? { consent_required: false, redirect_to: to }
+    : { consent_required: true, essential_claims: set.essential, voluntary_claims: set.voluntary };
+}
+
+/**
+ * Wallet binding (SECURITY.md row 49): after `send-otp` with `purpose: "wallet-binding"`, the
+ * wallet posts `{ individual_id?, otp, public_key }` (a public JWK); see `bindWallet`.
+ */
+async function postBindWallet(app: InteractionApp, ctx: Context): Promise<void> {
+  const { deps } = app;
+  const { session, body } = await openPost(app, ctx);
+  const binder = walletBinder(deps, session);
+  const individualId = stringField(body, 'individual_id') || deps.transactions.individual(session.tx) || '';
+  // Without an individual ID the step refuses that first, whatever `otp` holds.
+  const otp = individualId ? stringField(body, 'otp') : '';
+  const input = { individualId, otp, publicKey: body.public_key };
+  const bound = await bindWallet(binder, session, input);
+  ctx.body = { key_thumbprint: bound.thumbprint, expires_at: new Date(bound.expiresAt).toISOString() };
 }
 
 /** Session, then JSON body, then the origin and CSRF checks. */

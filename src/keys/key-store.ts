@@ -11,7 +11,8 @@ import {
 import { calculateJwkThumbprint, type JWK } from 'jose';
 import type { AuditLog } from '../audit/audit.ts';
 import type { Clock } from '../clock.ts';
-import { type Collection, type Store, type StoredDoc, UniqueViolation } from '../store/spi.ts';
+import { insertNew } from '../store/insert-new.ts';
+import type { Collection, Store, StoredDoc } from '../store/spi.ts';
 import {
   ALGORITHMS,
   type KeyAlgorithm,
@@ -250,14 +251,8 @@ export function createKeyStore(options: KeyStoreOptions): KeyStore {
   }
 
   /** Inserts an active record; false when another instance's key already holds the slot. */
-  async function insertActive(record: KeyRecord): Promise<boolean> {
-    try {
-      await collection.insert(record);
-      return true;
-    } catch (error) {
-      if (error instanceof UniqueViolation) return false;
-      throw error;
-    }
+  function insertActive(record: KeyRecord): Promise<boolean> {
+    return insertNew(collection, record);
   }
 
   async function ensureActive(generate: boolean): Promise<ManagedKey[]> {

@@ -1,6 +1,7 @@
 import { type CryptoKey, compactVerify, decodeProtectedHeader, importJWK, type JWK } from 'jose';
 import type { Clock } from '../clock.ts';
-import { type Store, type StoredDoc, UniqueViolation } from '../store/spi.ts';
+import { insertNew } from '../store/insert-new.ts';
+import type { Store, StoredDoc } from '../store/spi.ts';
 import { normalizeIndividualId, sha256 } from './crypto.ts';
 import type { TransactionRef } from './spi.ts';
 
@@ -90,15 +91,9 @@ export class BiometricVerifier {
     ) {
       return false;
     }
-    try {
-      await this.seen.insert({
-        _id: sha256(capture),
-        expiresAt: now + (maxCaptureAgeSeconds + FUTURE_SKEW_SECONDS) * 1000,
-      });
-    } catch (error) {
-      if (error instanceof UniqueViolation) return false;
-      throw error;
-    }
-    return true;
+    return insertNew(this.seen, {
+      _id: sha256(capture),
+      expiresAt: now + (maxCaptureAgeSeconds + FUTURE_SKEW_SECONDS) * 1000,
+    });
   }
 }

@@ -1,7 +1,8 @@
 import { calculateJwkThumbprint, decodeProtectedHeader, importJWK, type JWK, jwtVerify } from 'jose';
 import type { Clock } from '../clock.ts';
 import { Conflict, InvalidRequest } from '../errors.ts';
-import { type Store, type StoredDoc, UniqueViolation } from '../store/spi.ts';
+import { insertNew } from '../store/insert-new.ts';
+import type { Store, StoredDoc } from '../store/spi.ts';
 import { hmac, sha256 } from './crypto.ts';
 
 export interface WalletPolicy {
@@ -106,16 +107,10 @@ export class WalletBindings {
     } catch {
       return false;
     }
-    try {
-      await this.seen.insert({
-        _id: sha256(challenge),
-        expiresAt: now + (CHALLENGE_MAX_AGE_SECONDS + FUTURE_SKEW_SECONDS) * 1000,
-      });
-    } catch (error) {
-      if (error instanceof UniqueViolation) return false;
-      throw error;
-    }
-    return true;
+    return insertNew(this.seen, {
+      _id: sha256(challenge),
+      expiresAt: now + (CHALLENGE_MAX_AGE_SECONDS + FUTURE_SKEW_SECONDS) * 1000,
+    });
   }
 }
 

@@ -8,6 +8,7 @@ import type { AcrRule } from './claims.ts';
 
 type OidcCtx = any;
 
+/** Our client metadata extensions (src/oidc/clients.ts): their shapes, and ACR values that are configured. */
 export function validateExtraMetadata(table: readonly AcrRule[]) {
   const acrs = new Set(table.map((r) => r.acr));
   return (_ctx: OidcCtx, key: string, value: unknown, metadata: Record<string, unknown>) => {

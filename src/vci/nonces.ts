@@ -2,7 +2,8 @@ import { createHash, createHmac, createSecretKey, hkdfSync, timingSafeEqual } fr
 import type { Clock } from '../clock.ts';
 import { InvalidNonce } from '../errors.ts';
 import { poolRandomBytes } from '../random.ts';
-import { type Store, UniqueViolation } from '../store/spi.ts';
+import { insertNew } from '../store/insert-new.ts';
+import type { Store } from '../store/spi.ts';
 
 /**
  * c_nonce values (OpenID4VCI 1.0 §7) that cost the nonce endpoint no write, so an unauthenticated
@@ -63,13 +64,7 @@ export function createNonces(store: Store, clock: Clock, ttlSeconds: number, sec
       if (body[0] !== VERSION || !timingSafeEqual(mac(body), raw.subarray(BODY_BYTES))) return false;
       const expiresAt = body.readUInt32BE(1) * 1000;
       if (expiresAt <= clock.now()) return false;
-      try {
-        await used.insert({ _id: digest(nonce), expiresAt });
-        return true;
-      } catch (error) {
-        if (error instanceof UniqueViolation) return false;
-        throw error;
-      }
+      return insertNew(used, { _id: digest(nonce), expiresAt });
     },
     async release(nonce) {
       await used.delete(digest(nonce));

@@ -12,7 +12,7 @@ import { mountProvider } from './oidc/mount.ts';
 import { rateLimit } from './rate-limit.ts';
 import { shedLoad } from './shed.ts';
 import { statusRoutes } from './status.ts';
-import { vciRoutes } from './vci.ts';
+import { vciRoutes } from './vci/routes.ts';
 import { iacaRoutes, keyRoutes } from './well-known.ts';
 
 /**

@@ -19,9 +19,7 @@ import { readProviderForm } from './provider-form.ts';
 export function mountProvider(services: Services, oidc: Oidc): Middleware {
   const { config } = services;
   const { basePath, state } = oidc;
-  const issuer = config.resolved.publicUrl;
-  const issuerUrl = new URL(issuer);
-  const tokenUrl = `${issuer}${ROUTES.token}`;
+  const tokenUrl = `${config.resolved.publicUrl}${ROUTES.token}`;
   // oidc-provider's client-based CORS routes (lib/helpers/initialize_app.js); see src/oidc/cors.ts.
   const checkCorsOrigin = corsOriginGate(config.oidc.corsOrigins, [
     ROUTES.token,
@@ -30,63 +28,22 @@ export function mountProvider(services: Services, oidc: Oidc): Middleware {
     ROUTES.introspection,
     ROUTES.revocation,
   ]);
-  // The provider's routes and methods (lib/helpers/initialize_app.js); anything else is ours to
-  // answer (404/405 as JSON errors), never the provider's plain-text "Not Found".
-  const GET = ['GET', 'HEAD'];
-  const methods = new Map<string, string[]>([
-    [ROUTES.authorization, GET],
-    [ROUTES.userinfo, [...GET, 'POST', 'OPTIONS']],
-    [ROUTES.token, ['POST', 'OPTIONS']],
-    [ROUTES.introspection, ['POST']],
-    [ROUTES.revocation, ['POST']],
-    [ROUTES.pushed_authorization_request, ['POST']],
-    [ROUTES.jwks, [...GET, 'OPTIONS']],
-    ['/.well-known/openid-configuration', [...GET, 'OPTIONS']],
-    [ROUTES.end_session, GET],
-    [`${ROUTES.end_session}/confirm`, ['POST']],
-    [`${ROUTES.end_session}/success`, GET],
-  ]);
-  const resume = new RegExp(`^${ROUTES.authorization}/[A-Za-z0-9_-]{1,64}$`);
-  const allowedMethods = (relative: string) =>
-    methods.get(relative) ?? (resume.test(relative) ? GET : undefined);
   // RFC 8414 §3.1: with a path in the issuer, the well-known suffix goes between host and path.
   const asMetadataPaths = new Set([
     `/.well-known/oauth-authorization-server${basePath}`,
     `${basePath}/.well-known/oauth-authorization-server`,
   ]);
-
-  async function handOff(ctx: Context, relative: string): Promise<void> {
-    const req = ctx.req as typeof ctx.req & { originalUrl?: string };
-    const search = ctx.querystring ? `?${ctx.querystring}` : '';
-    req.originalUrl = `${basePath}${relative}${search}`;
-    req.url = `${relative}${search}`;
-    req.headers.host = issuerUrl.host;
-    req.headers['x-forwarded-proto'] = issuerUrl.protocol.slice(0, -1);
-    delete req.headers['x-forwarded-host'];
-    delete req.headers.forwarded;
-    if (!config.http.trustProxy) delete req.headers['x-forwarded-for'];
-    // The provider's own pages: form_post (its script gets a hash added to script-src) and logout.
-    ctx.set(
-      'Content-Security-Policy',
-      "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'",
-    );
-    // RFC 6749 §5.1 / RFC 6750 §5.3: token-bearing responses are never cached (Pragma for HTTP/1.0 caches).
-    if (
-      relative.startsWith(ROUTES.token) ||
-      relative === ROUTES.userinfo ||
-      relative === ROUTES.pushed_authorization_request
-    ) {
-      noStore(ctx);
-    }
-    ctx.state.route = `oidc ${relative.startsWith(ROUTES.authorization) ? ROUTES.authorization : relative}`;
-    ctx.respond = false;
-    await (await oidc.providerCallback())(ctx.req, ctx.res);
-  }
+  const view: ProviderView = {
+    basePath,
+    issuerUrl: new URL(config.resolved.publicUrl),
+    trustProxy: config.http.trustProxy,
+    callback: oidc.providerCallback,
+  };
 
   return async function mountProvider(ctx: Context, next: Next): Promise<void> {
     const path = ctx.path;
     if (asMetadataPaths.has(path) && ctx.method === 'GET')
-      return handOff(ctx, '/.well-known/openid-configuration');
+      return handOff(ctx, '/.well-known/openid-configuration', view);
     if (basePath && !path.startsWith(`${basePath}/`)) return next();
     const relative = path.slice(basePath.length);
     const allowed = allowedMethods(relative);
@@ -108,6 +65,66 @@ export function mountProvider(services: Services, oidc: Oidc): Middleware {
     ) {
       checkAssertionParty(await readProviderForm(ctx));
     }
-    return handOff(ctx, relative);
+    return handOff(ctx, relative, view);
   };
+}
+
+// The provider's routes and methods (lib/helpers/initialize_app.js); anything else is ours to
+// answer (404/405 as JSON errors), never the provider's plain-text "Not Found".
+const GET = ['GET', 'HEAD'];
+const PROVIDER_METHODS = new Map<string, string[]>([
+  [ROUTES.authorization, GET],
+  [ROUTES.userinfo, [...GET, 'POST', 'OPTIONS']],
+  [ROUTES.token, ['POST', 'OPTIONS']],
+  [ROUTES.introspection, ['POST']],
+  [ROUTES.revocation, ['POST']],
+  [ROUTES.pushed_authorization_request, ['POST']],
+  [ROUTES.jwks, [...GET, 'OPTIONS']],
+  ['/.well-known/openid-configuration', [...GET, 'OPTIONS']],
+  [ROUTES.end_session, GET],
+  [`${ROUTES.end_session}/confirm`, ['POST']],
+  [`${ROUTES.end_session}/success`, GET],
+]);
+const RESUME = new RegExp(`^${ROUTES.authorization}/[A-Za-z0-9_-]{1,64}$`);
+
+/** The methods the provider answers on `relative` (a path under the issuer's); undefined: not its path. */
+const allowedMethods = (relative: string): string[] | undefined =>
+  PROVIDER_METHODS.get(relative) ?? (RESUME.test(relative) ? GET : undefined);
+
+/** Where and how the provider sees requests. */
+interface ProviderView {
+  readonly basePath: string;
+  readonly issuerUrl: URL;
+  readonly trustProxy: boolean;
+  readonly callback: Oidc['providerCallback'];
+}
+
+/** Rewrites the request to the provider's view and lets oidc-provider answer it (`ctx.respond = false`). */
+async function handOff(ctx: Context, relative: string, view: ProviderView): Promise<void> {
+  const { basePath, issuerUrl } = view;
+  const req = ctx.req as typeof ctx.req & { originalUrl?: string };
+  const search = ctx.querystring ? `?${ctx.querystring}` : '';
+  req.originalUrl = `${basePath}${relative}${search}`;
+  req.url = `${relative}${search}`;
+  req.headers.host = issuerUrl.host;
+  req.headers['x-forwarded-proto'] = issuerUrl.protocol.slice(0, -1);
+  delete req.headers['x-forwarded-host'];
+  delete req.headers.forwarded;
+  if (!view.trustProxy) delete req.headers['x-forwarded-for'];
+  // The provider's own pages: form_post (its script gets a hash added to script-src) and logout.
+  ctx.set(
+    'Content-Security-Policy',
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'",
+  );
+  // RFC 6749 §5.1 / RFC 6750 §5.3: token-bearing responses are never cached (Pragma for HTTP/1.0 caches).
+  if (
+    relative.startsWith(ROUTES.token) ||
+    relative === ROUTES.userinfo ||
+    relative === ROUTES.pushed_authorization_request
+  ) {
+    noStore(ctx);
+  }
+  ctx.state.route = `oidc ${relative.startsWith(ROUTES.authorization) ? ROUTES.authorization : relative}`;
+  ctx.respond = false;
+  await (await view.callback())(ctx.req, ctx.res);
 }

@@ -16,6 +16,7 @@ import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { importJWK, type JWK } from 'jose';
 import * as oidc from 'openid-client';
+import { reachableIssuer } from './issuer-url.ts';
 
 interface DemoRelyingParty {
   issuer: string;
@@ -25,31 +26,6 @@ interface DemoRelyingParty {
   scope: string;
   claims: unknown;
   acr_values: string;
-}
-
-/** ISSUER_URL, checked to answer first: an error naming the URL tried instead of a library's stack. */
-async function reachableIssuer(raw = process.env.ISSUER_URL ?? 'http://127.0.0.1:3000'): Promise<string> {
-  const issuer = raw.replace(/\/+$/, '');
-  if (!URL.canParse(issuer) || !/^https?:$/.test(new URL(issuer).protocol)) {
-    throw new Error(`ISSUER_URL ${JSON.stringify(raw)} is not an http(s) URL`);
-  }
-  const probe = `${issuer}/.well-known/openid-configuration`;
-  let status: number;
-  try {
-    const res = await fetch(probe, { signal: AbortSignal.timeout(5000) });
-    status = res.status;
-    await res.body?.cancel();
-  } catch (error) {
-    const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-    const why = cause?.code ?? cause?.message ?? (error as Error).message;
-    throw new Error(
-      `cannot reach the issuer at ${issuer} (${why}): start it with npm start, or set ISSUER_URL to where it runs`,
-    );
-  }
-  if (status !== 200) {
-    throw new Error(`${probe} answered ${status}: is ISSUER_URL (${issuer}) this service's public URL?`);
-  }
-  return issuer;
 }
 
 function redirectPort(): number {
@@ -102,7 +78,7 @@ async function ensureRedirect(
 }
 
 async function main(): Promise<void> {
-  const issuer = await reachableIssuer();
+  const issuer = await reachableIssuer('openid-configuration');
   const port = redirectPort();
   const dataDir = process.env.DATA_DIR ?? './data';
   const file = join(dataDir, 'demo-relying-party.json');

@@ -28,6 +28,7 @@ import { clientAuthenticationAnonymous, clientAuthenticationNone, type JwtSigner
 import { Openid4vciClient } from '@openid4vc/openid4vci';
 import { setGlobalConfig } from '@openid4vc/utils';
 import { exportJWK, generateKeyPair, type JWK, SignJWT } from 'jose';
+import { reachableIssuer } from './issuer-url.ts';
 
 type PrivateKey = Awaited<ReturnType<typeof generateKeyPair>>['privateKey'];
 
@@ -123,36 +124,6 @@ export async function receiveFromOffer(options: {
   };
 }
 
-/**
- * The issuer URL from ISSUER_URL, checked to answer before anything else: a clear error naming the
- * URL tried instead of a stack trace from deep inside a library.
- */
-export async function reachableIssuer(
-  raw = process.env.ISSUER_URL ?? 'http://127.0.0.1:3000',
-): Promise<string> {
-  const issuer = raw.replace(/\/+$/, '');
-  if (!URL.canParse(issuer) || !/^https?:$/.test(new URL(issuer).protocol)) {
-    throw new Error(`ISSUER_URL ${JSON.stringify(raw)} is not an http(s) URL`);
-  }
-  const probe = `${issuer}/.well-known/openid-credential-issuer`;
-  let status: number;
-  try {
-    const res = await fetch(probe, { signal: AbortSignal.timeout(5000) });
-    status = res.status;
-    await res.body?.cancel();
-  } catch (error) {
-    const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-    const why = cause?.code ?? cause?.message ?? (error as Error).message;
-    throw new Error(
-      `cannot reach the issuer at ${issuer} (${why}): start it with npm start, or set ISSUER_URL to where it runs`,
-    );
-  }
-  if (status !== 200) {
-    throw new Error(`${probe} answered ${status}: is ISSUER_URL (${issuer}) this service's public URL?`);
-  }
-  return issuer;
-}
-
 function adminTokenFrom(dataDir: string): string {
   if (process.env.ADMIN_TOKEN) return process.env.ADMIN_TOKEN;
   try {
@@ -242,7 +213,7 @@ export async function verifyMdoc(encoded: string, doctype: string, issuer: strin
 }
 
 async function main(): Promise<void> {
-  const issuer = await reachableIssuer();
+  const issuer = await reachableIssuer('openid-credential-issuer');
   const dataDir = process.env.DATA_DIR ?? './data';
   const configuration = process.env.CONFIGURATION ?? 'NationalIdCredential_ldp_vc';
   const adminToken = adminTokenFrom(dataDir);

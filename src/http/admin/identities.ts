@@ -88,19 +88,24 @@ const ACCOUNT_ID = /^[A-Za-z0-9_-]{1,64}$/;
  */
 export function identityAdminRoutes(services: Services, identities: IdentityStore): Router {
   const router = new Router();
-  const limit = services.config.http.bodyLimitBytes;
-  const { audit } = services;
-  const load = async (ctx: Context): Promise<Identity> => {
-    const id = ctx.params.accountId ?? '';
-    const identity = ACCOUNT_ID.test(id) ? await identities.get(id) : undefined;
-    if (!identity) throw new NotFound('no identity with this account id');
-    return identity;
-  };
   router.use(async (ctx, next) => {
     ctx.set('Cache-Control', 'no-store');
     await next();
   });
+  readRoutes(router, identities, services.config.http.bodyLimitBytes);
+  writeRoutes(router, services, identities);
+  return router;
+}
 
+async function loadIdentity(ctx: Context, identities: IdentityStore): Promise<Identity> {
+  const id = ctx.params.accountId ?? '';
+  const identity = ACCOUNT_ID.test(id) ? await identities.get(id) : undefined;
+  if (!identity) throw new NotFound('no identity with this account id');
+  return identity;
+}
+
+/** Listing (paged by offset), lookup by individual ID (in the body, never the URL), one identity. */
+function readRoutes(router: Router, identities: IdentityStore, limit: number): void {
   router.get('/identities', async (ctx) => {
     const offset = intParam(ctx, 'offset', 0, 1_000_000);
     const count = intParam(ctx, 'limit', 50, 200);
@@ -110,14 +115,6 @@ export function identityAdminRoutes(services: Services, identities: IdentityStor
       ...(page.length > count ? { next_offset: offset + count } : {}),
     };
   });
-  router.post('/identities', async (ctx) => {
-    const input = parseIdentityBody(await readJson(ctx, limit), false) as IdentityInput;
-    const identity = await identities.create(input);
-    await audit.record({ type: 'identity_created', subjectHash: audit.subjectHash(identity.accountId) });
-    ctx.status = 201;
-    ctx.set('Location', `${services.config.resolved.publicUrl}/admin/identities/${identity.accountId}`);
-    ctx.body = identityView(identity);
-  });
   router.post('/identities/lookup', async (ctx) => {
     const { individualId } = parseIdentityBody(await readJson(ctx, limit), true);
     if (!individualId) throw fail('individual_id', 'is required');
@@ -126,10 +123,24 @@ export function identityAdminRoutes(services: Services, identities: IdentityStor
     ctx.body = identityView(identity);
   });
   router.get('/identities/:accountId', async (ctx) => {
-    ctx.body = identityView(await load(ctx));
+    ctx.body = identityView(await loadIdentity(ctx, identities));
+  });
+}
+
+/** Create, update and delete, each audited by account hash and claim names only. */
+function writeRoutes(router: Router, services: Services, identities: IdentityStore): void {
+  const limit = services.config.http.bodyLimitBytes;
+  const { audit } = services;
+  router.post('/identities', async (ctx) => {
+    const input = parseIdentityBody(await readJson(ctx, limit), false) as IdentityInput;
+    const identity = await identities.create(input);
+    await audit.record({ type: 'identity_created', subjectHash: audit.subjectHash(identity.accountId) });
+    ctx.status = 201;
+    ctx.set('Location', `${services.config.resolved.publicUrl}/admin/identities/${identity.accountId}`);
+    ctx.body = identityView(identity);
   });
   router.patch('/identities/:accountId', async (ctx) => {
-    const { accountId } = await load(ctx);
+    const { accountId } = await loadIdentity(ctx, identities);
     const patch = parseIdentityBody(await readJson(ctx, limit), true);
     const updated = await identities.update(accountId, patch);
     if (!updated) throw new NotFound('no identity with this account id');
@@ -151,5 +162,4 @@ export function identityAdminRoutes(services: Services, identities: IdentityStor
     }
     ctx.status = 204;
   });
-  return router;
 }

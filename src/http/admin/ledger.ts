@@ -1,4 +1,5 @@
 import { Router } from '@koa/router';
+import type { Context } from 'koa';
 import type { AuditLog } from '../../audit/audit.ts';
 import type { StatusService } from '../../credentials/status/service.ts';
 import { InvalidRequest, NotFound } from '../../errors.ts';
@@ -94,30 +95,7 @@ export function ledgerRoutes({
   audit: AuditLog;
 }): Router {
   const router = new Router({ prefix: '/ledger' });
-  router.get('/', async (ctx) => {
-    const limit = limitParam(ctx.query.limit);
-    const filter = {
-      configurationId: stringParam(ctx.query.configuration_id, 'configuration_id'),
-      notificationId: stringParam(ctx.query.notification_id, 'notification_id'),
-    };
-    const position = ctx.query.cursor === undefined ? undefined : readCursor(ctx.query.cursor, filter);
-    const offset = position?.offset ?? 0;
-    // The store lists in insertion order and ledger records are never deleted, so a position in
-    // that order is stable: records issued meanwhile come after it. One more than the page says
-    // whether there is a next one.
-    const upTo = await ledger.list(filter, offset + limit + 1);
-    if (position && upTo[offset - 1]?._id !== position.lastId) {
-      throw new InvalidRequest('cursor: no longer matches the ledger; list again from the first page');
-    }
-    const records = upTo.slice(offset, offset + limit);
-    const last = records.at(-1);
-    ctx.body = {
-      records,
-      ...(upTo.length > offset + limit && last
-        ? { next_cursor: writeCursor({ offset: offset + limit, lastId: last._id }, filter) }
-        : {}),
-    };
-  });
+  router.get('/', listPage(ledger));
   router.get('/:id', async (ctx) => {
     const record = await ledger.get(ctx.params.id!);
     if (!record) throw new NotFound('no such ledger record');
@@ -146,4 +124,32 @@ export function ledgerRoutes({
     ctx.body = { id: record._id, status: now, changed };
   });
   return router;
+}
+
+/** One page of the ledger in issue order, with `next_cursor` bound to the filters. */
+function listPage(ledger: Ledger) {
+  return async (ctx: Context): Promise<void> => {
+    const limit = limitParam(ctx.query.limit);
+    const filter = {
+      configurationId: stringParam(ctx.query.configuration_id, 'configuration_id'),
+      notificationId: stringParam(ctx.query.notification_id, 'notification_id'),
+    };
+    const position = ctx.query.cursor === undefined ? undefined : readCursor(ctx.query.cursor, filter);
+    const offset = position?.offset ?? 0;
+    // The store lists in insertion order and ledger records are never deleted, so a position in
+    // that order is stable: records issued meanwhile come after it. One more than the page says
+    // whether there is a next one.
+    const upTo = await ledger.list(filter, offset + limit + 1);
+    if (position && upTo[offset - 1]?._id !== position.lastId) {
+      throw new InvalidRequest('cursor: no longer matches the ledger; list again from the first page');
+    }
+    const records = upTo.slice(offset, offset + limit);
+    const last = records.at(-1);
+    ctx.body = {
+      records,
+      ...(upTo.length > offset + limit && last
+        ? { next_cursor: writeCursor({ offset: offset + limit, lastId: last._id }, filter) }
+        : {}),
+    };
+  };
 }

@@ -47,6 +47,38 @@ export function adminRouter(parts: AdminParts): Router {
   const { audit } = services;
   const router = new Router({ prefix: '/admin' });
   router.use(requireAdmin(services.config.admin.token));
+  router.use(serviceRoutes(services).routes());
+  router.use(auditRoutes(audit).routes());
+  const { context } = kyc.identitySystems;
+  const { state } = oidc;
+  for (const routes of [
+    identityAdminRoutes(services, context.identities),
+    outboxAdminRoutes(services, context.notifications.outboxEnabled),
+    credentialConfigurationRoutes(credentials.configurations),
+    offerRoutes(grants.offers, audit),
+    ledgerRoutes({ ledger: vci.ledger, status: credentials.status, audit }),
+    signerRevocationRoutes({
+      issuerCa: credentials.issuerCa,
+      keys: services.keys,
+      audit,
+      publicUrl: services.config.resolved.publicUrl,
+    }),
+    clientAdminRoutes({ clients: state.clients, audit, validate: oidc.validateClient }),
+    consentAdminRoutes({
+      consents: state.consents,
+      grants: state.grants,
+      revokeGrant: oidc.revokeGrant,
+      audit,
+    }),
+  ]) {
+    router.use(routes.routes());
+  }
+  return router;
+}
+
+/** What the service is, and its signing keys: list and rotate. */
+function serviceRoutes(services: Services): Router {
+  const router = new Router();
   router.get('/', (ctx) => {
     ctx.body = {
       service: 'issuer',
@@ -77,30 +109,5 @@ export function adminRouter(parts: AdminParts): Router {
     ctx.status = 201;
     ctx.body = { rotated: rotated.map((key) => ({ kid: key.kid, purpose: key.purpose, alg: key.alg })) };
   });
-  router.use(auditRoutes(audit).routes());
-  const { context } = kyc.identitySystems;
-  const { state } = oidc;
-  for (const routes of [
-    identityAdminRoutes(services, context.identities),
-    outboxAdminRoutes(services, context.notifications.outboxEnabled),
-    credentialConfigurationRoutes(credentials.configurations),
-    offerRoutes(grants.offers, audit),
-    ledgerRoutes({ ledger: vci.ledger, status: credentials.status, audit }),
-    signerRevocationRoutes({
-      issuerCa: credentials.issuerCa,
-      keys: services.keys,
-      audit,
-      publicUrl: services.config.resolved.publicUrl,
-    }),
-    clientAdminRoutes({ clients: state.clients, audit, validate: oidc.validateClient }),
-    consentAdminRoutes({
-      consents: state.consents,
-      grants: state.grants,
-      revokeGrant: oidc.revokeGrant,
-      audit,
-    }),
-  ]) {
-    router.use(routes.routes());
-  }
   return router;
 }

@@ -27,12 +27,17 @@ const proofsObject = field<Record<string, unknown>>(
 
 const PROOF_TYPES = ['jwt', 'attestation'] as const;
 
-// §8.2: "... whose value is a non-empty array".
-const proofList = (type: string) =>
-  field<unknown[]>(
-    { type: 'array', minItems: 1 },
-    () => new InvalidCredentialRequest(`proofs.${type} must be a non-empty array`),
-  );
+// §8.2: "... whose value is a non-empty array". Compiled once per proof type, at load (an ajv
+// compile per request cost ~0.3 ms of CPU in the credential endpoint).
+const proofLists = Object.fromEntries(
+  PROOF_TYPES.map((type) => [
+    type,
+    field<unknown[]>(
+      { type: 'array', minItems: 1 },
+      () => new InvalidCredentialRequest(`proofs.${type} must be a non-empty array`),
+    ),
+  ]),
+) as Record<(typeof PROOF_TYPES)[number], (value: unknown) => unknown[]>;
 
 // Appendix F.1 / F.3: each proof is a compact JWS (checked in full by src/vci/proof.ts).
 const jwtList = field<string[]>(
@@ -47,10 +52,10 @@ const attestationList = field<[string]>(
 export function decodeKeyProofs(body: WireObject, batchSize: number): KeyProofs {
   if (body.proof !== undefined) return { type: 'jwt', jwts: [singleProof(body.proof).jwt] };
   if (body.proofs === undefined) return { type: 'none' };
-  const [type, list] = Object.entries(proofsObject(body.proofs))[0]!;
-  if (!(PROOF_TYPES as readonly string[]).includes(type))
-    throw new InvalidProof(`proof type ${type} is not supported`);
-  const items = proofList(type)(list);
+  const [name, list] = Object.entries(proofsObject(body.proofs))[0]!;
+  const type = PROOF_TYPES.find((known) => known === name);
+  if (!type) throw new InvalidProof(`proof type ${name} is not supported`);
+  const items = proofLists[type](list);
   if (items.length > batchSize) throw new InvalidCredentialRequest(`at most ${batchSize} proofs per request`);
   if (type === 'jwt') return { type: 'jwt', jwts: jwtList(items) };
   // Appendix F.3: the attestation proof type carries exactly one key attestation.

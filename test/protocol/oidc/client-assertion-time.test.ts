@@ -3,7 +3,7 @@ import { SignJWT } from 'jose';
 import { request } from 'undici';
 import { describe, expect, test } from 'vitest';
 import type { TestApp } from '../../helpers/app.ts';
-import { INVALID_CLIENT, obtainCode, pkce, type TestClient, useAppAndClient } from './helpers.ts';
+import { INVALID_CLIENT, obtainCode, parParams, type TestClient, useAppAndClient } from './helpers.ts';
 
 /**
  * SECURITY.md rows 7 and 9: a client assertion dated in the future (`iat` or `nbf` beyond the clock
@@ -44,16 +44,7 @@ describe('client assertions dated in the future (SECURITY rows 7, 9)', () => {
     return { status: response.statusCode, body: text ? JSON.parse(text) : {} };
   };
 
-  const par = (assertion: string) =>
-    post('/par', {
-      client_id: client.clientId,
-      response_type: 'code',
-      redirect_uri: client.redirectUri,
-      scope: 'openid',
-      code_challenge: pkce().challenge,
-      code_challenge_method: 'S256',
-      client_assertion: assertion,
-    });
+  const par = (assertion: string) => post('/par', { ...parParams(client), client_assertion: assertion });
 
   const token = async (assertion: string) => {
     const { code, verifier } = await obtainCode(app, client);

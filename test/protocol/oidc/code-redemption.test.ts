@@ -3,6 +3,7 @@ import { beforeAll, describe, expect, test } from 'vitest';
 import type { TestApp } from '../../helpers/app.ts';
 import { burst, statusCounts } from '../../helpers/burst.ts';
 import {
+  codeGrantForm,
   INVALID_GRANT,
   obtainCode,
   redeem,
@@ -12,14 +13,7 @@ import {
 } from './helpers.ts';
 
 const tokenForm = async (app: TestApp, client: TestClient, code: string, verifier: string) =>
-  new URLSearchParams({
-    grant_type: 'authorization_code',
-    code,
-    code_verifier: verifier,
-    redirect_uri: client.redirectUri,
-    client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
-    client_assertion: await client.assertion(app.url),
-  }).toString();
+  new URLSearchParams(await codeGrantForm(app, client, code, verifier)).toString();
 
 describe('authorization code: single use, binding and expiry (SECURITY rows 1-3)', () => {
   let app: TestApp;

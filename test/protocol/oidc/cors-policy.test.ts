@@ -1,7 +1,15 @@
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { TestApp } from '../../helpers/app.ts';
-import { admin, obtainCode, redeem, registerClient, startOidcApp, type TestClient } from './helpers.ts';
+import {
+  admin,
+  codeGrantForm,
+  obtainCode,
+  redeem,
+  registerClient,
+  startOidcApp,
+  type TestClient,
+} from './helpers.ts';
 
 /**
  * CORS at the provider's client endpoints follows a policy (config `oidc.corsOrigins` plus the
@@ -67,14 +75,7 @@ describe('CORS with the default configuration: no origin is reflected at token a
   test('an actual token request from a foreign origin is refused without CORS headers', async () => {
     const client = await registerClient(app);
     const { code, verifier } = await obtainCode(app, client);
-    const result = await post(`${app.url}/token`, FOREIGN, {
-      grant_type: 'authorization_code',
-      code,
-      code_verifier: verifier,
-      redirect_uri: client.redirectUri,
-      client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
-      client_assertion: await client.assertion(app.url),
-    });
+    const result = await post(`${app.url}/token`, FOREIGN, await codeGrantForm(app, client, code, verifier));
     expect(result.allowOrigin).toBeUndefined();
     expect(result.status).toBe(400);
     expect(result.body).toEqual({

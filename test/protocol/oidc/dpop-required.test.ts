@@ -3,7 +3,7 @@ import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { TestApp } from '../../helpers/app.ts';
-import { obtainCode, registerClient, startOidcApp, type TestClient } from './helpers.ts';
+import { codeGrantForm, obtainCode, registerClient, startOidcApp, type TestClient } from './helpers.ts';
 
 describe('DPoP required per client (dpop_bound_access_tokens), row 42 at the token endpoint', () => {
   let app: TestApp;
@@ -18,14 +18,7 @@ describe('DPoP required per client (dpop_bound_access_tokens), row 42 at the tok
     const response = await request(`${app.url}/token`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded', ...(dpop ? { dpop } : {}) },
-      body: new URLSearchParams({
-        grant_type: 'authorization_code',
-        code,
-        code_verifier: verifier,
-        redirect_uri: client.redirectUri,
-        client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
-        client_assertion: await client.assertion(app.url),
-      }).toString(),
+      body: new URLSearchParams(await codeGrantForm(app, client, code, verifier)).toString(),
     });
     return { status: response.statusCode, body: (await response.body.json()) as Record<string, any> };
   };

@@ -334,6 +334,35 @@ export async function obtainCode(
   return { code, verifier: started.verifier, nonce: started.nonce, callback, browser };
 }
 
+/** A pushed authorization request's parameters (RFC 9126 §2.1) for `client`, with a fresh PKCE challenge. */
+export function parParams(client: TestClient): Record<string, string> {
+  return {
+    client_id: client.clientId,
+    response_type: 'code',
+    redirect_uri: client.redirectUri,
+    scope: 'openid',
+    code_challenge: pkce().challenge,
+    code_challenge_method: 'S256',
+  };
+}
+
+/** The token request of the authorization code grant (RFC 6749 §4.1.3) with PKCE and private_key_jwt. */
+export async function codeGrantForm(
+  app: TestApp,
+  client: TestClient,
+  code: string,
+  verifier: string,
+): Promise<Record<string, string>> {
+  return {
+    grant_type: 'authorization_code',
+    code,
+    code_verifier: verifier,
+    redirect_uri: client.redirectUri,
+    client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+    client_assertion: await client.assertion(app.url),
+  };
+}
+
 export async function redeem(
   app: TestApp,
   client: TestClient,
@@ -344,15 +373,7 @@ export async function redeem(
   const response = await request(`${app.url}/token`, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({
-      grant_type: 'authorization_code',
-      code,
-      code_verifier: verifier,
-      redirect_uri: client.redirectUri,
-      client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
-      client_assertion: await client.assertion(app.url),
-      ...extra,
-    }).toString(),
+    body: new URLSearchParams({ ...(await codeGrantForm(app, client, code, verifier)), ...extra }).toString(),
   });
   const text = await response.body.text();
   return {

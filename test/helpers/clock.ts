@@ -38,3 +38,17 @@ if (process.env.VITEST) {
     for (const [clock, instant] of before) clock.set(instant);
   });
 }
+
+/**
+ * The environment that gives a child process this process's clock: under `faketime` (CI's
+ * `npm run test:future`) the library and its settings, otherwise nothing. A service or script a
+ * test spawns checks proofs, assertions and tokens the test signs, so both must read one clock.
+ */
+export function sameClockEnv(): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(process.env).filter(
+      (entry): entry is [string, string] =>
+        entry[1] !== undefined && (entry[0] === 'LD_PRELOAD' || entry[0].startsWith('FAKETIME')),
+    ),
+  );
+}

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decodeJwt, exportJWK, generateKeyPair, type JWK, SignJWT } from 'jose';
 import { Agent, request } from 'undici';
+import { sameClockEnv } from './clock.ts';
 
 /**
  * SECURITY.md harness piece "crash driver": the real service (`node src/main.ts`, what `npm start`
@@ -73,6 +74,8 @@ export class CrashableService {
       cwd: ROOT,
       env: {
         PATH: process.env.PATH ?? '',
+        // The driver signs proofs and assertions the service checks: one clock (faketime too).
+        ...sameClockEnv(),
         DATA_DIR: this.dataDir,
         PORT: String(this.port),
         DEMO: 'off',

@@ -4,6 +4,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach } from 'vitest';
+import { sameClockEnv } from './clock.ts';
 
 /**
  * The service as operators run it: `node src/main.ts` (what `npm start` runs) or the CLI as a child
@@ -29,8 +30,8 @@ export interface Started {
 }
 
 /**
- * For one test file: `start` runs a script under ROOT with only PATH, LOG_LEVEL=warn and `env`, and
- * `tempDir` makes a data directory; after each test whatever is still running is killed (only when
+ * For one test file: `start` runs a script under ROOT with only PATH, the test's clock
+ * (`sameClockEnv`), LOG_LEVEL=warn and `env`, and `tempDir` makes a data directory; after each test whatever is still running is killed (only when
  * an assertion failed) and the directories are removed.
  */
 export function serviceProcesses(prefix: string): {
@@ -52,7 +53,7 @@ export function serviceProcesses(prefix: string): {
     start(script, env, args = []) {
       const child = spawn(process.execPath, [join(ROOT, script), ...args], {
         cwd: ROOT,
-        env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn', ...env },
+        env: { PATH: process.env.PATH ?? '', ...sameClockEnv(), LOG_LEVEL: 'warn', ...env },
       });
       children.push(child);
       let out = '';

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../../helpers/app.ts';
+import { sameClockEnv } from '../../helpers/clock.ts';
 
 /**
  * `npm run demo:wallet` (scripts/demo-wallet.ts) as a person runs it, as a child process against the
@@ -14,14 +15,8 @@ import { startTestApp, type TestApp } from '../../helpers/app.ts';
  */
 const ROOT = join(import.meta.dirname, '../../..');
 
-/**
- * The demo scripts sign proofs and client assertions with their own clock, which the service checks
- * against the test's (the app's TestClock starts at this process's time): a child gets this
- * process's clock, including `faketime` when `npm run test:future` moves it, and nothing else.
- */
-const SAME_CLOCK = Object.fromEntries(
-  Object.entries(process.env).filter(([name]) => name === 'LD_PRELOAD' || name.startsWith('FAKETIME')),
-) as Record<string, string>;
+// The demo scripts sign proofs and client assertions the service checks: same clock (faketime too).
+const SAME_CLOCK = sameClockEnv();
 
 function run(
   script: string,

@@ -31,8 +31,9 @@ export interface Started {
 
 /**
  * For one test file: `start` runs a script under ROOT with only PATH, the test's clock
- * (`sameClockEnv`), LOG_LEVEL=warn and `env`, and `tempDir` makes a data directory; after each test whatever is still running is killed (only when
- * an assertion failed) and the directories are removed.
+ * (`sameClockEnv`), LOG_LEVEL=warn and `env`, and `tempDir` makes a data directory; after each
+ * test whatever is still running is killed (only when an assertion failed) and the directories are
+ * removed.
  */
 export function serviceProcesses(prefix: string): {
   tempDir: () => string;

@@ -1,5 +1,6 @@
 import { errors } from 'oidc-provider';
 import type { AcrRule } from './claims.ts';
+import { CLIENT_LENIENCIES } from './clients.ts';
 
 /**
  * Checks oidc-provider calls on clients and what they send: extra client metadata, private_key_jwt
@@ -30,6 +31,15 @@ export function validateExtraMetadata(table: readonly AcrRule[]) {
       if (!Array.isArray(value) || !value.every(isAbsoluteUrl)) fail('must be an array of absolute URLs');
       // RFC 7662 §2.1: introspection needs an authenticated caller; a public client cannot be one.
       if (metadata.token_endpoint_auth_method === 'none') fail('requires an authenticated client');
+    }
+    if (key === 'client_assertion_max_lifetime') {
+      if (!Number.isInteger(value) || (value as number) < 1 || (value as number) > 3600)
+        fail('must be an integer number of seconds between 1 and 3600');
+    }
+    if (key === 'leniencies') {
+      const known = Object.keys(CLIENT_LENIENCIES);
+      if (!Array.isArray(value) || !value.every((v) => typeof v === 'string' && known.includes(v)))
+        fail(`must be an array of known leniencies (${known.join(', ')})`);
     }
     if (key === 'client_names') {
       if (!value || typeof value !== 'object' || Array.isArray(value))

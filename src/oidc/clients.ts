@@ -13,7 +13,11 @@ import type { Store, StoredDoc } from '../store/spi.ts';
  * - `client_names`: localized names, `{ "ar": "..." }` (the page picks one by ui_locales);
  * - `resource_server_audiences`: audiences (RFC 8707 resource identifiers, absolute URLs) this
  *   confidential client serves as a resource server: it may introspect access tokens issued for them
- *   (RFC 7662 §2.2; otherwise a client only learns about its own tokens).
+ *   (RFC 7662 §2.2; otherwise a client only learns about its own tokens);
+ * - `client_assertion_max_lifetime`: the longest `exp - iat` (seconds, 1..3600) this client's
+ *   private_key_jwt assertions may span (else config `oidc.clientAssertionMaxLifetimeSeconds`);
+ * - `leniencies`: per-client exceptions for what a deployed client gets wrong (CLIENT_LENIENCIES),
+ *   each off unless listed here.
  */
 export interface ClientRecord extends StoredDoc {
   _id: string;
@@ -28,7 +32,33 @@ export const EXTRA_CLIENT_METADATA = [
   'identity_system',
   'client_names',
   'resource_server_audiences',
+  'client_assertion_max_lifetime',
+  'leniencies',
 ];
+
+/**
+ * Per-client leniencies: each names one deviation of a deployed client from the spec, with the client
+ * and the reason, and is off unless a client's registration lists it (`leniencies`). Nothing here is
+ * accepted from a client that did not opt in.
+ */
+export const CLIENT_LENIENCIES = {
+  /** Inji Wallet's authorization-code flow asks for a credential scope with `nonce` but no `openid`. */
+  nonce_without_openid: 'authorization request with nonce but without the openid scope (Inji Wallet)',
+  /** Inji Wallet's PKCE helper keeps base64 `=` padding on the code_verifier (RFC 7636 §4.1 forbids it). */
+  padded_pkce_verifier: 'PKCE code_verifier with base64 "=" padding (Inji Wallet)',
+  /** eSignet issues JWT access tokens carrying `c_nonce`; inji-vci-client 0.2 reads the nonce there. */
+  jwt_access_token_c_nonce: 'JWT access tokens carrying c_nonce, as eSignet issues them (Inji Wallet 0.16)',
+  /** walt.id sends both `kid` and `jwk` in a jwt proof header (OpenID4VCI 1.0 §F.1 says must not). */
+  proof_kid_with_jwk: 'jwt proof header with both kid and jwk (walt.id)',
+} as const;
+
+export type ClientLeniency = keyof typeof CLIENT_LENIENCIES;
+
+/** Whether the registered client metadata opts into one leniency. */
+export function hasLeniency(metadata: Record<string, unknown> | undefined, name: ClientLeniency): boolean {
+  const listed = metadata?.leniencies;
+  return Array.isArray(listed) && listed.includes(name);
+}
 
 export class ClientRegistry {
   readonly #collection;

@@ -47,6 +47,7 @@ export function createApp(parts: Parts): Koa {
       issuer: vci.issuer,
       nonces: grants.cNonces,
       offers: grants.offers,
+      issuerCa: credentials.issuerCa,
     }).routes(),
     statusRoutes({ status: credentials.status, publicUrl }).routes(),
     iacaRoutes({ issuerCa: credentials.issuerCa, publicUrl }).routes(),

@@ -9,14 +9,19 @@ import type {
 } from '../credentials/configurations/types.ts';
 import { VC_V2_CONTEXT } from '../credentials/jsonld/document-loader.ts';
 import { jwkVerificationMethodId } from '../keys/documents.ts';
-import type { KeyStore } from '../keys/spi.ts';
+import type { KeyStore, ManagedKey } from '../keys/spi.ts';
 
 /**
  * Credential Issuer Metadata (OpenID4VCI 1.0 §12.2,
  * https://openid.net/specs/openid-4-verifiable-credential-issuance-1_0.html#section-12.2), built
- * from the active configurations and what the endpoints really do. Each configuration also carries
- * the draft-13 members deployed wallets read (`display`, `credential_definition.credentialSubject`,
- * `claims` maps, `order`); 1.0 wallets ignore them.
+ * from the active configurations and what the endpoints really do. The 1.0 shape is the truth
+ * (`credential_metadata.display`, `credential_metadata.claims` as claims path pointers). A draft-13
+ * member stays only where no 1.0 parser we replay breaks on it (test/unit/vci/metadata-parsers.test.ts
+ * applies each parser's rules): configuration `display` and `order`, `credentialSubject` maps in
+ * ldp_vc `credential_definition` and the mso_mdoc `claims` namespace map. Gone: the jwt_vc_json
+ * `credentialSubject` map (EUDI decodes each entry as a 1.0 claim and needs `path`) and the
+ * dc+sd-jwt top-level `claims` map (walt.id reads it as namespace → claims; the OIDF schema wants
+ * an array).
  */
 
 export const ENCRYPTION_ALGS = ['ECDH-ES', 'RSA-OAEP-256'] as const;
@@ -69,8 +74,15 @@ function proofTypes(
     : {};
   return {
     jwt: { proof_signing_alg_values_supported: binding.proofSigningAlgs, ...required },
+    // An `attestation` proof is a key attestation, so its entry always says so (`{}`: any level);
+    // EUDI (0.10.1 and later) refuses an attestation proof type without key_attestations_required.
     ...(attestation
-      ? { attestation: { proof_signing_alg_values_supported: ['ES256', 'ES384', 'EdDSA'], ...required } }
+      ? {
+          attestation: {
+            proof_signing_alg_values_supported: ['ES256', 'ES384', 'EdDSA'],
+            key_attestations_required: binding.keyAttestationsRequired ?? {},
+          },
+        }
       : {}),
   };
 }
@@ -141,14 +153,9 @@ export function configurationMetadata(
           },
         }
       : config.format === 'jwt_vc_json'
-        ? {
-            credential_definition: {
-              type: ['VerifiableCredential', ...def.types],
-              credentialSubject: subject,
-            },
-          }
+        ? { credential_definition: { type: ['VerifiableCredential', ...def.types] } }
         : config.format === 'dc+sd-jwt'
-          ? { vct: config.profile.vct, claims: subject }
+          ? { vct: config.profile.vct }
           : { doctype: config.profile.doctype, claims: { [config.profile.namespace!]: subject } };
   return {
     format: config.format,
@@ -175,6 +182,10 @@ export function buildIssuerMetadata(
   );
   return {
     credential_issuer: options.publicUrl,
+    // §12.2.4: the provider at the same URL is the authorization server. Published although that is
+    // the default: walt.id resolves the token endpoint through authorization_servers!! and the Inji
+    // Wallet release on inji-vci-client 0.2 reads authorization_servers[0] unguarded.
+    authorization_servers: [options.publicUrl],
     credential_endpoint: endpoints.credential,
     nonce_endpoint: endpoints.nonce,
     deferred_credential_endpoint: endpoints.deferred,
@@ -193,9 +204,19 @@ export function buildIssuerMetadata(
 /**
  * Signed metadata (§12.2.3): a JWT with `typ: openidvci-issuer-metadata+jwt`, `sub` = the issuer
  * identifier, `iat`, and every metadata parameter as a claim, signed with the active ES256
- * credential key (`kid` = its did:web verification method). Cached until the content or key changes.
+ * credential key. The header names the key twice: `kid` (its did:web verification method) and
+ * `x5c`, the key's certificate issued by the IACA (`/.well-known/iaca.pem`, the trust anchor, is
+ * left out as RFC 7515 §4.1.6 and HAIP allow). A verifier without did:web resolution (the OIDF
+ * suite takes `jwk` or `x5c` only) checks the leaf key and the chain. Cached until the content or
+ * key changes, and for an hour at most.
  */
-export function createMetadataSigner(deps: { keys: KeyStore; clock: Clock; publicUrl: string }) {
+export function createMetadataSigner(deps: {
+  keys: KeyStore;
+  clock: Clock;
+  publicUrl: string;
+  /** The signing key's certificate chain for `x5c` (src/credentials/x509 `joseX5c`). */
+  x5c?: (key: ManagedKey) => Promise<string[]>;
+}) {
   let cache: { hash: string; kid: string; jwt: string; at: number } | undefined;
   return async function signMetadata(metadata: Record<string, unknown>): Promise<string> {
     const key = deps.keys.active('credential', 'ES256');
@@ -203,11 +224,13 @@ export function createMetadataSigner(deps: { keys: KeyStore; clock: Clock; publi
     if (cache && cache.hash === hash && cache.kid === key.kid && deps.clock.now() - cache.at < 3_600_000)
       return cache.jwt;
     const now = Math.floor(deps.clock.now() / 1000);
+    const x5c = deps.x5c ? await deps.x5c(key) : undefined;
     const jwt = await new SignJWT({ ...metadata })
       .setProtectedHeader({
         alg: 'ES256',
         typ: 'openidvci-issuer-metadata+jwt',
         kid: jwkVerificationMethodId(deps.publicUrl, key.kid),
+        ...(x5c ? { x5c } : {}),
       })
       .setSubject(deps.publicUrl)
       .setIssuer(deps.publicUrl)

@@ -1,4 +1,5 @@
 import type { ConfigurationRegistry } from '../../credentials/configurations/registry.ts';
+import type { IssuerCa } from '../../credentials/x509/issuer-ca.ts';
 import type { TokenVerifier } from '../../oidc/bridge.ts';
 import type { Services } from '../../services.ts';
 import type { Issuer } from '../../vci/issuance.ts';
@@ -14,4 +15,6 @@ export interface VciRouteDeps {
   issuer: Issuer;
   nonces: Nonces;
   offers: Offers;
+  /** Certifies the metadata signing key (`x5c` of signed metadata). */
+  issuerCa: IssuerCa;
 }

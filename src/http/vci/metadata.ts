@@ -25,7 +25,12 @@ export function issuerMetadataRoutes(router: Router, deps: VciRouteDeps, basePat
   const attestationProofType = hasTrust(
     parseTrust(config.vci.keyAttestationTrustedJwks, config.vci.keyAttestationTrustedCaPems),
   );
-  const signMetadata = createMetadataSigner({ keys: services.keys, clock: services.clock, publicUrl });
+  const signMetadata = createMetadataSigner({
+    keys: services.keys,
+    clock: services.clock,
+    publicUrl,
+    x5c: (key) => deps.issuerCa.joseX5c(key),
+  });
   const wellKnownPaths = [
     ...new Set([
       `/.well-known/openid-credential-issuer${basePath}`,

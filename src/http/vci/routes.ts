@@ -3,6 +3,7 @@ import { credentialRoutes } from './credential.ts';
 import type { VciRouteDeps } from './deps.ts';
 import { issuerMetadataRoutes } from './metadata.ts';
 import { credentialOfferRoutes } from './offers.ts';
+import { typeMetadataRoutes } from './type-metadata.ts';
 
 /**
  * The OpenID4VCI HTTP surface: the issuer metadata (metadata.ts), the nonce, credential, deferred
@@ -16,5 +17,6 @@ export function vciRoutes(deps: VciRouteDeps): Router {
   issuerMetadataRoutes(router, deps, basePath);
   credentialRoutes(router, deps, basePath);
   credentialOfferRoutes(router, deps.offers, basePath);
+  typeMetadataRoutes(router, deps, basePath);
   return router;
 }

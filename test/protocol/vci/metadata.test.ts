@@ -1,6 +1,8 @@
-import { decodeJwt, decodeProtectedHeader } from 'jose';
+import { decodeJwt, decodeProtectedHeader, importX509, jwtVerify } from 'jose';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as x509 from '../../../src/credentials/x509/x509.ts';
+import { sriSha256 } from '../../../src/vci/type-metadata.ts';
 import { holderKey, preAuthorizedCode, proofJwt, startVci, type VciHarness } from './harness.ts';
 
 describe('credential issuer metadata (OpenID4VCI 1.0 §12.2)', () => {
@@ -15,6 +17,10 @@ describe('credential issuer metadata (OpenID4VCI 1.0 §12.2)', () => {
     expect(res.statusCode).toBe(200);
     const m = (await res.body.json()) as any;
     expect(m.credential_issuer).toBe(h.url);
+    // §12.2.4; walt.id and Inji Wallet read it unguarded. It must be the provider's RFC 8414 issuer.
+    expect(m.authorization_servers).toEqual([h.url]);
+    const as = (await (await request(`${h.url}/.well-known/oauth-authorization-server`)).body.json()) as any;
+    expect(as.issuer).toBe(m.authorization_servers[0]);
     expect(m.credential_endpoint).toBe(`${h.url}/credential`);
     expect(m.nonce_endpoint).toBe(`${h.url}/nonce`);
     expect(m.deferred_credential_endpoint).toBe(`${h.url}/deferred_credential`);
@@ -51,9 +57,18 @@ describe('credential issuer metadata (OpenID4VCI 1.0 §12.2)', () => {
     expect(ldp.credential_metadata.claims).toContainEqual(
       expect.objectContaining({ path: ['credentialSubject', 'givenName'], mandatory: true }),
     );
-    // Draft 13 members for deployed wallets.
+    // Draft 13 members for deployed wallets, where no 1.0 parser breaks on them.
     expect(ldp.credential_definition.credentialSubject.givenName).toMatchObject({ mandatory: true });
     expect(m.credential_configurations_supported.AgeCredential_ldp_vc).toBeDefined();
+    // ... and not where one does (test/unit/vci/metadata-parsers.test.ts says which).
+    const jwtVc = m.credential_configurations_supported.NationalIdCredential_jwt_vc_json;
+    expect(jwtVc.credential_definition).toEqual({ type: ['VerifiableCredential', 'NationalIdCredential'] });
+    const sdJwt = m.credential_configurations_supported.NationalIdCredential_sd_jwt;
+    expect(sdJwt.vct).toBe(`${h.url}/vct/national-id`);
+    expect(sdJwt).not.toHaveProperty('claims');
+    expect(sdJwt.credential_metadata.claims).toContainEqual(
+      expect.objectContaining({ path: ['address', 'locality'] }),
+    );
   });
 
   it('never advertises a configuration whose format this build lacks', async () => {
@@ -87,6 +102,89 @@ describe('credential issuer metadata (OpenID4VCI 1.0 §12.2)', () => {
     expect(claims.credential_endpoint).toBe(`${h.url}/credential`);
     const json = (await (await request(`${h.url}/.well-known/openid-credential-issuer`)).body.json()) as any;
     expect(typeof json.signed_metadata).toBe('string');
+  });
+
+  it('signs metadata with an x5c chain to the IACA as well as a kid (§12.2.3; OIDF: "neither jwk nor x5c")', async () => {
+    const res = await request(`${h.url}/.well-known/openid-credential-issuer`, {
+      headers: { accept: 'application/jwt' },
+    });
+    const jwt = await res.body.text();
+    const header = decodeProtectedHeader(jwt);
+    expect(header.kid).toMatch(/^did:web:/);
+    expect(header.x5c).toHaveLength(1);
+    const at = new Date(h.app.clock.now());
+    // The leaf certificate's key verifies the JWT (jose is handed the test clock's instant).
+    const leafPem = new x509.X509Certificate(Buffer.from(header.x5c![0]!, 'base64')).toString('pem');
+    const verified = await jwtVerify(jwt, await importX509(leafPem, 'ES256'), {
+      currentDate: at,
+      typ: 'openidvci-issuer-metadata+jwt',
+      subject: h.url,
+    });
+    expect(verified.payload.credential_issuer).toBe(h.url);
+    // The chain: the leaf is signed by the IACA served at /.well-known/iaca.pem, both valid then.
+    const iaca = new x509.X509Certificate(await (await request(`${h.url}/.well-known/iaca.pem`)).body.text());
+    const leaf = new x509.X509Certificate(Buffer.from(header.x5c![0]!, 'base64'));
+    expect(leaf.issuer).toBe(iaca.subject);
+    expect(await leaf.verify({ publicKey: iaca.publicKey, date: at })).toBe(true);
+    expect(await iaca.verify({ date: at })).toBe(true);
+    // A date outside the leaf's validity is refused: the dates are really checked.
+    expect(
+      await leaf.verify({ publicKey: iaca.publicKey, date: new Date(leaf.notAfter.getTime() + 1000) }),
+    ).toBe(false);
+    // The chain does not verify under another key.
+    const other = await x509.X509CertificateGenerator.createSelfSigned({
+      serialNumber: '01',
+      name: 'CN=Other',
+      notBefore: new Date(at.getTime() - 1000),
+      notAfter: new Date(at.getTime() + 86_400_000),
+      keys: (await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, [
+        'sign',
+        'verify',
+      ])) as CryptoKeyPair,
+      signingAlgorithm: { name: 'ECDSA', hash: 'SHA-256' },
+    });
+    expect(await leaf.verify({ publicKey: other.publicKey, date: at })).toBe(false);
+  });
+
+  it('serves SD-JWT VC type metadata at each dc+sd-jwt vct URL (draft-ietf-oauth-sd-jwt-vc §6)', async () => {
+    const m = (await (await request(`${h.url}/.well-known/openid-credential-issuer`)).body.json()) as any;
+    const sdJwt = Object.values(m.credential_configurations_supported).filter(
+      (c: any) => c.format === 'dc+sd-jwt',
+    ) as any[];
+    expect(sdJwt.length).toBeGreaterThan(0);
+    for (const config of sdJwt) {
+      expect(config.vct.startsWith(`${h.url}/`)).toBe(true);
+      const res = await request(config.vct, { headers: { accept: 'application/json' } });
+      expect(res.statusCode, config.vct).toBe(200);
+      expect(res.headers['content-type']).toMatch(/^application\/json/);
+      const bytes = await res.body.text();
+      const doc = JSON.parse(bytes);
+      expect(doc.vct).toBe(config.vct);
+      expect(doc.name).toEqual(expect.any(String));
+      for (const d of doc.display)
+        expect(d).toEqual({
+          locale: expect.any(String),
+          name: expect.any(String),
+          ...(d.description ? { description: expect.any(String) } : {}),
+        });
+      // Every claim of the configuration, with its path, labels and disclosure policy (§9.4).
+      expect(doc.claims.map((c: any) => c.path)).toEqual(
+        config.credential_metadata.claims.map((c: any) => c.path),
+      );
+      for (const c of doc.claims) {
+        expect(['always', 'allowed', 'never']).toContain(c.sd);
+        for (const d of c.display ?? [])
+          expect(d).toEqual({ locale: expect.any(String), label: expect.any(String) });
+      }
+      // The integrity value (W3C SRI, §6.5) names the bytes served.
+      expect(res.headers.etag).toBe(`"${sriSha256(bytes)}"`);
+      expect(sriSha256(bytes)).toMatch(/^sha256-[A-Za-z0-9+/]+=*$/);
+    }
+    const age = (await (await request(`${h.url}/vct/proof-of-age`)).body.json()) as any;
+    expect(age.claims.find((c: any) => c.path[0] === 'ageOver18').sd).toBe('always');
+    const unknown = await request(`${h.url}/vct/no-such-type`);
+    expect(unknown.statusCode).toBe(404);
+    expect(((await unknown.body.json()) as any).error).toBe('not_found');
   });
 });
 

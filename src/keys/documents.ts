@@ -9,13 +9,17 @@ import type { KeyPurpose, KeyStore, ManagedKey } from './spi.ts';
  * Verification method ids, for every published credential key:
  * - `<did>#<kid>`     type `Multikey` (publicKeyMultibase): the id Data Integrity proofs reference;
  * - `<did>#<kid>-jwk` type `JsonWebKey2020` (publicKeyJwk): for JOSE-based verifiers (a JWT `kid`
- *   header naming a DID URL), which commonly need a JWK.
+ *   header naming a DID URL), which commonly need a JWK;
+ * - `<did>#<kid>-ed25519-2020` type `Ed25519VerificationKey2020` (publicKeyMultibase), Ed25519 keys
+ *   only: the id Ed25519Signature2020 proofs reference. Verifiers that predate Multikey (the MOSIP
+ *   vc-verifier behind Inji Verify) load a `publicKeyMultibase` only from a method of this type.
  */
 
 export const DID_CONTEXTS = [
   'https://www.w3.org/ns/did/v1',
   'https://w3id.org/security/multikey/v1',
   'https://w3id.org/security/suites/jws-2020/v1',
+  'https://w3id.org/security/suites/ed25519-2020/v1',
 ];
 
 /** Public members of the JWK key types we use (RFC 7518 §6, RFC 8037 §2). Private ones never pass. */
@@ -70,7 +74,35 @@ export function jwkVerificationMethodId(publicUrl: string, kid: string): string 
   return `${didWebFromUrl(publicUrl)}#${kid}-jwk`;
 }
 
-/** The did:web DID document listing every published credential key twice (Multikey and JWK). */
+/**
+ * The id of the Ed25519VerificationKey2020 verification method of an Ed25519 credential key:
+ * `<did>#<kid>-ed25519-2020`.
+ */
+export function ed25519VerificationKey2020Id(publicUrl: string, kid: string): string {
+  return `${didWebFromUrl(publicUrl)}#${kid}-ed25519-2020`;
+}
+
+const isEd25519 = (key: ManagedKey) => key.publicJwk.kty === 'OKP' && key.publicJwk.crv === 'Ed25519';
+
+/**
+ * The Ed25519VerificationKey2020 method of an Ed25519 key (Ed25519 Signature 2020, W3C CCG,
+ * https://w3c-ccg.github.io/lds-ed25519-2020/#ed25519verificationkey2020): its
+ * `publicKeyMultibase` is base58btc of the ed25519-pub multicodec header (0xed 0x01) and the
+ * 32-byte key, the same bytes as the key's Multikey encoding.
+ */
+function ed25519VerificationKey2020(key: ManagedKey, publicUrl: string, controller: string) {
+  return {
+    id: ed25519VerificationKey2020Id(publicUrl, key.kid),
+    type: 'Ed25519VerificationKey2020',
+    controller,
+    publicKeyMultibase: publicKeyMultibase(key.publicJwk),
+  };
+}
+
+/**
+ * The did:web DID document listing every published credential key as a Multikey and a JWK, and
+ * each Ed25519 key also as an Ed25519VerificationKey2020.
+ */
 export function didDocument(keys: readonly ManagedKey[], publicUrl: string): Record<string, unknown> {
   const id = didWebFromUrl(publicUrl);
   const methods = keys.flatMap((key) => [
@@ -86,6 +118,7 @@ export function didDocument(keys: readonly ManagedKey[], publicUrl: string): Rec
       controller: id,
       publicKeyJwk: publicJwk(key, false),
     },
+    ...(isEd25519(key) ? [ed25519VerificationKey2020(key, publicUrl, id)] : []),
   ]);
   const ids = methods.map((method) => method.id);
   return {

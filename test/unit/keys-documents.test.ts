@@ -1,8 +1,11 @@
-import { createECDH, createPrivateKey, createPublicKey } from 'node:crypto';
+import { createECDH, createPrivateKey, createPublicKey, sign as cryptoSign } from 'node:crypto';
 import * as EcdsaMultikey from '@digitalbazaar/ecdsa-multikey';
 import * as Ed25519Multikey from '@digitalbazaar/ed25519-multikey';
+import { Ed25519VerificationKey2020 } from '@digitalbazaar/ed25519-verification-key-2020';
 import { CompactSign, compactVerify, createLocalJWKSet, importJWK } from 'jose';
+import jsonld from 'jsonld';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { createDocumentLoader } from '../../src/credentials/jsonld/document-loader.ts';
 import { base58btcDecode } from '../../src/crypto/multibase.ts';
 import { decodeMultikey, publicKeyMultibase } from '../../src/crypto/multikey.ts';
 import {
@@ -12,6 +15,7 @@ import {
   didDocument,
   didDocumentUrl,
   didWebFromUrl,
+  ed25519VerificationKey2020Id,
   jwkVerificationMethodId,
   jwtVcIssuerMetadata,
   keyDocumentPaths,
@@ -145,7 +149,7 @@ describe('verifier documents', () => {
     await keys.rotate('credential', 'EdDSA');
   });
 
-  it('lists every published credential key as a Multikey at #<kid> and a JWK at #<kid>-jwk', () => {
+  it('lists every published credential key as a Multikey at #<kid> and a JWK at #<kid>-jwk, each Ed25519 key also as an Ed25519VerificationKey2020 at #<kid>-ed25519-2020', () => {
     const published = keys.published('credential');
     expect(published).toHaveLength(3);
     const doc = didDocument(published, publicUrl) as {
@@ -157,7 +161,9 @@ describe('verifier documents', () => {
     };
     expect(doc['@context']).toEqual(DID_CONTEXTS);
     expect(doc.id).toBe(did);
-    expect(doc.verificationMethod).toHaveLength(6);
+    const ed25519 = published.filter((key) => key.alg === 'EdDSA');
+    expect(ed25519).toHaveLength(2);
+    expect(doc.verificationMethod).toHaveLength(published.length * 2 + ed25519.length);
     for (const key of published) {
       const multikey = doc.verificationMethod.find((m) => m.id === `${did}#${key.kid}`);
       expect(verificationMethodId(publicUrl, key.kid)).toBe(`${did}#${key.kid}`);
@@ -174,6 +180,72 @@ describe('verifier documents', () => {
       for (const relation of [doc.assertionMethod, doc.authentication]) {
         expect(relation).toEqual(expect.arrayContaining([`${did}#${key.kid}`, `${did}#${key.kid}-jwk`]));
       }
+      const legacy = doc.verificationMethod.find(
+        (m) => m.type === 'Ed25519VerificationKey2020' && m.id.toString().includes(key.kid),
+      );
+      if (key.alg !== 'EdDSA') {
+        expect(legacy).toBeUndefined();
+        continue;
+      }
+      expect(ed25519VerificationKey2020Id(publicUrl, key.kid)).toBe(`${did}#${key.kid}-ed25519-2020`);
+      expect(legacy).toEqual({
+        id: `${did}#${key.kid}-ed25519-2020`,
+        type: 'Ed25519VerificationKey2020',
+        controller: did,
+        publicKeyMultibase: publicKeyMultibase(key.publicJwk),
+      });
+      expect(doc.assertionMethod).toContain(`${did}#${key.kid}-ed25519-2020`);
+    }
+  });
+
+  it('publishes Ed25519VerificationKey2020 keys the Digital Bazaar 2020 key library reads back to the same keys', async () => {
+    const doc = didDocument(keys.published('credential'), publicUrl) as {
+      verificationMethod: { id: string; type: string; controller: string; publicKeyMultibase: string }[];
+    };
+    const methods = doc.verificationMethod.filter((m) => m.type === 'Ed25519VerificationKey2020');
+    expect(methods).toHaveLength(2);
+    for (const method of methods) {
+      const key = keys.published('credential').find((k) => method.id.endsWith(`#${k.kid}-ed25519-2020`))!;
+      const pair = await Ed25519VerificationKey2020.from(method);
+      // The raw 32 bytes after the ed25519-pub header are the key's JWK `x`.
+      const raw = base58btcDecode(pair.publicKeyMultibase.slice(1));
+      expect([...raw.slice(0, 2)]).toEqual([0xed, 0x01]);
+      expect(Buffer.from(raw.slice(2)).toString('base64url')).toBe(key.publicJwk.x);
+      const signature = cryptoSign(null, Buffer.from('data'), key.privateKey);
+      const verifier = pair.verifier();
+      expect(await verifier.verify({ data: Buffer.from('data'), signature })).toBe(true);
+    }
+  });
+
+  it('expands its Multikey and Ed25519VerificationKey2020 methods as JSON-LD with the bundled contexts (no protected term clash)', async () => {
+    const doc = didDocument(keys.published('credential'), publicUrl) as {
+      '@context': string[];
+      verificationMethod: { type: string }[];
+    };
+    // The JsonWebKey2020 context is not bundled (verifiers dereference one method at a time), so the
+    // check covers the two contexts that both define publicKeyMultibase.
+    const partial = {
+      ...doc,
+      '@context': doc['@context'].filter((c) => !c.includes('jws-2020')),
+      verificationMethod: doc.verificationMethod.filter((m) => m.type !== 'JsonWebKey2020'),
+    };
+    const loader = createDocumentLoader({ publicUrl });
+    const expanded = (await jsonld.expand(partial, {
+      documentLoader: loader as never,
+      safe: true,
+    })) as Record<string, unknown>[];
+    const methods = expanded[0]!['https://w3id.org/security#verificationMethod'] as Record<string, any>[];
+    expect(methods.map((m) => m['@type'][0]).sort()).toEqual([
+      'https://w3id.org/security#Ed25519VerificationKey2020',
+      'https://w3id.org/security#Ed25519VerificationKey2020',
+      'https://w3id.org/security#Multikey',
+      'https://w3id.org/security#Multikey',
+      'https://w3id.org/security#Multikey',
+    ]);
+    for (const m of methods) {
+      expect(m['https://w3id.org/security#publicKeyMultibase'][0]['@type']).toBe(
+        'https://w3id.org/security#multibase',
+      );
     }
   });
 

@@ -11,7 +11,11 @@ import { createFormatRegistry } from '../../src/credentials/formats/registry.ts'
 import type { IssueRequest } from '../../src/credentials/formats/types.ts';
 import { createDocumentLoader, ownContextUrl } from '../../src/credentials/jsonld/document-loader.ts';
 import { didJwkFromJwk } from '../../src/crypto/did.ts';
-import { didWebFromUrl, verificationMethodId } from '../../src/keys/documents.ts';
+import {
+  didWebFromUrl,
+  ed25519VerificationKey2020Id,
+  verificationMethodId,
+} from '../../src/keys/documents.ts';
 import { type CredentialDeps, credentialDeps, START, testIssuerCa } from '../helpers/credential-deps.ts';
 import { verifierLoader, verifyWithLibrary } from './ldp-vc-helpers.ts';
 
@@ -104,6 +108,10 @@ describe('ldp_vc format', () => {
     expect(v1.expirationDate).toBe('2027-11-05T10:00:00Z');
     expect(v1.validFrom).toBeUndefined();
     expect(v1.proof.type).toBe('Ed25519Signature2020');
+    // The suite's own key type (the MOSIP vc-verifier loads publicKeyMultibase from nothing else).
+    expect(v1.proof.verificationMethod).toBe(
+      ed25519VerificationKey2020Id(deps.publicUrl, deps.keys.active('credential', 'EdDSA').kid),
+    );
     const result = await verifyWithLibrary(v1, loader, now);
     expect(result.error).toBeUndefined();
     expect(result.verified).toBe(true);

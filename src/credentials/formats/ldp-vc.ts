@@ -5,7 +5,7 @@ import { Ed25519Signature2020 } from '@digitalbazaar/ed25519-signature-2020';
 import { cryptosuite as eddsaRdfc2022 } from '@digitalbazaar/eddsa-rdfc-2022-cryptosuite';
 import * as vc from '@digitalbazaar/vc';
 import { didJwkFromJwk } from '../../crypto/did.ts';
-import { didWebFromUrl, verificationMethodId } from '../../keys/documents.ts';
+import { didWebFromUrl, ed25519VerificationKey2020Id, verificationMethodId } from '../../keys/documents.ts';
 import type { KeyAlgorithm, ManagedKey } from '../../keys/spi.ts';
 import {
   createDocumentLoader,
@@ -132,6 +132,17 @@ export async function issueWithLibrary(
   return vc.issue({ credential, suite: createSuite(cryptosuite, signer, created), documentLoader });
 }
 
+/**
+ * The verification method a proof names: Data Integrity proofs point at the key's Multikey method;
+ * Ed25519Signature2020 proofs at its Ed25519VerificationKey2020 method, the type that suite defines
+ * and that verifiers built for it (the MOSIP vc-verifier) require.
+ */
+export function proofMethodId(publicUrl: string, kid: string, cryptosuite: LdpCryptosuite): string {
+  return cryptosuite === 'Ed25519Signature2020'
+    ? ed25519VerificationKey2020Id(publicUrl, kid)
+    : verificationMethodId(publicUrl, kid);
+}
+
 export interface LdpVcOptions {
   /** Use the template fast path for Data Integrity suites (default true). */
   fastPath?: boolean;
@@ -143,13 +154,14 @@ export function createLdpVcFormat(deps: FormatBaseDeps, options: LdpVcOptions = 
   const documentLoader = options.documentLoader ?? createDocumentLoader({ publicUrl: deps.publicUrl });
   const fast: LdpVcFastPath | undefined =
     options.fastPath === false ? undefined : createLdpVcFastPath({ documentLoader });
-  // One signer per key, built once (keys rotate: the cache is keyed by kid).
+  // One signer per key and suite, built once (keys rotate: the cache is keyed by kid).
   const signers = new Map<string, LdSigner>();
-  const signerFor = (key: ManagedKey): LdSigner => {
-    let signer = signers.get(key.kid);
+  const signerFor = (key: ManagedKey, cryptosuite: LdpCryptosuite): LdSigner => {
+    const cacheKey = `${cryptosuite}|${key.kid}`;
+    let signer = signers.get(cacheKey);
     if (!signer) {
-      signer = keyObjectSigner(verificationMethodId(deps.publicUrl, key.kid), key.alg, key.privateKey);
-      signers.set(key.kid, signer);
+      signer = keyObjectSigner(proofMethodId(deps.publicUrl, key.kid, cryptosuite), key.alg, key.privateKey);
+      signers.set(cacheKey, signer);
     }
     return signer;
   };
@@ -159,7 +171,7 @@ export function createLdpVcFormat(deps: FormatBaseDeps, options: LdpVcOptions = 
     async issue(req: IssueRequest): Promise<JsonLdObject> {
       const cryptosuite = req.profile.cryptosuite ?? 'eddsa-rdfc-2022';
       const key = deps.keys.active('credential', SUITE_ALG[cryptosuite]);
-      const signer = signerFor(key);
+      const signer = signerFor(key, cryptosuite);
       const unsigned = buildUnsignedCredential(req, issuerDid);
       // `created` = the rounded validFrom: the proof must not reveal the issuance instant (SECURITY.md row 36).
       const created = req.validFrom;

@@ -31,7 +31,11 @@ interface MultikeyPair {
   publicKeyMultibase: string;
   signer(): LdSigner;
   verifier(): LdVerifier;
-  export(options?: { publicKey?: boolean; secretKey?: boolean; includeContext?: boolean }): Promise<JsonLdDocument>;
+  export(options?: {
+    publicKey?: boolean;
+    secretKey?: boolean;
+    includeContext?: boolean;
+  }): Promise<JsonLdDocument>;
 }
 interface MultikeyFromJwk {
   jwk: unknown;
@@ -94,6 +98,22 @@ declare module '@digitalbazaar/ed25519-signature-2020' {
     constructor(options?: { key?: unknown; signer?: LdSigner; date?: Date | string | null });
   }
   export const suiteContext: { CONTEXT_URL: string; CONTEXT: JsonLdDocument };
+}
+
+declare module '@digitalbazaar/ed25519-verification-key-2020' {
+  export class Ed25519VerificationKey2020 implements MultikeyPair {
+    static from(key: unknown): Promise<Ed25519VerificationKey2020>;
+    id?: string;
+    controller?: string;
+    publicKeyMultibase: string;
+    signer(): LdSigner;
+    verifier(): LdVerifier;
+    export(options?: {
+      publicKey?: boolean;
+      secretKey?: boolean;
+      includeContext?: boolean;
+    }): Promise<JsonLdDocument>;
+  }
 }
 
 declare module '@digitalbazaar/ed25519-multikey' {

@@ -181,7 +181,7 @@ describe('verifier documents', () => {
         expect(relation).toEqual(expect.arrayContaining([`${did}#${key.kid}`, `${did}#${key.kid}-jwk`]));
       }
       const legacy = doc.verificationMethod.find(
-        (m) => m.type === 'Ed25519VerificationKey2020' && m.id.toString().includes(key.kid),
+        (m) => m.type === 'Ed25519VerificationKey2020' && String(m.id).includes(key.kid),
       );
       if (key.alg !== 'EdDSA') {
         expect(legacy).toBeUndefined();

@@ -338,6 +338,12 @@ export const defaults = {
     proofClockSkewSeconds: 60,
     /** Refuse credential requests without `credential_response_encryption`. */
     requireEncryption: false,
+    /**
+     * Refuse credential and deferred credential requests that are not encrypted to the issuer
+     * (a compact JWE, `application/jwt`; OpenID4VCI 1.0 §10). Encrypted requests are always
+     * accepted; the keys are published in the metadata's `credential_request_encryption`.
+     */
+    requireRequestEncryption: false,
     /** Time claims in credentials (validFrom, iat, nbf, exp) are rounded down to a multiple of this, in seconds. */
     timeRoundingSeconds: 3600,
     /** How long a deferred issuance transaction may be polled, in seconds. */

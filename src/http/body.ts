@@ -118,7 +118,8 @@ function requireType(ctx: Context, ...types: string[]): string {
 
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 
-function checkKeys(value: unknown, depth = 0): void {
+/** Refuses prototype-polluting keys and runaway nesting in parsed JSON (also for decrypted bodies). */
+export function checkKeys(value: unknown, depth = 0): void {
   if (depth > 32) throw new InvalidRequest('JSON body is nested too deeply');
   if (Array.isArray(value)) {
     for (const item of value) checkKeys(item, depth + 1);

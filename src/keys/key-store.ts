@@ -98,6 +98,7 @@ const KEY_TYPES: Record<KeyAlgorithm, { type: string; curve?: string }> = {
   EdDSA: { type: 'ed25519' },
   ES256: { type: 'ec', curve: 'prime256v1' },
   RS256: { type: 'rsa' },
+  'ECDH-ES': { type: 'ec', curve: 'prime256v1' },
 };
 
 function generate(alg: KeyAlgorithm): Promise<{ publicKey: KeyObject; privateKey: KeyObject }> {
@@ -105,7 +106,7 @@ function generate(alg: KeyAlgorithm): Promise<{ publicKey: KeyObject; privateKey
     const done = (error: Error | null, publicKey: KeyObject, privateKey: KeyObject) =>
       error ? reject(error) : resolve({ publicKey, privateKey });
     if (alg === 'EdDSA') generateKeyPair('ed25519', {}, done);
-    else if (alg === 'ES256') generateKeyPair('ec', { namedCurve: 'P-256' }, done);
+    else if (alg === 'ES256' || alg === 'ECDH-ES') generateKeyPair('ec', { namedCurve: 'P-256' }, done);
     else generateKeyPair('rsa', { modulusLength: 2048 }, done);
   });
 }
@@ -115,7 +116,8 @@ async function publicJwkOf(publicKey: KeyObject, alg: KeyAlgorithm): Promise<JWK
   const { kty, crv, x, y, n, e } = publicKey.export({ format: 'jwk' });
   const jwk: JWK = { kty, ...(crv ? { crv } : {}), ...(x ? { x } : {}), ...(y ? { y } : {}) };
   if (n && e) Object.assign(jwk, { n, e });
-  return { ...jwk, kid: await calculateJwkThumbprint(jwk, 'sha256'), alg, use: 'sig' };
+  const use = alg === 'ECDH-ES' ? 'enc' : 'sig';
+  return { ...jwk, kid: await calculateJwkThumbprint(jwk, 'sha256'), alg, use };
 }
 
 /** A frozen ManagedKey whose KeyObjects are non-enumerable: JSON.stringify never reaches them. */

@@ -7,10 +7,14 @@ import type { JWK } from 'jose';
  * without touching callers, because callers only ever get ready-to-use `KeyObject`s.
  */
 
-/** What a key signs: verifiable credentials and status lists, or OIDC tokens (ID token, userinfo, JARM). */
-export type KeyPurpose = 'credential' | 'oidc';
-/** JOSE algorithm names. Ed25519 keys are `EdDSA`. */
-export type KeyAlgorithm = 'EdDSA' | 'ES256' | 'RS256';
+/**
+ * What a key signs: verifiable credentials and status lists, or OIDC tokens (ID token, userinfo,
+ * JARM); or, for `encryption`, what it decrypts: credential requests encrypted to the issuer
+ * (OpenID4VCI 1.0 §10 and §12.2.4 `credential_request_encryption`).
+ */
+export type KeyPurpose = 'credential' | 'oidc' | 'encryption';
+/** JOSE algorithm names. Ed25519 keys are `EdDSA`; `ECDH-ES` keys are P-256 key-agreement keys. */
+export type KeyAlgorithm = 'EdDSA' | 'ES256' | 'RS256' | 'ECDH-ES';
 
 export interface ManagedKey {
   /** RFC 7638 JWK thumbprint of the public key; also the did:web fragment (`did:web:…#<kid>`). */
@@ -24,7 +28,7 @@ export interface ManagedKey {
   readonly retiredAt?: number;
   /** Epoch ms after which a retired key is no longer published. */
   readonly publishUntil?: number;
-  /** Public JWK with `kid`, `alg` and `use: "sig"`. Never holds private members. */
+  /** Public JWK with `kid`, `alg` and `use` (`sig`; `enc` for ECDH-ES). Never holds private members. */
   readonly publicJwk: Readonly<JWK>;
   readonly publicKey: KeyObject;
   /** Ready for signing; imported once at load, never re-imported per signature. */
@@ -55,6 +59,7 @@ export interface KeyStore {
 export const ALGORITHMS: Record<KeyPurpose, KeyAlgorithm[]> = {
   credential: ['EdDSA', 'ES256'],
   oidc: ['RS256', 'ES256'],
+  encryption: ['ECDH-ES'],
 };
 
 export class KeyDecryptionFailed extends Error {

@@ -1,6 +1,8 @@
-import { CompactEncrypt, importJWK } from 'jose';
+import { CompactEncrypt, compactDecrypt, decodeProtectedHeader, importJWK, type JWK } from 'jose';
 import { canonicalPublicKey, hasPrivateMembers, NonCanonicalKey } from '../crypto/jwk.ts';
-import { InvalidEncryptionParameters } from '../errors.ts';
+import { InvalidCredentialRequest, InvalidEncryptionParameters } from '../errors.ts';
+import type { KeyStore, ManagedKey } from '../keys/spi.ts';
+import { ENCRYPTION_ENCS } from './metadata.ts';
 import type { ResponseEncryptionParameters } from './wire/types.ts';
 
 /**
@@ -98,4 +100,68 @@ export async function encryptResponse(
       ...(encryption.kid ? { kid: encryption.kid } : {}),
     })
     .encrypt(encryption.key);
+}
+
+/**
+ * Credential request encryption (OpenID4VCI 1.0 §8.2, §9.1 and §10,
+ * https://openid.net/specs/openid-4-verifiable-credential-issuance-1_0.html#section-10): the
+ * wallet sends the credential (or deferred credential) request as a JWT inside a compact JWE,
+ * `Content-Type: application/jwt`, encrypted to a key of `credential_request_encryption.jwks`.
+ * §10: "The JWE `alg` algorithm used MUST be equal to the `alg` value of the chosen JWK. If the
+ * selected public key contains a `kid` parameter, the JWE MUST include the same value in the
+ * `kid` JWE Header Parameter". Our keys are P-256 ECDH-ES keys of the key store's `encryption`
+ * purpose, each with a `kid`; the private keys never leave the key store.
+ */
+export const REQUEST_ENCRYPTION_ALG = 'ECDH-ES';
+
+/** §12.2.4 `credential_request_encryption.jwks`: the published keys (retired ones too, until unpublished). */
+export function requestEncryptionJwks(keys: Pick<KeyStore, 'published'>): JWK[] {
+  return keys.published('encryption').map((key) => ({ ...key.publicJwk }));
+}
+
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * Opens an encrypted request: every header parameter is checked before the key is used (the
+ * issuer's `kid`, `alg` ECDH-ES, a supported `enc`, no `zip`), then the JWE is decrypted and its
+ * plaintext returned (the JSON request, parsed by the caller). Nothing is spent before this.
+ * A JWE that names another key, an algorithm we do not take, or fails its tag is
+ * `invalid_encryption_parameters` (§8.3.1.2: the request's encryption parameters are invalid);
+ * a body that is no compact JWE at all is `invalid_credential_request` (malformed).
+ */
+export async function decryptRequest(jwe: string, keys: readonly ManagedKey[]): Promise<string> {
+  // RFC 7516 §7.1: header.encrypted_key.iv.ciphertext.tag.
+  if (jwe.split('.').length !== 5)
+    throw new InvalidCredentialRequest('an application/jwt request must be a compact JWE');
+  let header: ReturnType<typeof decodeProtectedHeader>;
+  try {
+    header = decodeProtectedHeader(jwe);
+  } catch {
+    throw new InvalidEncryptionParameters('the request JWE header cannot be decoded');
+  }
+  if (header.alg !== REQUEST_ENCRYPTION_ALG)
+    throw new InvalidEncryptionParameters(`the request JWE alg must be ${REQUEST_ENCRYPTION_ALG}`);
+  const encs: readonly string[] = ENCRYPTION_ENCS;
+  if (typeof header.enc !== 'string' || !encs.includes(header.enc))
+    throw new InvalidEncryptionParameters(`the request JWE enc must be one of ${encs.join(', ')}`);
+  // §12.2.4: no zip_values_supported is published, so no compression is supported.
+  if (header.zip !== undefined) throw new InvalidEncryptionParameters('compression (zip) is not supported');
+  const key =
+    typeof header.kid === 'string'
+      ? keys.find((k) => k.kid === header.kid && k.alg === 'ECDH-ES')
+      : undefined;
+  if (!key) {
+    throw new InvalidEncryptionParameters(
+      'the request JWE kid must name a key of credential_request_encryption.jwks',
+    );
+  }
+  try {
+    const { plaintext } = await compactDecrypt(jwe, key.privateKey, {
+      keyManagementAlgorithms: [REQUEST_ENCRYPTION_ALG],
+      contentEncryptionAlgorithms: [...encs],
+    });
+    return strictUtf8.decode(plaintext);
+  } catch {
+    throw new InvalidEncryptionParameters('the credential request cannot be decrypted');
+  }
 }

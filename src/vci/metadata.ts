@@ -54,6 +54,12 @@ export interface MetadataOptions {
   locales?: string[];
   /** Offer the `attestation` proof type (key attestation issuers are trusted). */
   attestationProofType?: boolean;
+  /**
+   * §12.2.4 `credential_request_encryption`: the issuer's encryption keys (public JWKs with `kid`,
+   * `alg` ECDH-ES, `use` enc) and whether every request must be encrypted. EUDI's wallet library
+   * refuses metadata with credential_response_encryption but without this block.
+   */
+  requestEncryption?: { jwks: Record<string, unknown>[]; required: boolean };
 }
 
 const filterLocales = <T extends { locale?: string }>(entries: T[], locales: string[] | undefined): T[] => {
@@ -195,6 +201,16 @@ export function buildIssuerMetadata(
       enc_values_supported: [...ENCRYPTION_ENCS],
       encryption_required: options.requireEncryption,
     },
+    // §12.2.4 / §10: request encryption with the same enc values as the response; no zip.
+    ...(options.requestEncryption && options.requestEncryption.jwks.length > 0
+      ? {
+          credential_request_encryption: {
+            jwks: { keys: options.requestEncryption.jwks },
+            enc_values_supported: [...ENCRYPTION_ENCS],
+            encryption_required: options.requestEncryption.required,
+          },
+        }
+      : {}),
     ...(options.batchSize >= 2 ? { batch_credential_issuance: { batch_size: options.batchSize } } : {}),
     display: filterLocales(options.issuerDisplay, options.locales),
     credential_configurations_supported: configurations,

@@ -72,7 +72,12 @@ describe('key store', () => {
     ]);
     expect(keys.active('oidc', 'RS256').publicKey.asymmetricKeyDetails?.modulusLength).toBe(2048);
     expect(keys.active('credential', 'ES256').publicKey.asymmetricKeyDetails?.namedCurve).toBe('prime256v1');
-    expect(await records(store)).toHaveLength(4);
+    // OpenID4VCI 1.0 §10: a P-256 key-agreement key for credential request encryption, published
+    // for encryption only (§12.2.4 credential_request_encryption).
+    const encryption = keys.active('encryption', 'ECDH-ES');
+    expect(encryption.publicKey.asymmetricKeyDetails?.namedCurve).toBe('prime256v1');
+    expect(encryption.publicJwk).toMatchObject({ kid: encryption.kid, alg: 'ECDH-ES', use: 'enc' });
+    expect(await records(store)).toHaveLength(5);
   });
 
   it('uses the RFC 7638 thumbprint of the public key as kid', async () => {
@@ -89,7 +94,7 @@ describe('key store', () => {
     const { keys, store, clock } = await started();
     const again = keyStore(store, clock);
     await again.init();
-    expect(await records(store)).toHaveLength(4);
+    expect(await records(store)).toHaveLength(5);
     for (const purpose of ['credential', 'oidc'] as const) {
       expect(again.published(purpose).map((k) => k.kid)).toEqual(keys.published(purpose).map((k) => k.kid));
     }
@@ -124,7 +129,7 @@ describe('key store', () => {
     expect((failure as Error).message).toBe(
       'the key-encryption secret does not decrypt the stored keys (was KEY_ENCRYPTION_SECRET changed?)',
     );
-    expect(await records(store)).toHaveLength(4);
+    expect(await records(store)).toHaveLength(5);
   });
 
   it('refuses a record whose ciphertext was altered by one byte instead of returning garbage', async () => {
@@ -157,6 +162,7 @@ describe('key store', () => {
     expect(active.map((r) => `${r.purpose}:${r.alg}`).sort()).toEqual([
       'credential:ES256',
       'credential:EdDSA',
+      'encryption:ECDH-ES',
       'oidc:ES256',
       'oidc:RS256',
     ]);
@@ -271,7 +277,7 @@ describe('key CLI commands', () => {
     const table = listKeys(keys);
     const lines = table.split('\n');
     expect(lines[0]).toMatch(/^kid\s+purpose\s+alg\s+status\s+created\s+publish until$/);
-    expect(lines).toHaveLength(2 + 6);
+    expect(lines).toHaveLength(2 + 7);
     expect(table).toContain(old.kid);
     expect(table).toMatch(new RegExp(`${old.kid}\\s+credential\\s+EdDSA\\s+retired`));
     const d = keys.active('credential', 'EdDSA').privateKey.export({ format: 'jwk' }).d!;
@@ -281,7 +287,7 @@ describe('key CLI commands', () => {
   it('rejects an unknown purpose naming the accepted ones', async () => {
     const { keys } = await started();
     await expect(rotateKeys(keys, 'tls')).rejects.toThrow(
-      'unknown key purpose "tls": use credential or oidc',
+      'unknown key purpose "tls": use credential or oidc or encryption',
     );
   });
 });

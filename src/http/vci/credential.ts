@@ -1,8 +1,17 @@
 import type { Router } from '@koa/router';
 import type { Context, Middleware } from 'koa';
-import { InvalidNotificationId } from '../../errors.ts';
+import {
+  InvalidCredentialRequest,
+  InvalidEncryptionParameters,
+  InvalidNotificationId,
+} from '../../errors.ts';
 import type { TokenVerifier } from '../../oidc/bridge.ts';
-import { encryptResponse, prepareResponseEncryption, type ResponseEncryption } from '../../vci/encryption.ts';
+import {
+  decryptRequest,
+  encryptResponse,
+  prepareResponseEncryption,
+  type ResponseEncryption,
+} from '../../vci/encryption.ts';
 import { type IssuanceOutcome, resolveCredentialRequest } from '../../vci/issuance.ts';
 import { endpointsFor } from '../../vci/metadata.ts';
 import {
@@ -14,7 +23,7 @@ import {
   type EncodedResponse,
   type Wires,
 } from '../../vci/wire/index.ts';
-import { readJson } from '../body.ts';
+import { checkKeys, readJson, readRaw } from '../body.ts';
 import type { Metrics } from '../metrics.ts';
 import { answerWalletPreflight, noStore, walletCors } from '../middleware.ts';
 import type { VciRouteDeps } from './deps.ts';
@@ -65,7 +74,7 @@ function credentialEndpoint(e: Endpoint): Middleware {
   const { config, store, metrics } = e.services;
   return async function credentialEndpoint(ctx) {
     const grant = await grantOf(e.tokens, ctx, e.endpoints.credential);
-    const body = await readJson(ctx, e.limit);
+    const body = await readRequest(ctx, e);
     // The protocol version is decided here, once; the core sees only the typed request.
     const wire = e.wires.forCredentialRequest(body);
     const decoded = wire.decodeCredentialRequest(body, {
@@ -94,7 +103,7 @@ function deferredCredentialEndpoint(e: Endpoint): Middleware {
   const { config, metrics } = e.services;
   return async function deferredCredentialEndpoint(ctx) {
     const grant = await grantOf(e.tokens, ctx, e.endpoints.deferred);
-    const request = decodeDeferredCredentialRequest(await readJson(ctx, e.limit));
+    const request = decodeDeferredCredentialRequest(await readRequest(ctx, e));
     const encryption = await prepareResponseEncryption(request.encryption, config.vci.requireEncryption);
     const outcome = await e.issuer.poll(request.transactionId, grant);
     // The version of the credential request that started the transaction (1.0 while pending).
@@ -114,6 +123,35 @@ function notificationEndpoint(e: Endpoint): Middleware {
     noStore(ctx);
     ctx.status = 204;
   };
+}
+
+/**
+ * The credential or deferred credential request (§8.2, §9.1): JSON, or a JWT encrypted to the
+ * issuer (§10, `application/jwt`), decrypted here before anything is decoded or spent. With
+ * `vci.requireRequestEncryption` a plain request is refused (§10: "When encryption of a message
+ * was required but the received message is unencrypted, it SHOULD be rejected").
+ */
+async function readRequest(ctx: Context, e: Endpoint): Promise<Record<string, unknown>> {
+  if (ctx.request.type === 'application/jwt') {
+    const jwe = (await readRaw(ctx, e.limit)).toString('utf8').trim();
+    const plaintext = await decryptRequest(jwe, e.services.keys.published('encryption'));
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(plaintext);
+    } catch {
+      throw new InvalidCredentialRequest('the decrypted request is not a JSON object');
+    }
+    if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed))
+      throw new InvalidCredentialRequest('the decrypted request is not a JSON object');
+    checkKeys(parsed);
+    return parsed as Record<string, unknown>;
+  }
+  if (e.services.config.vci.requireRequestEncryption) {
+    throw new InvalidEncryptionParameters(
+      'this issuer requires the request encrypted to credential_request_encryption (application/jwt)',
+    );
+  }
+  return readJson(ctx, e.limit);
 }
 
 async function grantOf(tokens: TokenVerifier, ctx: Context, url: string): Promise<CredentialGrant> {

@@ -1,5 +1,6 @@
 import type { Router } from '@koa/router';
 import type { Context } from 'koa';
+import { requestEncryptionJwks } from '../../vci/encryption.ts';
 import { hasTrust, parseTrust } from '../../vci/key-attestation.ts';
 import { buildIssuerMetadata, createMetadataSigner } from '../../vci/metadata.ts';
 import { publicCacheable } from '../middleware.ts';
@@ -44,6 +45,10 @@ export function issuerMetadataRoutes(router: Router, deps: VciRouteDeps, basePat
         publicUrl,
         batchSize: config.vci.batchSize,
         requireEncryption: config.vci.requireEncryption,
+        requestEncryption: {
+          jwks: requestEncryptionJwks(services.keys),
+          required: config.vci.requireRequestEncryption,
+        },
         issuerDisplay: config.vci.issuerDisplay,
         attestationProofType,
         locales,

@@ -252,8 +252,23 @@ export const defaults = {
     consentTtlSeconds: 30 * 86_400,
     /** Require PAR (RFC 9126) for every client; otherwise per client (`require_pushed_authorization_requests`). */
     requirePar: false,
-    /** Longest accepted client-assertion lifetime (`exp` - `iat`), in seconds. */
+    /**
+     * Longest accepted client-assertion lifetime (`exp` - `iat`), in seconds, for clients that do not
+     * register their own (`client_assertion_max_lifetime`, 1..3600).
+     */
     clientAssertionMaxLifetimeSeconds: 300,
+    /**
+     * eSignet's protocol paths (token `/oauth/v2/token` and `/oauth/token`, PAR `/oauth/par`, userinfo
+     * `/oidc/userinfo`, JWKS `/oauth/.well-known/jwks.json`, discovery `/oidc/.well-known/openid-configuration`
+     * and `/oauth/.well-known/oauth-authorization-server`) served by the same provider under `prefix`
+     * (relative to the issuer's path), so a relying party or mimoto configured for eSignet changes only
+     * its base URL. The issuer identifier does not change. Env: `ISSUER__oidc__esignetCompat__enabled`.
+     */
+    esignetCompat: {
+      enabled: false,
+      /** eSignet's own servlet path (esignet-service bootstrap.properties `server.servlet.path`). */
+      prefix: '/v1/esignet',
+    },
     /**
      * Clock skew allowed in the time claims of client assertions and request objects (oidc-provider's
      * `clockTolerance`), in seconds: an `exp` this far past, or an `nbf` (and, for client assertions,

@@ -166,6 +166,13 @@ const RULES: Record<string, Rule> = {
   'oidc.consentTtlSeconds': intBetween(1, 365 * 86_400),
   'oidc.clientAssertionMaxLifetimeSeconds': intBetween(1, 3600),
   'oidc.clockToleranceSeconds': intBetween(0, 60),
+  // A path of plain segments that no provider, interaction or well-known path starts with.
+  'oidc.esignetCompat.prefix': (v) =>
+    typeof v === 'string' &&
+    /^(\/[A-Za-z0-9._~-]+)+$/.test(v) &&
+    !/^\/(authorize|token|userinfo|jwks|par|logout|interaction|\.well-known|admin)(\/|$)/.test(v)
+      ? undefined
+      : 'must be a path such as /v1/esignet (segments of letters, digits, . _ ~ -; not a provider path)',
   'oidc.jwksUriPolicy.allowedHosts': (v) =>
     (v as unknown[]).every((h) => typeof h === 'string' && /^[A-Za-z0-9.:-]+$/.test(h))
       ? undefined

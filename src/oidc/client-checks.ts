@@ -58,18 +58,53 @@ export function validateExtraMetadata(table: readonly AcrRule[]) {
 const providerEpochSeconds = (): number => Math.floor(Date.now() / 1000);
 
 /**
- * private_key_jwt hardening beyond oidc-provider's checks (RFC 7523 §3, FAPI 2.0 §5.3.2.1):
- * `aud` must be exactly the issuer identifier as a string (no arrays, no endpoint URLs: audience
- * injection); `iat` and `sub` = client_id are required; `iat` is not in the future and the lifetime
- * `exp - iat` is capped, so the `jti` replay record (kept until `exp`, SECURITY row 9) lives at most
- * clock tolerance + max lifetime. This runs after the signature check and before the replay record.
+ * The audiences a client assertion may name (RFC 7523 §3 rule 3,
+ * https://www.rfc-editor.org/rfc/rfc7523#section-3: "a value that identifies the authorization
+ * server as an intended audience. The token endpoint URL of the authorization server MAY be used"):
+ * this server's issuer identifier, its token endpoint and its PAR endpoint (RFC 9126 §2: the PAR
+ * endpoint authenticates clients as the token endpoint does), and the same endpoints under the eSignet
+ * paths when those are served (src/oidc/esignet-compat.ts). No other URL of ours (userinfo,
+ * introspection, revocation) and nothing else: an assertion made for another party does not
+ * authenticate here.
  */
-export function assertClientAssertion(issuer: string, maxLifetimeSeconds: number, toleranceSeconds: number) {
+export function clientAssertionAudiences(
+  issuer: string,
+  routes: { token: string; pushed_authorization_request: string },
+  esignet?: { token: string; tokenV1: string; par: string },
+): ReadonlySet<string> {
+  const base = issuer.replace(/\/+$/, '');
+  const own = [issuer, `${base}${routes.token}`, `${base}${routes.pushed_authorization_request}`];
+  return new Set(esignet ? [...own, esignet.token, esignet.tokenV1, esignet.par] : own);
+}
+
+/**
+ * private_key_jwt hardening beyond oidc-provider's checks (RFC 7523 §3, FAPI 2.0 §5.3.2.1):
+ * - `aud` is one of `audiences` (clientAssertionAudiences), or an array whose members all are:
+ *   oidc-provider accepts an array with one member it knows and ignores the rest, so an assertion
+ *   also addressed to a foreign party (audience injection) would pass. oidc-provider has already
+ *   required one of {issuer, token endpoint URL, the URL called}, so at the token endpoint the PAR
+ *   URL alone is still refused;
+ * - `iat` and `sub` = client_id are required; `iat` is not in the future;
+ * - the lifetime `exp - iat` is at most the client's `client_assertion_max_lifetime`, else
+ *   `defaultMaxLifetimeSeconds`. oidc-provider keeps the `jti` replay record until `exp` plus the
+ *   clock tolerance (lib/shared/jwt_client_auth.js, ReplayDetection.unique), so replay protection
+ *   covers the whole accepted lifetime (SECURITY row 9) and the record lives at most that long.
+ * This runs after the signature check and before the replay record.
+ */
+export function assertClientAssertion(
+  audiences: ReadonlySet<string>,
+  defaultMaxLifetimeSeconds: number,
+  toleranceSeconds: number,
+) {
   return async (ctx: OidcCtx, claims: Record<string, unknown>, header: Record<string, unknown>) => {
     const fail = (message: string) => {
       throw new errors.InvalidClientAuth(message);
     };
-    if (claims.aud !== issuer) fail('audience (aud) must be the issuer identifier, as a single string');
+    const aud = claims.aud;
+    const named = Array.isArray(aud) ? aud : [aud];
+    if (named.length === 0 || !named.every((a) => typeof a === 'string' && audiences.has(a))) {
+      fail('audience (aud) must be the issuer identifier, the token endpoint or the PAR endpoint URL');
+    }
     if (claims.sub !== ctx.oidc.client.clientId) fail('sub must be the client_id');
     if (typeof claims.iat !== 'number') fail('iat must be provided in the client_assertion JWT');
     // RFC 7519 §4.1.6: iat is the instant the JWT was issued, so one dated beyond the clock tolerance
@@ -80,8 +115,9 @@ export function assertClientAssertion(issuer: string, maxLifetimeSeconds: number
     if ((claims.iat as number) > providerEpochSeconds() + toleranceSeconds) {
       fail('iat must not be in the future (beyond the clock tolerance)');
     }
-    if (typeof claims.exp !== 'number' || claims.exp - (claims.iat as number) > maxLifetimeSeconds) {
-      fail(`client assertion lifetime (exp - iat) must not exceed ${maxLifetimeSeconds} seconds`);
+    const maxLifetime = maxLifetimeOf(ctx.oidc.client, defaultMaxLifetimeSeconds);
+    if (typeof claims.exp !== 'number' || claims.exp - (claims.iat as number) > maxLifetime) {
+      fail(`client assertion lifetime (exp - iat) must not exceed ${maxLifetime} seconds`);
     }
     if (
       header.typ !== undefined &&
@@ -91,6 +127,12 @@ export function assertClientAssertion(issuer: string, maxLifetimeSeconds: number
       fail('typ is not acceptable for a client assertion');
     }
   };
+}
+
+/** The client's registered `client_assertion_max_lifetime` (validated 1..3600), else the default. */
+function maxLifetimeOf(client: OidcCtx, fallback: number): number {
+  const registered = client?.metadata?.().client_assertion_max_lifetime;
+  return Number.isInteger(registered) ? (registered as number) : fallback;
 }
 
 /** Request objects (RFC 9101): exp and nbf required, at most 60 minutes apart (FAPI 2.0 §5.3.2.1). */

@@ -11,12 +11,14 @@ import { type AcrRule, claimsConfig } from './claims.ts';
 import {
   assertClientAssertion,
   assertRequestObject,
+  clientAssertionAudiences,
   introspectionAllowed,
   validateExtraMetadata,
 } from './client-checks.ts';
 import { EXTRA_CLIENT_METADATA } from './clients.ts';
 import { clientBasedCors } from './cors.ts';
 import { validateCredentialDetail, withCredentialIdentifiers } from './credential-details.ts';
+import { esignetEndpoints } from './esignet-compat.ts';
 import { validateIssuerState } from './issuer-state.ts';
 import { createJwksFetcher } from './jwks-fetch.ts';
 import type { OidcState } from './state.ts';
@@ -152,7 +154,7 @@ export function buildProvider(
       ctx.body = state.errorPage(ctx, out.error, out.error_description ?? '');
     },
     assertJwtClientAuthClaimsAndHeader: assertClientAssertion(
-      issuer,
+      clientAssertionAudiences(issuer, ROUTES, esignetEndpoints(config)),
       o.clientAssertionMaxLifetimeSeconds,
       o.clockToleranceSeconds,
     ),

@@ -6,6 +6,7 @@ import { ROUTES } from '../../oidc/provider.ts';
 import type { Services } from '../../services.ts';
 import { noStore } from '../middleware.ts';
 import { corsOriginGate } from './cors.ts';
+import { type EsignetRoute, esignetRoutes, rewriteJsonAnswer } from './esignet-routes.ts';
 import { handleTokenRequest } from './pre-authorized.ts';
 import { readProviderForm } from './provider-form.ts';
 
@@ -14,7 +15,8 @@ import { readProviderForm } from './provider-form.ts';
  * the provider's paths under the issuer's path, rewrites the request to the provider's view (path
  * without the prefix, Host and X-Forwarded-Proto from the configured public URL so no URL is ever
  * built from client headers), sets `ctx.respond = false` and hands `req`/`res` to the provider's
- * callback (src/oidc/module.ts builds and rebuilds the provider).
+ * callback (src/oidc/module.ts builds and rebuilds the provider). eSignet's paths for the same
+ * endpoints, when configured, are handed over the same way (src/http/oidc/esignet-routes.ts).
  */
 export function mountProvider(services: Services, oidc: Oidc): Middleware {
   const { config } = services;
@@ -34,20 +36,16 @@ export function mountProvider(services: Services, oidc: Oidc): Middleware {
     `${basePath}/.well-known/oauth-authorization-server`,
   ]);
   const view: ProviderView = {
-    basePath,
     issuerUrl: new URL(config.resolved.publicUrl),
     trustProxy: config.http.trustProxy,
     callback: oidc.providerCallback,
   };
 
-  return async function mountProvider(ctx: Context, next: Next): Promise<void> {
-    const path = ctx.path;
-    if (asMetadataPaths.has(path) && ctx.method === 'GET')
-      return handOff(ctx, '/.well-known/openid-configuration', view);
-    if (basePath && !path.startsWith(`${basePath}/`)) return next();
-    const relative = path.slice(basePath.length);
-    const allowed = allowedMethods(relative);
-    if (!allowed) return next();
+  // eSignet's paths for the same provider, when configured (src/http/oidc/esignet-routes.ts).
+  const esignet = esignetRoutes(config, basePath);
+
+  /** Checks the method, CORS and the client assertion's parties, then hands the request over. */
+  const serve = async (ctx: Context, relative: string, allowed: string[], via?: EsignetRoute) => {
     // A CORS preflight is the provider's only when it is one (RFC 9110 OPTIONS otherwise ours).
     const preflight = ctx.method === 'OPTIONS' && !!ctx.get('Access-Control-Request-Method');
     if (!allowed.includes(ctx.method) || (ctx.method === 'OPTIONS' && !preflight)) {
@@ -58,14 +56,29 @@ export function mountProvider(services: Services, oidc: Oidc): Middleware {
     checkCorsOrigin(ctx, relative);
     if (relative === ROUTES.token) {
       ctx.state.route = `oidc ${ROUTES.token}`;
-      if (await handleTokenRequest(ctx, services, state, oidc.provider, tokenUrl)) return;
+      const url = via?.url ?? tokenUrl;
+      if (await handleTokenRequest(ctx, services, state, oidc.provider, url)) return;
     } else if (
       relative === ROUTES.pushed_authorization_request &&
       ctx.request.type === 'application/x-www-form-urlencoded'
     ) {
       checkAssertionParty(await readProviderForm(ctx));
     }
-    return handOff(ctx, relative, view);
+    if (via?.rewrite) rewriteJsonAnswer(ctx.res, via.rewrite);
+    return handOff(ctx, relative, view, via?.providerMount ?? basePath);
+  };
+
+  return async function mountProvider(ctx: Context, next: Next): Promise<void> {
+    const path = ctx.path;
+    if (asMetadataPaths.has(path) && ctx.method === 'GET')
+      return handOff(ctx, '/.well-known/openid-configuration', view, basePath);
+    const via = esignet.get(path);
+    if (via) return serve(ctx, via.route, allowedMethods(via.route) ?? [], via);
+    if (basePath && !path.startsWith(`${basePath}/`)) return next();
+    const relative = path.slice(basePath.length);
+    const allowed = allowedMethods(relative);
+    if (!allowed) return next();
+    return serve(ctx, relative, allowed);
   };
 }
 
@@ -79,6 +92,7 @@ const PROVIDER_METHODS = new Map<string, string[]>([
   [ROUTES.introspection, ['POST']],
   [ROUTES.revocation, ['POST']],
   [ROUTES.pushed_authorization_request, ['POST']],
+  [ROUTES.challenge, ['POST']],
   [ROUTES.jwks, [...GET, 'OPTIONS']],
   ['/.well-known/openid-configuration', [...GET, 'OPTIONS']],
   [ROUTES.end_session, GET],
@@ -93,18 +107,18 @@ const allowedMethods = (relative: string): string[] | undefined =>
 
 /** Where and how the provider sees requests. */
 interface ProviderView {
-  readonly basePath: string;
   readonly issuerUrl: URL;
   readonly trustProxy: boolean;
   readonly callback: Oidc['providerCallback'];
 }
 
 /** Rewrites the request to the provider's view and lets oidc-provider answer it (`ctx.respond = false`). */
-async function handOff(ctx: Context, relative: string, view: ProviderView): Promise<void> {
-  const { basePath, issuerUrl } = view;
+async function handOff(ctx: Context, relative: string, view: ProviderView, mount: string): Promise<void> {
+  const { issuerUrl } = view;
   const req = ctx.req as typeof ctx.req & { originalUrl?: string };
   const search = ctx.querystring ? `?${ctx.querystring}` : '';
-  req.originalUrl = `${basePath}${relative}${search}`;
+  // oidc-provider's urlFor takes the mount path from originalUrl (lib/helpers/oidc_context.js).
+  req.originalUrl = `${mount}${relative}${search}`;
   req.url = `${relative}${search}`;
   req.headers.host = issuerUrl.host;
   req.headers['x-forwarded-proto'] = issuerUrl.protocol.slice(0, -1);

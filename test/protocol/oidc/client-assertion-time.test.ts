@@ -1,9 +1,16 @@
-import { randomUUID } from 'node:crypto';
-import { SignJWT } from 'jose';
+import { createHash, randomUUID } from 'node:crypto';
+import { decodeJwt, SignJWT } from 'jose';
 import { request } from 'undici';
 import { describe, expect, test } from 'vitest';
 import type { TestApp } from '../../helpers/app.ts';
-import { INVALID_CLIENT, obtainCode, parParams, type TestClient, useAppAndClient } from './helpers.ts';
+import {
+  INVALID_CLIENT,
+  obtainCode,
+  parParams,
+  registerClient,
+  type TestClient,
+  useAppAndClient,
+} from './helpers.ts';
 
 /**
  * SECURITY.md rows 7 and 9: a client assertion dated in the future (`iat` or `nbf` beyond the clock
@@ -100,5 +107,70 @@ describe('client assertions dated in the future (SECURITY rows 7, 9)', () => {
     const result = await token(await signed({ iat: now() + ahead, exp: now() + ahead + 60 }));
     expect(result.status).toBe(200);
     expect(await longLivedReplayRecords()).toEqual([]);
+  });
+});
+
+/**
+ * SECURITY row 9 with a per-client lifetime: `client_assertion_max_lifetime` (1..3600) replaces the
+ * configured cap (`oidc.clientAssertionMaxLifetimeSeconds`, 300) for one client, and the `jti` record
+ * lasts the whole accepted lifetime: oidc-provider stores it until `exp` plus the clock tolerance
+ * (lib/shared/jwt_client_auth.js `ReplayDetection.unique(iss, jti, exp + clockTolerance)`), and the
+ * store expires it by the injected clock (src/oidc/adapter.ts).
+ */
+describe('client assertion lifetime per client, and the replay window (SECURITY row 9)', () => {
+  let app: TestApp;
+  let client: TestClient;
+  let hourly: TestClient;
+  useAppAndClient((started) => ({ app, client } = started));
+
+  const now = () => Math.floor(Date.now() / 1000);
+  const par = async (who: TestClient, assertion: string) => {
+    const response = await request(`${app.url}/par`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({
+        ...parParams(who),
+        client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+        client_assertion: assertion,
+      }).toString(),
+    });
+    const text = await response.body.text();
+    return { status: response.statusCode, body: text ? JSON.parse(text) : {} };
+  };
+
+  test('a one-hour assertion authenticates a client registered for 3600 s, and not one without', async () => {
+    hourly = await registerClient(app, { client_assertion_max_lifetime: 3600 });
+    const hour = { iat: now(), exp: now() + 3600 };
+    expect((await par(hourly, await hourly.assertion(app.url, hour))).status).toBe(201);
+    const refused = await par(client, await client.assertion(app.url, hour));
+    expect(refused.status).toBe(401);
+    expect(refused.body).toEqual(INVALID_CLIENT);
+  });
+
+  test("a lifetime over the client's own cap is refused, even when under the configured one", async () => {
+    const short = await registerClient(app, { client_assertion_max_lifetime: 120 });
+    expect((await par(short, await short.assertion(app.url, { exp: now() + 120 }))).status).toBe(201);
+    const refused = await par(short, await short.assertion(app.url, { exp: now() + 121 }));
+    expect(refused.status).toBe(401);
+    expect(refused.body).toEqual(INVALID_CLIENT);
+    const over = await par(hourly, await hourly.assertion(app.url, { exp: now() + 3601 }));
+    expect(over.status).toBe(401);
+  });
+
+  test('a one-hour assertion replayed 50 minutes later (store clock) is refused; its record lasts until exp', async () => {
+    const assertion = await hourly.assertion(app.url, { iat: now(), exp: now() + 3600 });
+    expect((await par(hourly, assertion)).status).toBe(201);
+    // Past the configured 300 s and well into the hour: the jti record must still be there.
+    app.clock.advanceSeconds(50 * 60);
+    const replay = await par(hourly, assertion);
+    expect(replay.status).toBe(401);
+    expect(replay.body).toEqual(INVALID_CLIENT);
+    // The record oidc-provider keeps (lib/models/replay_detection.js: id = SHA-256 of iss + jti).
+    const { jti } = decodeJwt(assertion);
+    const id = createHash('sha256').update(`${hourly.clientId}${jti}`).digest('base64url');
+    const record = await app.services.store.collection({ name: 'oidc_replay_detection' }).get(id);
+    // Held until exp + tolerance by the store's clock: ~605 s from the moved clock, not 300 s from the first use.
+    expect(record?.expiresAt).toBeGreaterThan(app.clock.now() + 500_000);
+    expect(record?.expiresAt).toBeLessThanOrEqual(app.clock.now() + 700_000);
   });
 });

@@ -118,16 +118,50 @@ describe('client assertions (SECURITY rows 7-11)', () => {
     expect(result.body).toEqual(INVALID_CLIENT);
   });
 
+  // RFC 7523 §3 rule 3 (https://www.rfc-editor.org/rfc/rfc7523#section-3): aud identifies this
+  // authorization server; the issuer identifier, the token endpoint URL and (RFC 9126 §2) the PAR
+  // endpoint URL do. SECURITY row 8 relaxed as it allows: documented in the README, and an array
+  // still authenticates only when every member is one of those.
   test.each([
+    ['the issuer identifier', () => app.url],
     ['the token endpoint', () => `${app.url}/token`],
     ['the PAR endpoint', () => `${app.url}/par`],
-    ['another authorization server', () => 'https://other-as.example'],
-    ['an array with the issuer and a foreign value', () => [app.url, 'https://other-as.example']],
     ['an array with only the issuer', () => [app.url]],
+    ['an array of the issuer and the PAR endpoint', () => [app.url, `${app.url}/par`]],
+  ])('row 8: aud = %s authenticates at PAR', async (_name, aud) => {
+    expect((await par(await signed({ ...base(), aud: aud() }))).status).toBe(201);
+  });
+
+  test.each([
+    ['another authorization server', () => 'https://other-as.example'],
+    ['some other URL', () => 'https://rp.example.org/callback'],
+    ['the userinfo endpoint', () => `${app.url}/userinfo`],
+    ['the introspection endpoint', () => `${app.url}/token/introspect`],
+    ['the JWKS URL', () => `${app.url}/jwks`],
+    ['the token endpoint with a query', () => `${app.url}/token?x=1`],
+    ['an array with the issuer and a foreign value', () => [app.url, 'https://other-as.example']],
+    [
+      'an array with the token endpoint and the userinfo endpoint',
+      () => [`${app.url}/token`, `${app.url}/userinfo`],
+    ],
+    ['an empty array', () => []],
+    ['a number', () => 42],
   ])('row 8 client-assertion-aud-injection: aud = %s is refused', async (_name, aud) => {
     const result = await par(await signed({ ...base(), aud: aud() }));
     expect(result.status).toBe(401);
     expect(result.body).toEqual(INVALID_CLIENT);
+  });
+
+  test('row 8: at the token endpoint, aud = the token endpoint authenticates and aud = the PAR endpoint does not', async () => {
+    const tokenCall = async (aud: string) => {
+      const { code, verifier } = await obtainCode(app, client);
+      return redeem(app, client, code, verifier, { client_assertion: await client.assertion(aud) });
+    };
+    expect((await tokenCall(`${app.url}/token`)).status).toBe(200);
+    // oidc-provider accepts at an endpoint only the issuer, the token endpoint and the URL called.
+    const refused = await tokenCall(`${app.url}/par`);
+    expect(refused.status).toBe(401);
+    expect(refused.body).toEqual(INVALID_CLIENT);
   });
 
   test('row 9 client-assertion-jti-replay: a second use is refused', async () => {

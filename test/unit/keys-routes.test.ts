@@ -48,7 +48,15 @@ describe('key document routes', () => {
     expect(did.response.headers.get('content-type')).toMatch(/^application\/did\+json/);
     expect(did.response.headers.get('cache-control')).toBe('public, max-age=300');
     expect(did.body.id).toBe(didWebFromUrl(base));
-    expect(did.body.verificationMethod).toHaveLength(4);
+    // Ed25519 and P-256 keys as Multikey and JsonWebKey2020, the Ed25519 one also as Ed25519VerificationKey2020.
+    expect(did.body.verificationMethod).toHaveLength(5);
+    expect(did.body.verificationMethod.map((m: { type: string }) => m.type).sort()).toEqual([
+      'Ed25519VerificationKey2020',
+      'JsonWebKey2020',
+      'JsonWebKey2020',
+      'Multikey',
+      'Multikey',
+    ]);
 
     const metadata = await fetchJson(`${origin}/.well-known/jwt-vc-issuer`);
     expect(metadata.response.headers.get('content-type')).toMatch(/^application\/json/);

@@ -15,7 +15,9 @@ describe('admin API for credential configurations', () => {
     const list = await h.admin('GET', '/credential-configurations');
     expect(list.status).toBe(200);
     expect(list.body.configurations.map((c: { id: string }) => c.id)).toEqual([
+      'national-id-ed25519-2020',
       'national-id',
+      'proof-of-age-ed25519-2020',
       'proof-of-age',
     ]);
     const one = await h.admin('GET', '/credential-configurations/proof-of-age');

@@ -97,6 +97,31 @@ export const defaults = {
     defaultClaimsLocale: 'en',
     /** Claims a knowledge-based (KBI) login asks for; compared after normalization. */
     kbiFields: ['name', 'birthdate'] as string[],
+    /**
+     * OpenID Connect for Identity Assurance 1.0 discovery (`verified_claims`). What is released is
+     * decided per person by the identity systems' verification records; these lists say what they
+     * can hold. Defaults: what the demo identities carry (src/kyc/demo-identities.json).
+     */
+    identityAssurance: {
+      /** `trust_frameworks_supported`. */
+      trustFrameworks: ['idissuer_demo', 'XYZ TF'] as string[],
+      /** `evidence_supported`: document, electronic_record, vouch, electronic_signature. */
+      evidence: ['document', 'electronic_record'] as string[],
+      /** `documents_supported` (when evidence includes `document`). */
+      documents: ['idcard'] as string[],
+      /** `claims_in_verified_claims_supported`. */
+      claims: [
+        'name',
+        'given_name',
+        'family_name',
+        'birthdate',
+        'gender',
+        'address',
+        'picture',
+        'email',
+        'phone_number',
+      ] as string[],
+    },
     /** scrypt cost parameter N (a power of two) for stored PINs and passwords. */
     scryptCost: 16_384,
     otp: {

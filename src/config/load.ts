@@ -41,6 +41,16 @@ const intBetween =
     Number.isInteger(v) && (v as number) >= min && (v as number) <= max
       ? undefined
       : `must be an integer from ${min} to ${max}`;
+/** A list of distinct non-empty strings (at most 100, each at most 200 characters). */
+const nameList: Rule = (v) =>
+  Array.isArray(v) &&
+  v.length <= 100 &&
+  new Set(v).size === v.length &&
+  v.every((e) => typeof e === 'string' && e.trim() !== '' && e.length <= 200)
+    ? undefined
+    : 'must be a list of distinct non-empty strings';
+/** OpenID Connect for Identity Assurance 1.0 evidence types. */
+const EVIDENCE_TYPES = ['document', 'electronic_record', 'vouch', 'electronic_signature'];
 const httpUrl: Rule = (v) => {
   if (v === '') return undefined;
   try {
@@ -106,6 +116,14 @@ const RULES: Record<string, Rule> = {
     return bad ? `clientSystems.${bad[0]}: must name a system in kyc.systems` : undefined;
   },
   'kyc.kycTokenTtlSeconds': intBetween(10, 3600),
+  'kyc.identityAssurance.trustFrameworks': nameList,
+  'kyc.identityAssurance.evidence': (v) =>
+    nameList(v) ??
+    ((v as string[]).every((e) => EVIDENCE_TYPES.includes(e))
+      ? undefined
+      : `must list only ${EVIDENCE_TYPES.join(', ')}`),
+  'kyc.identityAssurance.documents': nameList,
+  'kyc.identityAssurance.claims': nameList,
   'kyc.subjectSalt': secret,
   'kyc.scryptCost': (v) =>
     intBetween(1024, 1 << 20)(v) || ((v as number) & ((v as number) - 1)) !== 0

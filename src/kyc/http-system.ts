@@ -19,7 +19,14 @@ import type {
   OtpChannel,
   OtpSent,
   PersonMessage,
+  VerificationRecord,
 } from './spi.ts';
+import {
+  BadVerificationRecords,
+  parseVerificationRecords,
+  recordSummaries,
+  recordsCovering,
+} from './verification.ts';
 
 export interface HttpSystemOptions {
   baseUrl: string;
@@ -148,16 +155,24 @@ export function createHttpSystem(
     }
   }
 
+  /** Verification records in the registry's answer (either form); a bad shape is the registry's fault. */
+  const recordsFrom = (raw: unknown, claimNames: readonly string[]): VerificationRecord[] => {
+    try {
+      return parseVerificationRecords(raw, claimNames);
+    } catch (error) {
+      if (error instanceof BadVerificationRecords) throw new Malformed(error.message);
+      throw error;
+    }
+  };
+
   const parseKyc = (json: Json): KycResult => {
     if (!isObject(json.claims)) throw new Malformed('claims must be an object');
-    if (json.verification !== undefined && !isObject(json.verification)) {
-      throw new Malformed('verification must be an object');
-    }
     if (json.pending !== undefined && typeof json.pending !== 'boolean')
       throw new Malformed('pending must be a boolean');
+    const verifications = recordsFrom(json.verifications ?? json.verification, Object.keys(json.claims));
     return {
       claims: json.claims,
-      ...(json.verification ? { verification: json.verification as Json } : {}),
+      ...(verifications.length > 0 ? { verifications } : {}),
       ...(json.pending ? { pending: true } : {}),
     };
   };
@@ -170,7 +185,9 @@ export function createHttpSystem(
         ([claim]) => allowed.has(claim) || allowed.has(claim.split('#')[0]!),
       ),
     );
-    return { ...result, claims };
+    const verifications = recordsCovering(result.verifications ?? [], Object.keys(claims));
+    const { verifications: _all, ...rest } = result;
+    return { ...rest, claims, ...(verifications.length > 0 ? { verifications } : {}) };
   };
 
   return {
@@ -228,7 +245,9 @@ export function createHttpSystem(
         if (!factors.includes(challenge.factor))
           throw new InvalidRequest(`unsupported factor ${challenge.factor}`);
       }
-      let result: { accountId: string; kycToken: string; factors: Factor[] } | undefined;
+      let result:
+        | { accountId: string; kycToken: string; factors: Factor[]; verifications: VerificationRecord[] }
+        | undefined;
       const ok = await lockout.attempt(hashId(individualId), transaction.transactionId, async () => {
         try {
           result = (await call(
@@ -246,7 +265,14 @@ export function createHttpSystem(
               if (!Array.isArray(verified) || !verified.every((f) => ALL_FACTORS.includes(f))) {
                 throw new Malformed('factors must be an array of known factors');
               }
-              return { accountId: json.accountId, kycToken: json.kycToken, factors: verified as Factor[] };
+              // Optional: how the person's claims were verified, shown on the consent page.
+              const verifications = recordSummaries(recordsFrom(json.verifications, []));
+              return {
+                accountId: json.accountId,
+                kycToken: json.kycToken,
+                factors: verified as Factor[],
+                verifications,
+              };
             },
           )) as typeof result;
           return true;
@@ -276,6 +302,7 @@ export function createHttpSystem(
           context.subjectSalt,
         ),
         factors: result.factors,
+        ...(result.verifications.length > 0 ? { verifications: result.verifications } : {}),
       };
     },
 

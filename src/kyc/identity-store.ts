@@ -23,16 +23,23 @@ export interface IdentityInput {
   password?: string;
   /** The registry has not finished this person's KYC yet (drives deferred issuance). */
   pending?: boolean;
-  /** OpenID Connect for Identity Assurance `verification` element for `verified_claims`. */
-  verification?: Record<string, unknown>;
+  /**
+   * How the claims were verified (OpenID Connect for Identity Assurance): a list of verification
+   * records `[{ verification, claims }]`, or one `verification` element covering every claim
+   * (src/kyc/verification.ts).
+   */
+  verification?: StoredVerification;
 }
+
+/** Verification records as stored (either form of src/kyc/verification.ts). */
+export type StoredVerification = Record<string, unknown> | readonly Record<string, unknown>[];
 
 /** One person as the mock identity system knows them (decrypted). */
 export interface Identity {
   accountId: string;
   individualId: string;
   claims: Claims;
-  verification?: Record<string, unknown>;
+  verification?: StoredVerification;
   pending: boolean;
   hasPin: boolean;
   hasPassword: boolean;
@@ -55,7 +62,7 @@ export interface IdentityDoc extends StoredDoc {
 interface SealedPart {
   individualId: string;
   claims: Claims;
-  verification?: Record<string, unknown>;
+  verification?: StoredVerification;
 }
 
 /**

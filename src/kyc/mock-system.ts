@@ -19,6 +19,7 @@ import type {
   PersonMessage,
   TransactionRef,
 } from './spi.ts';
+import { parseVerificationRecords, recordSummaries, recordsCovering } from './verification.ts';
 import { checkWalletKey } from './wallet.ts';
 
 const FACTORS: readonly Factor[] = ['otp', 'pin', 'password', 'kbi', 'biometric', 'wallet'];
@@ -98,6 +99,11 @@ export function createMockSystem(name: string, context: KycContext): IdentitySys
     }
   }
 
+  /** The identity's verification records (validated when stored: admin API and demo seed). */
+  function verificationsOf(identity: Identity) {
+    return parseVerificationRecords(identity.verification, Object.keys(identity.claims));
+  }
+
   async function claimsOf(
     identity: Identity | undefined,
     accepted: readonly string[],
@@ -106,12 +112,8 @@ export function createMockSystem(name: string, context: KycContext): IdentitySys
     if (!identity) throw new InvalidTransaction('the account no longer exists in the identity system');
     if (identity.pending) return { claims: {}, pending: true } satisfies KycResult;
     const claims = selectClaims(identity.claims, accepted, locales, config.kyc.defaultClaimsLocale);
-    return {
-      claims,
-      ...(identity.verification && Object.keys(claims).length > 0
-        ? { verification: identity.verification }
-        : {}),
-    } satisfies KycResult;
+    const verifications = recordsCovering(verificationsOf(identity), Object.keys(claims));
+    return { claims, ...(verifications.length > 0 ? { verifications } : {}) } satisfies KycResult;
   }
 
   /**
@@ -246,6 +248,7 @@ export function createMockSystem(name: string, context: KycContext): IdentitySys
       if (!ok || !doc) throw authFailed();
       const factors = [...new Set(challenges.map((c) => c.factor))];
       const accountId = doc._id;
+      const verifications = recordSummaries(verificationsOf(identities.open(doc)));
       return {
         kycToken: await tokens.issue({ accountId, clientId: transaction.clientId, system: name, factors }),
         accountId,
@@ -255,6 +258,7 @@ export function createMockSystem(name: string, context: KycContext): IdentitySys
           context.subjectSalt,
         ),
         factors,
+        ...(verifications.length > 0 ? { verifications } : {}),
       };
     },
 

@@ -63,6 +63,17 @@ export interface PersonMessage {
   readonly channel?: OtpChannel;
 }
 
+/**
+ * How some of a person's claims were verified (OpenID Connect for Identity Assurance 1.0): the
+ * `verification` element released in `verified_claims` (`trust_framework` required; optional
+ * `assurance_level`, `time`, `verification_process`, `evidence` …) and the claims it covers.
+ */
+export interface VerificationRecord {
+  readonly verification: { readonly trust_framework: string } & Record<string, unknown>;
+  /** Claim names (without language tag) this verification covers, e.g. `name`, `birthdate`. */
+  readonly claims: readonly string[];
+}
+
 export interface AuthResult {
   /** Short-lived handle for exchangeKyc. Opaque; never contains personal data. */
   readonly kycToken: string;
@@ -72,13 +83,21 @@ export interface AuthResult {
   readonly subject: string;
   /** Factors actually verified (become `amr`). */
   readonly factors: readonly Factor[];
+  /**
+   * How the person's claims were verified, without claim values (the consent page shows which
+   * requested details are verified and by what). Optional: systems without records leave it out.
+   */
+  readonly verifications?: readonly VerificationRecord[];
 }
 
 export interface KycResult {
   /** Consented claims (OIDC standard claim names, e.g. `name`, `birthdate`, `address`). */
   readonly claims: Record<string, unknown>;
-  /** Verification metadata for OpenID Connect for Identity Assurance `verified_claims`, when known. */
-  readonly verification?: Record<string, unknown>;
+  /**
+   * How the released claims were verified (OpenID Connect for Identity Assurance `verified_claims`),
+   * each record naming the claims it covers; only records covering a released claim.
+   */
+  readonly verifications?: readonly VerificationRecord[];
   /** Set when the registry cannot answer yet (drives deferred issuance). */
   readonly pending?: boolean;
 }

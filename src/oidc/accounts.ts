@@ -1,26 +1,37 @@
 import { errors } from 'oidc-provider';
+import type { Clock } from '../clock.ts';
 import { describeRequest } from './claims.ts';
 import type { OidcState } from './state.ts';
+import { buildVerifiedClaims, VERIFIED_CLAIMS } from './verified-claims.ts';
 
 /** The provider's accounts and grant reuse, read from the grants and consents the interaction made. */
 
 type OidcCtx = any;
 
 /**
- * Accounts are the pairwise subjects; their claims are the grant's consented KYC claims. When the
- * identity system can no longer release them (KYC token expired, registry down), the token is
- * refused rather than answered with fewer claims than consented: `invalid_token` at userinfo,
- * `invalid_grant` at the token endpoint.
+ * Accounts are the pairwise subjects; their claims are the grant's consented KYC claims, and
+ * `verified_claims` (OpenID Connect for Identity Assurance 1.0) built for the request of this use
+ * (`claims.userinfo` or `claims.id_token`, in `mask`) from the verification records the identity
+ * system returned with them. When the identity system can no longer release them (KYC token
+ * expired, registry down), the token is refused rather than answered with fewer claims than
+ * consented: `invalid_token` at userinfo, `invalid_grant` at the token endpoint.
  */
-export function findAccount(state: OidcState) {
+export function findAccount(state: OidcState, clock: Clock) {
   return async (ctx: OidcCtx, sub: string, token?: { grantId?: string }) => ({
     accountId: sub,
-    async claims() {
+    async claims(_use?: string, _scope?: string, mask?: Record<string, unknown>) {
       const record = token?.grantId ? await state.grants.get(token.grantId) : undefined;
       if (!record || record.subject !== sub) return { sub };
       try {
         const kyc = await state.grants.claims(record, state.identitySystems);
-        return { ...kyc, sub };
+        const verified = buildVerifiedClaims(
+          mask?.[VERIFIED_CLAIMS],
+          kyc.verifications,
+          kyc.claims,
+          record.consentedClaims,
+          clock.now(),
+        );
+        return { ...kyc.claims, ...(verified ? { [VERIFIED_CLAIMS]: verified } : {}), sub };
       } catch (error) {
         state.logger.error(
           {

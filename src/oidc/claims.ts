@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { SCOPE_CLAIMS } from '../kyc/claims.ts';
 import type { Factor } from '../kyc/spi.ts';
+import { VERIFIED_CLAIMS, verifiedClaimNames } from './verified-claims.ts';
 
 /**
  * Pure helpers for what a relying party asks for: scopes → claims (OIDC Core §5.4), the `claims`
@@ -23,6 +24,9 @@ export function claimsConfig(locales: readonly string[]): Record<string, string[
     openid: ['sub', 'acr', 'amr', 'auth_time'],
     sid: null,
     iss: null,
+    // OpenID Connect for Identity Assurance 1.0: asked for in the claims parameter only, built per
+    // request (src/oidc/verified-claims.ts); its claims are consented one by one like any other.
+    [VERIFIED_CLAIMS]: null,
   };
   for (const [scope, claims] of Object.entries(SCOPE_CLAIMS)) config[scope] = claims.flatMap(tagged);
   return config;
@@ -80,8 +84,8 @@ interface ClaimRequest {
   values?: unknown[];
 }
 type ClaimsParam = {
-  userinfo?: Record<string, ClaimRequest | null>;
-  id_token?: Record<string, ClaimRequest | null>;
+  userinfo?: Record<string, ClaimRequest | null> & { verified_claims?: unknown };
+  id_token?: Record<string, ClaimRequest | null> & { verified_claims?: unknown };
 };
 
 export function parseClaimsParam(raw: unknown): ClaimsParam {
@@ -104,6 +108,11 @@ export interface ClaimSet {
   readonly scopes: string[];
   /** `authorization_details` as requested (RFC 9396), or []. */
   readonly authorizationDetails: Record<string, unknown>[];
+  /**
+   * Claims asked for as verified (`verified_claims`, OpenID Connect for Identity Assurance 1.0),
+   * also listed in `essential` or `voluntary`; absent when none is.
+   */
+  readonly verified?: string[];
   /** SHA-256 over the sorted request: a changed request asks for consent again. */
   readonly fingerprint: string;
 }
@@ -127,23 +136,35 @@ export function describeRequest(
   for (const scope of scopes) for (const claim of SCOPE_CLAIMS[scope] ?? []) voluntary.add(claim);
   for (const claim of extraClaims) voluntary.add(claim);
   const claims = parseClaimsParam(params.claims);
+  const verified = new Set<string>();
+  const verifiedRequests: unknown[] = [];
   for (const container of [claims.userinfo, claims.id_token]) {
     if (!container || typeof container !== 'object') continue;
     for (const [name, request] of Object.entries(container)) {
+      if (name === VERIFIED_CLAIMS) continue;
       const base = name.split('#')[0]!;
-      if (request && typeof request === 'object' && request.essential === true) essential.add(base);
+      if ((request as ClaimRequest | null)?.essential === true) essential.add(base);
       else voluntary.add(base);
     }
+    for (const [name, isEssential] of verifiedClaimNames(container)) {
+      verified.add(name);
+      (isEssential ? essential : voluntary).add(name);
+    }
+    if (container[VERIFIED_CLAIMS] !== undefined) verifiedRequests.push(container[VERIFIED_CLAIMS]);
   }
   for (const claim of essential) voluntary.delete(claim);
   const authorizationDetails = parseDetails(params.authorization_details);
+  const verifiedAllowed = [...verified].filter(allowed).sort();
   const result = {
     essential: [...essential].filter(allowed).sort(),
     voluntary: [...voluntary].filter(allowed).sort(),
     scopes: scopes.sort(),
     authorizationDetails,
+    ...(verifiedAllowed.length > 0 ? { verified: verifiedAllowed } : {}),
   };
-  const fingerprint = createHash('sha256').update(JSON.stringify(result)).digest('base64url');
+  // A changed verified_claims request (trust framework, evidence…) asks for consent again.
+  const hashed = verifiedRequests.length > 0 ? { ...result, verifiedRequests } : result;
+  const fingerprint = createHash('sha256').update(JSON.stringify(hashed)).digest('base64url');
   return { ...result, fingerprint };
 }
 

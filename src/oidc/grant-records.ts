@@ -1,6 +1,7 @@
 import type { Clock } from '../clock.ts';
 import { deriveKey, open, type Sealed, seal } from '../kyc/crypto.ts';
-import type { IdentitySystemRegistry } from '../kyc/spi.ts';
+import type { IdentitySystemRegistry, VerificationRecord } from '../kyc/spi.ts';
+import { recordsCovering } from '../kyc/verification.ts';
 import type { Store, StoredDoc } from '../store/spi.ts';
 
 /**
@@ -32,13 +33,22 @@ export interface GrantRecord extends StoredDoc {
   claims?: Sealed;
 }
 
+/** A grant's released KYC: the consented claims and the verification records covering them. */
+export interface ReleasedKyc {
+  readonly claims: Record<string, unknown>;
+  readonly verifications: readonly VerificationRecord[];
+}
+
+/** Key of the sealed cache's wrapper (a cached claims object never has a claim by this name). */
+const CACHE_MARK = '$released';
+
 export const GRANTS_COLLECTION = { name: 'oidc_grant_kyc', indexes: ['accountId', 'clientId', 'subject'] };
 
 export class GrantRecords {
   readonly #collection;
   readonly #key: Buffer;
   readonly #clock: Clock;
-  readonly #inflight = new Map<string, Promise<Record<string, unknown>>>();
+  readonly #inflight = new Map<string, Promise<ReleasedKyc>>();
 
   constructor(store: Store, clock: Clock, encryptionSecret: string) {
     this.#collection = store.collection<GrantRecord>(GRANTS_COLLECTION);
@@ -84,12 +94,19 @@ export class GrantRecords {
   }
 
   /**
-   * The consented claims for a grant: exchanged once with the identity system (single flight per
+   * The consented claims for a grant, with the verification records that cover them (OpenID
+   * Connect for Identity Assurance): exchanged once with the identity system (single flight per
    * grant), then served from the sealed cache.
    */
-  async claims(record: GrantRecord, systems: IdentitySystemRegistry): Promise<Record<string, unknown>> {
-    if (record.claims) return open<Record<string, unknown>>(this.#key, record.claims, `claims:${record._id}`);
-    if (record.consentedClaims.length === 0) return {};
+  async claims(record: GrantRecord, systems: IdentitySystemRegistry): Promise<ReleasedKyc> {
+    if (record.claims) {
+      const cached = open<Record<string, unknown>>(this.#key, record.claims, `claims:${record._id}`);
+      // Cached as { claims, verifications }; grants cached before verification records: claims only.
+      return Object.hasOwn(cached, CACHE_MARK)
+        ? (cached[CACHE_MARK] as ReleasedKyc)
+        : { claims: cached, verifications: [] };
+    }
+    if (record.consentedClaims.length === 0) return { claims: {}, verifications: [] };
     let pending = this.#inflight.get(record._id);
     if (!pending) {
       pending = this.#exchange(record, systems).finally(() => this.#inflight.delete(record._id));
@@ -98,7 +115,7 @@ export class GrantRecords {
     return pending;
   }
 
-  async #exchange(record: GrantRecord, systems: IdentitySystemRegistry): Promise<Record<string, unknown>> {
+  async #exchange(record: GrantRecord, systems: IdentitySystemRegistry): Promise<ReleasedKyc> {
     if (!record.kycToken) throw new Error(`grant ${record._id} has no KYC token`);
     const kycToken = open<string>(this.#key, record.kycToken, `kyc:${record._id}`);
     const system = systems.get(record.identitySystem);
@@ -108,11 +125,15 @@ export class GrantRecords {
     for (const [name, value] of Object.entries(result.claims ?? {})) {
       if (record.consentedClaims.includes(name.split('#')[0]!)) claims[name] = value;
     }
+    const released: ReleasedKyc = {
+      claims,
+      verifications: recordsCovering(result.verifications ?? [], record.consentedClaims),
+    };
     await this.#collection.update(
       record._id,
       {},
-      { claims: seal(this.#key, claims, `claims:${record._id}`) },
+      { claims: seal(this.#key, { [CACHE_MARK]: released }, `claims:${record._id}`) },
     );
-    return claims;
+    return released;
   }
 }

@@ -22,6 +22,11 @@ import { esignetEndpoints } from './esignet-compat.ts';
 import { validateIssuerState } from './issuer-state.ts';
 import { createJwksFetcher } from './jwks-fetch.ts';
 import type { OidcState } from './state.ts';
+import {
+  assertClaimsParameter,
+  identityAssuranceMetadata,
+  installVerifiedClaimsMask,
+} from './verified-claims.ts';
 
 export type OidcProvider = any;
 type OidcCtx = any;
@@ -147,7 +152,7 @@ export function buildProvider(
     // Refresh tokens are opt-in per client (grant_types contains refresh_token) and rotate on every use.
     issueRefreshToken: async (_ctx: OidcCtx, client: OidcCtx) => client.grantTypeAllowed('refresh_token'),
     rotateRefreshToken: true,
-    findAccount: findAccount(state),
+    findAccount: findAccount(state, clock),
     loadExistingGrant: loadExistingGrant(state),
     renderError: async (ctx: OidcCtx, out: { error: string; error_description?: string }) => {
       ctx.type = 'html';
@@ -162,7 +167,8 @@ export function buildProvider(
     fetch: createJwksFetcher(o.jwksUriPolicy, clock, state.logger).fetch,
     features: {
       devInteractions: { enabled: false },
-      claimsParameter: { enabled: true },
+      // verified_claims (object or array form) checked by OpenID Connect for Identity Assurance 1.0.
+      claimsParameter: { enabled: true, assertClaimsParameter },
       dPoP: { enabled: true },
       encryption: { enabled: true },
       jwtUserinfo: { enabled: true },
@@ -227,11 +233,14 @@ export function buildProvider(
     discovery: {
       ui_locales_supported: locales,
       claims_locales_supported: locales,
+      // OpenID Connect for Identity Assurance 1.0 (src/oidc/verified-claims.ts).
+      ...identityAssuranceMetadata(config.kyc.identityAssurance),
       // OpenID4VCI 1.0 §12.3: the pre-authorized code grant needs no client authentication here.
       'pre-authorized_grant_anonymous_access_supported': true,
     },
   });
   provider.proxy = true;
+  installVerifiedClaimsMask(provider);
   // Handled in front of the provider (src/oidc/pre-authorized.ts); registered so discovery lists it.
   provider.registerGrantType(PRE_AUTHORIZED_GRANT, () => {
     throw new errors.UnsupportedGrantType();

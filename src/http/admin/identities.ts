@@ -4,6 +4,7 @@ import { unsafeTextIn } from '../../credentials/configurations/text.ts';
 import { NotFound } from '../../errors.ts';
 import { checkClaims, invalidField as fail } from '../../kyc/claim-shapes.ts';
 import type { Identity, IdentityInput, IdentityStore } from '../../kyc/identity-store.ts';
+import { BadVerificationRecords, parseVerificationRecords } from '../../kyc/verification.ts';
 import type { Services } from '../../services.ts';
 import { readJson } from '../body.ts';
 
@@ -44,12 +45,25 @@ export function parseIdentityBody(body: Json, partial: boolean) {
     out.pending = body.kyc_pending;
   }
   if (body.verification !== undefined) {
-    if (!isObject(body.verification) || JSON.stringify(body.verification).length > 10_000) {
-      throw fail('verification', 'must be an object (at most 10,000 characters as JSON)');
+    const { verification } = body;
+    if (
+      (!isObject(verification) && !Array.isArray(verification)) ||
+      JSON.stringify(verification).length > 10_000
+    ) {
+      throw fail(
+        'verification',
+        'must be a verification element or a list of verification records (at most 10,000 characters as JSON)',
+      );
     }
-    const [unsafe] = unsafeTextIn(body.verification);
+    const [unsafe] = unsafeTextIn(verification);
     if (unsafe) throw fail(`verification${unsafe[0].replaceAll('/', '.')}`, unsafe[1]);
-    out.verification = body.verification;
+    try {
+      parseVerificationRecords(verification, []);
+    } catch (error) {
+      if (error instanceof BadVerificationRecords) throw fail('verification', error.message);
+      throw error;
+    }
+    out.verification = verification as IdentityInput['verification'];
   }
   return out;
 }

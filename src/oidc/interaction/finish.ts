@@ -2,6 +2,7 @@ import { sha256 } from '../../audit/audit.ts';
 import { InvalidTransaction } from '../../errors.ts';
 import { SCOPE_CLAIMS } from '../../kyc/claims.ts';
 import { ALL_USER_CLAIMS, AMR, type ClaimSet, releasedClaims } from '../claims.ts';
+import { VERIFIED_CLAIMS } from '../verified-claims.ts';
 import { credentialIds } from './policy.ts';
 import type { InteractionPort } from './provider-port.ts';
 import type { LoginDeps, LoginSession } from './session.ts';
@@ -30,6 +31,7 @@ export async function finishLogin(
   if (!auth) throw new InvalidTransaction('sign in before giving consent');
   const { set, rememberedUntil } = consented;
   const { released, declined } = releasedClaims(set, consented.accepted);
+  const verified = set.verified?.some((c) => released.includes(c)) === true;
   const lifetime = rememberedUntil
     ? Math.max(1, Math.floor((rememberedUntil - clock.now()) / 1000))
     : oidc.consentTtlSeconds;
@@ -44,11 +46,16 @@ export async function finishLogin(
     expiresInSeconds: lifetime,
     scopes,
     resource: typeof params.resource === 'string' ? params.resource : undefined,
-    claims: withVariants(released, oidc.uiLocales),
-    rejectedClaims: withVariants(
-      ALL_USER_CLAIMS.filter((c) => !released.includes(c)),
-      oidc.uiLocales,
-    ),
+    // verified_claims (OpenID Connect for Identity Assurance) once any claim asked for as verified
+    // is released; otherwise rejected, so the provider does not ask for consent again.
+    claims: [...withVariants(released, oidc.uiLocales), ...(verified ? [VERIFIED_CLAIMS] : [])],
+    rejectedClaims: [
+      ...withVariants(
+        ALL_USER_CLAIMS.filter((c) => !released.includes(c)),
+        oidc.uiLocales,
+      ),
+      ...(verified ? [] : [VERIFIED_CLAIMS]),
+    ],
     authorizationDetails: set.authorizationDetails,
   });
   const amr = auth.factors.map((f) => AMR[f]);

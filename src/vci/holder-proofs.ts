@@ -3,7 +3,7 @@ import type { Clock } from '../clock.ts';
 import type { Config } from '../config/defaults.ts';
 import type { CredentialDefinition } from '../credentials/configurations/types.ts';
 import { InvalidCredentialRequest, InvalidProof } from '../errors.ts';
-import { type KeyAttestationTrust, verifyKeyAttestation } from './key-attestation.ts';
+import { ATTESTATION_PROOF_ALGS, type KeyAttestationTrust, verifyKeyAttestation } from './key-attestation.ts';
 import { type VerifiedProof, verifyProofJwt } from './proof.ts';
 import type { KeyProofs } from './wire/types.ts';
 
@@ -51,6 +51,7 @@ export async function verifyHolderProofs(
       now,
       clockSkewSeconds: vci.proofClockSkewSeconds,
       use: 'attestation',
+      algorithms: ATTESTATION_PROOF_ALGS,
       ...(required ? { requirement: required } : {}),
     });
     if (new Set(attested.thumbprints).size !== attested.thumbprints.length) {
@@ -79,17 +80,16 @@ export async function verifyHolderProofs(
       }),
     );
   }
-  // Batch: one credential per key, each on a distinct key (SECURITY.md row 25). Thumbprints are
-  // of the canonical key (src/crypto/jwk.ts), so two spellings of one key are one key.
-  const thumbprints = new Set(verified.map((p) => p.thumbprint));
-  if (thumbprints.size !== verified.length)
+  // Batch: one credential per key, each on a distinct key (SECURITY.md row 25); a proof with a key
+  // attestation stands for every attested key (Appendix F.1: "SHOULD issue a Credential for each
+  // cryptographic public key specified in the attested_keys claim"). Thumbprints are of the
+  // canonical key (src/crypto/jwk.ts), so two spellings of one key are one key.
+  const holders: Holder[] = verified.flatMap(
+    (p) => p.attested ?? [{ jwk: p.jwk, ...(p.did ? { did: p.did } : {}), thumbprint: p.thumbprint }],
+  );
+  if (new Set(holders.map((k) => k.thumbprint)).size !== holders.length)
     throw new InvalidProof('every proof in a batch must use a distinct key');
-  return {
-    holders: verified.map((p) => ({
-      jwk: p.jwk,
-      ...(p.did ? { did: p.did } : {}),
-      thumbprint: p.thumbprint,
-    })),
-    nonces: [...new Set(verified.map((p) => p.nonce))],
-  };
+  if (holders.length > vci.batchSize)
+    throw new InvalidCredentialRequest(`at most ${vci.batchSize} keys per request`);
+  return { holders, nonces: [...new Set(verified.map((p) => p.nonce))] };
 }

@@ -27,6 +27,8 @@ import { InvalidProof } from '../errors.ts';
 
 export const KEY_ATTESTATION_TYPES = ['key-attestation+jwt', 'keyattestation+jwt'];
 const ASYMMETRIC = ['ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519', 'PS256', 'RS256'];
+/** The `attestation` proof type's proof_signing_alg_values_supported (metadata and check alike). */
+export const ATTESTATION_PROOF_ALGS: readonly string[] = ['ES256', 'ES384', 'EdDSA'];
 
 export interface KeyAttestationTrust {
   /** Attestation issuers trusted by `kid` (public JWKs with `kid`). */
@@ -109,6 +111,11 @@ export async function verifyKeyAttestation(
     /** `jwt`: inside a jwt proof (exp required); `attestation`: the proof itself (nonce required). */
     use: 'jwt' | 'attestation';
     requirement?: KeyAttestationRequirement;
+    /**
+     * Appendix F.1 / F.3: "the `alg` JOSE headers of [...] `key_attestation` [...] MUST match one of
+     * the values listed in the `proof_signing_alg_values_supported` metadata parameter".
+     */
+    algorithms?: readonly string[];
   },
 ): Promise<VerifiedKeyAttestation> {
   if (typeof jwt !== 'string' || jwt.split('.').length !== 3)
@@ -122,7 +129,11 @@ export async function verifyKeyAttestation(
   }
   if (!KEY_ATTESTATION_TYPES.includes(String(header.typ)))
     throw new InvalidProof('the key attestation typ must be key-attestation+jwt');
-  if (typeof header.alg !== 'string' || !ASYMMETRIC.includes(header.alg))
+  if (
+    typeof header.alg !== 'string' ||
+    !ASYMMETRIC.includes(header.alg) ||
+    (options.algorithms !== undefined && !options.algorithms.includes(header.alg))
+  )
     throw new InvalidProof('the key attestation alg is not allowed');
   const jwk = signerKey(header, options.trust, options.now);
   let payload: JWTPayload;

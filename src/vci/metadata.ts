@@ -10,6 +10,7 @@ import type {
 import { VC_V2_CONTEXT } from '../credentials/jsonld/document-loader.ts';
 import { jwkVerificationMethodId } from '../keys/documents.ts';
 import type { KeyStore, ManagedKey } from '../keys/spi.ts';
+import { ATTESTATION_PROOF_ALGS } from './key-attestation.ts';
 
 /**
  * Credential Issuer Metadata (OpenID4VCI 1.0 §12.2,
@@ -85,7 +86,7 @@ function proofTypes(
     ...(attestation
       ? {
           attestation: {
-            proof_signing_alg_values_supported: ['ES256', 'ES384', 'EdDSA'],
+            proof_signing_alg_values_supported: [...ATTESTATION_PROOF_ALGS],
             key_attestations_required: binding.keyAttestationsRequired ?? {},
           },
         }

@@ -14,6 +14,7 @@ import { InvalidNonce, InvalidProof } from '../errors.ts';
 import {
   type KeyAttestationRequirement,
   type KeyAttestationTrust,
+  type VerifiedKeyAttestation,
   verifyKeyAttestation,
 } from './key-attestation.ts';
 
@@ -52,6 +53,36 @@ export interface VerifiedProof {
   thumbprint: string;
   /** The `nonce` claim (checked against the store by the caller). */
   nonce: string;
+  /**
+   * The keys of a `key_attestation` header, the proof key among them: Appendix F.1, "The
+   * Credential Issuer SHOULD issue a Credential for each cryptographic public key specified in the
+   * attested_keys claim within the key_attestation parameter".
+   */
+  attested?: { jwk: JWK; thumbprint: string }[];
+}
+
+/** A `kid` that indexes attested_keys: a non-negative decimal integer ("0", "1", ...). */
+const ATTESTED_KEY_INDEX = /^(0|[1-9][0-9]{0,3})$/;
+
+/**
+ * The proof key named by `kid` as an index into the key attestation's attested_keys (OpenID4VCI
+ * 1.0 Appendix F.1, whose example carries `"kid": "0"` beside `key_attestation`; the EUDI wallet
+ * library signs with attested_keys[0] and sends exactly that header). A DID URL `kid` keeps its
+ * meaning; `jwk` and `x5c` still exclude `kid`.
+ */
+function attestedKeyFromHeader(
+  header: ProtectedHeaderParameters,
+  attested: VerifiedKeyAttestation | undefined,
+  bindingMethods: readonly string[],
+): { jwk: JWK; did?: string } | undefined {
+  if (!attested || typeof header.kid !== 'string' || header.kid.startsWith('did:')) return undefined;
+  if (header.jwk !== undefined || header.x5c !== undefined) return undefined;
+  const index = ATTESTED_KEY_INDEX.test(header.kid) ? Number(header.kid) : -1;
+  const jwk = attested.attestedKeys[index];
+  if (!jwk) throw new InvalidProof('the proof kid must be an index into the key attestation attested_keys');
+  if (!bindingMethods.includes('jwk'))
+    throw new InvalidProof('jwk holder binding is not supported for this credential');
+  return { jwk };
 }
 
 function keyFromHeader(
@@ -119,7 +150,25 @@ export async function verifyProofJwt(jwt: unknown, expect: ProofExpectations): P
   if (typeof header.alg !== 'string' || !expect.algorithms.includes(header.alg)) {
     throw new InvalidProof(`the proof alg must be one of ${expect.algorithms.join(', ')}`);
   }
-  const { jwk, did } = keyFromHeader(header, expect.bindingMethods);
+  // Appendix D / F.1: a key attestation in the header is verified first, since its attested_keys
+  // may hold the proof key itself (`kid` as an index).
+  const attestation = (header as { key_attestation?: unknown }).key_attestation;
+  const attested =
+    attestation === undefined
+      ? undefined
+      : await verifyKeyAttestation(attestation, {
+          trust: expect.keyAttestationTrust ?? { jwks: [], caCertificates: [] },
+          now: expect.now,
+          clockSkewSeconds: expect.clockSkewSeconds,
+          use: 'jwt',
+          algorithms: expect.algorithms,
+          ...(expect.keyAttestationRequired ? { requirement: expect.keyAttestationRequired } : {}),
+        });
+  if (!attested && expect.keyAttestationRequired)
+    throw new InvalidProof('this credential requires a key attestation');
+  const { jwk, did } =
+    attestedKeyFromHeader(header, attested, expect.bindingMethods) ??
+    keyFromHeader(header, expect.bindingMethods);
   // Keys are compared by value (the distinct keys of a batch, the ledger's thumbprint): only the
   // canonical spelling of a key is accepted (src/crypto/jwk.ts; RFC 7638 §3, RFC 7518 §2, §6.2.1).
   let thumbprint: string;
@@ -148,26 +197,24 @@ export async function verifyProofJwt(jwt: unknown, expect: ProofExpectations): P
   // `invalid_nonce`, so the wallet fetches a new nonce and retries (§8.3.1.2).
   if (typeof payload.nonce !== 'string' || payload.nonce.length === 0)
     throw new InvalidNonce('the proof must carry a c_nonce from the nonce endpoint');
-  // Appendix D / F.1: a key attestation in the header must be trusted, fresh, cover the proof key
-  // and, when it carries a nonce, carry this c_nonce.
-  const attestation = (header as { key_attestation?: unknown }).key_attestation;
-  if (attestation !== undefined) {
-    const verified = await verifyKeyAttestation(attestation, {
-      trust: expect.keyAttestationTrust ?? { jwks: [], caCertificates: [] },
-      now: expect.now,
-      clockSkewSeconds: expect.clockSkewSeconds,
-      use: 'jwt',
-      ...(expect.keyAttestationRequired ? { requirement: expect.keyAttestationRequired } : {}),
-    });
-    if (!verified.thumbprints.includes(thumbprint))
+  // Appendix D / F.1: the key attestation must cover the proof key and, when it carries a nonce,
+  // carry this c_nonce.
+  if (attested) {
+    if (!attested.thumbprints.includes(thumbprint))
       throw new InvalidProof('the key attestation does not attest the proof key');
-    if (verified.nonce !== undefined && verified.nonce !== payload.nonce) {
+    if (attested.nonce !== undefined && attested.nonce !== payload.nonce) {
       throw new InvalidProof('the key attestation nonce is not the c_nonce of the proof');
     }
-  } else if (expect.keyAttestationRequired) {
-    throw new InvalidProof('this credential requires a key attestation');
   }
-  return { jwk: publicJwk(jwk), ...(did ? { did } : {}), thumbprint, nonce: payload.nonce };
+  return {
+    jwk: publicJwk(jwk),
+    ...(did ? { did } : {}),
+    thumbprint,
+    nonce: payload.nonce,
+    ...(attested
+      ? { attested: attested.attestedKeys.map((k, i) => ({ jwk: k, thumbprint: attested.thumbprints[i]! })) }
+      : {}),
+  };
 }
 
 /** The full jose verification; its errors are what the wallet sees (mapped to invalid_proof). */

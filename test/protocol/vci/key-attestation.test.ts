@@ -221,6 +221,158 @@ describe('key attestations', () => {
     expect((await ask('AgeHigh_ldp_vc', { attestation: [replay] })).body).toEqual(UNKNOWN_NONCE);
   });
 
+  /**
+   * The EUDI wallet library from 0.12 on: one jwt proof signed with attested_keys[0], its header
+   * `{alg, typ, kid: "0", key_attestation}`, and one credential expected per attested key.
+   * eu-digital-identity-wallet/eudi-lib-jvm-openid4vci-kt at e1336d6631084f342f925a07f11f01162c611fd5,
+   * src/main/kotlin/eu/europa/ec/eudi/openid4vci/:
+   * - internal/JwtSigner.kt:75-80: the header starts with `alg`; internal/JwtProofSigners.kt:45-53:
+   *   then `typ` openid4vci-proof+jwt, `kid` = the key index as a string, `key_attestation` = the JWT;
+   * - internal/RequestIssuanceImpl.kt:244 and Specs.kt:172: the index is always 0
+   *   (KEY_ATTESTATION_JWT_PROOF_SIGNING_KEY_INDEX); :351-366: the wallet itself checks that the proof
+   *   verifies with attested_keys[0];
+   * - internal/JwtProofSigners.kt:24-30: claims aud, iat, iss?, nonce?; RequestIssuanceImpl.kt:332-341:
+   *   no `iss` for a pre-authorized grant without attestation-based client authentication;
+   * - KeyAttestationJWT.kt:68-79: the key attestation's claims (iat, exp, attested_keys, key_storage,
+   *   user_authentication, certification, nonce, status, key_storage_status), Specs.kt:51 its typ;
+   *   RequestIssuanceImpl.kt:243 and :276-300: as many attested keys as the batch takes.
+   */
+  describe('the EUDI key_attestation header form (kid indexes attested_keys, Appendix F.1)', () => {
+    const eudiAttestation = (keys: JWK[], nonce: string, alg = 'ES256') =>
+      new SignJWT({
+        attested_keys: keys,
+        key_storage: ['iso_18045_high'],
+        user_authentication: ['iso_18045_high'],
+        certification: 'https://wallet-provider.example/certification',
+        nonce,
+        key_storage_status: {
+          status: { status_list: { idx: 7, uri: 'https://wallet-provider.example/sl' } },
+          exp: now() + 86_400,
+        },
+      })
+        .setProtectedHeader({ alg, typ: 'key-attestation+jwt', kid: attester.kid })
+        .setIssuedAt(now())
+        .setExpirationTime(now() + 3600)
+        .sign(attester.privateKey);
+    /** JwtSigner.kt:75-80 + JwtProofSigners.kt:45-53, signed by attested key `signer`. */
+    const eudiProof = async (signer: HolderKey, keyAttestation: string, nonce: string, kid = '0') =>
+      new SignJWT({ aud: h.url, iat: now(), nonce })
+        .setProtectedHeader({
+          alg: 'ES256',
+          typ: 'openid4vci-proof+jwt',
+          kid,
+          key_attestation: keyAttestation,
+        })
+        .sign(signer.privateKey);
+    const subjectX = (c: any) =>
+      JSON.parse(Buffer.from(c.credential.credentialSubject.id.slice(8), 'base64url').toString()).x;
+
+    it('issues one credential per attested key for a proof signed by attested_keys[0]', async () => {
+      const keys = [await holderKey(), await holderKey(), await holderKey()];
+      const nonce = await h.nonce();
+      const proof = await eudiProof(
+        keys[0]!,
+        await eudiAttestation(
+          keys.map((k) => k.jwk),
+          nonce,
+        ),
+        nonce,
+      );
+      const res = await ask('AgeHigh_ldp_vc', { jwt: [proof] });
+      expect(res.status, JSON.stringify(res.body)).toBe(200);
+      expect(res.body.credentials.map(subjectX)).toEqual(keys.map((k) => k.jwk.x));
+    });
+
+    it('refuses a kid that is no index of attested_keys, or names a key that did not sign', async () => {
+      const keys = [await holderKey(), await holderKey()];
+      const cases: [string, () => Promise<string>, string][] = [
+        [
+          'out of range',
+          async () => {
+            const nonce = await h.nonce();
+            return eudiProof(keys[0]!, await eudiAttestation([keys[0]!.jwk], nonce), nonce, '1');
+          },
+          'the proof kid must be an index into the key attestation attested_keys',
+        ],
+        [
+          'not a plain decimal index',
+          async () => {
+            const nonce = await h.nonce();
+            return eudiProof(keys[0]!, await eudiAttestation([keys[0]!.jwk], nonce), nonce, '00');
+          },
+          'the proof kid must be an index into the key attestation attested_keys',
+        ],
+        [
+          'the index of a key that did not sign',
+          async () => {
+            const nonce = await h.nonce();
+            const att = await eudiAttestation(
+              keys.map((k) => k.jwk),
+              nonce,
+            );
+            return eudiProof(keys[0]!, att, nonce, '1');
+          },
+          'the proof signature is invalid',
+        ],
+        [
+          'an attestation alg outside proof_signing_alg_values_supported',
+          async () => {
+            const nonce = await h.nonce();
+            const es384 = await generateKeyPair('ES384');
+            const att = await new SignJWT({ attested_keys: [keys[0]!.jwk], key_storage: ['iso_18045_high'] })
+              .setProtectedHeader({ alg: 'ES384', typ: 'key-attestation+jwt', kid: attester.kid })
+              .setIssuedAt(now())
+              .setExpirationTime(now() + 3600)
+              .sign(es384.privateKey);
+            return eudiProof(keys[0]!, att, nonce);
+          },
+          'the key attestation alg is not allowed',
+        ],
+      ];
+      for (const [name, make, description] of cases) {
+        const res = await ask('AgeHigh_ldp_vc', { jwt: [await make()] });
+        expect(res.status, name).toBe(400);
+        expect(res.body, name).toEqual({ error: 'invalid_proof', error_description: description });
+      }
+      // Without key_attestation a bare "0" is no key at all (F.1: kid is then a DID URL).
+      const bare = await new SignJWT({ aud: h.url, iat: now(), nonce: await h.nonce() })
+        .setProtectedHeader({ alg: 'ES256', typ: 'openid4vci-proof+jwt', kid: '0' })
+        .sign(keys[0]!.privateKey);
+      expect((await ask('AgeCredential_ldp_vc', { jwt: [bare] })).body.error).toBe('invalid_proof');
+    });
+
+    it('refuses more attested keys than the batch size (invalid_credential_request)', async () => {
+      const keys = await Promise.all(Array.from({ length: 11 }, () => holderKey()));
+      const nonce = await h.nonce();
+      const proof = await eudiProof(
+        keys[0]!,
+        await eudiAttestation(
+          keys.map((k) => k.jwk),
+          nonce,
+        ),
+        nonce,
+      );
+      const res = await ask('AgeHigh_ldp_vc', { jwt: [proof] });
+      expect(res.status).toBe(400);
+      expect(res.body).toEqual({
+        error: 'invalid_credential_request',
+        error_description: 'at most 10 keys per request',
+      });
+    });
+
+    it('advertises key_attestations_required only where a configuration opts in', async () => {
+      const m = (await (await fetch(`${h.url}/.well-known/openid-credential-issuer`)).json()) as any;
+      const configs = m.credential_configurations_supported;
+      expect(configs.AgeHigh_ldp_vc.proof_types_supported.jwt.key_attestations_required).toEqual({
+        key_storage: ['iso_18045_high'],
+      });
+      // Opt-in: a configuration without the requirement says nothing (§12.2.4: "MUST NOT be present").
+      expect(configs.AgeCredential_ldp_vc.proof_types_supported.jwt).not.toHaveProperty(
+        'key_attestations_required',
+      );
+    });
+  });
+
   it('still checks an attestation sent where none is required', async () => {
     const key = await holderKey();
     const forged = await attestation([key.jwk], { signer: untrusted.privateKey });

@@ -56,7 +56,10 @@ async function eudiEncrypt(
   const { key, enc } = eudiRequestSpec(meta);
   const text = typeof payload === 'string' ? payload : JSON.stringify(payload);
   return new CompactEncrypt(new TextEncoder().encode(text))
-    .setProtectedHeader({ alg: key.alg!, enc, jwk: key, kid: key.kid!, ...header } as { alg: string })
+    .setProtectedHeader({ alg: key.alg!, enc, jwk: key, kid: key.kid!, ...header } as {
+      alg: string;
+      enc: string;
+    })
     .encrypt(await importJWK(key, (header.alg as string | undefined) ?? key.alg));
 }
 

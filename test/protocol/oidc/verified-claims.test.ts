@@ -3,7 +3,6 @@ import { request } from 'undici';
 import { beforeAll, describe, expect, test } from 'vitest';
 import type { TestApp } from '../../helpers/app.ts';
 import {
-  admin,
   Browser,
   IDENTITY,
   loginWithApi,
@@ -14,6 +13,12 @@ import {
   type TestClient,
   useAppAndClient,
 } from './helpers.ts';
+import {
+  createVerifiedPerson,
+  RECORDS,
+  VERIFIED_ALLOWED,
+  VERIFIED_PERSON,
+} from './verified-claims-fixture.ts';
 
 /**
  * OpenID Connect for Identity Assurance 1.0 (final, 2024): `verified_claims` in the claims
@@ -21,39 +26,7 @@ import {
  * userinfo). The person's verification records come from the mock identity system (admin API).
  */
 
-const PERSON = '5550007788';
-const RECORDS = [
-  {
-    verification: {
-      trust_framework: 'eidas',
-      assurance_level: 'high',
-      time: '2024-05-01T10:00:00Z',
-      verification_process: 'f24c6f-6d3f-4ec5-973e-b0d8506f3bc7',
-      evidence: [
-        {
-          type: 'document',
-          method: 'pipp',
-          time: '2024-05-01T10:00:00Z',
-          document_details: { type: 'idcard', issuer: { name: 'Civil Registry', country_code: 'MAR' } },
-        },
-      ],
-    },
-    claims: ['name', 'given_name', 'family_name', 'birthdate'],
-  },
-  {
-    verification: {
-      trust_framework: 'de_aml',
-      assurance_level: 'substantial',
-      time: '2023-01-01T00:00:00Z',
-      evidence: [{ type: 'electronic_record', record: { type: 'population_register' } }],
-    },
-    claims: ['address', 'phone_number'],
-  },
-  // The trust framework eSignet's mock relying party asks for the verified name.
-  { verification: { trust_framework: 'XYZ TF', time: '2022-02-02T00:00:00Z' }, claims: ['name'] },
-];
-
-const ALLOWED = ['name', 'given_name', 'family_name', 'birthdate', 'email', 'phone_number', 'address'];
+const PERSON = VERIFIED_PERSON;
 
 async function flow(
   app: TestApp,
@@ -108,13 +81,8 @@ describe('verified_claims (OpenID Connect for Identity Assurance 1.0)', () => {
   useAppAndClient((started) => ({ app, client } = started));
 
   beforeAll(async () => {
-    await admin(app, 'POST', '/identities', {
-      individual_id: PERSON,
-      pin: IDENTITY.pin,
-      claims: IDENTITY.claims,
-      verification: RECORDS,
-    });
-    client = await registerClient(app, { allowed_claims: ALLOWED });
+    await createVerifiedPerson(app);
+    client = await registerClient(app, { allowed_claims: VERIFIED_ALLOWED });
   });
 
   test('discovery advertises verified_claims with its trust frameworks, evidence, documents and claims', async () => {

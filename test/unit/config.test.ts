@@ -119,4 +119,18 @@ describe('configuration', () => {
       'publicUrl: must not carry credentials',
     ]);
   });
+
+  it('serves the eSignet paths only when asked, under a prefix that is a plain path and no provider path', () => {
+    const on = loadConfig({ env: { ISSUER__oidc__esignetCompat__enabled: 'true' } });
+    expect(on.oidc.esignetCompat).toEqual({ enabled: true, prefix: '/v1/esignet' });
+    expect(loadConfig({ env: {} }).oidc.esignetCompat.enabled).toBe(false);
+    for (const prefix of ['v1/esignet', '/v1/esignet/', '/', '/token/x', '/.well-known', '/a b', '/a?b']) {
+      expect(problemsOf({ ISSUER__oidc__esignetCompat__prefix: prefix })).toEqual([
+        'oidc.esignetCompat.prefix: must be a path such as /v1/esignet (segments of letters, digits, . _ ~ -; not a provider path)',
+      ]);
+    }
+    expect(
+      loadConfig({ env: { ISSUER__oidc__esignetCompat__prefix: '/esignet' } }).oidc.esignetCompat.prefix,
+    ).toBe('/esignet');
+  });
 });

@@ -1,3 +1,4 @@
+import { webcrypto } from 'node:crypto';
 import { decodeJwt, decodeProtectedHeader, importX509, jwtVerify } from 'jose';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -137,10 +138,10 @@ describe('credential issuer metadata (OpenID4VCI 1.0 §12.2)', () => {
       name: 'CN=Other',
       notBefore: new Date(at.getTime() - 1000),
       notAfter: new Date(at.getTime() + 86_400_000),
-      keys: (await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, [
+      keys: (await webcrypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, [
         'sign',
         'verify',
-      ])) as CryptoKeyPair,
+      ])) as webcrypto.CryptoKeyPair,
       signingAlgorithm: { name: 'ECDSA', hash: 'SHA-256' },
     });
     expect(await leaf.verify({ publicKey: other.publicKey, date: at })).toBe(false);

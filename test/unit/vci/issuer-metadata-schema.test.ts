@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import AjvModule from 'ajv';
+import { Ajv } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { decodeJwt } from 'jose';
 import { request } from 'undici';
@@ -15,12 +15,9 @@ import { startVci, type VciHarness } from '../../protocol/vci/harness.ts';
  * VCICheckForOldSdJwtFormatInCredentialConfigurations (openid-certification/conformance-suite
  * 12f2a4dac6462f8a4e95968bc7e478e02881e1a7, src/main/java/net/openid/conformance/vci10issuer/condition/).
  */
-const Ajv = (AjvModule as unknown as { default: typeof AjvModule }).default ?? AjvModule;
-const addFormats =
-  (addFormatsModule as unknown as { default: typeof addFormatsModule }).default ?? addFormatsModule;
+const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
 const schema = JSON.parse(readFileSync(new URL('./issuer-metadata.schema.json', import.meta.url), 'utf8'));
-const ajv = new Ajv({ allErrors: true, strict: false });
-addFormats(ajv);
+const ajv = addFormats(new Ajv({ allErrors: true, strict: false }));
 const validate = ajv.compile(schema);
 const errorsOf = (doc: unknown) =>
   validate(doc) ? [] : validate.errors!.map((e) => `${e.instancePath} ${e.message}`);

@@ -12,6 +12,20 @@ import {
   useAppAndClient,
 } from './helpers.ts';
 
+/** A form POST with a client assertion to one of the app's endpoints. */
+const postForm = async (app: TestApp, path: string, params: Record<string, string>) => {
+  const response = await request(`${app.url}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({
+      client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+      ...params,
+    }).toString(),
+  });
+  const text = await response.body.text();
+  return { status: response.statusCode, body: text ? JSON.parse(text) : {} };
+};
+
 /**
  * SECURITY.md rows 7 and 9: a client assertion dated in the future (`iat` or `nbf` beyond the clock
  * tolerance) does not authenticate, at the token endpoint and at PAR, and leaves no replay record
@@ -38,18 +52,7 @@ describe('client assertions dated in the future (SECURITY rows 7, 9)', () => {
       .setProtectedHeader({ alg: 'ES256', kid: 'k1' })
       .sign(client.privateKey);
 
-  const post = async (path: string, params: Record<string, string>) => {
-    const response = await request(`${app.url}${path}`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({
-        client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
-        ...params,
-      }).toString(),
-    });
-    const text = await response.body.text();
-    return { status: response.statusCode, body: text ? JSON.parse(text) : {} };
-  };
+  const post = (path: string, params: Record<string, string>) => postForm(app, path, params);
 
   const par = (assertion: string) => post('/par', { ...parParams(client), client_assertion: assertion });
 
@@ -124,19 +127,8 @@ describe('client assertion lifetime per client, and the replay window (SECURITY 
   useAppAndClient((started) => ({ app, client } = started));
 
   const now = () => Math.floor(Date.now() / 1000);
-  const par = async (who: TestClient, assertion: string) => {
-    const response = await request(`${app.url}/par`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({
-        ...parParams(who),
-        client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
-        client_assertion: assertion,
-      }).toString(),
-    });
-    const text = await response.body.text();
-    return { status: response.statusCode, body: text ? JSON.parse(text) : {} };
-  };
+  const par = (who: TestClient, assertion: string) =>
+    postForm(app, '/par', { ...parParams(who), client_assertion: assertion });
 
   test('a one-hour assertion authenticates a client registered for 3600 s, and not one without', async () => {
     hourly = await registerClient(app, { client_assertion_max_lifetime: 3600 });

@@ -24,6 +24,13 @@ export const defaults = {
   demo: 'auto' as 'auto' | 'on' | 'off',
   /** pino log level: fatal, error, warn, info, debug, trace or silent. */
   logLevel: 'info',
+  /**
+   * Interoperability profile. `haip`: OpenID4VC High Assurance Interoperability Profile 1.0 for the
+   * issuer: PAR and DPoP required, wallet (client) attestation required (`attest_jwt_client_auth` at
+   * PAR and token, the pre-authorized grant included), ES256 only (proofs, DPoP, attestations),
+   * SD-JWT VC and mdoc configurations only, signed metadata on. `default`: none of these forced.
+   */
+  profile: 'default' as 'default' | 'haip',
 
   http: {
     /** Largest accepted request body, in bytes. */
@@ -282,6 +289,17 @@ export const defaults = {
      * register their own (`client_assertion_max_lifetime`, 1..3600).
      */
     clientAssertionMaxLifetimeSeconds: 300,
+    /**
+     * Attestation-based client authentication (draft-ietf-oauth-attestation-based-client-auth,
+     * `attest_jwt_client_auth`) at PAR and the token endpoint, for clients registered with that method
+     * (wallets: the attestation's `sub` is the client_id). Wallet providers trusted to sign Client
+     * Attestations: public JWKs with `kid` (ES256), and/or PEM CA certificates anchoring an `x5c`
+     * chain. With neither, every attestation is refused.
+     */
+    clientAttestation: {
+      trustedJwks: [] as Record<string, unknown>[],
+      trustedCaPems: [] as string[],
+    },
     /**
      * eSignet's protocol paths (token `/oauth/v2/token` and `/oauth/token`, PAR `/oauth/par`, userinfo
      * `/oidc/userinfo`, JWKS `/oauth/.well-known/jwks.json`, discovery `/oidc/.well-known/openid-configuration`

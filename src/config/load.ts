@@ -75,6 +75,7 @@ const RULES: Record<string, Rule> = {
   publicUrl: httpUrl,
   port: intBetween(0, 65535),
   demo: oneOf('auto', 'on', 'off'),
+  profile: oneOf('default', 'haip'),
   logLevel: oneOf('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'),
   'http.bodyLimitBytes': intBetween(1024, 64 * 1024 * 1024),
   'http.bodyTimeoutMs': intBetween(100, 600_000),

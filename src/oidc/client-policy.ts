@@ -34,7 +34,8 @@ export function registrationMetadata(
     client_id: clientId,
   };
   // Public clients are wallets: RFC 9396 authorization_details of type openid_credential unless set.
-  if (metadata.token_endpoint_auth_method === 'none' && metadata.authorization_details_types === undefined) {
+  const wallet = ['none', 'attest_jwt_client_auth'].includes(metadata.token_endpoint_auth_method as string);
+  if (wallet && metadata.authorization_details_types === undefined) {
     metadata.authorization_details_types = ['openid_credential'];
   }
   return metadata;
@@ -47,8 +48,11 @@ export function checkClientPolicy(metadata: Record<string, unknown>): void {
     throw new InvalidClientMetadata('client_id must be 3-128 characters of A-Z a-z 0-9 . _ ~ -');
   }
   const method = metadata.token_endpoint_auth_method;
-  if (method !== 'private_key_jwt' && method !== 'none') {
-    throw new InvalidClientMetadata('token_endpoint_auth_method must be private_key_jwt or none');
+  // attest_jwt_client_auth: wallets (draft-ietf-oauth-attestation-based-client-auth, src/oidc/client-attestation.ts).
+  if (method !== 'private_key_jwt' && method !== 'none' && method !== 'attest_jwt_client_auth') {
+    throw new InvalidClientMetadata(
+      'token_endpoint_auth_method must be private_key_jwt, none or attest_jwt_client_auth',
+    );
   }
   if (method === 'private_key_jwt' && metadata.jwks === undefined && metadata.jwks_uri === undefined) {
     throw new InvalidClientMetadata('jwks or jwks_uri is required for private_key_jwt');

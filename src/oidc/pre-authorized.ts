@@ -1,7 +1,14 @@
-import { AppError, InvalidRequest } from '../errors.ts';
+import { AppError, InvalidClient, InvalidRequest } from '../errors.ts';
 import { randomId } from '../random.ts';
 import type { Services } from '../services.ts';
-import { withCredentialIdentifiers } from './credential-details.ts';
+import {
+  ATTEST_JWT_CLIENT_AUTH,
+  attestationChallenges,
+  challengeSecret,
+  configuredTrust,
+  verifyClientAttestation,
+} from './client-attestation.ts';
+import { parseTokenRequestDetails, withCredentialIdentifiers } from './credential-details.ts';
 import { verifyDpopProof } from './dpop.ts';
 import type { OidcProvider } from './provider.ts';
 import type { OidcState } from './state.ts';
@@ -28,6 +35,9 @@ export interface PreAuthorizedTokenRequest {
   readonly form: URLSearchParams;
   /** The `DPoP` header, when sent. */
   readonly dpopProof: string | undefined;
+  /** The `OAuth-Client-Attestation` and `OAuth-Client-Attestation-PoP` headers, when sent. */
+  readonly clientAttestation?: string | undefined;
+  readonly clientAttestationPop?: string | undefined;
 }
 
 /** The successful token response (RFC 6749 §5.1, OpenID4VCI 1.0 §6.2). */
@@ -46,8 +56,9 @@ export interface PreAuthorizedTokenResponse {
  */
 export async function redeemPreAuthorizedGrant(
   { services, state, provider, tokenUrl }: PreAuthorizedGrantDeps,
-  { form, dpopProof }: PreAuthorizedTokenRequest,
+  request: PreAuthorizedTokenRequest,
 ): Promise<PreAuthorizedTokenResponse> {
+  const { form, dpopProof } = request;
   for (const name of new Set(form.keys())) {
     // RFC 6749 §3.1: parameters MUST NOT be included more than once.
     if (form.getAll(name).length > 1)
@@ -61,6 +72,10 @@ export async function redeemPreAuthorizedGrant(
   if (resource !== null && resource !== services.config.resolved.publicUrl) {
     throw new AppError(400, 'invalid_target', 'resource must be the credential issuer identifier');
   }
+  // OpenID4VCI 1.0 §6.1 / RFC 9396 §6: the wallet may name what it wants; only then does the
+  // response carry authorization_details with credential_identifiers (§6.2).
+  const askedDetails = parseTokenRequestDetails(form.get('authorization_details'));
+  const haip = services.config.profile === 'haip';
   // Validate the DPoP proof before consuming the code, so a bad proof does not burn it.
   const jkt = dpopProof
     ? await verifyDpopProof(
@@ -69,17 +84,29 @@ export async function redeemPreAuthorizedGrant(
         services.store,
       )
     : undefined;
+  const p = await provider();
+  await authenticateAttestedClient({ services, form, request, provider: p, required: haip });
 
   const redeemed = await state.preAuthorizedCodes.redeem(code, txCode);
-  const p = await provider();
   const grantId = randomId(16);
-  const requested = redeemed.authorizationDetails.length
-    ? [...redeemed.authorizationDetails]
-    : redeemed.credentialConfigurationIds.map((id) => ({
-        type: 'openid_credential',
-        credential_configuration_id: id,
-      }));
-  const details = withCredentialIdentifiers(requested);
+  const offered = redeemed.credentialConfigurationIds;
+  const unknown = askedDetails?.find((d) => !offered.includes(d.credential_configuration_id as string));
+  if (unknown) {
+    throw new AppError(
+      400,
+      'invalid_authorization_details',
+      `credential_configuration_id "${String(unknown.credential_configuration_id)}" was not offered`,
+    );
+  }
+  // Without authorization_details in the request, the access token still covers the offered
+  // configurations, but names no credential identifiers: EUDI (eudi-lib-jvm-openid4vci-kt
+  // RequestIssuanceImpl.validateRequestPayload) then requests by credential_configuration_id.
+  const details = askedDetails
+    ? withCredentialIdentifiers(askedDetails)
+    : redeemed.authorizationDetails.length
+      ? withCredentialIdentifiers([...redeemed.authorizationDetails])
+      : offered.map((id) => ({ type: 'openid_credential', credential_configuration_id: id }));
+  const answered = askedDetails || redeemed.authorizationDetails.length ? details : [];
   await state.grants.save(
     {
       _id: grantId,
@@ -111,8 +138,48 @@ export async function redeemPreAuthorizedGrant(
     access_token: accessToken,
     token_type: jkt ? 'DPoP' : 'Bearer',
     expires_in: at.expiration,
-    ...(details.length ? { authorization_details: details } : {}),
+    ...(answered.length ? { authorization_details: answered } : {}),
     c_nonce: cNonce.nonce,
     c_nonce_expires_in: cNonce.expiresInSeconds,
   };
+}
+
+/**
+ * Attestation-based client authentication for the pre-authorized grant (the provider checks it for
+ * the grants it answers): when the headers are sent, or when the profile requires it (HAIP), the
+ * attestation and PoP must verify and name a client registered with `attest_jwt_client_auth`.
+ * Checked before the code is consumed.
+ */
+async function authenticateAttestedClient(input: {
+  services: Services;
+  form: URLSearchParams;
+  request: PreAuthorizedTokenRequest;
+  provider: OidcProvider;
+  required: boolean;
+}): Promise<string | undefined> {
+  const { services, form, request, provider } = input;
+  const { clientAttestation: attestation, clientAttestationPop: pop } = request;
+  if (!attestation && !pop && !input.required) return undefined;
+  const { config, clock } = services;
+  const verified = await verifyClientAttestation(
+    {
+      attestation,
+      pop,
+      audience: config.resolved.publicUrl,
+      trust: configuredTrust(config),
+      clockToleranceSeconds: config.oidc.clockToleranceSeconds,
+      challenges: attestationChallenges(challengeSecret(config.keys.encryptionSecret), clock),
+      unique: (clientId, jti, expiresAt) => provider.ReplayDetection.unique(clientId, jti, expiresAt),
+    },
+    clock,
+  );
+  const clientId = form.get('client_id');
+  if (clientId !== null && clientId !== verified.clientId)
+    throw new InvalidClient('client authentication failed: client_id is not the client attestation sub');
+  const client = await provider.Client.find(verified.clientId);
+  if (!client || client.clientAuthMethod !== ATTEST_JWT_CLIENT_AUTH)
+    throw new InvalidClient(
+      'client authentication failed: no client is registered for attestation as this sub',
+    );
+  return verified.clientId;
 }

@@ -8,6 +8,7 @@ import { PRE_AUTHORIZED_GRANT } from '../vci/pre-authorized.ts';
 import { findAccount, loadExistingGrant } from './accounts.ts';
 import { createAdapterClass } from './adapter.ts';
 import { type AcrRule, claimsConfig } from './claims.ts';
+import { providerAttestationHooks } from './client-attestation.ts';
 import {
   assertClientAssertion,
   assertRequestObject,
@@ -22,6 +23,7 @@ import { esignetEndpoints } from './esignet-compat.ts';
 import { validateIssuerState } from './issuer-state.ts';
 import { createJwksFetcher } from './jwks-fetch.ts';
 import type { OidcState } from './state.ts';
+import { tokenResponseCNonce } from './token-response.ts';
 import {
   assertClaimsParameter,
   identityAssuranceMetadata,
@@ -44,6 +46,8 @@ export const ROUTES = {
   introspection: '/token/introspect',
   revocation: '/token/revoke',
   end_session: '/logout',
+  // draft-ietf-oauth-attestation-based-client-auth: the attestation PoP's challenge.
+  challenge: '/challenge',
 } as const;
 
 export function acrTable(config: Config): AcrRule[] {
@@ -73,6 +77,10 @@ export function providerFingerprint(keys: readonly ManagedKey[], scopes: readonl
     .digest('base64url');
 }
 
+/** A 32-byte secret for one purpose, derived from the key-encryption secret. */
+const derivedSecret = (secret: string, purpose: string) =>
+  Buffer.from(hkdfSync('sha256', secret, 'idissuer-oidc', purpose, 32));
+
 const cookieKey = (secret: string) =>
   Buffer.from(hkdfSync('sha256', secret, 'idissuer-oidc', 'cookies', 32)).toString('base64url');
 
@@ -85,6 +93,8 @@ export function buildProvider(
   const o = config.oidc;
   const issuer = config.resolved.publicUrl;
   const table = acrTable(config);
+  // HAIP 1.0 (config `profile`): wallets authenticate by attestation, ES256 only, PAR and DPoP required.
+  const haip = config.profile === 'haip';
   const locales = config.oidc.uiLocales;
 
   const provider = new Provider(issuer, {
@@ -107,7 +117,9 @@ export function buildProvider(
     subjectTypes: ['pairwise'],
     pairwiseIdentifier: async (_ctx: OidcCtx, accountId: string) => accountId,
     responseTypes: ['code'],
-    clientAuthMethods: ['private_key_jwt', 'none'],
+    clientAuthMethods: haip
+      ? ['private_key_jwt', 'attest_jwt_client_auth']
+      : ['private_key_jwt', 'none', 'attest_jwt_client_auth'],
     clientDefaults: {
       grant_types: ['authorization_code'],
       response_types: ['code'],
@@ -169,7 +181,14 @@ export function buildProvider(
       devInteractions: { enabled: false },
       // verified_claims (object or array form) checked by OpenID Connect for Identity Assurance 1.0.
       claimsParameter: { enabled: true, assertClaimsParameter },
-      dPoP: { enabled: true },
+      // The nonce secret only because attestClientAuth asks for one (nonces are not required).
+      dPoP: { enabled: true, nonceSecret: derivedSecret(config.keys.encryptionSecret, 'dpop-nonce') },
+      // draft-ietf-oauth-attestation-based-client-auth at PAR and token (src/oidc/client-attestation.ts).
+      attestClientAuth: {
+        enabled: true,
+        ack: 'draft-12',
+        ...providerAttestationHooks(config, clock),
+      },
       encryption: { enabled: true },
       jwtUserinfo: { enabled: true },
       introspection: { enabled: true, allowedPolicy: introspectionAllowed },
@@ -177,7 +196,7 @@ export function buildProvider(
       userinfo: { enabled: true },
       pushedAuthorizationRequests: {
         enabled: true,
-        requirePushedAuthorizationRequests: o.requirePar,
+        requirePushedAuthorizationRequests: o.requirePar || haip,
         allowUnregisteredRedirectUris: false,
       },
       requestObjects: {
@@ -228,7 +247,8 @@ export function buildProvider(
       userinfoEncryptionEncValues: ['A128GCM', 'A256GCM', 'A128CBC-HS256'],
       requestObjectEncryptionAlgValues: [],
       requestObjectEncryptionEncValues: [],
-      dPoPSigningAlgValues: ['ES256', 'EdDSA', 'Ed25519', 'PS256', 'RS256'],
+      dPoPSigningAlgValues: haip ? ['ES256'] : ['ES256', 'EdDSA', 'Ed25519', 'PS256', 'RS256'],
+      attestSigningAlgValues: ['ES256'],
     },
     discovery: {
       ui_locales_supported: locales,
@@ -240,6 +260,8 @@ export function buildProvider(
     },
   });
   provider.proxy = true;
+  // Draft-13 wallets take their first c_nonce from the token response (src/oidc/token-response.ts).
+  provider.use(tokenResponseCNonce(state));
   installVerifiedClaimsMask(provider);
   // Handled in front of the provider (src/oidc/pre-authorized.ts); registered so discovery lists it.
   provider.registerGrantType(PRE_AUTHORIZED_GRANT, () => {

@@ -1,4 +1,5 @@
 import type { Context } from 'koa';
+import { AppError } from '../../errors.ts';
 import { checkAssertionParty } from '../../oidc/assertion-party.ts';
 import { redeemPreAuthorizedGrant } from '../../oidc/pre-authorized.ts';
 import { type OidcProvider, PRE_AUTHORIZED_GRANT } from '../../oidc/provider.ts';
@@ -25,12 +26,20 @@ export async function handleTokenRequest(
   if (ctx.method !== 'POST' || ctx.request.type !== 'application/x-www-form-urlencoded') return false;
   const form = await readProviderForm(ctx);
   checkAssertionParty(form);
+  const dpopProof = ctx.get('DPoP') || undefined;
+  // HAIP 1.0 (config `profile`): every access token is DPoP-bound (RFC 9449 §5 error code).
+  if (services.config.profile === 'haip' && !dpopProof)
+    throw new AppError(400, 'invalid_dpop_proof', 'a DPoP proof is required');
   if (form.get('grant_type') !== PRE_AUTHORIZED_GRANT) return false;
   noStore(ctx);
-  const dpopProof = ctx.get('DPoP') || undefined;
   const response = await redeemPreAuthorizedGrant(
     { services, state, provider, tokenUrl },
-    { form, dpopProof },
+    {
+      form,
+      dpopProof,
+      clientAttestation: ctx.get('OAuth-Client-Attestation') || undefined,
+      clientAttestationPop: ctx.get('OAuth-Client-Attestation-PoP') || undefined,
+    },
   );
   ctx.status = 200;
   ctx.body = response;

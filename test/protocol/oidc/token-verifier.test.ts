@@ -267,11 +267,9 @@ describe('TokenVerifier for the credential endpoint and the pre-authorized code 
       const body = (await response.body.json()) as Record<string, any>;
       expect(body.token_type).toBe('Bearer');
       expect(body.expires_in).toBe(300);
-      expect(body.authorization_details[0]).toMatchObject({
-        type: 'openid_credential',
-        credential_configuration_id: 'IdentityCredential',
-        credential_identifiers: ['IdentityCredential'],
-      });
+      // OpenID4VCI 1.0 §6.2: authorization_details (credential_identifiers) only when the request
+      // carried authorization_details; the token still covers the offered configuration.
+      expect(body.authorization_details).toBeUndefined();
       const verified = await verifier.verify({
         authorization: `Bearer ${body.access_token}`,
         dpop: undefined,

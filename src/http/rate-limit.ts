@@ -3,6 +3,7 @@ import type { Clock } from '../clock.ts';
 import type { Config, RateLimitRule } from '../config/defaults.ts';
 import { TooManyRequests } from '../errors.ts';
 import type { Store } from '../store/spi.ts';
+import { esignetRoutes } from './oidc/esignet-routes.ts';
 
 /**
  * SECURITY row 54 (rate-limits-across-processes): one middleware for every limited route. Each
@@ -33,13 +34,16 @@ export function rateLimit(services: { config: Config; store: Store; clock: Clock
   const basePath = new URL(config.resolved.publicUrl).pathname.replace(/\/+$/, '');
   const tables = compile(config.rateLimits.rules);
   const trustProxy = config.http.trustProxy;
+  const esignet = esignetRoutes(config, basePath);
 
   return async function limitRate(ctx: Context, next: Next): Promise<void> {
     const table = config.rateLimits.enabled ? tables.get(ctx.method) : undefined;
     if (!table) return next();
     const path = ctx.path;
-    if (basePath && !path.startsWith(`${basePath}/`)) return next();
-    const relative = basePath ? path.slice(basePath.length) : path;
+    // eSignet's paths count as the provider routes they serve (one limit for both addresses).
+    const alias = esignet.get(path)?.route;
+    if (!alias && basePath && !path.startsWith(`${basePath}/`)) return next();
+    const relative = alias ?? (basePath ? path.slice(basePath.length) : path);
     const target = table.exact.get(relative) ?? table.patterns.find((p) => p.regex.test(relative))?.target;
     if (!target) return next();
 

@@ -210,3 +210,33 @@ describe('eSignet paths off (the default)', () => {
     expect(par.body).toEqual(INVALID_CLIENT);
   });
 });
+
+/** SECURITY row 54: the token and PAR limits count a request at eSignet's path as one at the provider's. */
+describe('rate limits at the eSignet paths', () => {
+  let app: TestApp;
+  beforeAll(async () => {
+    app = await startOidcApp({
+      overrides: {
+        oidc: { esignetCompat: { enabled: true } },
+        rateLimits: {
+          rules: { token: { limit: 2, windowSeconds: 60 }, par: { limit: 2, windowSeconds: 60 } },
+        },
+      },
+    });
+    // At the start of a window (plus a second), so the three requests share one.
+    app.clock.set(Math.floor(Date.now() / 60_000) * 60_000 + 60_000 + 1000);
+  });
+  afterAll(async () => app?.stop());
+
+  test.each([
+    ['/token', ['/oauth/v2/token', '/oauth/token']],
+    ['/par', ['/oauth/par', '/oauth/par']],
+  ])('%s and its eSignet paths share one counter', async (own, esignet) => {
+    const base = `${app.url}/v1/esignet`;
+    const statuses = [];
+    for (const url of [`${base}${esignet[0]}`, `${app.url}${own}`, `${base}${esignet[1]}`]) {
+      statuses.push((await post(url, { grant_type: 'x' })).status);
+    }
+    expect(statuses).toEqual([400, 400, 429]);
+  });
+});

@@ -159,7 +159,7 @@ describe('eSignet mock relying party against the eSignet paths (mosip/esignet-mo
   };
 
   /** The browser part: eSignet's UI route `/authorize` on ESIGNET_UI_BASE_URL (UI/constants/clientDetails.js:36-38) with client_id and request_uri. */
-  const login = async (requestUri: string) => {
+  const login = async (requestUri: string, individualId = IDENTITY.individualId) => {
     await browser.context.clearCookies();
     const page = await browser.context.newPage();
     page.setDefaultTimeout(8000);
@@ -173,7 +173,7 @@ describe('eSignet mock relying party against the eSignet paths (mosip/esignet-mo
     );
     // The four ACRs offer four ways to log in; the person picks the password.
     await page.getByRole('navigation').getByRole('link', { name: 'Password' }).click();
-    await page.getByLabel('Individual ID').fill(IDENTITY.individualId);
+    await page.getByLabel('Individual ID').fill(individualId);
     await page.getByLabel('Password').fill(IDENTITY.password);
     await page.getByRole('button', { name: 'Verify' }).click();
     await page.getByRole('button', { name: 'Allow' }).click();
@@ -282,5 +282,41 @@ describe('eSignet mock relying party against the eSignet paths (mosip/esignet-mo
     const { iss, aud, iat, exp, sub, ...released } = claims;
     expect(typeof sub).toBe('string');
     expect(released).toEqual({ name: IDENTITY.claims.name, phone_number: IDENTITY.claims.phone_number });
+  });
+
+  // OpenID Connect for Identity Assurance 1.0: the RP's own claims request (COMPOSE:18), whose
+  // userinfo.verified_claims array asks for phone_number verified under "ABC TF" and name under
+  // "XYZ TF". A person whose identity record says exactly that; the answer carries the consented
+  // claims and, per request element, the verified claims with their verification.
+  test('its claims request with userinfo.verified_claims (array form): the userinfo carries exactly the consented claims and verified claims', async () => {
+    const individualId = '5550009876';
+    await admin(app, 'POST', '/identities', {
+      individual_id: individualId,
+      password: IDENTITY.password,
+      claims: { name: IDENTITY.claims.name, phone_number: IDENTITY.claims.phone_number },
+      verification: [
+        { verification: { trust_framework: 'ABC TF' }, claims: ['phone_number'] },
+        { verification: { trust_framework: 'XYZ TF' }, claims: ['name'] },
+      ],
+    });
+    const { key, verifier, par } = await flow(CLAIMS);
+    expect(par.status).toBe(201);
+    const callback = await login(par.body.request_uri as string, individualId);
+    const tokens = await token(key, callback.searchParams.get('code')!, verifier);
+    expect(tokens.status).toBe(200);
+    const info = await userinfo(key, tokens.body.access_token);
+    expect(info.status).toBe(200);
+    const { iss, aud, iat, exp, sub, ...released } = await verifyUserinfo(info.text);
+    expect(released).toEqual({
+      name: IDENTITY.claims.name,
+      phone_number: IDENTITY.claims.phone_number,
+      verified_claims: [
+        {
+          verification: { trust_framework: 'ABC TF' },
+          claims: { phone_number: IDENTITY.claims.phone_number },
+        },
+        { verification: { trust_framework: 'XYZ TF' }, claims: { name: IDENTITY.claims.name } },
+      ],
+    });
   });
 });

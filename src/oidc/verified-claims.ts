@@ -269,3 +269,40 @@ export function identityAssuranceMetadata(ida: {
     claims_in_verified_claims_supported: [...ida.claims],
   };
 }
+
+/** How one detail asked for as verified is verified, as the consent page shows it. */
+export interface ClaimVerification {
+  readonly trust_framework: string;
+  readonly assurance_level?: string;
+  /** Evidence types (`document`, `electronic_record`, …). */
+  readonly evidence: readonly string[];
+}
+
+/**
+ * For each claim asked for as verified: the person's verification records covering it (trust
+ * framework, assurance level, evidence types; no values), [] when none does.
+ */
+export function verifiedDetails(
+  verified: readonly string[],
+  records: readonly VerificationRecord[],
+): Record<string, ClaimVerification[]> {
+  const out: Record<string, ClaimVerification[]> = {};
+  for (const claim of verified) {
+    out[claim] = records
+      .filter((r) => r.claims.includes(claim))
+      .map((r) => {
+        const { trust_framework, assurance_level, evidence } = r.verification;
+        const types = (Array.isArray(evidence) ? evidence : []).flatMap((e) => {
+          const type = isObject(e) ? e.type : undefined;
+          const value = isObject(type) ? type.value : type;
+          return typeof value === 'string' ? [value] : [];
+        });
+        return {
+          trust_framework,
+          ...(typeof assurance_level === 'string' ? { assurance_level } : {}),
+          evidence: [...new Set(types)],
+        };
+      });
+  }
+  return out;
+}

@@ -14,6 +14,7 @@ import {
   factorsFor,
   systemFor,
   transactionRef,
+  verifiedClaimDetails,
 } from '../../oidc/interaction/policy.ts';
 import { type LoginDeps, type LoginSession, resendAfterSeconds } from '../../oidc/interaction/session.ts';
 import {
@@ -81,7 +82,13 @@ async function postAuthenticate(app: InteractionApp, ctx: Context): Promise<void
   const set = claimSet(deps, authenticated);
   ctx.body = to
     ? { consent_required: false, redirect_to: to }
-    : { consent_required: true, essential_claims: set.essential, voluntary_claims: set.voluntary };
+    : {
+        consent_required: true,
+        essential_claims: set.essential,
+        voluntary_claims: set.voluntary,
+        // Details asked for as verified (OpenID Connect for Identity Assurance) and how each is verified.
+        verified_claims: verifiedClaimDetails(deps, authenticated),
+      };
 }
 
 /**
@@ -137,6 +144,7 @@ function encodeStatus(deps: LoginDeps, session: LoginSession) {
     kbi_fields: system.kbiFields?.() ?? deps.kbiFields,
     essential_claims: set.essential,
     voluntary_claims: set.voluntary,
+    verified_claims: verifiedClaimDetails(deps, session),
     credential_configuration_ids: credentialIds(deps, session),
     authenticated: !!tx.auth,
     consent_prompt: consentRequired(session),

@@ -2,7 +2,7 @@ import type { AppError } from '../../errors.ts';
 import type { Factor } from '../../kyc/spi.ts';
 import { pickLocale, textsFor } from './i18n.ts';
 import { type ClientView, consentPage, errorPage, loginPage, type PageFrame } from './pages.ts';
-import { claimSet, credentialIds, factorsFor, systemFor } from './policy.ts';
+import { claimSet, credentialIds, factorsFor, systemFor, verifiedClaimDetails } from './policy.ts';
 import { type LoginDeps, type LoginSession, resendAfterSeconds } from './session.ts';
 
 /**
@@ -84,7 +84,8 @@ export function sessionPage(
   const csp = pageCsp(session);
   if (session.tx.auth) {
     const set = claimSet(deps, session);
-    const view = { client, action, csrf, essential: set.essential, voluntary: set.voluntary };
+    const verified = verifiedClaimDetails(deps, session);
+    const view = { client, action, csrf, essential: set.essential, voluntary: set.voluntary, verified };
     const credentials = credentialIds(deps, session);
     return {
       csp,

@@ -29,6 +29,13 @@ export interface Texts {
   readonly essentialNote: string;
   readonly credentials: string;
   readonly noClaims: string;
+  /** A detail asked for as verified (OpenID Connect for Identity Assurance): under what, by what. */
+  readonly verifiedUnder: string;
+  readonly verifiedBy: string;
+  /** Asked for as verified, but no verification record covers it: it is not shared as verified. */
+  readonly notVerified: string;
+  /** Evidence types (Identity Assurance `evidence.type`). */
+  readonly evidence: Record<string, string>;
   readonly claim: Record<string, string>;
   readonly kbiField: Record<string, string>;
   readonly errors: Record<string, string>;
@@ -68,6 +75,15 @@ const en: Texts = {
   resendIn: 'You can ask for a new code in {s} seconds.',
   consentTitle: 'Share your details',
   consentIntro: '{rp} asks for the following details.',
+  verifiedUnder: 'Verified under {framework}',
+  verifiedBy: 'by {evidence}',
+  notVerified: 'Not verified: it will not be shared as verified',
+  evidence: {
+    document: 'an identity document',
+    electronic_record: 'an electronic record',
+    vouch: 'a voucher',
+    electronic_signature: 'an electronic signature',
+  },
   essential: 'Required',
   voluntary: 'Optional (untick to keep private)',
   essentialNote: 'Required details are always shared when you allow.',
@@ -146,6 +162,15 @@ const ar: Texts = {
   resendIn: 'يمكنك طلب رمز جديد بعد {s} ثانية.',
   consentTitle: 'مشاركة بياناتك',
   consentIntro: 'يطلب {rp} البيانات التالية.',
+  verifiedUnder: 'تم التحقق منها وفق {framework}',
+  verifiedBy: 'بواسطة {evidence}',
+  notVerified: 'غير متحقق منها: لن تتم مشاركتها على أنها متحقق منها',
+  evidence: {
+    document: 'وثيقة هوية',
+    electronic_record: 'سجل إلكتروني',
+    vouch: 'تزكية',
+    electronic_signature: 'توقيع إلكتروني',
+  },
   essential: 'مطلوبة',
   voluntary: 'اختيارية (ألغِ التحديد للإبقاء عليها خاصة)',
   essentialNote: 'تتم مشاركة البيانات المطلوبة دائمًا عند السماح.',

@@ -1,4 +1,5 @@
 import { escapeHtml as h } from '../../http/html.ts';
+import type { ClaimVerification } from '../verified-claims.ts';
 import { claimLabel, format, type Texts } from './i18n.ts';
 
 /**
@@ -189,7 +190,22 @@ export interface ConsentView {
   readonly essential: readonly string[];
   readonly voluntary: readonly string[];
   readonly credentials: readonly string[];
+  /** Details asked for as verified: how each is verified ([] when it is not). */
+  readonly verified?: Readonly<Record<string, readonly ClaimVerification[]>>;
   readonly error?: string;
+}
+
+/** Under which trust framework and by what evidence a detail asked for as verified is verified. */
+function verifiedNote(texts: Texts, how: readonly ClaimVerification[] | undefined): string {
+  if (!how) return '';
+  if (how.length === 0) return ` <small class="verified unverified">${h(texts.notVerified)}</small>`;
+  const parts = how.map((v) => {
+    const framework = v.assurance_level ? `${v.trust_framework} (${v.assurance_level})` : v.trust_framework;
+    const evidence = v.evidence.map((e) => texts.evidence[e] ?? e).join(', ');
+    const under = format(texts.verifiedUnder, { framework });
+    return evidence ? `${under} ${format(texts.verifiedBy, { evidence })}` : under;
+  });
+  return ` <small class="verified">${h(parts.join('; '))}</small>`;
 }
 
 export function consentPage(frame: PageFrame, view: ConsentView): string {
@@ -197,14 +213,17 @@ export function consentPage(frame: PageFrame, view: ConsentView): string {
   const csrf = hidden('csrf', view.csrf);
   const essential = view.essential.length
     ? `<fieldset><legend>${h(texts.essential)}</legend><ul class="claims">${view.essential
-        .map((c) => `<li>${h(claimLabel(texts, c))}${hidden('essential', c)}</li>`)
+        .map(
+          (c) =>
+            `<li>${h(claimLabel(texts, c))}${verifiedNote(texts, view.verified?.[c])}${hidden('essential', c)}</li>`,
+        )
         .join('')}</ul><p class="hint">${h(texts.essentialNote)}</p></fieldset>`
     : '';
   const voluntary = view.voluntary.length
     ? `<fieldset><legend>${h(texts.voluntary)}</legend><ul class="claims">${view.voluntary
         .map(
           (c) =>
-            `<li><input type="checkbox" id="c-${h(c)}" name="claim" value="${h(c)}" checked> <label for="c-${h(c)}">${h(claimLabel(texts, c))}</label></li>`,
+            `<li><input type="checkbox" id="c-${h(c)}" name="claim" value="${h(c)}" checked> <label for="c-${h(c)}">${h(claimLabel(texts, c))}</label>${verifiedNote(texts, view.verified?.[c])}</li>`,
         )
         .join('')}</ul></fieldset>`
     : '';
@@ -285,6 +304,8 @@ button{font-size:1rem;padding:.65rem 1rem;border-radius:8px;cursor:pointer;borde
 .hint{color:#4a5563;font-size:.9rem;margin:0}
 fieldset{border:1px solid #d0d6de;border-radius:8px;margin:0 0 .75rem}
 .claims{padding-inline-start:1.25rem;margin:.25rem 0}
+.verified{display:block;color:#1d6b3a;font-size:.85rem}
+.verified.unverified{color:#8a4b00}
 `;
 
 /** Counts down the resend wait; without JavaScript the server enforces the same wait. */

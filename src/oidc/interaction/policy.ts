@@ -7,6 +7,7 @@ import {
   requestedAcrs,
   resolveAcrs,
 } from '../claims.ts';
+import { type ClaimVerification, verifiedDetails } from '../verified-claims.ts';
 import type { LoginDeps, LoginSession } from './session.ts';
 
 /** What a login may use and must release: identity system, ACRs, factors and claims. Pure. */
@@ -37,6 +38,18 @@ export function factorsFor(deps: LoginDeps, session: LoginSession, system: Ident
   const supported = system.supportedFactors();
   const wanted = new Set(acrRules(deps, session).flatMap((r) => r.factors));
   return [...wanted].filter((f) => supported.includes(f));
+}
+
+/**
+ * Details asked for as verified (`verified_claims`) and how the signed-in person's records verify
+ * each; {} before sign-in or when none is asked for as verified.
+ */
+export function verifiedClaimDetails(
+  deps: LoginDeps,
+  session: LoginSession,
+): Record<string, ClaimVerification[]> {
+  const verified = claimSet(deps, session).verified ?? [];
+  return session.tx.auth ? verifiedDetails(verified, session.tx.auth.verifications ?? []) : {};
 }
 
 export function claimSet(deps: LoginDeps, session: LoginSession): ClaimSet {

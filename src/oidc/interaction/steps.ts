@@ -1,5 +1,6 @@
 import { AccessDenied, AppError, AuthFailed, InvalidRequest, InvalidTransaction } from '../../errors.ts';
 import type { Challenge, Factor, IdentitySystem, OtpPurpose, OtpSent } from '../../kyc/spi.ts';
+import { recordSummaries } from '../../kyc/verification.ts';
 import { satisfiedAcr } from '../claims.ts';
 import { finishLogin } from './finish.ts';
 import {
@@ -117,6 +118,7 @@ export async function authenticate(
     identitySystem: system.name,
     factors: verified,
     acr,
+    ...(result.verifications?.length ? { verifications: recordSummaries(result.verifications) } : {}),
     kycToken: result.kycToken,
   });
   if (!tx) throw new InvalidTransaction('this sign-in was already completed');

@@ -1,7 +1,7 @@
 import { createHmac, createSecretKey, type KeyObject } from 'node:crypto';
 import type { Clock } from '../../clock.ts';
 import { deriveKey, open, type Sealed, safeEqual, seal } from '../../kyc/crypto.ts';
-import type { Factor } from '../../kyc/spi.ts';
+import type { Factor, VerificationRecord } from '../../kyc/spi.ts';
 import type { Store, StoredDoc } from '../../store/spi.ts';
 
 /**
@@ -23,6 +23,11 @@ export interface LoginTransaction extends StoredDoc {
     identitySystem: string;
     factors: Factor[];
     acr?: string;
+    /**
+     * How the person's claims are verified (trust framework, assurance level, evidence types, the
+     * claims covered; no claim values), for the consent page. Absent when the system has none.
+     */
+    verifications?: VerificationRecord[];
     kycToken: Sealed;
     at: number;
   };

@@ -221,6 +221,51 @@ describe('verified_claims (OpenID Connect for Identity Assurance 1.0)', () => {
     ]);
   });
 
+  test('the consent page and API list which requested details are verified and by what (English and Arabic)', async () => {
+    const origin = new URL(app.url).origin;
+    const browser = new Browser(origin);
+    const claims = {
+      userinfo: {
+        name: null,
+        verified_claims: {
+          verification: { trust_framework: null },
+          claims: { birthdate: { essential: true }, address: null, email: null },
+        },
+      },
+    };
+    const { interaction } = await startAuthorization(app, browser, client, { scope: 'openid', claims });
+    const page = await browser.fetch(`${interaction}?factor=pin`);
+    const csrf = /name="csrf" value="([^"]+)"/.exec(page.text)![1]!;
+    const login = await browser.fetch(`${interaction}/login`, {
+      form: { csrf, factor: 'pin', individual_id: PERSON, pin: IDENTITY.pin },
+      headers: { origin },
+    });
+    expect(login.status).toBe(303);
+    const consent = await browser.fetch(login.location!);
+    const item = (claim: string) =>
+      consent.text
+        .split('<li>')
+        .find((li) => li.includes(`value="${claim}"`))
+        ?.split('</li>')[0] ?? '';
+    expect(item('birthdate')).toContain('Verified under eidas (high) by an identity document');
+    expect(item('address')).toContain('Verified under de_aml (substantial) by an electronic record');
+    // Asked for as verified, but no record covers it.
+    expect(item('email')).toContain('Not verified: it will not be shared as verified');
+    // Asked for only as a plain claim: no verification note.
+    expect(item('name')).not.toContain('class="verified');
+    const arabic = await browser.fetch(`${login.location!}?ui_locales=ar`);
+    expect(arabic.text).toContain('تم التحقق منها وفق eidas (high) بواسطة وثيقة هوية');
+    expect(arabic.text).toContain('غير متحقق منها');
+    const api = (await browser.fetch(`${interaction}/api`)).json();
+    expect(api.verified_claims).toEqual({
+      address: [
+        { trust_framework: 'de_aml', assurance_level: 'substantial', evidence: ['electronic_record'] },
+      ],
+      birthdate: [{ trust_framework: 'eidas', assurance_level: 'high', evidence: ['document'] }],
+      email: [],
+    });
+  });
+
   test.each([
     [
       'an empty array',

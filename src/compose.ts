@@ -13,6 +13,7 @@ import { type AdminParts, adminRouter } from './http/admin/routes.ts';
 import { verificationMethodId } from './keys/documents.ts';
 import { createKyc, type Kyc } from './kyc/module.ts';
 import type { PreAuthorizedCodeRedeemer, TokenVerifier } from './oidc/bridge.ts';
+import { hasLeniency } from './oidc/clients.ts';
 import { createOidc, type Oidc } from './oidc/module.ts';
 import type { Services } from './services.ts';
 import { createVci, type Vci } from './vci/module.ts';
@@ -78,6 +79,7 @@ export async function compose(services: Services, options: ComposeOptions = {}):
     status: credentials.status,
     tokens: options.tokens?.(oidc.tokens) ?? oidc.tokens,
     cNonces: grants.cNonces,
+    clientLeniency: async (clientId, name) => hasLeniency(await oidc.state.clients.find(clientId), name),
   });
   const adminParts: AdminParts = { services, kyc, credentials, grants, oidc, vci };
   const admin = adminRouter(adminParts);

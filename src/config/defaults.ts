@@ -402,6 +402,13 @@ export const defaults = {
      * accepted; the keys are published in the metadata's `credential_request_encryption`.
      */
     requireRequestEncryption: false,
+    /**
+     * Leniencies (src/oidc/clients.ts CLIENT_LENIENCIES) for access tokens issued to no client: an
+     * anonymous pre-authorized code redemption names no client whose registration could list them.
+     * Only credential-endpoint leniencies apply: `proof_kid_with_jwk` (walt.id's wallet redeems
+     * offers anonymously and signs key proofs with both kid and jwk). Empty: none (the spec's rules).
+     */
+    anonymousClientLeniencies: [] as string[],
     /** Time claims in credentials (validFrom, iat, nbf, exp) are rounded down to a multiple of this, in seconds. */
     timeRoundingSeconds: 3600,
     /** How long a deferred issuance transaction may be polled, in seconds. */

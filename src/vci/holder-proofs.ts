@@ -31,6 +31,8 @@ export interface HolderProofDeps {
   clock: Clock;
   /** Trusted key attestation issuers (config vci.keyAttestationTrusted*). */
   keyAttestationTrust: KeyAttestationTrust;
+  /** Whether a registered client lists a leniency (src/oidc/clients.ts `hasLeniency`). */
+  clientLeniency?: (clientId: string, name: 'proof_kid_with_jwk') => Promise<boolean>;
 }
 
 /** Verifies every proof against the configuration's binding; spends nothing. */
@@ -64,6 +66,16 @@ export async function verifyHolderProofs(
       nonces: [attested.nonce!],
     };
   }
+  // The leniency belongs to the client the access token was issued to (its registration's
+  // `leniencies`); a token without a client (anonymous pre-authorized code redemption, as walt.id's
+  // wallet does it) has the deployment's vci.anonymousClientLeniencies. Looked up once, when needed.
+  let kidWithJwk: Promise<boolean> | undefined;
+  const kidWithJwkAllowed = () => {
+    kidWithJwk ??= clientId
+      ? (deps.clientLeniency?.(clientId, 'proof_kid_with_jwk') ?? Promise.resolve(false))
+      : Promise.resolve(vci.anonymousClientLeniencies.includes('proof_kid_with_jwk'));
+    return kidWithJwk;
+  };
   const verified: VerifiedProof[] = [];
   for (const jwt of proofs.jwts) {
     verified.push(
@@ -77,6 +89,7 @@ export async function verifyHolderProofs(
         clockSkewSeconds: vci.proofClockSkewSeconds,
         keyAttestationTrust: deps.keyAttestationTrust,
         ...(required ? { keyAttestationRequired: required } : {}),
+        kidWithJwkAllowed,
       }),
     );
   }

@@ -88,6 +88,8 @@ export interface IssuerDeps {
   identitySystems: IdentitySystemRegistry;
   /** Trusted key attestation issuers (config vci.keyAttestationTrusted*). */
   keyAttestationTrust: KeyAttestationTrust;
+  /** Whether a registered client lists a leniency (`proof_kid_with_jwk`, src/oidc/clients.ts). */
+  clientLeniency?: (clientId: string, name: 'proof_kid_with_jwk') => Promise<boolean>;
   audit?: AuditLog;
 }
 

@@ -19,6 +19,8 @@ export interface VciDeps {
   readonly tokens: TokenVerifier;
   /** c_nonces, from the shared grants (src/grants.ts). */
   readonly cNonces: Nonces;
+  /** Whether a registered client lists a leniency (the provider's client registry). */
+  readonly clientLeniency?: (clientId: string, name: 'proof_kid_with_jwk') => Promise<boolean>;
 }
 
 /** The OpenID4VCI credential issuer: what its endpoints and the admin API work with. */
@@ -42,6 +44,12 @@ export function createVci(services: Services, deps: VciDeps): Vci {
   } catch (error) {
     throw new Error(`vci.keyAttestationTrustedCaPems: not a PEM certificate (${(error as Error).message})`);
   }
+  // Only the credential endpoint's leniencies mean anything without a client (src/oidc/clients.ts).
+  const unknownLeniency = config.vci.anonymousClientLeniencies.find((name) => name !== 'proof_kid_with_jwk');
+  if (unknownLeniency !== undefined)
+    throw new Error(
+      `vci.anonymousClientLeniencies: "${unknownLeniency}" is not one (use proof_kid_with_jwk)`,
+    );
   const issuer = createIssuer({
     config,
     clock,
@@ -54,6 +62,7 @@ export function createVci(services: Services, deps: VciDeps): Vci {
     nonces: deps.cNonces,
     identitySystems: deps.identitySystems,
     keyAttestationTrust,
+    ...(deps.clientLeniency ? { clientLeniency: deps.clientLeniency } : {}),
     audit: services.audit,
   });
   return { issuer, ledger, tokens: deps.tokens };

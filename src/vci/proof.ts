@@ -43,6 +43,11 @@ export interface ProofExpectations {
   keyAttestationTrust?: KeyAttestationTrust;
   /** Set when the configuration requires a key attestation (`key_attestations_required`). */
   keyAttestationRequired?: KeyAttestationRequirement;
+  /**
+   * Whether the access token's client opted into `proof_kid_with_jwk` (src/oidc/clients.ts): asked
+   * only when a header carries both `kid` and `jwk`, so a compliant proof costs no lookup.
+   */
+  kidWithJwkAllowed?: () => Promise<boolean>;
 }
 
 export interface VerifiedProof {
@@ -136,6 +141,24 @@ function keyFromHeader(
   }
 }
 
+/**
+ * walt.id's wallet signs key proofs with both `kid` (its key id, the JWK thumbprint) and `jwk`
+ * (waltid-openid4vc ProofOfPossession.kt JWTProofBuilder), which F.1 forbids ("It MUST NOT be
+ * present if jwk or x5c is present"). For a client registered with the `proof_kid_with_jwk`
+ * leniency, a `kid` that is not a DID URL is ignored and the proof's key is its `jwk`; a DID URL
+ * `kid` beside a `jwk` names two keys and stays refused, as does everything for other clients.
+ */
+async function withoutWaltIdKid(
+  header: ProtectedHeaderParameters,
+  expect: ProofExpectations,
+): Promise<ProtectedHeaderParameters> {
+  if (header.kid === undefined || header.jwk === undefined || header.x5c !== undefined) return header;
+  if (typeof header.kid !== 'string' || header.kid.startsWith('did:')) return header;
+  if (!(await expect.kidWithJwkAllowed?.())) return header;
+  const { kid: _ignored, ...rest } = header;
+  return rest;
+}
+
 /** Validates one proof JWT; throws InvalidProof or InvalidNonce naming what failed. */
 export async function verifyProofJwt(jwt: unknown, expect: ProofExpectations): Promise<VerifiedProof> {
   if (typeof jwt !== 'string' || jwt.split('.').length !== 3)
@@ -168,7 +191,7 @@ export async function verifyProofJwt(jwt: unknown, expect: ProofExpectations): P
     throw new InvalidProof('this credential requires a key attestation');
   const { jwk, did } =
     attestedKeyFromHeader(header, attested, expect.bindingMethods) ??
-    keyFromHeader(header, expect.bindingMethods);
+    keyFromHeader(await withoutWaltIdKid(header, expect), expect.bindingMethods);
   // Keys are compared by value (the distinct keys of a batch, the ledger's thumbprint): only the
   // canonical spelling of a key is accepted (src/crypto/jwk.ts; RFC 7638 §3, RFC 7518 §2, §6.2.1).
   let thumbprint: string;

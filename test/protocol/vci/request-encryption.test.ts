@@ -63,10 +63,20 @@ async function eudiEncrypt(
     .encrypt(await importJWK(key, (header.alg as string | undefined) ?? key.alg));
 }
 
-/** The wallet's response key (IssuanceRequestJsonMapper.kt:41-50: the public JWK and enc). */
+/**
+ * The wallet's response key as internal/KeyGenerator.kt:52-57 makes it (use enc, a UUID kid, alg,
+ * and nimbus's `iat` member from issueTime), sent as IssuanceRequestJsonMapper.kt:41-50 does: the
+ * public JWK and enc.
+ */
 async function responseKey() {
   const { publicKey, privateKey } = await generateKeyPair('ECDH-ES', { crv: 'P-256', extractable: true });
-  const jwk = { ...(await exportJWK(publicKey)), alg: 'ECDH-ES', use: 'enc' };
+  const jwk = {
+    ...(await exportJWK(publicKey)),
+    use: 'enc',
+    kid: crypto.randomUUID(),
+    alg: 'ECDH-ES',
+    iat: Math.floor(Date.now() / 1000),
+  };
   return { jwk, privateKey };
 }
 

@@ -8,7 +8,7 @@ import { noStore } from '../middleware.ts';
 import { corsOriginGate } from './cors.ts';
 import { type EsignetRoute, esignetRoutes, rewriteJsonAnswer } from './esignet-routes.ts';
 import { handleTokenRequest } from './pre-authorized.ts';
-import { readProviderForm } from './provider-form.ts';
+import { applyAuthorizationLeniencies, readProviderForm } from './provider-form.ts';
 
 /**
  * oidc-provider mounted in our Koa app: a middleware (before routing and body parsing) recognises
@@ -65,6 +65,8 @@ export function mountProvider(services: Services, oidc: Oidc): Middleware {
       checkAssertionParty(await readProviderForm(ctx));
     }
     if (via?.rewrite) rewriteJsonAnswer(ctx.res, via.rewrite);
+    // Per-client leniencies on the authorization request (Inji Wallet: src/oidc/leniencies.ts).
+    await applyAuthorizationLeniencies(ctx, relative, state.clients);
     return handOff(ctx, relative, view, via?.providerMount ?? basePath);
   };
 

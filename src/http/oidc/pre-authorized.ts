@@ -1,12 +1,13 @@
 import type { Context } from 'koa';
 import { AppError } from '../../errors.ts';
 import { checkAssertionParty } from '../../oidc/assertion-party.ts';
+import { acceptPaddedVerifier } from '../../oidc/leniencies.ts';
 import { redeemPreAuthorizedGrant } from '../../oidc/pre-authorized.ts';
 import { type OidcProvider, PRE_AUTHORIZED_GRANT } from '../../oidc/provider.ts';
 import type { OidcState } from '../../oidc/state.ts';
 import type { Services } from '../../services.ts';
 import { noStore } from '../middleware.ts';
-import { readProviderForm } from './provider-form.ts';
+import { readProviderForm, setProviderForm } from './provider-form.ts';
 
 /**
  * The token endpoint in front of oidc-provider: answers the OpenID4VCI 1.0 §6.1 pre-authorized code
@@ -26,6 +27,8 @@ export async function handleTokenRequest(
   if (ctx.method !== 'POST' || ctx.request.type !== 'application/x-www-form-urlencoded') return false;
   const form = await readProviderForm(ctx);
   checkAssertionParty(form);
+  // Inji Wallet's padded PKCE verifier, for a client that opted in (src/oidc/leniencies.ts).
+  if (await acceptPaddedVerifier(form, await provider(), state.clients)) setProviderForm(ctx, form);
   const dpopProof = ctx.get('DPoP') || undefined;
   // HAIP 1.0 (config `profile`): every access token is DPoP-bound (RFC 9449 §5 error code).
   if (services.config.profile === 'haip' && !dpopProof)

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { AuditLog } from '../audit/audit.ts';
 import type { Clock } from '../clock.ts';
 import type { Config } from '../config/defaults.ts';
+import { withVerification } from '../credentials/configurations/mapping.ts';
 import type { ConfigurationRegistry } from '../credentials/configurations/registry.ts';
 import type { ResolvedConfiguration } from '../credentials/configurations/types.ts';
 import type { FormatRegistry } from '../credentials/formats/registry.ts';
@@ -150,7 +151,9 @@ export function createIssuer(deps: IssuerDeps) {
       if (claim.transform?.type === 'language') for (const l of claim.transform.prefer ?? []) locales.add(l);
     }
     try {
-      return await system.claimsForAccount(grant.accountId, accepted, [...locales]);
+      const kyc = await system.claimsForAccount(grant.accountId, accepted, [...locales]);
+      // `verification.*` sources read the record that verifies the claims this credential uses.
+      return { ...kyc, claims: withVerification(kyc.claims, kyc.verifications, accepted) };
     } catch (error) {
       // The account was deleted (or the registry no longer knows it) after the token was issued:
       // OpenID4VCI 1.0 §8.3.1.2 names this credential_request_denied, not an interaction error.

@@ -25,11 +25,46 @@ export function identityClaimName(source: string): string {
   return source.split('#')[0]!.split('.')[0]!;
 }
 
+/**
+ * Source `verification.<member>` (e.g. `verification.assurance_level`, `verification.trust_framework`,
+ * `verification.time`): the OpenID Connect for Identity Assurance `verification` element of the
+ * record that verifies the credential's claims (see `withVerification`). Not a claim of its own:
+ * consent covers it through the claims it describes.
+ */
+export const VERIFICATION_SOURCE = 'verification';
+
 /** Every identity claim name a definition reads: what consent must cover. */
 export function identityClaimsOf(definition: CredentialDefinition): string[] {
   const names = new Set<string>();
   for (const claim of definition.claims) if (claim.source) names.add(identityClaimName(claim.source));
+  names.delete(VERIFICATION_SOURCE);
   return [...names];
+}
+
+/** A verification record as identity systems report it: the element and the claims it covers. */
+export interface ClaimsVerification {
+  readonly verification: Record<string, unknown>;
+  readonly claims: readonly string[];
+}
+
+/**
+ * The claims with `verification` set to the element of the record that covers most of `reads`
+ * (the claims the credential uses; the first such record on a tie), so `verification.*` sources
+ * read it. Without a covering record there is no `verification`: a mandatory mapping then denies.
+ */
+export function withVerification(
+  claims: Record<string, unknown>,
+  records: readonly ClaimsVerification[] | undefined,
+  reads: readonly string[],
+): Record<string, unknown> {
+  let best: ClaimsVerification | undefined;
+  let covered = 0;
+  for (const record of records ?? []) {
+    const count = reads.filter((c) => record.claims.includes(c)).length;
+    if (count > covered) [best, covered] = [record, count];
+  }
+  const { [VERIFICATION_SOURCE]: _ignored, ...rest } = claims;
+  return best ? { ...rest, [VERIFICATION_SOURCE]: best.verification } : rest;
 }
 
 function read(claims: Record<string, unknown>, source: string): unknown {
@@ -181,6 +216,7 @@ export const SAMPLE_IDENTITY: Record<string, unknown> = {
   picture: 'data:image/png;base64,iVBORw0KGgo=',
   nationality: 'TZ',
   locale: 'en',
+  verification: { trust_framework: 'sample', assurance_level: 'substantial', time: '2020-01-01T00:00:00Z' },
   address: {
     formatted: '12 Uhuru Street, Dar es Salaam 11101, TZ',
     street_address: '12 Uhuru Street',

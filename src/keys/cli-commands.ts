@@ -31,7 +31,7 @@ export function listKeys(keyStore: KeyStore): string {
 }
 
 /**
- * Rotates the keys of one purpose (`credential` or `oidc`), or of both when none is given, and
+ * Rotates the keys of one purpose (`credential`, `oidc` or `encryption`), or of all when none is given, and
  * describes what changed. Throws on an unknown purpose, naming the accepted ones.
  */
 export async function rotateKeys(keyStore: KeyStore, purpose?: string): Promise<string> {

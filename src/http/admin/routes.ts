@@ -88,7 +88,7 @@ function serviceRoutes(services: Services): Router {
   });
   router.get('/keys', (ctx) => {
     ctx.body = {
-      keys: (['credential', 'oidc'] as const).flatMap((purpose) =>
+      keys: (['credential', 'oidc', 'encryption'] as const).flatMap((purpose) =>
         services.keys.published(purpose).map((key) => ({
           kid: key.kid,
           purpose: key.purpose,
@@ -102,8 +102,8 @@ function serviceRoutes(services: Services): Router {
   });
   router.post('/keys/rotate', async (ctx) => {
     const purpose = ctx.query.purpose ?? 'credential';
-    if (purpose !== 'credential' && purpose !== 'oidc') {
-      throw new InvalidRequest('purpose must be "credential" or "oidc"');
+    if (purpose !== 'credential' && purpose !== 'oidc' && purpose !== 'encryption') {
+      throw new InvalidRequest('purpose must be "credential", "oidc" or "encryption"');
     }
     const rotated = await services.keys.rotate(purpose);
     ctx.status = 201;

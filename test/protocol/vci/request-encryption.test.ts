@@ -180,6 +180,20 @@ describe('credential request encryption (encryption supported, not required)', (
     expect(answer.credentials[0].credential.credentialSubject.ageOver18).toBe(true);
   });
 
+  it('keeps decrypting to a rotated key while it is still published, and publishes the new one', async () => {
+    const old = meta;
+    const rotated = await h.admin('POST', '/keys/rotate?purpose=encryption');
+    expect(rotated.status).toBe(201);
+    const [fresh] = rotated.body.rotated;
+    const now = (await metadataOf(h)).credential_request_encryption as RequestEncryptionMetadata;
+    // Newest first: a wallet picking the first key it can use (Issuance.kt:231-233) takes the new one.
+    expect(now.jwks.keys.map((k) => k.kid)).toEqual([fresh.kid, old.jwks.keys[0]!.kid]);
+    // A wallet that read the metadata before the rotation still gets through.
+    expect((await sendJwt('/credential', await eudiEncrypt(await ageRequest(), old))).status).toBe(200);
+    expect((await sendJwt('/credential', await eudiEncrypt(await ageRequest(), now))).status).toBe(200);
+    meta = now;
+  });
+
   it('refuses each bad JWE with the spec error and issues nothing', async () => {
     const request = await ageRequest();
     const { key } = eudiRequestSpec(meta);

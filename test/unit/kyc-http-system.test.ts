@@ -111,6 +111,67 @@ describe('http identity system', () => {
   });
 });
 
+describe('http identity system verification records (OpenID Connect for Identity Assurance)', () => {
+  const records = [
+    {
+      verification: {
+        trust_framework: 'eidas',
+        assurance_level: 'high',
+        evidence: [{ type: 'document', document_details: { type: 'idcard', document_number: 'X1' } }],
+      },
+      claims: ['name', 'birthdate'],
+    },
+    { verification: { trust_framework: 'de_aml' }, claims: ['address'] },
+  ];
+  beforeEach(() =>
+    setup({
+      ...goodRoutes,
+      '/authenticate': (_body, _request, response) =>
+        json(response, 200, { accountId: 'acct-77', kycToken: 'registry-token-1', verifications: records }),
+      '/kyc/exchange': (_body, _request, response) =>
+        json(response, 200, {
+          claims: { name: 'Juma Mwangi', email: 'juma@example.org' },
+          verifications: records,
+        }),
+    }),
+  );
+
+  it('keeps summaries at authentication and, at the exchange, only the records covering accepted claims', async () => {
+    const t = tx('rp-a');
+    const auth = await system.authenticate('5610384927', [{ factor: 'pin', value: '123456' }], t);
+    // For the consent page: no document details.
+    expect(auth.verifications).toEqual([
+      {
+        verification: { trust_framework: 'eidas', assurance_level: 'high', evidence: [{ type: 'document' }] },
+        claims: ['name', 'birthdate'],
+      },
+      { verification: { trust_framework: 'de_aml' }, claims: ['address'] },
+    ]);
+    const kyc = await system.exchangeKyc(auth.kycToken, ['name', 'email'], [], { clientId: 'rp-a' });
+    expect(kyc).toEqual({
+      claims: { name: 'Juma Mwangi', email: 'juma@example.org' },
+      verifications: [{ verification: records[0]!.verification, claims: ['name'] }],
+    });
+  });
+
+  it('refuses a record without a trust framework as malformed registry output', async () => {
+    registry.close();
+    await h.close();
+    await setup({
+      ...goodRoutes,
+      '/kyc/exchange': (_b, _r, response) =>
+        json(response, 200, {
+          claims: { name: 'Juma' },
+          verifications: [{ verification: {}, claims: ['name'] }],
+        }),
+    });
+    const auth = await system.authenticate('5610384927', [{ factor: 'otp', value: '111111' }], tx());
+    await expect(system.exchangeKyc(auth.kycToken, ['name'], [])).rejects.toBeInstanceOf(ServerError);
+    const line = h.logs.find((l) => l.msg === 'identity registry returned a malformed response');
+    expect(line?.reason).toBe('verifications[0].verification.trust_framework must be a non-empty string');
+  });
+});
+
 describe('http identity system failures', () => {
   it('answers 503 when the registry is down', async () => {
     await setup(goodRoutes);

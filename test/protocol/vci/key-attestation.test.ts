@@ -264,20 +264,21 @@ describe('key attestations', () => {
           key_attestation: keyAttestation,
         })
         .sign(signer.privateKey);
+    /** One fresh c_nonce, an attestation of every key, the proof signed by attested_keys[0]. */
+    const signedByFirstAttested = async (keys: HolderKey[]) => {
+      const nonce = await h.nonce();
+      const attestation = await eudiAttestation(
+        keys.map((k) => k.jwk),
+        nonce,
+      );
+      return eudiProof(keys[0]!, attestation, nonce);
+    };
     const subjectX = (c: any) =>
       JSON.parse(Buffer.from(c.credential.credentialSubject.id.slice(8), 'base64url').toString()).x;
 
     it('issues one credential per attested key for a proof signed by attested_keys[0]', async () => {
       const keys = [await holderKey(), await holderKey(), await holderKey()];
-      const nonce = await h.nonce();
-      const proof = await eudiProof(
-        keys[0]!,
-        await eudiAttestation(
-          keys.map((k) => k.jwk),
-          nonce,
-        ),
-        nonce,
-      );
+      const proof = await signedByFirstAttested(keys);
       const res = await ask('AgeHigh_ldp_vc', { jwt: [proof] });
       expect(res.status, JSON.stringify(res.body)).toBe(200);
       expect(res.body.credentials.map(subjectX)).toEqual(keys.map((k) => k.jwk.x));
@@ -343,15 +344,7 @@ describe('key attestations', () => {
 
     it('refuses more attested keys than the batch size (invalid_credential_request)', async () => {
       const keys = await Promise.all(Array.from({ length: 11 }, () => holderKey()));
-      const nonce = await h.nonce();
-      const proof = await eudiProof(
-        keys[0]!,
-        await eudiAttestation(
-          keys.map((k) => k.jwk),
-          nonce,
-        ),
-        nonce,
-      );
+      const proof = await signedByFirstAttested(keys);
       const res = await ask('AgeHigh_ldp_vc', { jwt: [proof] });
       expect(res.status).toBe(400);
       expect(res.body).toEqual({

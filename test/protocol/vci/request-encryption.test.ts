@@ -80,6 +80,16 @@ async function responseKey() {
   return { jwk, privateKey };
 }
 
+/** A token for the proof-of-age credential of a new person (the grant minted directly). */
+async function ageToken(h: VciHarness): Promise<string> {
+  const who = await h.person();
+  return h.mintToken({
+    accountId: who.accountId,
+    credentialConfigurationIds: [AGE],
+    consentedClaims: ['birthdate'],
+  });
+}
+
 async function openResponse(text: string, privateKey: Parameters<typeof compactDecrypt>[1]) {
   const { plaintext } = await compactDecrypt(text, privateKey);
   return JSON.parse(new TextDecoder().decode(plaintext));
@@ -93,12 +103,7 @@ describe('credential request encryption (encryption supported, not required)', (
 
   beforeAll(async () => {
     h = await startVci();
-    const who = await h.person();
-    token = h.mintToken({
-      accountId: who.accountId,
-      credentialConfigurationIds: [AGE],
-      consentedClaims: ['birthdate'],
-    });
+    token = await ageToken(h);
     meta = (await metadataOf(h)).credential_request_encryption;
   });
   afterAll(() => h.stop());
@@ -294,12 +299,7 @@ describe('credential request encryption required (vci.requireRequestEncryption)'
 
   beforeAll(async () => {
     h = await startVci({ overrides: { vci: { requireRequestEncryption: true } } });
-    const who = await h.person();
-    token = h.mintToken({
-      accountId: who.accountId,
-      credentialConfigurationIds: [AGE],
-      consentedClaims: ['birthdate'],
-    });
+    token = await ageToken(h);
   });
   afterAll(() => h.stop());
 

@@ -1,20 +1,14 @@
 import * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { TestApp } from '../helpers/app.ts';
-import {
-  Browser,
-  IDENTITY,
-  loginWithApi,
-  registerClient,
-  startOidcApp,
-  type TestClient,
-} from '../protocol/oidc/helpers.ts';
+import { IDENTITY, startOidcApp, type TestClient } from '../protocol/oidc/helpers.ts';
 import {
   createVerifiedPerson,
   RECORDS,
   VERIFIED_ALLOWED,
   VERIFIED_PERSON,
 } from '../protocol/oidc/verified-claims-fixture.ts';
+import { openidClientLogin, openidClientRp } from './openid-client-rp.ts';
 
 /**
  * openid-client v6 as the relying party asking for verified claims (OpenID Connect for Identity
@@ -30,48 +24,21 @@ describe('openid-client v6 with verified_claims', () => {
   beforeAll(async () => {
     app = await startOidcApp();
     await createVerifiedPerson(app);
-    rp = await registerClient(app, {
+    ({ rp, config } = await openidClientRp(app, {
       allowed_claims: VERIFIED_ALLOWED,
       require_pushed_authorization_requests: true,
-      userinfo_signed_response_alg: 'ES256',
-      token_endpoint_auth_signing_alg: 'ES256',
-    });
-    config = await oidc.discovery(
-      new URL(app.url),
-      rp.clientId,
-      { userinfo_signed_response_alg: 'ES256', id_token_signed_response_alg: 'RS256' },
-      oidc.PrivateKeyJwt({ key: rp.privateKey, kid: 'k1' }),
-      { execute: [oidc.allowInsecureRequests] },
-    );
+    }));
   });
   afterAll(async () => app.stop());
 
   async function login(claims: unknown, accept?: string[]) {
-    const verifier = oidc.randomPKCECodeVerifier();
-    const state = oidc.randomState();
-    const nonce = oidc.randomNonce();
-    const url = await oidc.buildAuthorizationUrlWithPAR(config, {
-      redirect_uri: rp.redirectUri,
-      scope: 'openid',
-      code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
-      code_challenge_method: 'S256',
-      state,
-      nonce,
-      claims: JSON.stringify(claims),
-    });
-    const browser = new Browser(new URL(app.url).origin);
-    const start = await browser.fetch(url.href);
-    expect(start.status).toBe(303);
-    const callback = await loginWithApi(app, browser, start.location!, 'pin', {
-      individualId: VERIFIED_PERSON,
-      ...(accept ? { accept } : {}),
-    });
-    const tokens = await oidc.authorizationCodeGrant(config, new URL(callback), {
-      pkceCodeVerifier: verifier,
-      expectedState: state,
-      expectedNonce: nonce,
-      idTokenExpected: true,
-    });
+    const { tokens } = await openidClientLogin(
+      app,
+      config,
+      rp,
+      { scope: 'openid', claims: JSON.stringify(claims) },
+      { factor: 'pin', individualId: VERIFIED_PERSON, ...(accept ? { accept } : {}) },
+    );
     const idClaims = tokens.claims()!;
     const userinfo = await oidc.fetchUserInfo(config, tokens.access_token, idClaims.sub);
     return { idClaims, userinfo };

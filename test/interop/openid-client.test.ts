@@ -3,13 +3,8 @@ import * as oidc from 'openid-client';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { TestApp } from '../helpers/app.ts';
-import {
-  Browser,
-  loginWithApi,
-  registerClient,
-  startOidcApp,
-  type TestClient,
-} from '../protocol/oidc/helpers.ts';
+import { startOidcApp, type TestClient } from '../protocol/oidc/helpers.ts';
+import { openidClientLogin, openidClientRp } from './openid-client-rp.ts';
 
 /**
  * openid-client v6 as a strict relying party: PAR + PKCE + private_key_jwt, login with an OTP read
@@ -24,48 +19,26 @@ describe('openid-client v6 relying party', () => {
 
   beforeAll(async () => {
     app = await startOidcApp();
-    rp = await registerClient(app, {
+    ({ rp, config } = await openidClientRp(app, {
       grant_types: ['authorization_code', 'refresh_token'],
       require_pushed_authorization_requests: true,
       post_logout_redirect_uris: [postLogout],
-      userinfo_signed_response_alg: 'ES256',
-      token_endpoint_auth_signing_alg: 'ES256',
-    });
-    config = await oidc.discovery(
-      new URL(app.url),
-      rp.clientId,
-      { userinfo_signed_response_alg: 'ES256', id_token_signed_response_alg: 'RS256' },
-      oidc.PrivateKeyJwt({ key: rp.privateKey, kid: 'k1' }),
-      { execute: [oidc.allowInsecureRequests] },
-    );
+    }));
   });
   afterAll(async () => app.stop());
 
   test('logs in with an OTP, gets tokens, a verified userinfo JWT, refreshes and logs out', async () => {
-    const verifier = oidc.randomPKCECodeVerifier();
-    const state = oidc.randomState();
-    const nonce = oidc.randomNonce();
-    const authorizationUrl = await oidc.buildAuthorizationUrlWithPAR(config, {
-      redirect_uri: rp.redirectUri,
-      scope: 'openid profile email',
-      code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
-      code_challenge_method: 'S256',
-      state,
-      nonce,
-      acr_values: 'mosip:idp:acr:generated-code',
-      claims: JSON.stringify({ userinfo: { name: { essential: true }, email: null } }),
-    });
-    const browser = new Browser(new URL(app.url).origin);
-    const start = await browser.fetch(authorizationUrl.href);
-    expect(start.status).toBe(303);
-    const callback = await loginWithApi(app, browser, start.location!, 'otp');
-
-    const tokens = await oidc.authorizationCodeGrant(config, new URL(callback), {
-      pkceCodeVerifier: verifier,
-      expectedState: state,
-      expectedNonce: nonce,
-      idTokenExpected: true,
-    });
+    const { tokens, browser } = await openidClientLogin(
+      app,
+      config,
+      rp,
+      {
+        scope: 'openid profile email',
+        acr_values: 'mosip:idp:acr:generated-code',
+        claims: JSON.stringify({ userinfo: { name: { essential: true }, email: null } }),
+      },
+      { factor: 'otp' },
+    );
     const idClaims = tokens.claims()!;
     expect(idClaims.acr).toBe('mosip:idp:acr:generated-code');
     expect(idClaims.amr).toEqual(['otp']);

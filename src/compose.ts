@@ -14,6 +14,7 @@ import { verificationMethodId } from './keys/documents.ts';
 import { createKyc, type Kyc } from './kyc/module.ts';
 import type { PreAuthorizedCodeRedeemer, TokenVerifier } from './oidc/bridge.ts';
 import { hasLeniency } from './oidc/clients.ts';
+import { HAIP_ALG, HAIP_FORMATS, isHaip } from './oidc/haip.ts';
 import { createOidc, type Oidc } from './oidc/module.ts';
 import type { Services } from './services.ts';
 import { createVci, type Vci } from './vci/module.ts';
@@ -159,9 +160,12 @@ async function createCredentials(services: Services): Promise<Credentials> {
   const configurations = await createConfigurationRegistry({
     configurationsDir: fromCwd(config.vci.configurationsDir),
     schemasDir: fromCwd(config.vci.schemasDir),
-    availableFormats: new Set(formats.keys()),
+    // HAIP 1.0 (config profile): SD-JWT VC and mdoc only, ES256 only (src/oidc/haip.ts).
+    availableFormats: new Set([...formats.keys()].filter((f) => !isHaip(config) || HAIP_FORMATS.includes(f))),
     signingAlgs: new Set(
-      ['EdDSA', 'ES256'].filter((alg) => keys.published('credential').some((k) => k.alg === alg)),
+      (isHaip(config) ? [HAIP_ALG] : ['EdDSA', 'ES256']).filter((alg) =>
+        keys.published('credential').some((k) => k.alg === alg),
+      ),
     ),
     publicUrl,
     documentLoader,

@@ -365,6 +365,11 @@ export function loadConfig({ env = process.env, overrides = {} }: LoadOptions = 
   merge(config, fromEnvironment, defaults, '', problems);
   merge(config, overrides, defaults, '', problems);
   applyRules(config, problems);
+  // HAIP 1.0 (src/oidc/haip.ts): PAR required and metadata signed, whatever else says otherwise.
+  if (config.profile === 'haip') {
+    (config.oidc as Json).requirePar = true;
+    (config.vci as Json).signedMetadata = true;
+  }
   if (problems.length > 0) throw new ConfigError(problems);
 
   const typed = config as unknown as typeof defaults;

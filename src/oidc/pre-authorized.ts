@@ -10,6 +10,7 @@ import {
 } from './client-attestation.ts';
 import { parseTokenRequestDetails, withCredentialIdentifiers } from './credential-details.ts';
 import { verifyDpopProof } from './dpop.ts';
+import { assertProfileDpopAlg } from './haip.ts';
 import type { OidcProvider } from './provider.ts';
 import type { OidcState } from './state.ts';
 
@@ -77,6 +78,7 @@ export async function redeemPreAuthorizedGrant(
   const askedDetails = parseTokenRequestDetails(form.get('authorization_details'));
   const haip = services.config.profile === 'haip';
   // Validate the DPoP proof before consuming the code, so a bad proof does not burn it.
+  assertProfileDpopAlg(services.config, dpopProof);
   const jkt = dpopProof
     ? await verifyDpopProof(
         { proof: dpopProof, method: 'POST', url: tokenUrl },

@@ -284,6 +284,19 @@ describe('key attestations', () => {
       expect(res.body.credentials.map(subjectX)).toEqual(keys.map((k) => k.jwk.x));
     });
 
+    it('issues per attested key for the attestation proof type as EUDI sends it (Appendix F.3)', async () => {
+      // RequestIssuanceImpl.kt:261-274: the key attestation alone, its nonce the c_nonce;
+      // IssuanceRequestJsonMapper.kt:122-127: sent as proofs.attestation.
+      const keys = [await holderKey(), await holderKey()];
+      const attestationProof = await eudiAttestation(
+        keys.map((k) => k.jwk),
+        await h.nonce(),
+      );
+      const res = await ask('AgeHigh_ldp_vc', { attestation: [attestationProof] });
+      expect(res.status, JSON.stringify(res.body)).toBe(200);
+      expect(res.body.credentials.map(subjectX)).toEqual(keys.map((k) => k.jwk.x));
+    });
+
     it('refuses a kid that is no index of attested_keys, or names a key that did not sign', async () => {
       const keys = [await holderKey(), await holderKey()];
       const cases: [string, () => Promise<string>, string][] = [

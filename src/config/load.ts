@@ -246,6 +246,11 @@ const RULES: Record<string, Rule> = {
   'vci.deferredIntervalSeconds': intBetween(1, 3600),
   'vci.notificationTtlSeconds': intBetween(60, 30 * 86_400),
   'vci.configurationReloadSeconds': intBetween(0, 86_400),
+  // Without a client only the credential endpoint's leniency means anything (src/oidc/clients.ts).
+  'vci.anonymousClientLeniencies': (v) =>
+    Array.isArray(v) && v.every((name) => name === 'proof_kid_with_jwk')
+      ? undefined
+      : 'must be an array of credential-endpoint leniencies: proof_kid_with_jwk',
   'rateLimits.rules': (v) => {
     for (const [name, rule] of Object.entries(v as Json)) {
       if (!isObject(rule)) return `${name}: must be an object`;

@@ -44,12 +44,6 @@ export function createVci(services: Services, deps: VciDeps): Vci {
   } catch (error) {
     throw new Error(`vci.keyAttestationTrustedCaPems: not a PEM certificate (${(error as Error).message})`);
   }
-  // Only the credential endpoint's leniencies mean anything without a client (src/oidc/clients.ts).
-  const unknownLeniency = config.vci.anonymousClientLeniencies.find((name) => name !== 'proof_kid_with_jwk');
-  if (unknownLeniency !== undefined)
-    throw new Error(
-      `vci.anonymousClientLeniencies: "${unknownLeniency}" is not one (use proof_kid_with_jwk)`,
-    );
   const issuer = createIssuer({
     config,
     clock,

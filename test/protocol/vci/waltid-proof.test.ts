@@ -1,5 +1,9 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { calculateJwkThumbprint, type JWK, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../../src/config/load.ts';
 import { type HolderKey, holderKey, preAuthorizedCode, startVci, type VciHarness } from './harness.ts';
 
 /**
@@ -161,5 +165,27 @@ describe('walt.id pre-authorized flow with vci.anonymousClientLeniencies', () =>
       c_nonce: expect.any(String),
       c_nonce_expires_in: 300,
     });
+  });
+});
+
+describe('vci.anonymousClientLeniencies', () => {
+  it('takes only the credential endpoint leniency, refused at start otherwise with its path', () => {
+    const load = (leniencies: string[]) => {
+      const file = join(mkdtempSync(join(tmpdir(), 'leniencies-')), 'config.json');
+      writeFileSync(file, JSON.stringify({ vci: { anonymousClientLeniencies: leniencies } }));
+      return loadConfig({ env: { CONFIG_FILE: file, KEY_ENCRYPTION_SECRET: 'k'.repeat(40) } });
+    };
+    expect(load(['proof_kid_with_jwk']).vci.anonymousClientLeniencies).toEqual(['proof_kid_with_jwk']);
+    // nonce_without_openid is a client leniency of the authorization endpoint: meaningless without a client.
+    let problems: string[] = [];
+    try {
+      load(['nonce_without_openid']);
+    } catch (error) {
+      expect(error).toBeInstanceOf(ConfigError);
+      problems = (error as ConfigError).problems;
+    }
+    expect(problems).toEqual([
+      'vci.anonymousClientLeniencies: must be an array of credential-endpoint leniencies: proof_kid_with_jwk',
+    ]);
   });
 });

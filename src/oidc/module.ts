@@ -129,7 +129,15 @@ export async function createOidc(services: Services, deps: OidcDeps): Promise<Oi
     config.oidc.consentTransactionSeconds,
   );
 
-  const tokens = createTokenVerifier({ provider, state, issuer, clock, store });
+  const tokens = createTokenVerifier({
+    provider,
+    state,
+    issuer,
+    clock,
+    store,
+    publicKeys: () =>
+      keys.published('oidc').map((k) => ({ ...k.publicKey.export({ format: 'jwk' }), kid: k.kid })),
+  });
 
   async function revokeGrant(grantId: string): Promise<void> {
     const p = await provider();

@@ -16,14 +16,14 @@ import {
   introspectionAllowed,
   validateExtraMetadata,
 } from './client-checks.ts';
-import { EXTRA_CLIENT_METADATA } from './clients.ts';
+import { EXTRA_CLIENT_METADATA, hasLeniency } from './clients.ts';
 import { clientBasedCors } from './cors.ts';
 import { validateCredentialDetail, withCredentialIdentifiers } from './credential-details.ts';
 import { esignetEndpoints } from './esignet-compat.ts';
 import { validateIssuerState } from './issuer-state.ts';
 import { createJwksFetcher } from './jwks-fetch.ts';
 import type { OidcState } from './state.ts';
-import { tokenResponseCNonce } from './token-response.ts';
+import { jwtAccessTokenClaims, tokenResponseCNonce } from './token-response.ts';
 import {
   assertClaimsParameter,
   identityAssuranceMetadata,
@@ -134,6 +134,7 @@ export function buildProvider(
     // OpenID4VCI 1.0 §5.1.3: wallets echo the offer's issuer_state in the authorization request.
     extraParams: { issuer_state: validateIssuerState(state) },
     conformIdTokenClaims: true,
+    extraTokenClaims: jwtAccessTokenClaims(state, services.store, clock),
     clockTolerance: o.clockToleranceSeconds,
     // Per-client CORS at token, userinfo, PAR, introspection, revocation (src/oidc/cors.ts).
     clientBasedCORS: clientBasedCors(o.corsOrigins),
@@ -223,15 +224,18 @@ export function buildProvider(
       },
       resourceIndicators: {
         enabled: true,
-        defaultResource: async (_ctx: OidcCtx, _client: unknown, oneOf?: string) => oneOf,
+        // A client with jwt_access_token_c_nonce (Inji, eSignet-style) gets the issuer as resource unasked.
+        defaultResource: async (_ctx: OidcCtx, client: OidcCtx, oneOf?: string) =>
+          oneOf ?? (jwtAccessTokens(client) ? issuer : undefined),
         useGrantedResource: async () => true,
         // OpenID4VCI 1.0 §5.1.2: wallets send resource=<credential issuer>; that is the only resource.
-        getResourceServerInfo: async (_ctx: OidcCtx, resource: string) => {
+        getResourceServerInfo: async (_ctx: OidcCtx, resource: string, client: OidcCtx) => {
           if (resource !== issuer) throw new errors.InvalidTarget();
           return {
             scope: [...credentialScopes, 'openid'].join(' '),
             audience: issuer,
-            accessTokenFormat: 'opaque',
+            // RFC 9068 JWTs carrying c_nonce for a client that opted in (src/oidc/token-response.ts).
+            accessTokenFormat: jwtAccessTokens(client) ? 'jwt' : 'opaque',
           };
         },
       },
@@ -272,6 +276,10 @@ export function buildProvider(
   });
   return provider;
 }
+
+/** Whether a client opted into JWT access tokens carrying c_nonce (src/oidc/clients.ts). */
+const jwtAccessTokens = (client: OidcCtx): boolean =>
+  hasLeniency(client?.metadata?.(), 'jwt_access_token_c_nonce');
 
 /** A token's lifetime capped at what is left of its grant (the consent), when the grant is known. */
 function clampToGrant(ctx: OidcCtx, seconds: number): number {

@@ -1,3 +1,5 @@
+import type { Clock } from '../clock.ts';
+import type { Store, StoredDoc } from '../store/spi.ts';
 import type { OidcState } from './state.ts';
 
 /**
@@ -38,5 +40,32 @@ export function tokenResponseCNonce(state: OidcState) {
       ctx.oidc[PENDING_C_NONCE] ?? (await state.cNonces.issue());
     body.c_nonce = nonce.nonce;
     body.c_nonce_expires_in = nonce.expiresInSeconds;
+  };
+}
+
+/** Where a JWT access token's grant is kept by `jti` (JWT access tokens are not stored by the provider). */
+export const JWT_ACCESS_TOKENS = 'oidc_jwt_access_tokens';
+export interface JwtAccessTokenDoc extends StoredDoc {
+  grantId: string;
+}
+
+/**
+ * `jwt_access_token_c_nonce` (Inji Wallet with inji-vci-client 0.2, which takes the proof nonce from
+ * a `c_nonce` claim inside the access token, as eSignet's TokenServiceImpl.getAccessToken issues
+ * them): for a client that opted in, its credential access tokens are RFC 9068 JWTs (provider
+ * `getResourceServerInfo`), and this `extraTokenClaims` hook puts a fresh single-use c_nonce (and
+ * `c_nonce_expires_in`) in them, the same one the token response carries. It also records the
+ * token's grant by `jti`, so the credential endpoint can check the grant still stands.
+ */
+export function jwtAccessTokenClaims(state: OidcState, store: Store, clock: Clock) {
+  const records = store.collection<JwtAccessTokenDoc>({ name: JWT_ACCESS_TOKENS });
+  return async (ctx: ProviderCtx, token: ProviderCtx): Promise<Record<string, unknown> | undefined> => {
+    if (token?.kind !== 'AccessToken' || token.resourceServer?.accessTokenFormat !== 'jwt') return undefined;
+    const expiresAt = (typeof token.exp === 'number' ? token.exp : clock.now() / 1000 + 3600) * 1000;
+    await records.insert({ _id: token.jti, grantId: token.grantId, expiresAt });
+    if (!isCredentialAccess(state, token)) return undefined;
+    const nonce = await state.cNonces.issue();
+    if (ctx?.oidc) ctx.oidc[PENDING_C_NONCE] = nonce;
+    return { c_nonce: nonce.nonce, c_nonce_expires_in: nonce.expiresInSeconds };
   };
 }

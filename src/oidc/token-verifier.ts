@@ -1,3 +1,4 @@
+import { createLocalJWKSet, type JWK, jwtVerify } from 'jose';
 import type { Clock } from '../clock.ts';
 import { InvalidToken } from '../errors.ts';
 import type { Store } from '../store/spi.ts';
@@ -5,6 +6,22 @@ import type { IssuanceGrant, TokenVerifier } from './bridge.ts';
 import { DPOP_ALGORITHMS, verifyDpopProof } from './dpop.ts';
 import type { OidcProvider } from './provider.ts';
 import type { OidcState } from './state.ts';
+import { JWT_ACCESS_TOKENS, type JwtAccessTokenDoc } from './token-response.ts';
+
+/** An RFC 9068 JWT access token (only for clients with jwt_access_token_c_nonce); others are opaque. */
+const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+const MAX_TOKEN_CHARS = 8192;
+
+/** What the verifier reads of an access token, opaque (the provider's model) or JWT. */
+interface AccessTokenView {
+  exp: number;
+  aud?: string | string[];
+  jkt?: string;
+  grantId?: string;
+  clientId?: string;
+  scope?: string;
+  rar?: unknown[];
+}
 
 /**
  * Validates access tokens the provider issued (authorization code flow and our pre-authorized code
@@ -21,7 +38,36 @@ export function createTokenVerifier(deps: {
   issuer: string;
   clock: Clock;
   store: Store;
+  /** The provider's public signing keys (JWT access tokens, RFC 9068 §4). */
+  publicKeys?: () => JWK[];
 }): TokenVerifier {
+  const jwtRecords = deps.store.collection<JwtAccessTokenDoc>({ name: JWT_ACCESS_TOKENS });
+  /** RFC 9068 §4: typ at+jwt, signed by this issuer, for this audience, not expired; its grant recorded. */
+  const findJwt = async (token: string): Promise<AccessTokenView | undefined> => {
+    if (!deps.publicKeys) return undefined;
+    try {
+      const { payload } = await jwtVerify(token, createLocalJWKSet({ keys: deps.publicKeys() }), {
+        typ: 'at+jwt',
+        issuer: deps.issuer,
+        audience: deps.issuer,
+        currentDate: new Date(deps.clock.now()),
+        algorithms: ['RS256', 'PS256', 'ES256', 'EdDSA'],
+      });
+      const record = typeof payload.jti === 'string' ? await jwtRecords.get(payload.jti) : undefined;
+      if (!record) return undefined;
+      return {
+        exp: payload.exp!,
+        aud: payload.aud,
+        jkt: (payload.cnf as { jkt?: string } | undefined)?.jkt,
+        grantId: record.grantId,
+        clientId: payload.client_id as string | undefined,
+        scope: payload.scope as string | undefined,
+        rar: payload.authorization_details as unknown[] | undefined,
+      };
+    } catch {
+      return undefined;
+    }
+  };
   const challenge = (error?: string) => {
     const params = error ? `, error="${error}"` : '';
     return `DPoP algs="${DPOP_ALGORITHMS.join(' ')}"${params}, Bearer realm="credential"${params}`;
@@ -39,9 +85,12 @@ export function createTokenVerifier(deps: {
       }
       const scheme = match[1]!.toLowerCase();
       const token = match[2]!;
-      if (token.length > 2048) throw invalid('the access token is malformed');
+      const jwt = JWT_SHAPE.test(token);
+      if (token.length > (jwt ? MAX_TOKEN_CHARS : 2048)) throw invalid('the access token is malformed');
       const provider = await deps.provider();
-      const at = await provider.AccessToken.find(token);
+      const at: AccessTokenView | undefined = jwt
+        ? await findJwt(token)
+        : await provider.AccessToken.find(token);
       if (!at) throw invalid('the access token is invalid, expired or revoked');
       if (at.exp * 1000 <= deps.clock.now()) throw invalid('the access token has expired');
       const aud = at.aud === undefined ? [] : Array.isArray(at.aud) ? at.aud : [at.aud];
@@ -81,7 +130,7 @@ export function createTokenVerifier(deps: {
           record.credentialConfigurationIds.length === 0 || record.credentialConfigurationIds.includes(id),
       );
       return {
-        grantId: at.grantId,
+        grantId: at.grantId!,
         clientId: at.clientId,
         accountId: record.accountId,
         identitySystem: record.identitySystem,

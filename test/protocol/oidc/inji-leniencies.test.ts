@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { holderKey, proofJwt, startVci, type VciHarness } from '../vci/harness.ts';
@@ -48,6 +49,7 @@ describe('Inji Wallet leniencies (authorization code flow)', () => {
     h = await startVci();
     await register('inji-strict', []);
     await register('inji-lenient', ['nonce_without_openid', 'padded_pkce_verifier']);
+    await register('inji-jwt', ['nonce_without_openid', 'padded_pkce_verifier', 'jwt_access_token_c_nonce']);
   });
   afterAll(() => h.stop());
 
@@ -157,5 +159,52 @@ describe('Inji Wallet leniencies (authorization code flow)', () => {
       { authorization: `Bearer ${issued.body.access_token}` },
     );
     expect(credential.status, credential.text).toBe(200);
+  });
+
+  it('jwt_access_token_c_nonce: an RFC 9068 JWT access token carrying a single-use c_nonce only for the client that opted in', async () => {
+    // Without the leniency: opaque access tokens (the lenient client above).
+    const plainPkce = injiPkce();
+    const plainBrowser = new Browser(new URL(h.url).origin);
+    const plainStart = await plainBrowser.fetch(authorizeUrl('inji-lenient', plainPkce.challenge));
+    const plain = await token(
+      'inji-lenient',
+      await code(plainBrowser, plainStart.location!),
+      plainPkce.verifier,
+    );
+    expect(plain.status).toBe(200);
+    expect(plain.body.access_token.split('.')).toHaveLength(1);
+
+    // With it, as eSignet's TokenServiceImpl.getAccessToken issues them (iss, sub, aud, iat, exp,
+    // scope, client_id, c_nonce, c_nonce_expires_in); Inji Wallet with inji-vci-client 0.2 takes the
+    // proof nonce from the access token's c_nonce claim.
+    const pkce = injiPkce();
+    const browser = new Browser(new URL(h.url).origin);
+    const start = await browser.fetch(authorizeUrl('inji-jwt', pkce.challenge));
+    const issued = await token('inji-jwt', await code(browser, start.location!), pkce.verifier);
+    expect(issued.status, JSON.stringify(issued.body)).toBe(200);
+    const accessToken = issued.body.access_token as string;
+    expect(decodeProtectedHeader(accessToken).typ).toBe('at+jwt');
+    const claims = decodeJwt(accessToken);
+    expect(claims).toMatchObject({ iss: h.url, aud: h.url, client_id: 'inji-jwt', scope: 'proof_of_age' });
+    expect(claims.c_nonce).toEqual(expect.any(String));
+    expect(claims.c_nonce_expires_in).toBeGreaterThan(0);
+    expect(issued.body.c_nonce).toBe(claims.c_nonce);
+
+    const key = await holderKey();
+    const request1 = async () =>
+      h.post(
+        '/credential',
+        {
+          credential_configuration_id: 'AgeCredential_ldp_vc',
+          proofs: { jwt: [await proofJwt(key, h.url, claims.c_nonce as string)] },
+        },
+        { authorization: `Bearer ${accessToken}` },
+      );
+    const credential = await request1();
+    expect(credential.status, credential.text).toBe(200);
+    // The nonce is single use.
+    const replay = await request1();
+    expect(replay.status).toBe(400);
+    expect(replay.body.error).toBe('invalid_nonce');
   });
 });

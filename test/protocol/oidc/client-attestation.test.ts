@@ -31,6 +31,13 @@ type SigningKey = Awaited<ReturnType<typeof generateKeyPair>>['privateKey'];
 const CLIENT_ID = 'eudi-wallet-dev';
 const REDIRECT_URI = 'https://wallet.example.org/callback';
 const INVALID_CLIENT = { error: 'invalid_client' };
+/** The JWS with its signature's first byte changed (still base64url, same length). */
+const tamper = (jws: string) => {
+  const [header, payload, signature] = jws.split('.');
+  const bytes = Buffer.from(signature!, 'base64url');
+  bytes[0] = bytes[0]! ^ 0xff;
+  return `${header}.${payload}.${bytes.toString('base64url')}`;
+};
 
 interface WalletInstance {
   attestation: string;
@@ -258,7 +265,8 @@ describe('attestation-based client authentication', () => {
   });
 
   describe('each failure is 401 invalid_client, at PAR, the code token request and the pre-authorized grant', () => {
-    const other = async () => (await generateKeyPair('ES256', { extractable: true })).privateKey as SigningKey;
+    const other = async () =>
+      (await generateKeyPair('ES256', { extractable: true })).privateKey as SigningKey;
     const cases: [string, () => Promise<Record<string, string>>][] = [
       [
         'attestation signed by an untrusted key',
@@ -289,6 +297,21 @@ describe('attestation-based client authentication', () => {
         async () => headers(await walletInstance(), { claims: { aud: 'https://elsewhere.example' } }),
       ],
       ['PoP without jti', async () => headers(await walletInstance(), { claims: { jti: undefined } })],
+      // The OIDF modules change the signature bytes of a correctly built JWT.
+      [
+        'attestation with a changed signature',
+        async () => {
+          const sent = await headers(await walletInstance());
+          return { ...sent, 'oauth-client-attestation': tamper(sent['oauth-client-attestation']!) };
+        },
+      ],
+      [
+        'PoP with a changed signature',
+        async () => {
+          const sent = await headers(await walletInstance());
+          return { ...sent, 'oauth-client-attestation-pop': tamper(sent['oauth-client-attestation-pop']!) };
+        },
+      ],
       ['PoP with the wrong typ', async () => headers(await walletInstance(), { header: { typ: 'JWT' } })],
       [
         'PoP header missing',

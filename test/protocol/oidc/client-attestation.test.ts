@@ -4,6 +4,7 @@ import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { holderKey, preAuthorizedCode, proofJwt, startVci, type VciHarness } from '../vci/harness.ts';
 import { Browser } from './helpers.ts';
+import { walletLogin } from './wallet-login.ts';
 
 /**
  * OAuth 2.0 Attestation-Based Client Authentication
@@ -171,30 +172,12 @@ describe('attestation-based client authentication', () => {
     const pushed = await form('/par', par(code), await headers(wallet));
     expect(pushed.status, JSON.stringify(pushed.body)).toBe(201);
 
-    const who = await h.person();
     const browser = new Browser(new URL(h.url).origin);
     const start = await browser.fetch(
       `${h.url}/authorize?${new URLSearchParams({ client_id: CLIENT_ID, request_uri: pushed.body.request_uri })}`,
     );
-    const interaction = start.location!;
-    expect(interaction, start.text).toBeTruthy();
-    const details = (await browser.fetch(`${interaction}/api`)).json();
-    const csrf = { 'x-csrf-token': details.csrf_token as string, origin: new URL(h.url).origin };
-    const auth = await browser.fetch(`${interaction}/api/authenticate`, {
-      json: { individual_id: who.individualId, factor: 'pin', challenge: '135790' },
-      headers: csrf,
-    });
-    let to = auth.json().redirect_to as string | undefined;
-    if (!to) {
-      const consent = await browser.fetch(`${interaction}/api/consent`, {
-        json: { accepted_claims: ['birthdate'] },
-        headers: csrf,
-      });
-      to = consent.json().redirect_to as string;
-    }
-    const callback = new URL((await browser.follow(to)).url);
-    const authorizationCode = callback.searchParams.get('code')!;
-    expect(authorizationCode, callback.href).toBeTruthy();
+    expect(start.location, start.text).toBeTruthy();
+    const authorizationCode = await walletLogin(h, browser, start.location!);
 
     const tokenForm = {
       grant_type: 'authorization_code',

@@ -4,6 +4,7 @@ import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { holderKey, proofJwt, startVci, type VciHarness } from '../vci/harness.ts';
 import { Browser } from './helpers.ts';
+import { walletLogin } from './wallet-login.ts';
 
 /**
  * Per-client leniencies for MOSIP Inji Wallet's authorization-code flow (src/oidc/leniencies.ts),
@@ -65,26 +66,7 @@ describe('Inji Wallet leniencies (authorization code flow)', () => {
       nonce: randomBytes(16).toString('hex'),
     })}`;
 
-  /** Logs a new person in and consents; returns the authorization code. */
-  const code = async (browser: Browser, interaction: string) => {
-    const who = await h.person();
-    const details = (await browser.fetch(`${interaction}/api`)).json();
-    const csrf = { 'x-csrf-token': details.csrf_token as string, origin: new URL(h.url).origin };
-    const auth = await browser.fetch(`${interaction}/api/authenticate`, {
-      json: { individual_id: who.individualId, factor: 'pin', challenge: '135790' },
-      headers: csrf,
-    });
-    let to = auth.json().redirect_to as string | undefined;
-    if (!to) {
-      const consent = await browser.fetch(`${interaction}/api/consent`, {
-        json: { accepted_claims: ['birthdate'] },
-        headers: csrf,
-      });
-      to = consent.json().redirect_to as string;
-    }
-    const callback = new URL((await browser.follow(to)).url);
-    return callback.searchParams.get('code')!;
-  };
+  const code = (browser: Browser, interaction: string) => walletLogin(h, browser, interaction);
 
   const token = async (clientId: string, authorizationCode: string, verifier: string) => {
     const res = await request(`${h.url}/token`, {

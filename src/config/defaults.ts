@@ -424,6 +424,15 @@ export const defaults = {
     keyAttestationTrustedJwks: [] as Record<string, unknown>[],
     /** PEM certificates anchoring key attestations signed with an `x5c` chain. */
     keyAttestationTrustedCaPems: [] as string[],
+    /**
+     * Issuer-wide `key_attestations_required` (OpenID4VCI 1.0 §12.2.4): null (default) requires none;
+     * an object `{key_storage?: [...], user_authentication?: [...]}` (`{}`: any attested level)
+     * applies to every configuration without its own requirement, in the metadata's jwt (and
+     * attestation) proof types and at the credential endpoint (a proof without a key attestation is
+     * invalid_proof). EUDI's wallet library from 0.12 on refuses metadata whose jwt proof types lack
+     * it; walt.id's parser refuses metadata that has it, so this is the deployment's choice.
+     */
+    keyAttestationsRequired: null as { key_storage?: string[]; user_authentication?: string[] } | null,
     /** How often each instance re-reads credential configurations changed through the admin API (by any instance), in seconds; 0: never. */
     configurationReloadSeconds: 60,
     /** Serve `signed_metadata` (a JWT over the metadata signed with the credential key) in the issuer metadata. */

@@ -251,6 +251,18 @@ const RULES: Record<string, Rule> = {
     Array.isArray(v) && v.every((name) => name === 'proof_kid_with_jwk')
       ? undefined
       : 'must be an array of credential-endpoint leniencies: proof_kid_with_jwk',
+  // OpenID4VCI 1.0 §12.2.4 key_attestations_required: null, or an object of two optional level lists.
+  'vci.keyAttestationsRequired': (v) =>
+    v === null ||
+    (isObject(v) &&
+      Object.entries(v).every(
+        ([k, levels]) =>
+          ['key_storage', 'user_authentication'].includes(k) &&
+          Array.isArray(levels) &&
+          levels.every((l) => typeof l === 'string' && l !== ''),
+      ))
+      ? undefined
+      : 'must be null or an object {key_storage?: [...], user_authentication?: [...]} of non-empty strings',
   'rateLimits.rules': (v) => {
     for (const [name, rule] of Object.entries(v as Json)) {
       if (!isObject(rule)) return `${name}: must be an object`;
@@ -281,6 +293,14 @@ function fromEnv(raw: string, example: unknown): unknown {
   if (typeof example === 'number')
     return raw.trim() !== '' && Number.isFinite(Number(raw)) ? Number(raw) : raw;
   if (typeof example === 'boolean') return raw === 'true' ? true : raw === 'false' ? false : raw;
+  // An option whose default is null takes JSON (vci.keyAttestationsRequired='{"key_storage":[...]}').
+  if (example === null) {
+    try {
+      return JSON.parse(raw);
+    } catch {
+      return raw;
+    }
+  }
   return raw;
 }
 

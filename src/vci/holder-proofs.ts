@@ -3,7 +3,12 @@ import type { Clock } from '../clock.ts';
 import type { Config } from '../config/defaults.ts';
 import type { CredentialDefinition } from '../credentials/configurations/types.ts';
 import { InvalidCredentialRequest, InvalidProof } from '../errors.ts';
-import { ATTESTATION_PROOF_ALGS, type KeyAttestationTrust, verifyKeyAttestation } from './key-attestation.ts';
+import {
+  ATTESTATION_PROOF_ALGS,
+  type KeyAttestationTrust,
+  keyAttestationRequirement,
+  verifyKeyAttestation,
+} from './key-attestation.ts';
 import { type VerifiedProof, verifyProofJwt } from './proof.ts';
 import type { KeyProofs } from './wire/types.ts';
 
@@ -45,7 +50,8 @@ export async function verifyHolderProofs(
   if (!binding || proofs.type === 'none') return { holders: [], nonces: [] };
   const vci = deps.config.vci;
   const now = deps.clock.now();
-  const required = binding.keyAttestationsRequired;
+  // The configuration's own key_attestations_required wins over the issuer-wide switch.
+  const required = keyAttestationRequirement(binding.keyAttestationsRequired, vci.keyAttestationsRequired);
   if (proofs.type === 'attestation') {
     // Appendix F.3: the key attestation is the proof; its nonce is the c_nonce; one credential per attested key.
     const attested = await verifyKeyAttestation(proofs.attestation, {

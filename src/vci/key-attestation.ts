@@ -43,6 +43,16 @@ export interface KeyAttestationRequirement {
   user_authentication?: string[];
 }
 
+/**
+ * The requirement that applies to a configuration: its own `key_attestations_required`, else the
+ * issuer-wide one (config vci.keyAttestationsRequired, null: none). Read by the metadata and the
+ * proof checks alike, so what is advertised is what is enforced.
+ */
+export const keyAttestationRequirement = (
+  own: KeyAttestationRequirement | undefined,
+  issuerWide: KeyAttestationRequirement | null | undefined,
+): KeyAttestationRequirement | undefined => own ?? issuerWide ?? undefined;
+
 export interface VerifiedKeyAttestation {
   attestedKeys: JWK[];
   thumbprints: string[];

@@ -10,7 +10,11 @@ import type {
 import { VC_V2_CONTEXT } from '../credentials/jsonld/document-loader.ts';
 import { jwkVerificationMethodId } from '../keys/documents.ts';
 import type { KeyStore, ManagedKey } from '../keys/spi.ts';
-import { ATTESTATION_PROOF_ALGS } from './key-attestation.ts';
+import {
+  ATTESTATION_PROOF_ALGS,
+  type KeyAttestationRequirement,
+  keyAttestationRequirement,
+} from './key-attestation.ts';
 
 /**
  * Credential Issuer Metadata (OpenID4VCI 1.0 §12.2,
@@ -61,6 +65,11 @@ export interface MetadataOptions {
    * refuses metadata with credential_response_encryption but without this block.
    */
   requestEncryption?: { jwks: Record<string, unknown>[]; required: boolean };
+  /**
+   * The issuer-wide key attestation requirement (config vci.keyAttestationsRequired): published as
+   * `key_attestations_required` on the proof types of every configuration without its own.
+   */
+  keyAttestationsRequired?: KeyAttestationRequirement | null;
 }
 
 const filterLocales = <T extends { locale?: string }>(entries: T[], locales: string[] | undefined): T[] => {
@@ -75,10 +84,10 @@ const filterLocales = <T extends { locale?: string }>(entries: T[], locales: str
 function proofTypes(
   binding: NonNullable<CredentialDefinition['binding']>,
   attestation = false,
+  issuerWide?: KeyAttestationRequirement | null,
 ): Record<string, unknown> {
-  const required = binding.keyAttestationsRequired
-    ? { key_attestations_required: binding.keyAttestationsRequired }
-    : {};
+  const requirement = keyAttestationRequirement(binding.keyAttestationsRequired, issuerWide);
+  const required = requirement ? { key_attestations_required: requirement } : {};
   return {
     jwt: { proof_signing_alg_values_supported: binding.proofSigningAlgs, ...required },
     // An `attestation` proof is a key attestation, so its entry always says so (`{}`: any level);
@@ -87,7 +96,7 @@ function proofTypes(
       ? {
           attestation: {
             proof_signing_alg_values_supported: [...ATTESTATION_PROOF_ALGS],
-            key_attestations_required: binding.keyAttestationsRequired ?? {},
+            key_attestations_required: requirement ?? {},
           },
         }
       : {}),
@@ -128,6 +137,7 @@ export function configurationMetadata(
   config: ResolvedConfiguration,
   locales?: string[],
   attestationProofType = false,
+  keyAttestationsRequired?: KeyAttestationRequirement | null,
 ): Record<string, unknown> {
   const def = config.definition;
   const display = filterLocales(def.display, locales);
@@ -146,7 +156,7 @@ export function configurationMetadata(
     ? {
         cryptographic_binding_methods_supported:
           config.format === 'mso_mdoc' ? ['cose_key'] : def.binding.methods,
-        proof_types_supported: proofTypes(def.binding, attestationProofType),
+        proof_types_supported: proofTypes(def.binding, attestationProofType, keyAttestationsRequired),
       }
     : {};
   const subject = draft13Claims(def.claims, locales);
@@ -185,7 +195,15 @@ export function buildIssuerMetadata(
   const configurations = Object.fromEntries(
     registry
       .list()
-      .map((c) => [c.id, configurationMetadata(c, options.locales, options.attestationProofType)]),
+      .map((c) => [
+        c.id,
+        configurationMetadata(
+          c,
+          options.locales,
+          options.attestationProofType,
+          options.keyAttestationsRequired,
+        ),
+      ]),
   );
   return {
     credential_issuer: options.publicUrl,

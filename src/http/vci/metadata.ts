@@ -51,6 +51,7 @@ export function issuerMetadataRoutes(router: Router, deps: VciRouteDeps, basePat
         },
         issuerDisplay: config.vci.issuerDisplay,
         attestationProofType,
+        keyAttestationsRequired: config.vci.keyAttestationsRequired,
         locales,
       });
       publicCacheable(ctx, 60);

@@ -53,9 +53,14 @@ export interface PreAuthorizedCodeRedeemer {
    * Consumes the code (single use, one conditional write) after checking the tx_code. A wrong
    * tx_code is counted and does not consume the code until the limit, which invalidates it; a
    * missing tx_code when one is required does not consume it. Throws `InvalidGrant` (or
-   * `InvalidRequest` for a missing tx_code).
+   * `InvalidRequest` for a missing tx_code). `check` sees the grant before anything is counted or
+   * consumed, and throws to refuse the request (what the wallet asked for was not offered).
    */
-  redeem(code: string, txCode: string | undefined): Promise<PreAuthorizedGrant>;
+  redeem(
+    code: string,
+    txCode: string | undefined,
+    check?: (grant: PreAuthorizedGrant) => void,
+  ): Promise<PreAuthorizedGrant>;
 }
 
 /**

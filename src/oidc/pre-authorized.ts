@@ -89,17 +89,20 @@ export async function redeemPreAuthorizedGrant(
   const p = await provider();
   await authenticateAttestedClient({ services, form, request, provider: p, required: haip });
 
-  const redeemed = await state.preAuthorizedCodes.redeem(code, txCode);
+  // What the wallet names must have been offered: checked before the code is counted or consumed.
+  const redeemed = await state.preAuthorizedCodes.redeem(code, txCode, (grant) => {
+    const offered = grant.credentialConfigurationIds;
+    const unknown = askedDetails?.find((d) => !offered.includes(d.credential_configuration_id as string));
+    if (unknown) {
+      throw new AppError(
+        400,
+        'invalid_authorization_details',
+        `credential_configuration_id "${String(unknown.credential_configuration_id)}" was not offered`,
+      );
+    }
+  });
   const grantId = randomId(16);
   const offered = redeemed.credentialConfigurationIds;
-  const unknown = askedDetails?.find((d) => !offered.includes(d.credential_configuration_id as string));
-  if (unknown) {
-    throw new AppError(
-      400,
-      'invalid_authorization_details',
-      `credential_configuration_id "${String(unknown.credential_configuration_id)}" was not offered`,
-    );
-  }
   // Without authorization_details in the request, the access token still covers the offered
   // configurations, but names no credential identifiers: EUDI (eudi-lib-jvm-openid4vci-kt
   // RequestIssuanceImpl.validateRequestPayload) then requests by credential_configuration_id.

@@ -84,13 +84,14 @@ export function createPreAuthorizedCodes(deps: {
       return { code, expiresInSeconds: ttlSeconds };
     },
 
-    async redeem(code, txCode) {
+    async redeem(code, txCode, check) {
       if (typeof code !== 'string' || code.length === 0 || code.length > 200)
         throw new InvalidGrant('invalid pre-authorized code');
       const id = digest(code);
       const doc = await codes.get(id);
       if (!doc || doc.consumedAt !== undefined)
         throw new InvalidGrant('the pre-authorized code is invalid, expired or already used');
+      check?.(grantOf(doc));
       if (doc.txHash && doc.txSalt) {
         // §6.1: a tx_code is required when the offer said so; asking again consumes nothing.
         if (txCode === undefined || txCode === '')

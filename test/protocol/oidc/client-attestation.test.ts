@@ -247,6 +247,23 @@ describe('attestation-based client authentication', () => {
     ]);
   });
 
+  it('refuses authorization_details for a configuration that was not offered before the code is used', async () => {
+    const grant = await preAuthorized();
+    const notOffered = [
+      { type: 'openid_credential', credential_configuration_id: 'NationalIdCredential_ldp_vc' },
+    ];
+    const refused = await form(
+      '/token',
+      { ...grant, authorization_details: JSON.stringify(notOffered) },
+      await headers(await walletInstance()),
+    );
+    expect(refused.status).toBe(400);
+    expect(refused.body.error).toBe('invalid_authorization_details');
+    // Validation comes before the single-use write: the same code still redeems once.
+    const redeemed = await form('/token', grant, await headers(await walletInstance()));
+    expect(redeemed.status, JSON.stringify(redeemed.body)).toBe(200);
+  });
+
   describe('each failure is 401 invalid_client, at PAR, the code token request and the pre-authorized grant', () => {
     const other = async () =>
       (await generateKeyPair('ES256', { extractable: true })).privateKey as SigningKey;

@@ -12,12 +12,12 @@ import { type HolderKey, holderKey, proofJwt, startVci, type VciHarness } from '
 describe('vci.keyAttestationsRequired (issuer-wide)', () => {
   let h: VciHarness;
   let token: string;
-  let provider: { privateKey: CryptoKey; kid: string };
+  let provider: { privateKey: HolderKey['privateKey']; kid: string };
   const now = () => Math.floor(h.app.clock.now() / 1000);
 
   beforeAll(async () => {
     const trusted = await generateKeyPair('ES256', { extractable: true });
-    provider = { privateKey: trusted.privateKey as CryptoKey, kid: 'wallet-provider-wide' };
+    provider = { privateKey: trusted.privateKey, kid: 'wallet-provider-wide' };
     const trustedJwk = { ...(await exportJWK(trusted.publicKey)), kid: provider.kid, alg: 'ES256' };
     h = await startVci({
       overrides: {

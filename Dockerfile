@@ -17,6 +17,7 @@ COPY package.json ./
 COPY src ./src
 COPY contexts ./contexts
 COPY schemas ./schemas
+COPY docs/openapi ./docs/openapi
 COPY credential-configurations ./credential-configurations
 RUN mkdir -p /var/lib/issuer && chown node:node /var/lib/issuer
 USER node

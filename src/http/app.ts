@@ -2,6 +2,7 @@ import { Router } from '@koa/router';
 import Koa from 'koa';
 import type { Parts } from '../compose.ts';
 import { MethodNotAllowed, NotFound } from '../errors.ts';
+import { apiDocsPage } from './api-docs.ts';
 import { receiveBody } from './body.ts';
 import { contextRoutes } from './contexts.ts';
 import { errorHandler } from './error-handler.ts';
@@ -54,6 +55,7 @@ export function createApp(parts: Parts): Koa {
   );
   root.use(interactionRoutes(oidc.interactions).routes(), assetRoutes(oidc.basePath).routes());
   root.use(parts.admin.routes());
+  root.use(apiDocsPage(Boolean(config.admin.token)).routes());
 
   koa.use(async function unmatched(ctx, next) {
     await next();

@@ -16,6 +16,7 @@ import { credentialConfigurationRoutes } from './credential-configurations.ts';
 import { identityAdminRoutes } from './identities.ts';
 import { ledgerRoutes } from './ledger.ts';
 import { offerRoutes } from './offers.ts';
+import { openApiRoutes } from './openapi.ts';
 import { outboxAdminRoutes } from './outbox.ts';
 import { signerRevocationRoutes } from './signer-certificates.ts';
 
@@ -70,6 +71,7 @@ export function adminRouter(parts: AdminParts): Router {
       revokeGrant: oidc.revokeGrant,
       audit,
     }),
+    openApiRoutes(),
   ]) {
     router.use(routes.routes());
   }

@@ -219,7 +219,7 @@ export async function adminTour(base: string, adminToken: string, dataDir: strin
 }
 
 /** A wallet redeems the offer (pre-authorized code, no tx_code) for one credential. */
-async function redeem(base: string, offer: { credential_offer: any }): Promise<void> {
+export async function redeem(base: string, offer: { credential_offer: any }): Promise<void> {
   const meta = (await (await fetch(`${base}/.well-known/openid-configuration`)).json()) as {
     token_endpoint: string;
   };

@@ -1,10 +1,10 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { parseIssuerSigned } from '@animo-id/mdoc';
-import { calculateJwkThumbprint, decodeJwt, exportJWK, generateKeyPair, type JWK, SignJWT } from 'jose';
-import { request } from 'undici';
+import { calculateJwkThumbprint, decodeJwt, type JWK, SignJWT } from 'jose';
 import { expect } from 'vitest';
+import { http } from '../../helpers/http.ts';
 import { Browser } from '../../protocol/oidc/helpers.ts';
-import type { VciHarness } from '../../protocol/vci/harness.ts';
+import type { HolderKey, VciHarness } from '../../protocol/vci/harness.ts';
 import { verifyJwtVc } from '../verifiers.ts';
 
 /**
@@ -13,29 +13,11 @@ import { verifyJwtVc } from '../verifiers.ts';
  * checks a wallet's storage layer runs on what it received (SD-JWT VC and mdoc bound to its key).
  */
 
-export interface Raw {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  text: string;
-  json: any;
-}
-
-export async function send(
+/** A wallet's HTTP call: a POST when it has a body (test/helpers/http.ts underneath). */
+export const send = (
   url: string,
   init: { method?: string; headers?: Record<string, string>; body?: string } = {},
-): Promise<Raw> {
-  const res = await request(url, {
-    method: (init.method ?? (init.body === undefined ? 'GET' : 'POST')) as 'GET',
-    headers: init.headers ?? {},
-    ...(init.body === undefined ? {} : { body: init.body }),
-  });
-  const text = await res.body.text();
-  let json: unknown;
-  try {
-    json = text ? JSON.parse(text) : undefined;
-  } catch {}
-  return { status: res.statusCode, headers: res.headers, text, json };
-}
+) => http(url, { ...init, method: init.method ?? (init.body === undefined ? 'GET' : 'POST') });
 
 export const form = (params: Record<string, string | undefined>): string => {
   const out = new URLSearchParams();
@@ -43,21 +25,9 @@ export const form = (params: Record<string, string | undefined>): string => {
   return out.toString();
 };
 
-export type PrivateKey = Awaited<ReturnType<typeof generateKeyPair>>['privateKey'];
-
-export interface KeyPair {
-  jwk: JWK;
-  privateKey: PrivateKey;
-}
-
-export async function es256Key(): Promise<KeyPair> {
-  const { publicKey, privateKey } = await generateKeyPair('ES256', { extractable: true });
-  return { jwk: await exportJWK(publicKey), privateKey };
-}
-
 /** A DPoP proof (RFC 9449 §4.2): typ dpop+jwt, the public jwk, jti/htm/htu/iat and ath/nonce when given. */
 export function dpopProof(
-  key: KeyPair,
+  key: HolderKey,
   now: number,
   htm: string,
   htu: string,

@@ -9,17 +9,15 @@ import {
   SignJWT,
 } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { preAuthorizedCode, startVci, type VciHarness } from '../../protocol/vci/harness.ts';
+import { pkce } from '../../protocol/oidc/helpers.ts';
 import {
-  checkMdoc,
-  checkSdJwtVc,
-  dpopProof,
-  es256Key,
-  form,
-  type KeyPair,
-  loginInBrowser,
-  send,
-} from './common.ts';
+  type HolderKey,
+  holderKey,
+  preAuthorizedCode,
+  startVci,
+  type VciHarness,
+} from '../../protocol/vci/harness.ts';
+import { checkMdoc, checkSdJwtVc, dpopProof, form, loginInBrowser, send } from './common.ts';
 
 /**
  * The EUDI reference wallet: eu-digital-identity-wallet/eudi-lib-jvm-openid4vci-kt at tag v0.10.1
@@ -131,7 +129,7 @@ function eudiParse(version: Version, m: Record<string, any>, expectedIssuer: str
 
 /** The wallet provider (the app's WalletAttestationRepository): an ES256 key the issuer trusts by kid. */
 async function walletProvider() {
-  const key = await es256Key();
+  const key = await holderKey();
   const kid = `wp-${randomBytes(4).toString('hex')}`;
   return { kid, key, trusted: { ...key.jwk, kid, alg: 'ES256', use: 'sig' } };
 }
@@ -165,7 +163,7 @@ describe.each(['v0.10.1', 'e1336d66'] as Version[])(
      * that authenticates with it.
      */
     async function walletInstance() {
-      const instanceKey = await es256Key();
+      const instanceKey = await holderKey();
       const clientId = `eudi-${randomBytes(4).toString('hex')}`;
       const now = Math.floor(h.app.clock.now() / 1000);
       const attestation = await new SignJWT({
@@ -230,7 +228,7 @@ describe.each(['v0.10.1', 'e1336d66'] as Version[])(
     async function attestedPost(
       as: any,
       w: Awaited<ReturnType<typeof walletInstance>>,
-      dpop: KeyPair,
+      dpop: HolderKey,
       endpoint: string,
       params: Record<string, string>,
     ) {
@@ -257,8 +255,8 @@ describe.each(['v0.10.1', 'e1336d66'] as Version[])(
           body: form(params),
         });
         if (res.status !== 400) return res;
-        const newChallenge = res.headers['oauth-client-attestation-challenge'] as string | undefined;
-        const newNonce = res.headers['dpop-nonce'] as string | undefined;
+        const newChallenge = res.headers.get('oauth-client-attestation-challenge') ?? undefined;
+        const newNonce = res.headers.get('dpop-nonce') ?? undefined;
         if (res.json?.error === 'use_dpop_nonce' && newNonce && !retriedNonce) {
           dpopNonce = newNonce;
           challenge = newChallenge ?? challenge;
@@ -303,7 +301,7 @@ describe.each(['v0.10.1', 'e1336d66'] as Version[])(
     async function token(
       as: any,
       w: Awaited<ReturnType<typeof walletInstance>>,
-      dpop: KeyPair,
+      dpop: HolderKey,
       params: Record<string, string>,
     ) {
       const res = await attestedPost(as, w, dpop, as.token_endpoint, { client_id: w.clientId, ...params });
@@ -320,7 +318,7 @@ describe.each(['v0.10.1', 'e1336d66'] as Version[])(
       metadata: any,
       configurationId: string,
       clientId: string,
-      holder: KeyPair,
+      holder: HolderKey,
       nonce: string,
     ) {
       const now = Math.floor(h.app.clock.now() / 1000);
@@ -371,13 +369,13 @@ describe.each(['v0.10.1', 'e1336d66'] as Version[])(
     async function credential(
       metadata: any,
       accessToken: string,
-      dpop: KeyPair,
+      dpop: HolderKey,
       configurationId: string,
       clientId: string,
     ) {
       const nonceRes = await send(metadata.nonce_endpoint, { method: 'POST' });
       expect(nonceRes.status).toBe(200);
-      const holder = await es256Key();
+      const holder = await holderKey();
       const jwt = await proof(metadata, configurationId, clientId, holder, nonceRes.json.c_nonce);
       const body: Record<string, unknown> = {
         credential_configuration_id: configurationId,
@@ -428,19 +426,23 @@ describe.each(['v0.10.1', 'e1336d66'] as Version[])(
       expect(res.status, res.text).toBe(200);
       let answer: any;
       if (responseKey) {
-        expect(String(res.headers['content-type'])).toMatch(/^application\/jwt/);
+        expect(String(res.headers.get('content-type'))).toMatch(/^application\/jwt/);
         answer = JSON.parse(
           new TextDecoder().decode((await compactDecrypt(res.text, responseKey)).plaintext),
         );
       } else {
-        expect(String(res.headers['content-type'])).toMatch(/^application\/json/);
+        expect(String(res.headers.get('content-type'))).toMatch(/^application\/json/);
         answer = res.json;
       }
       // CredentialResponseSuccessTO (IssuanceRequestJsonMapper.kt v0.10.1 :133-166): credentials[].credential
       // a string or non-empty object, no transaction_id/interval beside them.
       expect(answer.credentials?.length).toBeGreaterThan(0);
       expect(answer.transaction_id).toBeUndefined();
-      return { credential: answer.credentials[0].credential, holder };
+      // Stored as the wallet stores it: bound to its key, signed by the issuer.
+      const issued = answer.credentials[0].credential;
+      const configuration = metadata.credential_configurations_supported[configurationId];
+      if (configuration.format === 'dc+sd-jwt') await checkSdJwtVc(h, issued, configuration.vct, holder.jwk);
+      else checkMdoc(issued, configuration.doctype, holder.jwk);
     }
 
     it.each(['NationalIdCredential_sd_jwt', 'NationalIdCredential_mso_mdoc'])(
@@ -450,22 +452,12 @@ describe.each(['v0.10.1', 'e1336d66'] as Version[])(
         const w = await walletInstance();
         const who = await h.person();
         const offer = await h.offer([configurationId], who.individualId);
-        const dpop = await es256Key();
+        const dpop = await holderKey();
         const accessToken = await token(as, w, dpop, {
           grant_type: 'urn:ietf:params:oauth:grant-type:pre-authorized_code',
           'pre-authorized_code': preAuthorizedCode(offer),
         });
-        const { credential: issued, holder } = await credential(
-          metadata,
-          accessToken,
-          dpop,
-          configurationId,
-          w.clientId,
-        );
-        const configuration = metadata.credential_configurations_supported[configurationId];
-        if (configuration.format === 'dc+sd-jwt')
-          await checkSdJwtVc(h, issued, configuration.vct, holder.jwk);
-        else checkMdoc(issued, configuration.doctype, holder.jwk);
+        await credential(metadata, accessToken, dpop, configurationId, w.clientId);
       },
     );
 
@@ -475,16 +467,12 @@ describe.each(['v0.10.1', 'e1336d66'] as Version[])(
         const { metadata, as } = await discover();
         const w = await walletInstance();
         const who = await h.person();
-        const dpop = await es256Key();
+        const dpop = await holderKey();
         // AuthorizationEndpointClient.kt v0.10.1 :147-189 and :255-290: PAR with response_type,
         // client_id, redirect_uri, code_challenge (S256, Nimbus CodeVerifier: 32 random bytes),
         // state, scope = the configuration's scope (FAVOR_SCOPES, AuthorizeIssuanceImpl.kt :62-80),
         // no resource (the issuer is its own authorization server); DPoP proof and attestation headers.
-        const verifier = randomBytes(32).toString('base64url');
-        const challenge = (await import('node:crypto'))
-          .createHash('sha256')
-          .update(verifier)
-          .digest('base64url');
+        const { verifier, challenge } = pkce();
         const state = randomBytes(16).toString('base64url');
         const scope = metadata.credential_configurations_supported[configurationId].scope as string;
         const par = await attestedPost(as, w, dpop, as.pushed_authorization_request_endpoint, {
@@ -510,17 +498,7 @@ describe.each(['v0.10.1', 'e1336d66'] as Version[])(
           redirect_uri: redirectUri,
           code_verifier: verifier,
         });
-        const { credential: issued, holder } = await credential(
-          metadata,
-          accessToken,
-          dpop,
-          configurationId,
-          w.clientId,
-        );
-        const configuration = metadata.credential_configurations_supported[configurationId];
-        if (configuration.format === 'dc+sd-jwt')
-          await checkSdJwtVc(h, issued, configuration.vct, holder.jwk);
-        else checkMdoc(issued, configuration.doctype, holder.jwk);
+        await credential(metadata, accessToken, dpop, configurationId, w.clientId);
       },
     );
   },

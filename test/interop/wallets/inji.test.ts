@@ -2,9 +2,15 @@ import { createHash, randomBytes } from 'node:crypto';
 import { decodeJwt, decodeProtectedHeader, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Browser } from '../../protocol/oidc/helpers.ts';
-import { preAuthorizedCode, startVci, type VciHarness } from '../../protocol/vci/harness.ts';
+import {
+  type HolderKey,
+  holderKey,
+  preAuthorizedCode,
+  startVci,
+  type VciHarness,
+} from '../../protocol/vci/harness.ts';
 import { verifyLdpVc } from '../verifiers.ts';
-import { checkMdoc, es256Key, form, type KeyPair, loginInBrowser, send } from './common.ts';
+import { checkMdoc, form, loginInBrowser, send } from './common.ts';
 
 /**
  * MOSIP Inji Wallet, replayed request by request as its sources build them:
@@ -84,7 +90,7 @@ async function injiAuthorizationServer(servers: string[] | undefined, issuer: st
  * nonce is the one the library hands the callback (C4/constants/CallbackTypes.kt:9, the token
  * response's c_nonce); in v0.16.0 it is decoded out of the access token (Utils.ts:276-279).
  */
-function injiProof(key: KeyPair, clientId: string, nonce: string, audience: string, now: number) {
+function injiProof(key: HolderKey, clientId: string, nonce: string, audience: string, now: number) {
   return new SignJWT({ iss: clientId, nonce, aud: audience, iat: now, exp: now + 18000 })
     .setProtectedHeader({
       alg: 'ES256',
@@ -180,7 +186,23 @@ describe('Inji Wallet (inji-vci-client 0.4 and inji-wallet v0.16.0 with inji-vci
   });
   afterAll(() => h?.stop());
 
-  async function checkCredential(credential: unknown, configurationId: string, holder: KeyPair) {
+  /** The credential request (injiCredentialRequest), its answer read and the credential checked. */
+  async function receive(
+    resolved: ReturnType<typeof injiResolve>,
+    accessToken: string,
+    jwt: string,
+    version: '0.4' | '0.2',
+    configurationId: string,
+    holder: HolderKey,
+  ) {
+    const res = await send(metadata.credential_endpoint, {
+      headers: { authorization: `Bearer ${accessToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify(injiCredentialRequest(resolved, jwt, version)),
+    });
+    await checkCredential(injiReadsAnswer(res, resolved.format), configurationId, holder);
+  }
+
+  async function checkCredential(credential: unknown, configurationId: string, holder: HolderKey) {
     const c = metadata.credential_configurations_supported[configurationId];
     if (c.format === 'mso_mdoc') {
       checkMdoc(credential, c.doctype, holder.jwk);
@@ -233,13 +255,9 @@ describe('Inji Wallet (inji-vci-client 0.4 and inji-wallet v0.16.0 with inji-vci
         expect(token.json.c_nonce, 'c_nonce in the token response').toEqual(expect.any(String));
 
         // :55-69: the proof with the token response's c_nonce; the credential request.
-        const holder = await es256Key();
+        const holder = await holderKey();
         const jwt = await injiProof(holder, 'inji-04', token.json.c_nonce, metadata.credential_issuer, now());
-        const res = await send(metadata.credential_endpoint, {
-          headers: { authorization: `Bearer ${token.json.access_token}`, 'content-type': 'application/json' },
-          body: JSON.stringify(injiCredentialRequest(resolved, jwt, '0.4')),
-        });
-        await checkCredential(injiReadsAnswer(res, resolved.format), configurationId, holder);
+        await receive(resolved, token.json.access_token, jwt, '0.4', configurationId, holder);
       },
     );
   });
@@ -307,14 +325,10 @@ describe('Inji Wallet (inji-vci-client 0.4 and inji-wallet v0.16.0 with inji-vci
         expect(token.status, token.text).toBe(200);
         // AuthorizationCodeFlowService.kt:56-60: the proof nonce is the token response's c_nonce.
         expect(token.json.c_nonce, 'c_nonce in the token response').toEqual(expect.any(String));
-        const holder = await es256Key();
+        const holder = await holderKey();
         const jwt = await injiProof(holder, 'inji-04', token.json.c_nonce, metadata.credential_issuer, now());
         // :64-70 → CredentialRequestExecutor.kt:31-69.
-        const res = await send(metadata.credential_endpoint, {
-          headers: { authorization: `Bearer ${token.json.access_token}`, 'content-type': 'application/json' },
-          body: JSON.stringify(injiCredentialRequest(resolved, jwt, '0.4')),
-        });
-        await checkCredential(injiReadsAnswer(res, resolved.format), configurationId, holder);
+        await receive(resolved, token.json.access_token, jwt, '0.4', configurationId, holder);
       },
     );
 
@@ -412,7 +426,7 @@ describe('Inji Wallet (inji-vci-client 0.4 and inji-wallet v0.16.0 with inji-vci
         expect(decodeProtectedHeader(accessToken).typ).toBe('at+jwt');
         const nonce = decodeJwt(accessToken).c_nonce;
         expect(nonce).toEqual(expect.any(String));
-        const holder = await es256Key();
+        const holder = await holderKey();
         const jwt = await injiProof(holder, 'inji-016', nonce as string, metadata.credential_issuer, now());
         // IssuersService.ts:84-102 with Utils.ts:380-399 constructIssuerMetaData: ldp_vc takes
         // credential_definition.type, mso_mdoc doctype and claims; then the 0.2 request.
@@ -426,11 +440,7 @@ describe('Inji Wallet (inji-vci-client 0.4 and inji-wallet v0.16.0 with inji-vci
           authorizationServers: metadata.authorization_servers,
         };
         if (c.format === 'mso_mdoc') expect(Object.keys(c.claims ?? {}).length).toBeGreaterThan(0);
-        const res = await send(metadata.credential_endpoint, {
-          headers: { authorization: `Bearer ${accessToken}`, 'content-type': 'application/json' },
-          body: JSON.stringify(injiCredentialRequest(resolved, jwt, '0.2')),
-        });
-        await checkCredential(injiReadsAnswer(res, c.format), configurationId, holder);
+        await receive(resolved, accessToken, jwt, '0.2', configurationId, holder);
       },
     );
 

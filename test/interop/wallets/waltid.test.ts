@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { calculateJwkThumbprint, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { preAuthorizedCode, startVci, type VciHarness } from '../../protocol/vci/harness.ts';
-import { checkMdoc, checkSdJwtVc, es256Key, form, send } from './common.ts';
+import { holderKey, preAuthorizedCode, startVci, type VciHarness } from '../../protocol/vci/harness.ts';
+import { checkMdoc, checkSdJwtVc, form, send } from './common.ts';
 
 /**
  * The walt.id wallet (walt-id/waltid-identity at b19fda24510c7543f3c3dcad1daf2d77f4a168d1: the
@@ -130,7 +130,7 @@ describe('walt.id wallet (waltid-identity b19fda24), pre-authorized code flow', 
     // OID4VC/providers/OpenIDCredentialWallet.kt:132-138 → OID4VC/data/ProofOfPossession.kt:87-106:
     // header typ openid4vci-proof+jwt, kid (the key id: a JWKKey's is its thumbprint) AND jwk;
     // payload jti, aud = credential issuer, iat, exp = iat + 300, nonce; no iss/sub (no client).
-    const key = await es256Key();
+    const key = await holderKey();
     const now = Math.floor(h.app.clock.now() / 1000);
     const jwt = await new SignJWT({
       jti: randomUUID(),

@@ -122,7 +122,7 @@ export async function adminTour(base: string, adminToken: string, dataDir: strin
   await call(
     'PATCH',
     `/identities/${accountId}`,
-    { claims: { locale: 'fr-MA' }, pin: null },
+    { claims: { ...person.body.claims, locale: 'fr-MA' }, pin: null },
     'updateIdentity',
   );
 

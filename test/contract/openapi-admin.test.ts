@@ -72,6 +72,10 @@ describe('docs/openapi/admin.yaml holds the admin API', () => {
       METHODS.map((m) => (item as Record<string, { operationId?: string }>)[m]?.operationId).filter(Boolean),
     );
     expect(operations.filter((id) => !called.has(id))).toEqual([]);
+    // An offer with a tx_code says where it went (masked).
+    expect(exchanges.some((x) => (x.responseBody as { tx_code_sent_to?: string })?.tx_code_sent_to)).toBe(
+      true,
+    );
     // The tour made a credential, read it in the ledger and revoked it.
     expect(exchanges.find((x) => x.path.endsWith('/revoke'))).toMatchObject({ status: 200 });
   });

@@ -6,6 +6,7 @@ import { createLogger } from '../../src/http/logger.ts';
 import type { Store } from '../../src/store/spi.ts';
 import type { TestApp } from '../helpers/app.ts';
 import { shareAcrossTests, TestClock } from '../helpers/clock.ts';
+import { checkAdminFetches } from '../helpers/openapi.ts';
 import { beginLogin } from './oidc/factor-helpers.ts';
 import {
   admin,
@@ -22,6 +23,9 @@ import {
   type TestClient,
 } from './oidc/helpers.ts';
 import { holderKey, proofJwt, startVci, type VciHarness } from './vci/harness.ts';
+
+// Every admin call of this suite is checked against docs/openapi/admin.yaml.
+checkAdminFetches();
 
 /**
  * The app clock is shared across the tests of the first suite (`shareAcrossTests`): the first test

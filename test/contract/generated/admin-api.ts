@@ -758,43 +758,43 @@ export interface operations {
                      * @example {
                      *       "keys": [
                      *         {
-                     *           "kid": "ouGRqC5TKpEt7l4Z3w17RBc-h0hiH9bFuNtM0y3440k",
+                     *           "kid": "rzWcw-Q4JSTDPwbXNS7nyoYZP30Cwd56hL45B6fRJXM",
                      *           "purpose": "credential",
                      *           "alg": "EdDSA",
                      *           "status": "active",
-                     *           "createdAt": "2026-12-07T14:12:31.512Z",
+                     *           "createdAt": "2026-12-07T14:18:30.114Z",
                      *           "publishUntil": null
                      *         },
                      *         {
-                     *           "kid": "Ft5cPeLgGInrvZKoRVEoeVhQx66szHxMWgFkOOiWbC4",
+                     *           "kid": "lgwsEp9S_H_qQX4sqyUOFOBvHI_JaEUOzOkjA-en1fA",
                      *           "purpose": "credential",
                      *           "alg": "ES256",
                      *           "status": "active",
-                     *           "createdAt": "2026-12-07T14:12:31.512Z",
+                     *           "createdAt": "2026-12-07T14:18:30.114Z",
                      *           "publishUntil": null
                      *         },
                      *         {
-                     *           "kid": "FmR8TtGDkjq9kZmeUBmv_oSS70rooyyT4S-R2OgYzPg",
+                     *           "kid": "hBWcLjwZ4hnH60PGF0JXw43kxpG5_xwM4b3ITvkbNuQ",
                      *           "purpose": "oidc",
                      *           "alg": "ES256",
                      *           "status": "active",
-                     *           "createdAt": "2026-12-07T14:12:31.512Z",
+                     *           "createdAt": "2026-12-07T14:18:30.114Z",
                      *           "publishUntil": null
                      *         },
                      *         {
-                     *           "kid": "aCu96QvILMVVEEjgw5fwqTz5Wl6L8J7JgKM5ojAwXAY",
+                     *           "kid": "1Kp6I9e3mDaRFukPh90T6XAQsgdwWzb9C9CqmJaP0QQ",
                      *           "purpose": "oidc",
                      *           "alg": "RS256",
                      *           "status": "active",
-                     *           "createdAt": "2026-12-07T14:12:31.512Z",
+                     *           "createdAt": "2026-12-07T14:18:30.114Z",
                      *           "publishUntil": null
                      *         },
                      *         {
-                     *           "kid": "kHAAE1SSvfyRBwHb8Y2Fg0dEt8_wHwzB5p6waFW71f8",
+                     *           "kid": "LFxCmoB3mbweTtgTovLniIRx2l3fg_4KLmp4xz5uddg",
                      *           "purpose": "encryption",
                      *           "alg": "ECDH-ES",
                      *           "status": "active",
-                     *           "createdAt": "2026-12-07T14:12:31.512Z",
+                     *           "createdAt": "2026-12-07T14:18:30.114Z",
                      *           "publishUntil": null
                      *         }
                      *       ]
@@ -833,12 +833,12 @@ export interface operations {
                      * @example {
                      *       "rotated": [
                      *         {
-                     *           "kid": "dQvPAFx_1SpvIBc7ZsKi3ow7rCseKt_tHaisCqqIeNU",
+                     *           "kid": "5fq_hlKnV768keu9s6BV0yG4Ow6RifxgMMHEUEhQPco",
                      *           "purpose": "credential",
                      *           "alg": "EdDSA"
                      *         },
                      *         {
-                     *           "kid": "YVas20F8G72E6MhEQmoNJ-U14AaXaW8WvspGdXE8Kkw",
+                     *           "kid": "q3DTpB8fpVRQSuc4YkWizo3lkXaPxSf9JHZW72nA-88",
                      *           "purpose": "credential",
                      *           "alg": "ES256"
                      *         }
@@ -928,7 +928,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": "not_found",
-                     *       "error_description": "no signer certificate was issued for key ouGRqC5TKpEt7l4Z3w17RBc-h0hiH9bFuNtM0y3440k"
+                     *       "error_description": "no signer certificate was issued for key rzWcw-Q4JSTDPwbXNS7nyoYZP30Cwd56hL45B6fRJXM"
                      *     }
                      */
                     "application/json": components["schemas"]["Error"];
@@ -966,31 +966,31 @@ export interface operations {
                      * @example {
                      *       "records": [
                      *         {
-                     *           "id": "0mxdcnrfc-jLc5NlvzJdY",
-                     *           "at": "2026-12-07T14:12:31.512Z",
+                     *           "id": "0mxdcvg4i-HRblwzHq8RQ",
+                     *           "at": "2026-12-07T14:18:30.114Z",
                      *           "type": "key_rotated",
                      *           "purpose": "credential",
                      *           "alg": "ES256",
-                     *           "kid": "YVas20F8G72E6MhEQmoNJ-U14AaXaW8WvspGdXE8Kkw",
-                     *           "retiredKid": "Ft5cPeLgGInrvZKoRVEoeVhQx66szHxMWgFkOOiWbC4",
-                     *           "requestId": "01198cd7-5e31-4e0b-aad7-e8fc48770c1e"
+                     *           "kid": "q3DTpB8fpVRQSuc4YkWizo3lkXaPxSf9JHZW72nA-88",
+                     *           "retiredKid": "lgwsEp9S_H_qQX4sqyUOFOBvHI_JaEUOzOkjA-en1fA",
+                     *           "requestId": "aaa7d6b9-41f6-45ee-9160-8b794ae16df7"
                      *         },
                      *         {
-                     *           "id": "0mxdcnrfc-x5tjzyNfHsI",
-                     *           "at": "2026-12-07T14:12:31.512Z",
+                     *           "id": "0mxdcvg4i-IM3wsszZoog",
+                     *           "at": "2026-12-07T14:18:30.114Z",
                      *           "type": "key_rotated",
                      *           "purpose": "credential",
                      *           "alg": "EdDSA",
-                     *           "kid": "dQvPAFx_1SpvIBc7ZsKi3ow7rCseKt_tHaisCqqIeNU",
-                     *           "retiredKid": "ouGRqC5TKpEt7l4Z3w17RBc-h0hiH9bFuNtM0y3440k",
-                     *           "requestId": "01198cd7-5e31-4e0b-aad7-e8fc48770c1e"
+                     *           "kid": "5fq_hlKnV768keu9s6BV0yG4Ow6RifxgMMHEUEhQPco",
+                     *           "retiredKid": "rzWcw-Q4JSTDPwbXNS7nyoYZP30Cwd56hL45B6fRJXM",
+                     *           "requestId": "aaa7d6b9-41f6-45ee-9160-8b794ae16df7"
                      *         },
                      *         {
-                     *           "id": "0mxdcnrfc-Qh8NoWRFmSY",
-                     *           "at": "2026-12-07T14:12:31.512Z",
+                     *           "id": "0mxdcvg4i-_3MAdjGcBDA",
+                     *           "at": "2026-12-07T14:18:30.114Z",
                      *           "type": "identity_deleted",
-                     *           "subjectHash": "gx0Tu4WDroFGe_OHVW25IbOpk6faxCxLQqV5DPAuxFM",
-                     *           "requestId": "16f948ce-e00b-4ad5-83f6-0f98db4f5bae"
+                     *           "subjectHash": "xSCffdAkCDzFPerBgiI0Pd991yDgQggRe4Plm_dGX3Y",
+                     *           "requestId": "c6b13a6e-381b-4c1e-a550-ae2971a4b145"
                      *         }
                      *       ]
                      *     }
@@ -1050,7 +1050,7 @@ export interface operations {
                      * @example {
                      *       "identities": [
                      *         {
-                     *           "account_id": "hwgxwydYIPaKFfvV28DpKg",
+                     *           "account_id": "BrgxwWn-2AHNmg9EJUZ1ug",
                      *           "individual_id": "2841650973",
                      *           "claims": {
                      *             "name": "Amina Hassan",
@@ -1162,11 +1162,11 @@ export interface operations {
                      *           "kyc_pending": false,
                      *           "has_pin": true,
                      *           "has_password": true,
-                     *           "created_at": "2026-12-07T14:12:31.512Z",
-                     *           "updated_at": "2026-12-07T14:12:31.512Z"
+                     *           "created_at": "2026-12-07T14:18:30.114Z",
+                     *           "updated_at": "2026-12-07T14:18:30.114Z"
                      *         },
                      *         {
-                     *           "account_id": "1TJViUtosu2oSwjIAW57ZQ",
+                     *           "account_id": "13JQTlBBxiWbwm6DLa4zNQ",
                      *           "individual_id": "3907215846",
                      *           "claims": {
                      *             "name": "Omar Khalil",
@@ -1278,8 +1278,8 @@ export interface operations {
                      *           "kyc_pending": false,
                      *           "has_pin": true,
                      *           "has_password": true,
-                     *           "created_at": "2026-12-07T14:12:31.512Z",
-                     *           "updated_at": "2026-12-07T14:12:31.512Z"
+                     *           "created_at": "2026-12-07T14:18:30.114Z",
+                     *           "updated_at": "2026-12-07T14:18:30.114Z"
                      *         }
                      *       ],
                      *       "next_offset": 2
@@ -1336,7 +1336,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "account_id": "ujzpXX5kTJ7umDxXrmyrtQ",
+                     *       "account_id": "ONEFKvPCtnrS9TCl5oP8Hg",
                      *       "individual_id": "7301948265",
                      *       "claims": {
                      *         "name": "Youssef Benali",
@@ -1350,8 +1350,8 @@ export interface operations {
                      *       "kyc_pending": false,
                      *       "has_pin": true,
                      *       "has_password": false,
-                     *       "created_at": "2026-12-07T14:12:31.512Z",
-                     *       "updated_at": "2026-12-07T14:12:31.512Z"
+                     *       "created_at": "2026-12-07T14:18:30.114Z",
+                     *       "updated_at": "2026-12-07T14:18:30.114Z"
                      *     }
                      */
                     "application/json": components["schemas"]["Identity"];
@@ -1410,7 +1410,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "account_id": "hwgxwydYIPaKFfvV28DpKg",
+                     *       "account_id": "BrgxwWn-2AHNmg9EJUZ1ug",
                      *       "individual_id": "2841650973",
                      *       "claims": {
                      *         "name": "Amina Hassan",
@@ -1522,8 +1522,8 @@ export interface operations {
                      *       "kyc_pending": false,
                      *       "has_pin": true,
                      *       "has_password": true,
-                     *       "created_at": "2026-12-07T14:12:31.512Z",
-                     *       "updated_at": "2026-12-07T14:12:31.512Z"
+                     *       "created_at": "2026-12-07T14:18:30.114Z",
+                     *       "updated_at": "2026-12-07T14:18:30.114Z"
                      *     }
                      */
                     "application/json": components["schemas"]["Identity"];
@@ -1572,7 +1572,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "account_id": "ujzpXX5kTJ7umDxXrmyrtQ",
+                     *       "account_id": "ONEFKvPCtnrS9TCl5oP8Hg",
                      *       "individual_id": "7301948265",
                      *       "claims": {
                      *         "name": "Youssef Benali",
@@ -1586,8 +1586,8 @@ export interface operations {
                      *       "kyc_pending": false,
                      *       "has_pin": true,
                      *       "has_password": false,
-                     *       "created_at": "2026-12-07T14:12:31.512Z",
-                     *       "updated_at": "2026-12-07T14:12:31.512Z"
+                     *       "created_at": "2026-12-07T14:18:30.114Z",
+                     *       "updated_at": "2026-12-07T14:18:30.114Z"
                      *     }
                      */
                     "application/json": components["schemas"]["Identity"];
@@ -1656,16 +1656,23 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "account_id": "ujzpXX5kTJ7umDxXrmyrtQ",
+                     *       "account_id": "ONEFKvPCtnrS9TCl5oP8Hg",
                      *       "individual_id": "7301948265",
                      *       "claims": {
+                     *         "name": "Youssef Benali",
+                     *         "name#ar": "يوسف بنعلي",
+                     *         "given_name": "Youssef",
+                     *         "family_name": "Benali",
+                     *         "birthdate": "1988-11-03",
+                     *         "email": "youssef.benali@example.org",
+                     *         "phone_number": "+212600000077",
                      *         "locale": "fr-MA"
                      *       },
                      *       "kyc_pending": false,
                      *       "has_pin": false,
                      *       "has_password": false,
-                     *       "created_at": "2026-12-07T14:12:31.512Z",
-                     *       "updated_at": "2026-12-07T14:12:31.512Z"
+                     *       "created_at": "2026-12-07T14:18:30.114Z",
+                     *       "updated_at": "2026-12-07T14:18:30.114Z"
                      *     }
                      */
                     "application/json": components["schemas"]["Identity"];
@@ -1702,7 +1709,17 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "messages": []
+                     *       "messages": [
+                     *         {
+                     *           "id": "M7qarWZFxb2uEFqG",
+                     *           "channel": "email",
+                     *           "to": "youssef.benali@example.org",
+                     *           "subject": "Your wallet code",
+                     *           "text": "Your code to add National ID to your wallet is 358463. It expires in 10 minutes. Never share it: we will never ask you for it.",
+                     *           "purpose": "tx_code",
+                     *           "created_at": "2026-12-07T14:18:30.114Z"
+                     *         }
+                     *       ]
                      *     }
                      */
                     "application/json": {
@@ -2693,14 +2710,14 @@ export interface operations {
                      *         ],
                      *         "grants": {
                      *           "urn:ietf:params:oauth:grant-type:pre-authorized_code": {
-                     *             "pre-authorized_code": "PM-zxWM1RGLij4AuW2iyG23AjhosSpO-KL8do2CKeec"
+                     *             "pre-authorized_code": "FYQSJfoaCi2wkLgmiadHbIhDP2Ay3ULWi5UI0-PX6IE"
                      *           }
                      *         }
                      *       },
-                     *       "credential_offer_uri": "https://issuer.example.org/credential-offer/-Q6dQ713CWXmYNu718IRP5ejPZbRFd3f",
-                     *       "credential_offer_url": "openid-credential-offer://?credential_offer=%7B%22credential_issuer%22%3A%22http%3A%2F%2F127.0.0.1%3A35699%22%2C%22credential_configuration_ids%22%3A%5B%22AgeCredential_ldp_vc%22%5D%2C%22grants%22%3A%7B%22urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Apre-authorized_code%22%3A%7B%22pre-authorized_code%22%3A%22PM-zxWM1RGLij4AuW2iyG23AjhosSpO-KL8do2CKeec%22%7D%7D%7D",
-                     *       "credential_offer_uri_url": "openid-credential-offer://?credential_offer_uri=http%3A%2F%2F127.0.0.1%3A35699%2Fcredential-offer%2F-Q6dQ713CWXmYNu718IRP5ejPZbRFd3f",
-                     *       "qr_svg": "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 53 53\" shape-rendering=\"crispEdges\"><path fill=\"#ffffff\" d=\"M0 0h53v53H0z\"/><path stroke=\"#000000\" d=\"M2 2.5h7m5 0h2m1 0h2m1 0h1m1 0h1m2 0h7m2 0h1m1 0h1m5 0h1m1 0h7M2 3.5h1m5 0h1m3 0h2m1 0h1m1 0h1m5 0h4m3 0h1m1 0h4m1 0h1m1 0h4m1 0h1m5 0h1M2 4.5h1m1 0h3m1 0h1m1 0h1m1 0h4m2 0h1m2 0h1m1 0h1m2 0h1m2 0h7m1 0h2m2 0h2m1 0h1m1 0h3m1 0h1M2 5.5h1m1 0h3m1 0h1m1 0h8m2 0h1m3 0h2m1 0h6m5 0h2m1 0h1m2 0h1m1 0h3m1 0h1M2 6.5h1m1 0h3m1 0h1m1 0h1m1 0h1m4 0h2m1 0h3m1 0h5m2 0h4m2 0h3m4 0h1m1 0h3m1 0h1M2 7.5h1m5 0h1m1 0h1m3 0h2m2 0h3m1 0h3m3 0h2m1 0h1m2 0h3m3 0h1m3 0h1m5 0h1M2 8.5h7m1 0h1m1 0h1m1 0h1m1 0h1m1 0h1m1 0h1m1 0h1m1 0h1m1 0h1m1 0h1m1 0h1m1 0h1m1 0h1m1 0h1m1 0h1m1 0h1m1 0h1m1 0h7M10 9.5h1m1 0h3m2 0h1m1 0h1m1 0h4m3 0h3m3 0h1m1 0h1m2 0h2M2 10.5h1m1 0h5m6 0h5m2 0h1m1 0h5m6 0h3m1 0h1m4 0h5M4 11.5h2m4 0h1m1 0h5m3 0h1m1 0h1m4 0h1m2 0h3m2 0h2m1 0h2m1 0h1m2 0h2m1 0h2M4 12.5h3m1 0h4m3 0h4m1 0h1m3 0h2m1 0h2m3 0h1m1 0h1m1 0h1m1 0h1m1 0h4m1 0h2m2 0h2M3 13.5h2m1 0h1m4 0h2m1 0h1m1 0h1m2 0h3m1 0h1m5 0h2m1 0h1m1 0h2m3 0h1m1 0h1m1 0h5m1 0h1M2 14.5h4m2 0h1m1 0h3m1 0h3m3 0h2m2 0h1m2 0h2m4 0h1m1 0h4m1 0h1m3 0h1m3 0h2M2 15.5h2m2 0h1m4 0h1m4 0h1m1 0h1m4 0h1m2 0h3m1 0h1m1 0h1m1 0h5m1 0h2m2 0h6M5 16.5h6m1 0h2m5 0h3m3 0h1m1 0h1m2 0h1m2 0h1m5 0h4m2 0h1m1 0h4M2 17.5h1m1 0h2m3 0h2m1 0h1m1 0h4m1 0h2m2 0h1m1 0h1m2 0h1m3 0h2m1 0h1m1 0h2m1 0h1m2 0h1m1 0h1m1 0h3M3 18.5h2m3 0h1m1 0h3m2 0h3m1 0h1m2 0h1m2 0h5m1 0h2m5 0h2m2 0h2m1 0h1m2 0h2M4 19.5h1m1 0h1m2 0h1m1 0h3m1 0h2m3 0h1m3 0h1m1 0h1m1 0h1m3 0h2m1 0h1m1 0h2m1 0h2m1 0h2m1 0h2m1 0h2M3 20.5h2m3 0h2m1 0h2m1 0h7m2 0h4m1 0h2m1 0h2m5 0h3m2 0h1m3 0h1m2 0h1M3 21.5h1m1 0h2m2 0h3m4 0h4m1 0h2m6 0h2m1 0h2m2 0h2m1 0h1m1 0h2m3 0h1m3 0h1M2 22.5h4m2 0h2m3 0h2m2 0h2m2 0h1m2 0h4m1 0h2m3 0h2m5 0h2m2 0h1m1 0h2M2 23.5h1m1 0h4m1 0h3m1 0h1m2 0h1m2 0h2m2 0h2m1 0h1m5 0h1m2 0h1m3 0h1m4 0h2m3 0h1M2 24.5h1m1 0h7m3 0h1m1 0h1m1 0h1m1 0h1m1 0h10m2 0h3m1 0h1m1 0h9M5 25.5h2m3 0h2m1 0h2m1 0h2m1 0h2m1 0h1m1 0h1m3 0h1m3 0h2m1 0h1m4 0h1m1 0h1m3 0h1m2 0h2M2 26.5h3m1 0h1m1 0h1m1 0h3m4 0h1m2 0h1m1 0h1m1 0h1m1 0h1m1 0h2m2 0h2m4 0h1m2 0h2m1 0h1m1 0h3m1 0h1M2 27.5h1m1 0h3m3 0h2m1 0h1m1 0h4m2 0h1m2 0h1m3 0h1m1 0h2m1 0h3m2 0h2m1 0h2m3 0h2M3 28.5h14m1 0h1m2 0h1m2 0h7m1 0h2m2 0h1m1 0h3m1 0h9M5 29.5h3m1 0h2m1 0h3m2 0h1m1 0h2m4 0h3m2 0h1m3 0h3m2 0h1m3 0h1m2 0h4M2 30.5h1m1 0h1m1 0h3m1 0h1m3 0h2m1 0h1m7 0h2m2 0h1m2 0h2m3 0h6m1 0h1m1 0h1m1 0h2M3 31.5h2m7 0h8m1 0h2m3 0h1m1 0h1m1 0h1m3 0h2m2 0h1m1 0h1m2 0h2m2 0h1M2 32.5h2m4 0h1m2 0h1m1 0h1m3 0h1m4 0h2m1 0h3m2 0h4m1 0h8m1 0h1m2 0h4M2 33.5h2m2 0h1m2 0h3m1 0h2m3 0h1m2 0h2m1 0h1m1 0h1m1 0h2m1 0h1m4 0h1m1 0h1m7 0h3m1 0h1M2 34.5h2m2 0h1m1 0h1m1 0h2m1 0h1m3 0h1m3 0h1m2 0h1m2 0h1m2 0h1m2 0h5m1 0h2m2 0h1m1 0h2m1 0h3M2 35.5h4m1 0h1m1 0h3m2 0h1m2 0h1m1 0h2m1 0h1m5 0h4m2 0h1m1 0h1m4 0h1m1 0h2m1 0h1M3 36.5h2m1 0h3m4 0h1m2 0h1m6 0h2m5 0h1m1 0h4m1 0h1m3 0h1m1 0h2m1 0h1m3 0h1M10 37.5h2m1 0h1m6 0h1m1 0h2m1 0h2m1 0h1m5 0h1m1 0h2m1 0h1m2 0h1m6 0h2M2 38.5h2m2 0h1m1 0h2m5 0h1m3 0h1m1 0h10m3 0h1m3 0h2m1 0h1m1 0h6M3 39.5h3m4 0h1m2 0h4m2 0h1m1 0h1m1 0h1m2 0h1m2 0h1m2 0h1m1 0h1m2 0h1m1 0h1m3 0h3m3 0h1M3 40.5h1m3 0h4m3 0h3m1 0h3m3 0h2m3 0h2m2 0h1m1 0h2m1 0h1m1 0h6m1 0h2M3 41.5h3m5 0h4m1 0h1m2 0h2m4 0h4m1 0h1m1 0h1m1 0h1m1 0h2m1 0h1m2 0h2m1 0h1m3 0h2M2 42.5h3m3 0h3m1 0h2m2 0h3m1 0h1m1 0h1m1 0h8m2 0h1m2 0h2m2 0h8M10 43.5h2m1 0h1m2 0h1m4 0h1m1 0h2m3 0h2m1 0h1m1 0h1m1 0h1m2 0h2m2 0h1m3 0h2m1 0h2M2 44.5h7m11 0h2m2 0h1m1 0h1m1 0h5m2 0h1m1 0h4m1 0h1m1 0h1m1 0h5M2 45.5h1m5 0h1m1 0h1m1 0h4m4 0h1m1 0h3m3 0h3m3 0h2m1 0h1m3 0h2m3 0h2m2 0h1M2 46.5h1m1 0h3m1 0h1m1 0h2m1 0h1m1 0h1m1 0h2m1 0h2m2 0h6m1 0h1m1 0h1m2 0h11m1 0h2M2 47.5h1m1 0h3m1 0h1m1 0h2m2 0h1m1 0h1m1 0h1m4 0h2m2 0h2m1 0h1m2 0h3m5 0h4m1 0h1m2 0h1M2 48.5h1m1 0h3m1 0h1m1 0h1m6 0h2m2 0h1m1 0h4m1 0h1m1 0h5m2 0h1m1 0h3m2 0h2m4 0h1M2 49.5h1m5 0h1m2 0h4m9 0h5m3 0h2m1 0h1m2 0h1m7 0h2m2 0h1M2 50.5h7m1 0h1m1 0h2m1 0h4m2 0h1m1 0h4m2 0h1m1 0h2m5 0h1m2 0h3m1 0h6\"/></svg>\n",
+                     *       "credential_offer_uri": "https://issuer.example.org/credential-offer/wJltY8UOCg3bJTeTN8TTKu8blbXugpv_",
+                     *       "credential_offer_url": "openid-credential-offer://?credential_offer=%7B%22credential_issuer%22%3A%22http%3A%2F%2F127.0.0.1%3A36685%22%2C%22credential_configuration_ids%22%3A%5B%22AgeCredential_ldp_vc%22%5D%2C%22grants%22%3A%7B%22urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Apre-authorized_code%22%3A%7B%22pre-authorized_code%22%3A%22FYQSJfoaCi2wkLgmiadHbIhDP2Ay3ULWi5UI0-PX6IE%22%7D%7D%7D",
+                     *       "credential_offer_uri_url": "openid-credential-offer://?credential_offer_uri=http%3A%2F%2F127.0.0.1%3A36685%2Fcredential-offer%2FwJltY8UOCg3bJTeTN8TTKu8blbXugpv_",
+                     *       "qr_svg": "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 53 53\" shape-rendering=\"crispEdges\"><path fill=\"#ffffff\" d=\"M0 0h53v53H0z\"/><path stroke=\"#000000\" d=\"M2 2.5h7m5 0h2m1 0h2m1 0h1m1 0h1m2 0h7m2 0h1m1 0h1m5 0h1m1 0h7M2 3.5h1m5 0h1m2 0h1m1 0h1m3 0h1m1 0h1m3 0h4m3 0h1m1 0h4m1 0h1m1 0h4m1 0h1m5 0h1M2 4.5h1m1 0h3m1 0h1m1 0h6m2 0h1m1 0h2m1 0h2m1 0h1m3 0h6m1 0h2m2 0h2m1 0h1m1 0h3m1 0h1M2 5.5h1m1 0h3m1 0h1m1 0h6m1 0h2m4 0h3m1 0h6m5 0h2m1 0h1m2 0h1m1 0h3m1 0h1M2 6.5h1m1 0h3m1 0h1m1 0h3m1 0h1m1 0h3m1 0h9m2 0h2m1 0h1m2 0h3m4 0h1m1 0h3m1 0h1M2 7.5h1m5 0h1m1 0h2m1 0h1m1 0h1m2 0h3m1 0h3m3 0h2m1 0h1m1 0h1m1 0h2m3 0h1m3 0h1m5 0h1M2 8.5h7m1 0h1m1 0h1m1 0h1m1 0h1m1 0h1m1 0h1m1 0h1m1 0h1m1 0h1m1 0h1m1 0h1m1 0h1m1 0h1m1 0h1m1 0h1m1 0h1m1 0h1m1 0h7M10 9.5h2m2 0h3m1 0h1m1 0h5m3 0h3m3 0h1m1 0h1m2 0h2M2 10.5h1m1 0h5m2 0h3m2 0h1m1 0h1m1 0h1m1 0h1m1 0h5m6 0h3m1 0h1m2 0h1m1 0h5M4 11.5h2m3 0h1m3 0h3m1 0h1m5 0h2m2 0h1m2 0h3m2 0h2m1 0h2m1 0h1m2 0h2m1 0h2M2 12.5h5m1 0h2m8 0h3m1 0h4m1 0h2m3 0h1m1 0h1m1 0h1m1 0h1m1 0h2m7 0h2M2 13.5h3m1 0h1m3 0h1m2 0h1m1 0h1m2 0h3m1 0h2m5 0h2m3 0h2m3 0h1m1 0h7m1 0h1M2 14.5h1m5 0h2m1 0h2m3 0h1m1 0h4m2 0h1m1 0h3m4 0h1m1 0h4m1 0h1m3 0h1m3 0h2M5 15.5h2m4 0h3m1 0h3m1 0h1m3 0h1m1 0h4m1 0h1m1 0h1m1 0h5m1 0h2m2 0h6M2 16.5h1m2 0h4m3 0h1m4 0h1m1 0h3m3 0h3m2 0h1m2 0h1m5 0h4m2 0h1m1 0h4M3 17.5h3m1 0h1m4 0h1m1 0h7m2 0h1m2 0h1m5 0h2m1 0h1m1 0h2m1 0h1m2 0h1m1 0h1m1 0h3M8 18.5h1m2 0h2m2 0h3m1 0h1m2 0h1m4 0h3m1 0h2m5 0h3m1 0h2m1 0h1m3 0h1M2 19.5h3m1 0h2m1 0h1m1 0h3m1 0h2m3 0h1m3 0h1m1 0h1m1 0h1m3 0h2m1 0h1m1 0h2m2 0h1m1 0h2m1 0h2m1 0h1M2 20.5h1m2 0h1m1 0h3m1 0h1m2 0h2m1 0h4m2 0h5m1 0h1m1 0h2m5 0h1m1 0h1m2 0h1m3 0h1M4 21.5h1m2 0h1m1 0h3m4 0h3m2 0h2m6 0h2m1 0h3m1 0h2m1 0h1m1 0h2m3 0h1m2 0h2M3 22.5h2m2 0h3m2 0h1m4 0h1m1 0h1m1 0h1m2 0h4m1 0h2m4 0h1m5 0h2m2 0h1m1 0h4M5 23.5h1m1 0h1m1 0h2m3 0h2m1 0h1m1 0h2m5 0h1m3 0h1m1 0h2m1 0h1m3 0h1m4 0h2m3 0h1M2 24.5h1m1 0h8m1 0h1m3 0h2m1 0h1m1 0h1m1 0h5m2 0h1m1 0h1m1 0h2m1 0h1m1 0h9M4 25.5h1m1 0h1m3 0h1m1 0h2m2 0h1m1 0h1m3 0h3m3 0h1m3 0h2m1 0h1m4 0h1m1 0h1m3 0h1m2 0h2M2 26.5h3m1 0h1m1 0h1m1 0h4m1 0h4m3 0h1m1 0h1m1 0h1m1 0h2m2 0h2m4 0h1m2 0h2m1 0h1m1 0h3m1 0h1M2 27.5h1m1 0h3m3 0h1m3 0h1m2 0h2m2 0h1m2 0h1m3 0h1m1 0h2m1 0h3m2 0h2m1 0h2m3 0h2M3 28.5h8m2 0h4m1 0h2m1 0h1m1 0h8m1 0h2m2 0h1m1 0h3m1 0h9M2 29.5h1m2 0h3m1 0h2m3 0h1m5 0h1m2 0h5m2 0h2m2 0h3m2 0h1m3 0h1m2 0h4M3 30.5h1m2 0h5m1 0h2m1 0h1m2 0h2m5 0h2m2 0h1m2 0h2m3 0h4m1 0h2m1 0h2m1 0h2M2 31.5h1m2 0h3m1 0h1m3 0h1m1 0h1m1 0h1m3 0h2m3 0h1m1 0h1m1 0h1m3 0h2m2 0h1m1 0h1m3 0h1m3 0h1M2 32.5h1m3 0h1m1 0h1m1 0h2m1 0h2m2 0h2m3 0h1m2 0h3m2 0h4m1 0h8m1 0h1m1 0h2m1 0h2M2 33.5h1m2 0h2m3 0h2m1 0h1m7 0h2m3 0h1m1 0h2m1 0h1m4 0h1m1 0h3m2 0h1m1 0h1m1 0h1m2 0h1M6 34.5h1m1 0h1m2 0h1m1 0h1m3 0h1m3 0h1m2 0h1m2 0h1m2 0h1m2 0h5m1 0h2m2 0h1m1 0h2m1 0h3M2 35.5h1m4 0h1m2 0h2m2 0h1m2 0h1m1 0h2m5 0h1m1 0h4m2 0h1m1 0h1m3 0h2m1 0h2m1 0h1M6 36.5h5m1 0h2m1 0h1m4 0h7m3 0h1m1 0h4m1 0h1m3 0h1m1 0h2m1 0h1m3 0h1M2 37.5h3m4 0h2m2 0h1m2 0h1m2 0h3m1 0h1m2 0h1m1 0h3m3 0h1m1 0h2m1 0h1m2 0h1M2 38.5h1m1 0h1m2 0h2m1 0h1m1 0h3m2 0h1m2 0h7m1 0h3m3 0h1m3 0h2m1 0h1m1 0h6M3 39.5h3m1 0h1m1 0h1m8 0h4m1 0h1m2 0h2m1 0h2m1 0h3m2 0h1m1 0h1m3 0h3m3 0h1M3 40.5h1m3 0h2m1 0h3m2 0h1m1 0h3m4 0h2m2 0h3m3 0h3m1 0h1m1 0h6m1 0h2M3 41.5h3m3 0h1m1 0h1m1 0h2m1 0h5m4 0h4m1 0h1m1 0h1m1 0h1m1 0h2m1 0h1m2 0h2m1 0h1m3 0h2M2 42.5h3m3 0h4m1 0h3m1 0h1m4 0h1m1 0h8m2 0h1m2 0h2m2 0h8M10 43.5h1m2 0h7m1 0h1m1 0h2m3 0h2m1 0h1m1 0h1m1 0h1m2 0h2m2 0h1m3 0h2m1 0h2M2 44.5h7m4 0h3m1 0h1m1 0h1m1 0h1m2 0h1m1 0h1m1 0h5m2 0h1m1 0h4m1 0h1m1 0h1m1 0h5M2 45.5h1m5 0h1m1 0h1m1 0h1m3 0h1m2 0h2m1 0h3m3 0h4m2 0h2m1 0h1m3 0h2m3 0h2m2 0h1M2 46.5h1m1 0h3m1 0h1m1 0h1m3 0h4m1 0h1m1 0h1m2 0h6m2 0h2m2 0h11m1 0h2M2 47.5h1m1 0h3m1 0h1m1 0h1m6 0h3m3 0h2m2 0h2m1 0h1m1 0h4m6 0h3m1 0h2m1 0h1M2 48.5h1m1 0h3m1 0h1m1 0h1m7 0h1m2 0h1m1 0h4m1 0h1m1 0h1m2 0h2m1 0h2m1 0h4m1 0h2m4 0h1M2 49.5h1m5 0h1m2 0h3m3 0h1m5 0h6m3 0h2m1 0h1m2 0h1m2 0h2m3 0h2m2 0h1M2 50.5h7m1 0h1m1 0h2m1 0h4m3 0h2m1 0h2m2 0h1m1 0h2m5 0h1m2 0h3m1 0h2m1 0h3\"/></svg>\n",
                      *       "expires_in": 600,
                      *       "credential_offer_uri_expires_in": 600
                      *     }
@@ -2736,6 +2753,8 @@ export interface operations {
                         credential_offer_uri_expires_in?: number;
                         /** @description Seconds the offer's code (or issuer_state) can be redeemed */
                         expires_in?: number;
+                        /** @description With a tx_code: where the identity system sent it, masked (e.g. `y***@example.org`) */
+                        tx_code_sent_to?: string;
                     };
                 };
             };
@@ -2788,7 +2807,7 @@ export interface operations {
                      * @example {
                      *       "records": [
                      *         {
-                     *           "_id": "5_ing9Yr23ZtfbfM2DH-RA",
+                     *           "_id": "qfVsyQVMobLplXwQTc-DDw",
                      *           "configurationId": "AgeCredential_ldp_vc",
                      *           "definitionId": "proof-of-age",
                      *           "definitionVersion": 1,
@@ -2797,14 +2816,14 @@ export interface operations {
                      *             {
                      *               "kind": "bitstring",
                      *               "purpose": "revocation",
-                     *               "listCredentialUrl": "https://issuer.example.org/status/bitstring/hrtd0Bp3JvzxdVY5kvugNg",
-                     *               "index": 40776
+                     *               "listCredentialUrl": "https://issuer.example.org/status/bitstring/1APkj1hnWYQLAnEOn8I18Q",
+                     *               "index": 35351
                      *             }
                      *           ],
-                     *           "holderThumbprint": "VDu2a3c6QVpDofXsu13wuzuVEDZgChbzAbk6qgnhRmk",
-                     *           "grantHash": "fiL-KMJwhwNlS9vuA9W7Iu3CuSzeOZT9TX93GbV-f4U",
-                     *           "notificationId": "cUgfWkX3BrsOVzcpJe4hZw",
-                     *           "issuedAt": 1796652751512,
+                     *           "holderThumbprint": "aXJQzCRVT9eTG6jTf6ST6WyACeGEfz0WZC3Hce6RYHM",
+                     *           "grantHash": "BB_iWIeeoeiHJSLlCOrA2DKeFcSLywQgNhAchABJtAQ",
+                     *           "notificationId": "uEBRssRhx2arzEaVUYJMDw",
+                     *           "issuedAt": 1796653110114,
                      *           "validFrom": 1796652000000,
                      *           "validUntil": 1828188000000,
                      *           "status": "issued"
@@ -2859,7 +2878,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "_id": "5_ing9Yr23ZtfbfM2DH-RA",
+                     *       "_id": "qfVsyQVMobLplXwQTc-DDw",
                      *       "configurationId": "AgeCredential_ldp_vc",
                      *       "definitionId": "proof-of-age",
                      *       "definitionVersion": 1,
@@ -2868,14 +2887,14 @@ export interface operations {
                      *         {
                      *           "kind": "bitstring",
                      *           "purpose": "revocation",
-                     *           "listCredentialUrl": "https://issuer.example.org/status/bitstring/hrtd0Bp3JvzxdVY5kvugNg",
-                     *           "index": 40776
+                     *           "listCredentialUrl": "https://issuer.example.org/status/bitstring/1APkj1hnWYQLAnEOn8I18Q",
+                     *           "index": 35351
                      *         }
                      *       ],
-                     *       "holderThumbprint": "VDu2a3c6QVpDofXsu13wuzuVEDZgChbzAbk6qgnhRmk",
-                     *       "grantHash": "fiL-KMJwhwNlS9vuA9W7Iu3CuSzeOZT9TX93GbV-f4U",
-                     *       "notificationId": "cUgfWkX3BrsOVzcpJe4hZw",
-                     *       "issuedAt": 1796652751512,
+                     *       "holderThumbprint": "aXJQzCRVT9eTG6jTf6ST6WyACeGEfz0WZC3Hce6RYHM",
+                     *       "grantHash": "BB_iWIeeoeiHJSLlCOrA2DKeFcSLywQgNhAchABJtAQ",
+                     *       "notificationId": "uEBRssRhx2arzEaVUYJMDw",
+                     *       "issuedAt": 1796653110114,
                      *       "validFrom": 1796652000000,
                      *       "validUntil": 1828188000000,
                      *       "status": "issued",
@@ -2929,7 +2948,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "5_ing9Yr23ZtfbfM2DH-RA",
+                     *       "id": "qfVsyQVMobLplXwQTc-DDw",
                      *       "status": "valid",
                      *       "changed": 0
                      *     }
@@ -2985,8 +3004,8 @@ export interface operations {
                      *             "keys": [
                      *               {
                      *                 "kty": "EC",
-                     *                 "x": "VpzuEYVilnq1fD9mBRAn8afff2_d3H9OXiu9J1YdtQo",
-                     *                 "y": "j0kGe9F66YRvI9vEV_3o8uHVkIiHm05iMOyiYi43IRY",
+                     *                 "x": "evKQis8zn6PUffH6hUAaqX-_Cljxd0mV7cyDVBHYMg4",
+                     *                 "y": "dNQmPFOm28Jk1gAnxJEggKZETBNJK6mKLZNE1smlO2s",
                      *                 "crv": "P-256",
                      *                 "kid": "demo-rp-1",
                      *                 "alg": "ES256",

@@ -7,6 +7,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../../helpers/app.ts';
 import { sameClockEnv } from '../../helpers/clock.ts';
+import { checkAdminFetches } from '../../helpers/openapi.ts';
+
+// Every admin call of this suite is checked against docs/openapi/admin.yaml.
+checkAdminFetches();
 
 /**
  * `npm run demo:wallet` (scripts/demo-wallet.ts) as a person runs it, as a child process against the

@@ -1,6 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLedger, type Ledger } from '../../../src/vci/ledger.ts';
 import { startTestApp, type TestApp } from '../../helpers/app.ts';
+import { checkAdminFetches } from '../../helpers/openapi.ts';
+
+// Every admin call of this suite is checked against docs/openapi/admin.yaml.
+checkAdminFetches();
 
 /**
  * GET /admin/ledger pages with `limit` and an opaque `cursor` (`next_cursor` in each page but the

@@ -1,5 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../../helpers/app.ts';
+import { checkAdminFetches } from '../../helpers/openapi.ts';
+
+// Every admin call of this suite is checked against docs/openapi/admin.yaml.
+checkAdminFetches();
 
 const person = {
   individual_id: '9012345678',

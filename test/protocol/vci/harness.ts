@@ -4,6 +4,7 @@ import { request } from 'undici';
 import { didKeyFromJwk } from '../../../src/crypto/did.ts';
 import type { IssuanceGrant, TokenVerifier } from '../../../src/oidc/bridge.ts';
 import { startTestApp, type TestApp } from '../../helpers/app.ts';
+import { assertAdminExchange, parseMaybe } from '../../helpers/openapi.ts';
 
 /**
  * The issuer over real HTTP for protocol tests. Access tokens come from the OpenID Provider's token
@@ -104,8 +105,27 @@ export async function startVci(
     };
   };
   // The admin API sits at the host root, whatever path the public URL has.
-  const admin = (method: string, path: string, body?: unknown) =>
-    call(method, `/admin${path}`, body, { authorization: `Bearer ${app.adminToken}` }, new URL(url).origin);
+  // Every admin call is checked against docs/openapi/admin.yaml (test/helpers/openapi.ts).
+  const admin = async (method: string, path: string, body?: unknown) => {
+    const res = await call(
+      method,
+      `/admin${path}`,
+      body,
+      { authorization: `Bearer ${app.adminToken}` },
+      new URL(url).origin,
+    );
+    await assertAdminExchange({
+      method,
+      url: `/admin${path}`,
+      ...(body !== undefined
+        ? { requestBody: typeof body === 'string' ? parseMaybe(body, 'json') : body }
+        : {}),
+      status: res.status,
+      responseBody: res.body,
+      responseContentType: res.text ? String(res.headers['content-type'] ?? '') : null,
+    });
+    return res;
+  };
 
   return {
     app,

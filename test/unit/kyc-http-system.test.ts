@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AuthFailed, NoAttemptsLeft, ServerError, TemporarilyUnavailable } from '../../src/errors.ts';
 import type { IdentitySystem } from '../../src/kyc/spi.ts';
+import { registryChecker, watchRegistryExchange } from '../helpers/openapi.ts';
 import { type KycHarness, kycHarness, tx } from '../protocol/kyc/harness.ts';
 
 type Handler = (body: Record<string, unknown>, request: IncomingMessage, response: ServerResponse) => void;
@@ -10,6 +11,9 @@ type Handler = (body: Record<string, unknown>, request: IncomingMessage, respons
 /** A fake external registry following docs/identity-registry-api.md; each test scripts its routes. */
 async function fakeRegistry(routes: Record<string, Handler>) {
   const calls: { path: string; body: Record<string, unknown>; authorization?: string }[] = [];
+  // Each request of the service's client, and each answer of this fake, against docs/openapi/identity-registry.yaml.
+  const checker = await registryChecker();
+  const contract = { requests: [] as string[], answers: [] as string[] };
   const server: Server = createServer((request, response) => {
     let raw = '';
     request.on('data', (chunk) => {
@@ -18,6 +22,7 @@ async function fakeRegistry(routes: Record<string, Handler>) {
     request.on('end', () => {
       const body = raw ? JSON.parse(raw) : {};
       calls.push({ path: request.url ?? '', body, authorization: request.headers.authorization });
+      watchRegistryExchange(checker, request.url ?? '', body, response, contract);
       const handler = routes[request.url ?? ''];
       if (!handler) return void response.writeHead(404).end(JSON.stringify({ error: 'not_found' }));
       handler(body, request, response);
@@ -27,6 +32,7 @@ async function fakeRegistry(routes: Record<string, Handler>) {
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     calls,
+    contract,
     close: () => {
       server.closeAllConnections();
       server.close();
@@ -59,7 +65,11 @@ let h: KycHarness;
 let registry: Awaited<ReturnType<typeof fakeRegistry>>;
 let system: IdentitySystem;
 
-async function setup(routes: Record<string, Handler>, timeoutMs = 1000) {
+/** `offContract`: the test scripts answers that break the registry contract on purpose. */
+let offContract = false;
+
+async function setup(routes: Record<string, Handler>, timeoutMs = 1000, answersOffContract = false) {
+  offContract = answersOffContract;
   registry = await fakeRegistry(routes);
   h = await kycHarness({
     systems: { national: { type: 'http', baseUrl: registry.url, apiKey: 'registry-api-key', timeoutMs } },
@@ -69,6 +79,8 @@ async function setup(routes: Record<string, Handler>, timeoutMs = 1000) {
 }
 
 afterEach(async () => {
+  expect(registry?.contract.requests ?? []).toEqual([]);
+  if (!offContract) expect(registry?.contract.answers ?? []).toEqual([]);
   registry?.close();
   await h?.close();
 });
@@ -157,14 +169,18 @@ describe('http identity system verification records (OpenID Connect for Identity
   it('refuses a record without a trust framework as malformed registry output', async () => {
     registry.close();
     await h.close();
-    await setup({
-      ...goodRoutes,
-      '/kyc/exchange': (_b, _r, response) =>
-        json(response, 200, {
-          claims: { name: 'Juma' },
-          verifications: [{ verification: {}, claims: ['name'] }],
-        }),
-    });
+    await setup(
+      {
+        ...goodRoutes,
+        '/kyc/exchange': (_b, _r, response) =>
+          json(response, 200, {
+            claims: { name: 'Juma' },
+            verifications: [{ verification: {}, claims: ['name'] }],
+          }),
+      },
+      1000,
+      true,
+    );
     const auth = await system.authenticate('5610384927', [{ factor: 'otp', value: '111111' }], tx());
     await expect(system.exchangeKyc(auth.kycToken, ['name'], [])).rejects.toBeInstanceOf(ServerError);
     const line = h.logs.find((l) => l.msg === 'identity registry returned a malformed response');
@@ -199,11 +215,15 @@ describe('http identity system failures', () => {
   });
 
   it('turns malformed registry output into a server error with a clear log line', async () => {
-    await setup({
-      '/kyc/account': (_b, _r, response) => json(response, 200, { account: 42 }),
-      '/otp/send': (_b, _r, response) => response.writeHead(200).end('<html>oops</html>'),
-      '/authenticate': (_b, _r, response) => json(response, 418, { error: 'teapot' }),
-    });
+    await setup(
+      {
+        '/kyc/account': (_b, _r, response) => json(response, 200, { account: 42 }),
+        '/otp/send': (_b, _r, response) => response.writeHead(200).end('<html>oops</html>'),
+        '/authenticate': (_b, _r, response) => json(response, 418, { error: 'teapot' }),
+      },
+      1000,
+      true,
+    );
     const malformed = await system.accountFor('5610384927').catch((e) => e);
     expect(malformed).toBeInstanceOf(ServerError);
     expect(malformed.status).toBe(500);
@@ -218,5 +238,7 @@ describe('http identity system failures', () => {
       ['national', '/authenticate'],
     ]);
     expect(lines[0]!.reason).toBe('accountId must be a non-empty string');
+    // The fake's three answers are off contract, and the document says so.
+    expect(registry.contract.answers).toHaveLength(3);
   });
 });

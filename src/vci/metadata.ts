@@ -252,27 +252,36 @@ export function createMetadataSigner(deps: {
   /** The signing key's certificate chain for `x5c` (src/credentials/x509 `joseX5c`). */
   x5c?: (key: ManagedKey) => Promise<string[]>;
 }) {
-  let cache: { hash: string; kid: string; jwt: string; at: number } | undefined;
-  return async function signMetadata(metadata: Record<string, unknown>): Promise<string> {
+  // One signature per metadata version and key, shared by concurrent requests (the x5c certificate
+  // may need the store): a burst at start signs once instead of once per request.
+  let cache: { hash: string; kid: string; jwt: Promise<string>; at: number } | undefined;
+  return function signMetadata(metadata: Record<string, unknown>): Promise<string> {
     const key = deps.keys.active('credential', 'ES256');
     const hash = createHash('sha256').update(JSON.stringify(metadata)).digest('base64url');
     if (cache && cache.hash === hash && cache.kid === key.kid && deps.clock.now() - cache.at < 3_600_000)
       return cache.jwt;
-    const now = Math.floor(deps.clock.now() / 1000);
-    const x5c = deps.x5c ? await deps.x5c(key) : undefined;
-    const jwt = await new SignJWT({ ...metadata })
-      .setProtectedHeader({
-        alg: 'ES256',
-        typ: 'openidvci-issuer-metadata+jwt',
-        kid: jwkVerificationMethodId(deps.publicUrl, key.kid),
-        ...(x5c ? { x5c } : {}),
-      })
-      .setSubject(deps.publicUrl)
-      .setIssuer(deps.publicUrl)
-      .setIssuedAt(now)
-      .setExpirationTime(now + 86_400)
-      .sign(key.privateKey);
-    cache = { hash, kid: key.kid, jwt, at: deps.clock.now() };
-    return jwt;
+    const sign = async (): Promise<string> => {
+      const now = Math.floor(deps.clock.now() / 1000);
+      const x5c = deps.x5c ? await deps.x5c(key) : undefined;
+      return new SignJWT({ ...metadata })
+        .setProtectedHeader({
+          alg: 'ES256',
+          typ: 'openidvci-issuer-metadata+jwt',
+          kid: jwkVerificationMethodId(deps.publicUrl, key.kid),
+          ...(x5c ? { x5c } : {}),
+        })
+        .setSubject(deps.publicUrl)
+        .setIssuer(deps.publicUrl)
+        .setIssuedAt(now)
+        .setExpirationTime(now + 86_400)
+        .sign(key.privateKey);
+    };
+    const entry = { hash, kid: key.kid, jwt: sign(), at: deps.clock.now() };
+    cache = entry;
+    // A failed signature is not kept: the next request tries again.
+    entry.jwt.catch(() => {
+      if (cache === entry) cache = undefined;
+    });
+    return entry.jwt;
   };
 }

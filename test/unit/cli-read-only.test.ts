@@ -74,7 +74,7 @@ describe('npm run cli -- keys list (read only)', () => {
     const files = readdirSync(dir).sort();
     const first = cli(env, 'keys', 'list');
     expect(first.status, first.stderr).toBe(0);
-    expect(first.stdout.match(/ active /g)).toHaveLength(4);
+    expect(first.stdout.match(/ active /g)).toHaveLength(5);
     expect(first.stdout.match(/ retired /g)).toHaveLength(2);
     expect(cli(env, 'keys', 'list').stdout).toBe(first.stdout);
     expect(readdirSync(dir).sort()).toEqual(files);

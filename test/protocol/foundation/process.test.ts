@@ -108,7 +108,7 @@ describe('npm run cli', () => {
     const after = cli('keys', 'list');
     expect(after).toMatch(/^kid\s+purpose\s+alg\s+status/);
     expect(after.match(/ retired /g)).toHaveLength(2);
-    expect(after.match(/ active /g)).toHaveLength(4);
+    expect(after.match(/ active /g)).toHaveLength(5);
     expect(after).not.toMatch(/"d"|PRIVATE/);
     expect(cli('help')).toContain('usage: npm run cli');
   });

@@ -51,6 +51,14 @@ export async function adminTour(base: string, adminToken: string, dataDir: strin
   const [first] = demo.identities;
 
   await call('GET', '', undefined, 'getService');
+  const anonymous = await fetch(`${base}/admin/keys`);
+  exchanges.push({
+    method: 'GET',
+    path: '/keys',
+    status: anonymous.status,
+    responseBody: await anonymous.json(),
+    example: 'listKeys',
+  });
   const keys = await call('GET', '/keys', undefined, 'listKeys');
   await call('GET', '/credential-configurations', undefined, 'listCredentialConfigurations');
   const age = await call(
@@ -200,17 +208,27 @@ export async function adminTour(base: string, adminToken: string, dataDir: strin
 
   await call('DELETE', `/identities/${accountId}`, undefined, 'deleteIdentity');
 
-  const signing = (keys.body.keys as { kid: string; purpose: string; status: string }[]).find(
-    (k) => k.purpose === 'credential' && k.status === 'active',
+  // An mdoc makes the ES256 credential key a document signer certificate; revoking it is refused
+  // while the key signs (409), and done once the key is rotated out.
+  const mdoc = await call('POST', '/credential-offers', {
+    credential_configuration_ids: ['NationalIdCredential_mso_mdoc'],
+    individual_id: first!.individualId,
+  });
+  await redeem(base, mdoc.body);
+  const signing = (keys.body.keys as { kid: string; purpose: string; status: string; alg: string }[]).find(
+    (k) => k.purpose === 'credential' && k.status === 'active' && k.alg === 'ES256',
   );
+  const revokeSigner = () =>
+    call(
+      'POST',
+      `/keys/${signing!.kid}/revoke-certificates`,
+      { reason: 'superseded' },
+      'revokeSignerCertificates',
+    );
+  await revokeSigner();
   await call('POST', '/keys/rotate?purpose=credential', undefined, 'rotateKeys');
   await call('POST', '/keys/rotate?purpose=nope', undefined, 'rotateKeys');
-  await call(
-    'POST',
-    `/keys/${signing!.kid}/revoke-certificates`,
-    { reason: 'superseded' },
-    'revokeSignerCertificates',
-  );
+  await revokeSigner();
   await call('POST', '/keys/nope/revoke-certificates', undefined, 'revokeSignerCertificates');
   await call('GET', '/audit?limit=3', undefined, 'listAudit');
   await call('GET', '/audit?type=nope', undefined, 'listAudit');

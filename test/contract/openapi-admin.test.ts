@@ -76,6 +76,10 @@ describe('docs/openapi/admin.yaml holds the admin API', () => {
     expect(exchanges.some((x) => (x.responseBody as { tx_code_sent_to?: string })?.tx_code_sent_to)).toBe(
       true,
     );
+    // Signer certificates: refused while the key signs, revoked once rotated out, unknown key.
+    const signer = exchanges.filter((x) => x.example === 'revokeSignerCertificates').map((x) => x.status);
+    expect(signer).toEqual([409, 200, 404]);
+    expect(exchanges.find((x) => x.status === 401)).toMatchObject({ path: '/keys' });
     // The tour made a credential, read it in the ledger and revoked it.
     expect(exchanges.find((x) => x.path.endsWith('/revoke'))).toMatchObject({ status: 200 });
   });

@@ -758,43 +758,43 @@ export interface operations {
                      * @example {
                      *       "keys": [
                      *         {
-                     *           "kid": "rzWcw-Q4JSTDPwbXNS7nyoYZP30Cwd56hL45B6fRJXM",
+                     *           "kid": "d5ut2p7oyJzKZ7yVMS_wU3a4yMa0BNJknyWTiTlJyrc",
+                     *           "purpose": "credential",
+                     *           "alg": "ES256",
+                     *           "status": "active",
+                     *           "createdAt": "2026-12-07T14:22:54.677Z",
+                     *           "publishUntil": null
+                     *         },
+                     *         {
+                     *           "kid": "kz1T2kVAEx1Ul2Qt5dYjNPDq8O_I6lUP0JfCCToVKXY",
                      *           "purpose": "credential",
                      *           "alg": "EdDSA",
                      *           "status": "active",
-                     *           "createdAt": "2026-12-07T14:18:30.114Z",
+                     *           "createdAt": "2026-12-07T14:22:54.677Z",
                      *           "publishUntil": null
                      *         },
                      *         {
-                     *           "kid": "lgwsEp9S_H_qQX4sqyUOFOBvHI_JaEUOzOkjA-en1fA",
-                     *           "purpose": "credential",
-                     *           "alg": "ES256",
-                     *           "status": "active",
-                     *           "createdAt": "2026-12-07T14:18:30.114Z",
-                     *           "publishUntil": null
-                     *         },
-                     *         {
-                     *           "kid": "hBWcLjwZ4hnH60PGF0JXw43kxpG5_xwM4b3ITvkbNuQ",
+                     *           "kid": "_S1_hck7iC9Cfq31Q6Jf3MZSWrzk0bpYQwKJb1lXaMk",
                      *           "purpose": "oidc",
                      *           "alg": "ES256",
                      *           "status": "active",
-                     *           "createdAt": "2026-12-07T14:18:30.114Z",
+                     *           "createdAt": "2026-12-07T14:22:54.677Z",
                      *           "publishUntil": null
                      *         },
                      *         {
-                     *           "kid": "1Kp6I9e3mDaRFukPh90T6XAQsgdwWzb9C9CqmJaP0QQ",
+                     *           "kid": "wa25irl23pqNWwEAYo0B9Hj9zam7wn71TSFyeUmvVDQ",
                      *           "purpose": "oidc",
                      *           "alg": "RS256",
                      *           "status": "active",
-                     *           "createdAt": "2026-12-07T14:18:30.114Z",
+                     *           "createdAt": "2026-12-07T14:22:54.677Z",
                      *           "publishUntil": null
                      *         },
                      *         {
-                     *           "kid": "LFxCmoB3mbweTtgTovLniIRx2l3fg_4KLmp4xz5uddg",
+                     *           "kid": "LxRgJ7CWzNg42esmVViXQO1juRxAeNznXfzB_OO5MgQ",
                      *           "purpose": "encryption",
                      *           "alg": "ECDH-ES",
                      *           "status": "active",
-                     *           "createdAt": "2026-12-07T14:18:30.114Z",
+                     *           "createdAt": "2026-12-07T14:22:54.677Z",
                      *           "publishUntil": null
                      *         }
                      *       ]
@@ -805,7 +805,22 @@ export interface operations {
                     };
                 };
             };
-            401: components["responses"]["Unauthorized"];
+            /** @description No valid admin bearer token (`unauthorized`, with `WWW-Authenticate: Bearer realm="admin"`) */
+            401: {
+                headers: {
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "unauthorized",
+                     *       "error_description": "a valid admin bearer token is required"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["ServerError"];
@@ -833,12 +848,12 @@ export interface operations {
                      * @example {
                      *       "rotated": [
                      *         {
-                     *           "kid": "5fq_hlKnV768keu9s6BV0yG4Ow6RifxgMMHEUEhQPco",
+                     *           "kid": "rdHVj7J7wO9JoDwCXOug4XV7ir5xc929I7_e8AnKc1g",
                      *           "purpose": "credential",
                      *           "alg": "EdDSA"
                      *         },
                      *         {
-                     *           "kid": "q3DTpB8fpVRQSuc4YkWizo3lkXaPxSf9JHZW72nA-88",
+                     *           "kid": "f-lWPVx703uRFnf0RKwHbuNUT26T_16qI7Cl3dulquA",
                      *           "purpose": "credential",
                      *           "alg": "ES256"
                      *         }
@@ -887,6 +902,11 @@ export interface operations {
         };
         requestBody?: {
             content: {
+                /**
+                 * @example {
+                 *       "reason": "superseded"
+                 *     }
+                 */
                 "application/json": {
                     /**
                      * @default keyCompromise
@@ -903,6 +923,20 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "kid": "d5ut2p7oyJzKZ7yVMS_wU3a4yMa0BNJknyWTiTlJyrc",
+                     *       "revoked": [
+                     *         {
+                     *           "profile": "mdoc",
+                     *           "serial_number": "39b594b499887407c20ffd3e138e0eb8",
+                     *           "revoked_at": "2026-12-07T14:22:54.677Z",
+                     *           "reason": "superseded"
+                     *         }
+                     *       ],
+                     *       "crl": "https://issuer.example.org/.well-known/iaca.crl"
+                     *     }
+                     */
                     "application/json": {
                         kid: string;
                         revoked: {
@@ -928,13 +962,27 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": "not_found",
-                     *       "error_description": "no signer certificate was issued for key rzWcw-Q4JSTDPwbXNS7nyoYZP30Cwd56hL45B6fRJXM"
+                     *       "error_description": "no signer certificate was issued for key nope"
                      *     }
                      */
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            409: components["responses"]["Conflict"];
+            /** @description `conflict`: the resource exists already, or is in a state that refuses this */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "conflict",
+                     *       "error_description": "the key still signs credentials: rotate the credential keys first"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
@@ -966,31 +1014,33 @@ export interface operations {
                      * @example {
                      *       "records": [
                      *         {
-                     *           "id": "0mxdcvg4i-HRblwzHq8RQ",
-                     *           "at": "2026-12-07T14:18:30.114Z",
+                     *           "id": "0mxdd149h-gAEbip3bBH4",
+                     *           "at": "2026-12-07T14:22:54.677Z",
+                     *           "type": "signer_certificates_revoked",
+                     *           "kid": "d5ut2p7oyJzKZ7yVMS_wU3a4yMa0BNJknyWTiTlJyrc",
+                     *           "reason": "superseded",
+                     *           "count": 1,
+                     *           "requestId": "ea657f17-b174-4799-99a0-54fe2c5c8ad1"
+                     *         },
+                     *         {
+                     *           "id": "0mxdd149h--o9M9a4Qfng",
+                     *           "at": "2026-12-07T14:22:54.677Z",
                      *           "type": "key_rotated",
                      *           "purpose": "credential",
                      *           "alg": "ES256",
-                     *           "kid": "q3DTpB8fpVRQSuc4YkWizo3lkXaPxSf9JHZW72nA-88",
-                     *           "retiredKid": "lgwsEp9S_H_qQX4sqyUOFOBvHI_JaEUOzOkjA-en1fA",
-                     *           "requestId": "aaa7d6b9-41f6-45ee-9160-8b794ae16df7"
+                     *           "kid": "f-lWPVx703uRFnf0RKwHbuNUT26T_16qI7Cl3dulquA",
+                     *           "retiredKid": "d5ut2p7oyJzKZ7yVMS_wU3a4yMa0BNJknyWTiTlJyrc",
+                     *           "requestId": "f5a57f65-12e5-474c-96b7-6b9fd22f8414"
                      *         },
                      *         {
-                     *           "id": "0mxdcvg4i-IM3wsszZoog",
-                     *           "at": "2026-12-07T14:18:30.114Z",
+                     *           "id": "0mxdd149h-nPw4T8xe7sU",
+                     *           "at": "2026-12-07T14:22:54.677Z",
                      *           "type": "key_rotated",
                      *           "purpose": "credential",
                      *           "alg": "EdDSA",
-                     *           "kid": "5fq_hlKnV768keu9s6BV0yG4Ow6RifxgMMHEUEhQPco",
-                     *           "retiredKid": "rzWcw-Q4JSTDPwbXNS7nyoYZP30Cwd56hL45B6fRJXM",
-                     *           "requestId": "aaa7d6b9-41f6-45ee-9160-8b794ae16df7"
-                     *         },
-                     *         {
-                     *           "id": "0mxdcvg4i-_3MAdjGcBDA",
-                     *           "at": "2026-12-07T14:18:30.114Z",
-                     *           "type": "identity_deleted",
-                     *           "subjectHash": "xSCffdAkCDzFPerBgiI0Pd991yDgQggRe4Plm_dGX3Y",
-                     *           "requestId": "c6b13a6e-381b-4c1e-a550-ae2971a4b145"
+                     *           "kid": "rdHVj7J7wO9JoDwCXOug4XV7ir5xc929I7_e8AnKc1g",
+                     *           "retiredKid": "kz1T2kVAEx1Ul2Qt5dYjNPDq8O_I6lUP0JfCCToVKXY",
+                     *           "requestId": "f5a57f65-12e5-474c-96b7-6b9fd22f8414"
                      *         }
                      *       ]
                      *     }
@@ -1050,7 +1100,7 @@ export interface operations {
                      * @example {
                      *       "identities": [
                      *         {
-                     *           "account_id": "BrgxwWn-2AHNmg9EJUZ1ug",
+                     *           "account_id": "4NQS8pfEMfBKjhIjqqnY0Q",
                      *           "individual_id": "2841650973",
                      *           "claims": {
                      *             "name": "Amina Hassan",
@@ -1162,11 +1212,11 @@ export interface operations {
                      *           "kyc_pending": false,
                      *           "has_pin": true,
                      *           "has_password": true,
-                     *           "created_at": "2026-12-07T14:18:30.114Z",
-                     *           "updated_at": "2026-12-07T14:18:30.114Z"
+                     *           "created_at": "2026-12-07T14:22:54.677Z",
+                     *           "updated_at": "2026-12-07T14:22:54.677Z"
                      *         },
                      *         {
-                     *           "account_id": "13JQTlBBxiWbwm6DLa4zNQ",
+                     *           "account_id": "YKVXbGV5mPDCkhL9bwz-Xg",
                      *           "individual_id": "3907215846",
                      *           "claims": {
                      *             "name": "Omar Khalil",
@@ -1278,8 +1328,8 @@ export interface operations {
                      *           "kyc_pending": false,
                      *           "has_pin": true,
                      *           "has_password": true,
-                     *           "created_at": "2026-12-07T14:18:30.114Z",
-                     *           "updated_at": "2026-12-07T14:18:30.114Z"
+                     *           "created_at": "2026-12-07T14:22:54.677Z",
+                     *           "updated_at": "2026-12-07T14:22:54.677Z"
                      *         }
                      *       ],
                      *       "next_offset": 2
@@ -1336,7 +1386,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "account_id": "ONEFKvPCtnrS9TCl5oP8Hg",
+                     *       "account_id": "2kQDGJ0RO_RSDgpZGrmwvQ",
                      *       "individual_id": "7301948265",
                      *       "claims": {
                      *         "name": "Youssef Benali",
@@ -1350,8 +1400,8 @@ export interface operations {
                      *       "kyc_pending": false,
                      *       "has_pin": true,
                      *       "has_password": false,
-                     *       "created_at": "2026-12-07T14:18:30.114Z",
-                     *       "updated_at": "2026-12-07T14:18:30.114Z"
+                     *       "created_at": "2026-12-07T14:22:54.677Z",
+                     *       "updated_at": "2026-12-07T14:22:54.677Z"
                      *     }
                      */
                     "application/json": components["schemas"]["Identity"];
@@ -1410,7 +1460,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "account_id": "BrgxwWn-2AHNmg9EJUZ1ug",
+                     *       "account_id": "4NQS8pfEMfBKjhIjqqnY0Q",
                      *       "individual_id": "2841650973",
                      *       "claims": {
                      *         "name": "Amina Hassan",
@@ -1522,8 +1572,8 @@ export interface operations {
                      *       "kyc_pending": false,
                      *       "has_pin": true,
                      *       "has_password": true,
-                     *       "created_at": "2026-12-07T14:18:30.114Z",
-                     *       "updated_at": "2026-12-07T14:18:30.114Z"
+                     *       "created_at": "2026-12-07T14:22:54.677Z",
+                     *       "updated_at": "2026-12-07T14:22:54.677Z"
                      *     }
                      */
                     "application/json": components["schemas"]["Identity"];
@@ -1572,7 +1622,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "account_id": "ONEFKvPCtnrS9TCl5oP8Hg",
+                     *       "account_id": "2kQDGJ0RO_RSDgpZGrmwvQ",
                      *       "individual_id": "7301948265",
                      *       "claims": {
                      *         "name": "Youssef Benali",
@@ -1586,8 +1636,8 @@ export interface operations {
                      *       "kyc_pending": false,
                      *       "has_pin": true,
                      *       "has_password": false,
-                     *       "created_at": "2026-12-07T14:18:30.114Z",
-                     *       "updated_at": "2026-12-07T14:18:30.114Z"
+                     *       "created_at": "2026-12-07T14:22:54.677Z",
+                     *       "updated_at": "2026-12-07T14:22:54.677Z"
                      *     }
                      */
                     "application/json": components["schemas"]["Identity"];
@@ -1656,7 +1706,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "account_id": "ONEFKvPCtnrS9TCl5oP8Hg",
+                     *       "account_id": "2kQDGJ0RO_RSDgpZGrmwvQ",
                      *       "individual_id": "7301948265",
                      *       "claims": {
                      *         "name": "Youssef Benali",
@@ -1671,8 +1721,8 @@ export interface operations {
                      *       "kyc_pending": false,
                      *       "has_pin": false,
                      *       "has_password": false,
-                     *       "created_at": "2026-12-07T14:18:30.114Z",
-                     *       "updated_at": "2026-12-07T14:18:30.114Z"
+                     *       "created_at": "2026-12-07T14:22:54.677Z",
+                     *       "updated_at": "2026-12-07T14:22:54.677Z"
                      *     }
                      */
                     "application/json": components["schemas"]["Identity"];
@@ -1711,13 +1761,13 @@ export interface operations {
                      * @example {
                      *       "messages": [
                      *         {
-                     *           "id": "M7qarWZFxb2uEFqG",
+                     *           "id": "73DOZ7r1a5oGT2Pm",
                      *           "channel": "email",
                      *           "to": "youssef.benali@example.org",
                      *           "subject": "Your wallet code",
-                     *           "text": "Your code to add National ID to your wallet is 358463. It expires in 10 minutes. Never share it: we will never ask you for it.",
+                     *           "text": "Your code to add National ID to your wallet is 814724. It expires in 10 minutes. Never share it: we will never ask you for it.",
                      *           "purpose": "tx_code",
-                     *           "created_at": "2026-12-07T14:18:30.114Z"
+                     *           "created_at": "2026-12-07T14:22:54.677Z"
                      *         }
                      *       ]
                      *     }
@@ -2710,14 +2760,14 @@ export interface operations {
                      *         ],
                      *         "grants": {
                      *           "urn:ietf:params:oauth:grant-type:pre-authorized_code": {
-                     *             "pre-authorized_code": "FYQSJfoaCi2wkLgmiadHbIhDP2Ay3ULWi5UI0-PX6IE"
+                     *             "pre-authorized_code": "yfab_z2VS2H3cBVFxOQadnMcyOs2pRWJrJTJY8Sbelg"
                      *           }
                      *         }
                      *       },
-                     *       "credential_offer_uri": "https://issuer.example.org/credential-offer/wJltY8UOCg3bJTeTN8TTKu8blbXugpv_",
-                     *       "credential_offer_url": "openid-credential-offer://?credential_offer=%7B%22credential_issuer%22%3A%22http%3A%2F%2F127.0.0.1%3A36685%22%2C%22credential_configuration_ids%22%3A%5B%22AgeCredential_ldp_vc%22%5D%2C%22grants%22%3A%7B%22urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Apre-authorized_code%22%3A%7B%22pre-authorized_code%22%3A%22FYQSJfoaCi2wkLgmiadHbIhDP2Ay3ULWi5UI0-PX6IE%22%7D%7D%7D",
-                     *       "credential_offer_uri_url": "openid-credential-offer://?credential_offer_uri=http%3A%2F%2F127.0.0.1%3A36685%2Fcredential-offer%2FwJltY8UOCg3bJTeTN8TTKu8blbXugpv_",
-                     *       "qr_svg": "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 53 53\" shape-rendering=\"crispEdges\"><path fill=\"#ffffff\" d=\"M0 0h53v53H0z\"/><path stroke=\"#000000\" d=\"M2 2.5h7m5 0h2m1 0h2m1 0h1m1 0h1m2 0h7m2 0h1m1 0h1m5 0h1m1 0h7M2 3.5h1m5 0h1m2 0h1m1 0h1m3 0h1m1 0h1m3 0h4m3 0h1m1 0h4m1 0h1m1 0h4m1 0h1m5 0h1M2 4.5h1m1 0h3m1 0h1m1 0h6m2 0h1m1 0h2m1 0h2m1 0h1m3 0h6m1 0h2m2 0h2m1 0h1m1 0h3m1 0h1M2 5.5h1m1 0h3m1 0h1m1 0h6m1 0h2m4 0h3m1 0h6m5 0h2m1 0h1m2 0h1m1 0h3m1 0h1M2 6.5h1m1 0h3m1 0h1m1 0h3m1 0h1m1 0h3m1 0h9m2 0h2m1 0h1m2 0h3m4 0h1m1 0h3m1 0h1M2 7.5h1m5 0h1m1 0h2m1 0h1m1 0h1m2 0h3m1 0h3m3 0h2m1 0h1m1 0h1m1 0h2m3 0h1m3 0h1m5 0h1M2 8.5h7m1 0h1m1 0h1m1 0h1m1 0h1m1 0h1m1 0h1m1 0h1m1 0h1m1 0h1m1 0h1m1 0h1m1 0h1m1 0h1m1 0h1m1 0h1m1 0h1m1 0h1m1 0h7M10 9.5h2m2 0h3m1 0h1m1 0h5m3 0h3m3 0h1m1 0h1m2 0h2M2 10.5h1m1 0h5m2 0h3m2 0h1m1 0h1m1 0h1m1 0h1m1 0h5m6 0h3m1 0h1m2 0h1m1 0h5M4 11.5h2m3 0h1m3 0h3m1 0h1m5 0h2m2 0h1m2 0h3m2 0h2m1 0h2m1 0h1m2 0h2m1 0h2M2 12.5h5m1 0h2m8 0h3m1 0h4m1 0h2m3 0h1m1 0h1m1 0h1m1 0h1m1 0h2m7 0h2M2 13.5h3m1 0h1m3 0h1m2 0h1m1 0h1m2 0h3m1 0h2m5 0h2m3 0h2m3 0h1m1 0h7m1 0h1M2 14.5h1m5 0h2m1 0h2m3 0h1m1 0h4m2 0h1m1 0h3m4 0h1m1 0h4m1 0h1m3 0h1m3 0h2M5 15.5h2m4 0h3m1 0h3m1 0h1m3 0h1m1 0h4m1 0h1m1 0h1m1 0h5m1 0h2m2 0h6M2 16.5h1m2 0h4m3 0h1m4 0h1m1 0h3m3 0h3m2 0h1m2 0h1m5 0h4m2 0h1m1 0h4M3 17.5h3m1 0h1m4 0h1m1 0h7m2 0h1m2 0h1m5 0h2m1 0h1m1 0h2m1 0h1m2 0h1m1 0h1m1 0h3M8 18.5h1m2 0h2m2 0h3m1 0h1m2 0h1m4 0h3m1 0h2m5 0h3m1 0h2m1 0h1m3 0h1M2 19.5h3m1 0h2m1 0h1m1 0h3m1 0h2m3 0h1m3 0h1m1 0h1m1 0h1m3 0h2m1 0h1m1 0h2m2 0h1m1 0h2m1 0h2m1 0h1M2 20.5h1m2 0h1m1 0h3m1 0h1m2 0h2m1 0h4m2 0h5m1 0h1m1 0h2m5 0h1m1 0h1m2 0h1m3 0h1M4 21.5h1m2 0h1m1 0h3m4 0h3m2 0h2m6 0h2m1 0h3m1 0h2m1 0h1m1 0h2m3 0h1m2 0h2M3 22.5h2m2 0h3m2 0h1m4 0h1m1 0h1m1 0h1m2 0h4m1 0h2m4 0h1m5 0h2m2 0h1m1 0h4M5 23.5h1m1 0h1m1 0h2m3 0h2m1 0h1m1 0h2m5 0h1m3 0h1m1 0h2m1 0h1m3 0h1m4 0h2m3 0h1M2 24.5h1m1 0h8m1 0h1m3 0h2m1 0h1m1 0h1m1 0h5m2 0h1m1 0h1m1 0h2m1 0h1m1 0h9M4 25.5h1m1 0h1m3 0h1m1 0h2m2 0h1m1 0h1m3 0h3m3 0h1m3 0h2m1 0h1m4 0h1m1 0h1m3 0h1m2 0h2M2 26.5h3m1 0h1m1 0h1m1 0h4m1 0h4m3 0h1m1 0h1m1 0h1m1 0h2m2 0h2m4 0h1m2 0h2m1 0h1m1 0h3m1 0h1M2 27.5h1m1 0h3m3 0h1m3 0h1m2 0h2m2 0h1m2 0h1m3 0h1m1 0h2m1 0h3m2 0h2m1 0h2m3 0h2M3 28.5h8m2 0h4m1 0h2m1 0h1m1 0h8m1 0h2m2 0h1m1 0h3m1 0h9M2 29.5h1m2 0h3m1 0h2m3 0h1m5 0h1m2 0h5m2 0h2m2 0h3m2 0h1m3 0h1m2 0h4M3 30.5h1m2 0h5m1 0h2m1 0h1m2 0h2m5 0h2m2 0h1m2 0h2m3 0h4m1 0h2m1 0h2m1 0h2M2 31.5h1m2 0h3m1 0h1m3 0h1m1 0h1m1 0h1m3 0h2m3 0h1m1 0h1m1 0h1m3 0h2m2 0h1m1 0h1m3 0h1m3 0h1M2 32.5h1m3 0h1m1 0h1m1 0h2m1 0h2m2 0h2m3 0h1m2 0h3m2 0h4m1 0h8m1 0h1m1 0h2m1 0h2M2 33.5h1m2 0h2m3 0h2m1 0h1m7 0h2m3 0h1m1 0h2m1 0h1m4 0h1m1 0h3m2 0h1m1 0h1m1 0h1m2 0h1M6 34.5h1m1 0h1m2 0h1m1 0h1m3 0h1m3 0h1m2 0h1m2 0h1m2 0h1m2 0h5m1 0h2m2 0h1m1 0h2m1 0h3M2 35.5h1m4 0h1m2 0h2m2 0h1m2 0h1m1 0h2m5 0h1m1 0h4m2 0h1m1 0h1m3 0h2m1 0h2m1 0h1M6 36.5h5m1 0h2m1 0h1m4 0h7m3 0h1m1 0h4m1 0h1m3 0h1m1 0h2m1 0h1m3 0h1M2 37.5h3m4 0h2m2 0h1m2 0h1m2 0h3m1 0h1m2 0h1m1 0h3m3 0h1m1 0h2m1 0h1m2 0h1M2 38.5h1m1 0h1m2 0h2m1 0h1m1 0h3m2 0h1m2 0h7m1 0h3m3 0h1m3 0h2m1 0h1m1 0h6M3 39.5h3m1 0h1m1 0h1m8 0h4m1 0h1m2 0h2m1 0h2m1 0h3m2 0h1m1 0h1m3 0h3m3 0h1M3 40.5h1m3 0h2m1 0h3m2 0h1m1 0h3m4 0h2m2 0h3m3 0h3m1 0h1m1 0h6m1 0h2M3 41.5h3m3 0h1m1 0h1m1 0h2m1 0h5m4 0h4m1 0h1m1 0h1m1 0h1m1 0h2m1 0h1m2 0h2m1 0h1m3 0h2M2 42.5h3m3 0h4m1 0h3m1 0h1m4 0h1m1 0h8m2 0h1m2 0h2m2 0h8M10 43.5h1m2 0h7m1 0h1m1 0h2m3 0h2m1 0h1m1 0h1m1 0h1m2 0h2m2 0h1m3 0h2m1 0h2M2 44.5h7m4 0h3m1 0h1m1 0h1m1 0h1m2 0h1m1 0h1m1 0h5m2 0h1m1 0h4m1 0h1m1 0h1m1 0h5M2 45.5h1m5 0h1m1 0h1m1 0h1m3 0h1m2 0h2m1 0h3m3 0h4m2 0h2m1 0h1m3 0h2m3 0h2m2 0h1M2 46.5h1m1 0h3m1 0h1m1 0h1m3 0h4m1 0h1m1 0h1m2 0h6m2 0h2m2 0h11m1 0h2M2 47.5h1m1 0h3m1 0h1m1 0h1m6 0h3m3 0h2m2 0h2m1 0h1m1 0h4m6 0h3m1 0h2m1 0h1M2 48.5h1m1 0h3m1 0h1m1 0h1m7 0h1m2 0h1m1 0h4m1 0h1m1 0h1m2 0h2m1 0h2m1 0h4m1 0h2m4 0h1M2 49.5h1m5 0h1m2 0h3m3 0h1m5 0h6m3 0h2m1 0h1m2 0h1m2 0h2m3 0h2m2 0h1M2 50.5h7m1 0h1m1 0h2m1 0h4m3 0h2m1 0h2m2 0h1m1 0h2m5 0h1m2 0h3m1 0h2m1 0h3\"/></svg>\n",
+                     *       "credential_offer_uri": "https://issuer.example.org/credential-offer/54ZWpeCfzg3XE8soigwx6qAh208scwZr",
+                     *       "credential_offer_url": "openid-credential-offer://?credential_offer=%7B%22credential_issuer%22%3A%22http%3A%2F%2F127.0.0.1%3A36295%22%2C%22credential_configuration_ids%22%3A%5B%22AgeCredential_ldp_vc%22%5D%2C%22grants%22%3A%7B%22urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Apre-authorized_code%22%3A%7B%22pre-authorized_code%22%3A%22yfab_z2VS2H3cBVFxOQadnMcyOs2pRWJrJTJY8Sbelg%22%7D%7D%7D",
+                     *       "credential_offer_uri_url": "openid-credential-offer://?credential_offer_uri=http%3A%2F%2F127.0.0.1%3A36295%2Fcredential-offer%2F54ZWpeCfzg3XE8soigwx6qAh208scwZr",
+                     *       "qr_svg": "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 53 53\" shape-rendering=\"crispEdges\"><path fill=\"#ffffff\" d=\"M0 0h53v53H0z\"/><path stroke=\"#000000\" d=\"M2 2.5h7m5 0h2m1 0h2m1 0h1m1 0h1m2 0h7m2 0h1m1 0h1m5 0h1m1 0h7M2 3.5h1m5 0h1m2 0h1m1 0h1m1 0h1m1 0h1m1 0h1m3 0h4m3 0h1m1 0h4m1 0h1m1 0h4m1 0h1m5 0h1M2 4.5h1m1 0h3m1 0h1m1 0h1m2 0h2m1 0h1m1 0h2m1 0h1m1 0h2m1 0h1m3 0h3m1 0h2m1 0h2m2 0h2m1 0h1m1 0h3m1 0h1M2 5.5h1m1 0h3m1 0h1m1 0h3m4 0h3m3 0h1m1 0h1m1 0h3m1 0h2m5 0h2m1 0h1m2 0h1m1 0h3m1 0h1M2 6.5h1m1 0h3m1 0h1m1 0h1m1 0h1m1 0h3m1 0h2m1 0h8m2 0h3m3 0h3m4 0h1m1 0h3m1 0h1M2 7.5h1m5 0h1m1 0h1m1 0h1m2 0h2m2 0h1m2 0h3m3 0h1m1 0h2m1 0h4m3 0h1m3 0h1m5 0h1M2 8.5h7m1 0h1m1 0h1m1 0h1m1 0h1m1 0h1m1 0h1m1 0h1m1 0h1m1 0h1m1 0h1m1 0h1m1 0h1m1 0h1m1 0h1m1 0h1m1 0h1m1 0h1m1 0h7M10 9.5h1m5 0h3m1 0h5m3 0h3m3 0h1m1 0h1m2 0h2M2 10.5h1m1 0h5m5 0h1m2 0h2m1 0h3m1 0h5m6 0h3m1 0h1m1 0h2m1 0h5M4 11.5h2m1 0h1m1 0h1m2 0h3m1 0h3m3 0h1m1 0h1m2 0h1m2 0h3m2 0h2m1 0h2m1 0h2m1 0h1m2 0h2M4 12.5h3m1 0h1m2 0h3m1 0h1m3 0h1m1 0h3m1 0h1m1 0h2m3 0h1m1 0h1m1 0h1m1 0h1m1 0h1m1 0h3m1 0h1m2 0h2M4 13.5h1m1 0h1m4 0h1m3 0h1m1 0h1m1 0h2m1 0h2m1 0h2m2 0h2m3 0h2m3 0h1m1 0h7m1 0h1M4 14.5h1m3 0h2m1 0h3m3 0h3m1 0h1m2 0h1m2 0h2m2 0h1m1 0h1m1 0h4m1 0h1m3 0h1m3 0h2M2 15.5h1m2 0h2m2 0h1m1 0h2m1 0h5m1 0h1m2 0h1m3 0h2m1 0h1m3 0h5m1 0h2m2 0h6M6 16.5h3m1 0h1m1 0h1m5 0h4m4 0h2m2 0h2m1 0h1m5 0h4m2 0h1m1 0h1m1 0h2M2 17.5h1m1 0h2m4 0h1m1 0h2m1 0h2m1 0h3m2 0h1m2 0h1m5 0h2m1 0h1m1 0h4m2 0h1m1 0h1m1 0h3M2 18.5h1m2 0h2m1 0h1m2 0h2m2 0h3m1 0h1m1 0h2m4 0h3m1 0h2m5 0h2m2 0h2m1 0h1m1 0h3M2 19.5h6m2 0h4m1 0h2m3 0h1m1 0h1m1 0h1m1 0h1m1 0h1m3 0h2m1 0h1m1 0h2m2 0h1m1 0h2m1 0h2m1 0h1M2 20.5h1m2 0h1m2 0h1m1 0h2m2 0h1m1 0h12m1 0h1m1 0h2m5 0h3m2 0h1m3 0h1m2 0h1M2 21.5h1m3 0h2m1 0h2m1 0h1m2 0h1m1 0h4m9 0h1m1 0h1m1 0h1m1 0h2m1 0h1m1 0h2m3 0h1m2 0h1M3 22.5h1m1 0h2m1 0h2m1 0h3m1 0h1m1 0h1m1 0h1m1 0h1m2 0h4m1 0h1m5 0h1m5 0h2m2 0h1m1 0h2M2 23.5h1m2 0h1m1 0h1m1 0h3m3 0h3m1 0h1m3 0h2m1 0h1m3 0h1m1 0h1m1 0h2m3 0h1m4 0h2m3 0h1M2 24.5h1m1 0h11m1 0h2m4 0h8m1 0h1m2 0h3m1 0h1m1 0h9M6 25.5h1m3 0h1m2 0h1m1 0h1m1 0h3m2 0h1m1 0h1m3 0h1m3 0h2m1 0h1m4 0h1m1 0h1m3 0h1m2 0h2M2 26.5h3m1 0h1m1 0h1m1 0h2m3 0h1m1 0h4m1 0h1m1 0h1m1 0h1m1 0h2m2 0h2m4 0h1m2 0h2m1 0h1m1 0h3m1 0h1M2 27.5h1m1 0h3m3 0h1m1 0h2m2 0h1m1 0h2m1 0h1m1 0h2m3 0h1m1 0h2m1 0h3m2 0h2m1 0h2m3 0h2M2 28.5h1m1 0h7m1 0h2m2 0h2m1 0h1m1 0h1m2 0h7m1 0h2m2 0h1m1 0h3m1 0h9M2 29.5h1m2 0h1m1 0h1m1 0h2m1 0h1m2 0h2m1 0h3m4 0h3m2 0h1m3 0h3m2 0h1m3 0h1m2 0h4M2 30.5h2m2 0h1m1 0h1m1 0h1m2 0h2m1 0h1m1 0h1m4 0h1m1 0h2m2 0h1m2 0h2m3 0h4m1 0h2m1 0h1m2 0h2M6 31.5h2m2 0h1m1 0h1m1 0h1m2 0h1m1 0h1m1 0h2m1 0h1m1 0h1m1 0h1m1 0h1m1 0h1m1 0h2m2 0h1m1 0h2m2 0h1m2 0h1M3 32.5h2m1 0h4m1 0h1m1 0h1m4 0h1m3 0h1m2 0h3m2 0h2m1 0h1m1 0h8m1 0h2m1 0h1m1 0h2M3 33.5h1m5 0h3m5 0h1m3 0h2m1 0h1m1 0h1m1 0h2m1 0h1m4 0h1m1 0h1m1 0h1m2 0h1m2 0h3m1 0h1M3 34.5h2m1 0h1m1 0h1m1 0h2m1 0h1m3 0h1m3 0h2m1 0h1m2 0h1m2 0h1m2 0h5m1 0h1m3 0h1m1 0h2m1 0h3M4 35.5h1m2 0h1m3 0h1m2 0h1m2 0h1m1 0h2m1 0h1m3 0h1m1 0h4m2 0h1m1 0h1m4 0h1m1 0h2m1 0h1m2 0h2M4 36.5h7m1 0h2m1 0h2m3 0h1m2 0h2m1 0h1m3 0h1m1 0h4m1 0h1m3 0h1m1 0h2m1 0h1m3 0h1M2 37.5h4m5 0h1m1 0h1m1 0h2m4 0h1m1 0h1m1 0h1m2 0h1m1 0h1m2 0h1m2 0h2m1 0h1m2 0h1m7 0h1M5 38.5h1m2 0h1m1 0h2m1 0h14m1 0h3m3 0h1m3 0h2m1 0h1m1 0h7M4 39.5h4m1 0h5m5 0h3m1 0h1m2 0h2m4 0h1m1 0h1m2 0h1m1 0h1m3 0h3m3 0h1M3 40.5h1m3 0h2m1 0h3m1 0h2m1 0h1m1 0h1m4 0h2m2 0h2m4 0h3m1 0h1m1 0h6m1 0h2M3 41.5h3m3 0h2m2 0h2m3 0h1m1 0h1m4 0h2m1 0h1m1 0h1m1 0h1m1 0h1m1 0h2m1 0h1m2 0h2m1 0h1m3 0h2M2 42.5h3m3 0h5m3 0h1m2 0h2m1 0h1m1 0h8m2 0h1m2 0h2m2 0h8M10 43.5h1m4 0h1m2 0h4m1 0h2m3 0h2m1 0h1m1 0h1m1 0h1m2 0h2m2 0h1m3 0h2m1 0h2M2 44.5h7m2 0h1m3 0h3m1 0h3m2 0h1m1 0h1m1 0h5m2 0h1m1 0h4m1 0h1m1 0h1m1 0h5M2 45.5h1m5 0h1m1 0h1m1 0h1m1 0h1m3 0h2m2 0h3m3 0h3m1 0h1m1 0h2m1 0h1m3 0h2m3 0h2m2 0h1M2 46.5h1m1 0h3m1 0h1m1 0h1m1 0h1m2 0h1m1 0h3m1 0h1m2 0h6m3 0h1m2 0h11m1 0h2M2 47.5h1m1 0h3m1 0h1m1 0h2m1 0h3m3 0h1m3 0h2m2 0h2m1 0h1m2 0h3m6 0h3m1 0h1m2 0h1M2 48.5h1m1 0h3m1 0h1m1 0h1m3 0h1m3 0h1m2 0h1m3 0h2m1 0h1m1 0h1m2 0h2m2 0h1m1 0h4m1 0h2m1 0h1m2 0h1M2 49.5h1m5 0h1m2 0h3m10 0h5m3 0h2m1 0h1m2 0h1m7 0h2m2 0h1M2 50.5h7m1 0h1m1 0h2m1 0h4m2 0h6m2 0h1m1 0h2m5 0h1m2 0h3m1 0h2m2 0h2\"/></svg>\n",
                      *       "expires_in": 600,
                      *       "credential_offer_uri_expires_in": 600
                      *     }
@@ -2807,7 +2857,7 @@ export interface operations {
                      * @example {
                      *       "records": [
                      *         {
-                     *           "_id": "qfVsyQVMobLplXwQTc-DDw",
+                     *           "_id": "TX318mvD20nkd5X9J1Hp7w",
                      *           "configurationId": "AgeCredential_ldp_vc",
                      *           "definitionId": "proof-of-age",
                      *           "definitionVersion": 1,
@@ -2816,14 +2866,14 @@ export interface operations {
                      *             {
                      *               "kind": "bitstring",
                      *               "purpose": "revocation",
-                     *               "listCredentialUrl": "https://issuer.example.org/status/bitstring/1APkj1hnWYQLAnEOn8I18Q",
-                     *               "index": 35351
+                     *               "listCredentialUrl": "https://issuer.example.org/status/bitstring/VAUD4Tn0GwDdiZrJsr-7QQ",
+                     *               "index": 47240
                      *             }
                      *           ],
-                     *           "holderThumbprint": "aXJQzCRVT9eTG6jTf6ST6WyACeGEfz0WZC3Hce6RYHM",
-                     *           "grantHash": "BB_iWIeeoeiHJSLlCOrA2DKeFcSLywQgNhAchABJtAQ",
-                     *           "notificationId": "uEBRssRhx2arzEaVUYJMDw",
-                     *           "issuedAt": 1796653110114,
+                     *           "holderThumbprint": "1V6yhss9oe8jiX_rBSQUYI17LpvTkM15k6Y2jHMYxaI",
+                     *           "grantHash": "XWRxAPrMLOr308ZZlwQBjDDtkIpPbFhA_bqh92FRjAc",
+                     *           "notificationId": "_XDzvZkUCV_B53tz7PfSWg",
+                     *           "issuedAt": 1796653374677,
                      *           "validFrom": 1796652000000,
                      *           "validUntil": 1828188000000,
                      *           "status": "issued"
@@ -2878,7 +2928,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "_id": "qfVsyQVMobLplXwQTc-DDw",
+                     *       "_id": "TX318mvD20nkd5X9J1Hp7w",
                      *       "configurationId": "AgeCredential_ldp_vc",
                      *       "definitionId": "proof-of-age",
                      *       "definitionVersion": 1,
@@ -2887,14 +2937,14 @@ export interface operations {
                      *         {
                      *           "kind": "bitstring",
                      *           "purpose": "revocation",
-                     *           "listCredentialUrl": "https://issuer.example.org/status/bitstring/1APkj1hnWYQLAnEOn8I18Q",
-                     *           "index": 35351
+                     *           "listCredentialUrl": "https://issuer.example.org/status/bitstring/VAUD4Tn0GwDdiZrJsr-7QQ",
+                     *           "index": 47240
                      *         }
                      *       ],
-                     *       "holderThumbprint": "aXJQzCRVT9eTG6jTf6ST6WyACeGEfz0WZC3Hce6RYHM",
-                     *       "grantHash": "BB_iWIeeoeiHJSLlCOrA2DKeFcSLywQgNhAchABJtAQ",
-                     *       "notificationId": "uEBRssRhx2arzEaVUYJMDw",
-                     *       "issuedAt": 1796653110114,
+                     *       "holderThumbprint": "1V6yhss9oe8jiX_rBSQUYI17LpvTkM15k6Y2jHMYxaI",
+                     *       "grantHash": "XWRxAPrMLOr308ZZlwQBjDDtkIpPbFhA_bqh92FRjAc",
+                     *       "notificationId": "_XDzvZkUCV_B53tz7PfSWg",
+                     *       "issuedAt": 1796653374677,
                      *       "validFrom": 1796652000000,
                      *       "validUntil": 1828188000000,
                      *       "status": "issued",
@@ -2948,7 +2998,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "qfVsyQVMobLplXwQTc-DDw",
+                     *       "id": "TX318mvD20nkd5X9J1Hp7w",
                      *       "status": "valid",
                      *       "changed": 0
                      *     }
@@ -3004,8 +3054,8 @@ export interface operations {
                      *             "keys": [
                      *               {
                      *                 "kty": "EC",
-                     *                 "x": "evKQis8zn6PUffH6hUAaqX-_Cljxd0mV7cyDVBHYMg4",
-                     *                 "y": "dNQmPFOm28Jk1gAnxJEggKZETBNJK6mKLZNE1smlO2s",
+                     *                 "x": "UwWoCLTSUnHeiKW9XeiJ7WGrMm3jZuIsPfMyoeCTtRc",
+                     *                 "y": "MLAdvrjvIbW8vQFuxCcsk0JxIrUrcDPXrnHjIK32y64",
                      *                 "crv": "P-256",
                      *                 "kid": "demo-rp-1",
                      *                 "alg": "ES256",

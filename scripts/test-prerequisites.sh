@@ -5,12 +5,14 @@
 #   chromium        the browser tests drive it through playwright-core (no browser download)
 #   docker-compose  validates docker-compose.yml without a Docker engine (`docker-compose config`)
 #   faketime        `npm run test:future` runs the protocol and interop suites a year ahead
+#   softhsm2        the PKCS#11 key store tests run against a SoftHSM2 token (test/keys/pkcs11*)
 set -eu
 
 missing=""
 [ -x /usr/bin/chromium ] || missing="$missing chromium"
 command -v docker-compose >/dev/null 2>&1 || docker compose version >/dev/null 2>&1 || missing="$missing docker-compose"
 command -v faketime >/dev/null 2>&1 || missing="$missing faketime"
+[ -e /usr/lib/softhsm/libsofthsm2.so ] || missing="$missing softhsm2"
 [ -z "$missing" ] && exit 0
 
 command_line="apt-get install -y --no-install-recommends$missing"

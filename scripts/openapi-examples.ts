@@ -6,13 +6,14 @@
  * each operation and status, and the request body of its first success, into the document as
  * `example`s. The random local origin becomes https://issuer.example.org. test/contract/
  * openapi-admin.test.ts validates every example against its schema, and every answer of the same
- * tour against the document.
+ * tour against the document. It regenerates the client types (scripts/openapi-client.ts) too.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseDocument } from 'yaml';
 import { adminTour } from '../test/contract/admin-tour.ts';
 import { startTestApp } from '../test/helpers/app.ts';
+import { GENERATED, generateAdminClientTypes } from './openapi-client.ts';
 
 const FILE = join(import.meta.dirname, '../docs/openapi/admin.yaml');
 const ORIGIN = 'https://issuer.example.org';
@@ -61,6 +62,8 @@ try {
   }
   writeFileSync(FILE, doc.toString({ lineWidth: 0 }));
   console.log(`${done.size} examples written to docs/openapi/admin.yaml`);
+  // The generated client's types carry the examples too: regenerate them with the document.
+  writeFileSync(GENERATED, await generateAdminClientTypes());
 } finally {
   await app.stop();
 }

@@ -758,43 +758,43 @@ export interface operations {
                      * @example {
                      *       "keys": [
                      *         {
-                     *           "kid": "d5ut2p7oyJzKZ7yVMS_wU3a4yMa0BNJknyWTiTlJyrc",
-                     *           "purpose": "credential",
-                     *           "alg": "ES256",
-                     *           "status": "active",
-                     *           "createdAt": "2026-12-07T14:22:54.677Z",
-                     *           "publishUntil": null
-                     *         },
-                     *         {
-                     *           "kid": "kz1T2kVAEx1Ul2Qt5dYjNPDq8O_I6lUP0JfCCToVKXY",
+                     *           "kid": "QpeGLh2qQR_sV0AKp-a_4ki-FxacQCffYrpUYECHgA0",
                      *           "purpose": "credential",
                      *           "alg": "EdDSA",
                      *           "status": "active",
-                     *           "createdAt": "2026-12-07T14:22:54.677Z",
+                     *           "createdAt": "2026-12-07T14:23:46.320Z",
                      *           "publishUntil": null
                      *         },
                      *         {
-                     *           "kid": "_S1_hck7iC9Cfq31Q6Jf3MZSWrzk0bpYQwKJb1lXaMk",
+                     *           "kid": "TMgLA7RraH4eBM-AWUf0E05wwpavk6aTwRw-t0VBbo8",
+                     *           "purpose": "credential",
+                     *           "alg": "ES256",
+                     *           "status": "active",
+                     *           "createdAt": "2026-12-07T14:23:46.320Z",
+                     *           "publishUntil": null
+                     *         },
+                     *         {
+                     *           "kid": "nBEq0O5Zc02UYcrfLspbNP1mSvTPU-L25jwnAehRKJc",
                      *           "purpose": "oidc",
                      *           "alg": "ES256",
                      *           "status": "active",
-                     *           "createdAt": "2026-12-07T14:22:54.677Z",
+                     *           "createdAt": "2026-12-07T14:23:46.320Z",
                      *           "publishUntil": null
                      *         },
                      *         {
-                     *           "kid": "wa25irl23pqNWwEAYo0B9Hj9zam7wn71TSFyeUmvVDQ",
+                     *           "kid": "oAhKC6xoYKyPoqAZXGJXpgw4Eb4wJZxAP7aJZkfyIHQ",
                      *           "purpose": "oidc",
                      *           "alg": "RS256",
                      *           "status": "active",
-                     *           "createdAt": "2026-12-07T14:22:54.677Z",
+                     *           "createdAt": "2026-12-07T14:23:46.320Z",
                      *           "publishUntil": null
                      *         },
                      *         {
-                     *           "kid": "LxRgJ7CWzNg42esmVViXQO1juRxAeNznXfzB_OO5MgQ",
+                     *           "kid": "JfHv6tYLos_BRxrdpc82LVWNrKVPp_HYzaLkh8gpRWg",
                      *           "purpose": "encryption",
                      *           "alg": "ECDH-ES",
                      *           "status": "active",
-                     *           "createdAt": "2026-12-07T14:22:54.677Z",
+                     *           "createdAt": "2026-12-07T14:23:46.320Z",
                      *           "publishUntil": null
                      *         }
                      *       ]
@@ -848,12 +848,12 @@ export interface operations {
                      * @example {
                      *       "rotated": [
                      *         {
-                     *           "kid": "rdHVj7J7wO9JoDwCXOug4XV7ir5xc929I7_e8AnKc1g",
+                     *           "kid": "vUcchFnDIDFa636hq0AWprq-LAg-XEIDkOzZ1fSWwbY",
                      *           "purpose": "credential",
                      *           "alg": "EdDSA"
                      *         },
                      *         {
-                     *           "kid": "f-lWPVx703uRFnf0RKwHbuNUT26T_16qI7Cl3dulquA",
+                     *           "kid": "3x7ShIapE8W-II41kM5VHHAaVrFow_fItuOoTLPQpLE",
                      *           "purpose": "credential",
                      *           "alg": "ES256"
                      *         }
@@ -925,12 +925,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "kid": "d5ut2p7oyJzKZ7yVMS_wU3a4yMa0BNJknyWTiTlJyrc",
+                     *       "kid": "TMgLA7RraH4eBM-AWUf0E05wwpavk6aTwRw-t0VBbo8",
                      *       "revoked": [
                      *         {
                      *           "profile": "mdoc",
-                     *           "serial_number": "39b594b499887407c20ffd3e138e0eb8",
-                     *           "revoked_at": "2026-12-07T14:22:54.677Z",
+                     *           "serial_number": "37aa1404216e56498e5422514699b136",
+                     *           "revoked_at": "2026-12-07T14:23:46.320Z",
                      *           "reason": "superseded"
                      *         }
                      *       ],
@@ -1014,33 +1014,33 @@ export interface operations {
                      * @example {
                      *       "records": [
                      *         {
-                     *           "id": "0mxdd149h-gAEbip3bBH4",
-                     *           "at": "2026-12-07T14:22:54.677Z",
+                     *           "id": "0mxdd2840-fcj-RCjvh2U",
+                     *           "at": "2026-12-07T14:23:46.320Z",
                      *           "type": "signer_certificates_revoked",
-                     *           "kid": "d5ut2p7oyJzKZ7yVMS_wU3a4yMa0BNJknyWTiTlJyrc",
+                     *           "kid": "TMgLA7RraH4eBM-AWUf0E05wwpavk6aTwRw-t0VBbo8",
                      *           "reason": "superseded",
                      *           "count": 1,
-                     *           "requestId": "ea657f17-b174-4799-99a0-54fe2c5c8ad1"
+                     *           "requestId": "370d5b02-3adf-4b57-9778-4d20dff7b3ad"
                      *         },
                      *         {
-                     *           "id": "0mxdd149h--o9M9a4Qfng",
-                     *           "at": "2026-12-07T14:22:54.677Z",
+                     *           "id": "0mxdd2840-n2S3H8HgokM",
+                     *           "at": "2026-12-07T14:23:46.320Z",
                      *           "type": "key_rotated",
                      *           "purpose": "credential",
                      *           "alg": "ES256",
-                     *           "kid": "f-lWPVx703uRFnf0RKwHbuNUT26T_16qI7Cl3dulquA",
-                     *           "retiredKid": "d5ut2p7oyJzKZ7yVMS_wU3a4yMa0BNJknyWTiTlJyrc",
-                     *           "requestId": "f5a57f65-12e5-474c-96b7-6b9fd22f8414"
+                     *           "kid": "3x7ShIapE8W-II41kM5VHHAaVrFow_fItuOoTLPQpLE",
+                     *           "retiredKid": "TMgLA7RraH4eBM-AWUf0E05wwpavk6aTwRw-t0VBbo8",
+                     *           "requestId": "50b08866-7b59-4ad6-b418-1f844df0a0bd"
                      *         },
                      *         {
-                     *           "id": "0mxdd149h-nPw4T8xe7sU",
-                     *           "at": "2026-12-07T14:22:54.677Z",
+                     *           "id": "0mxdd2840-DLQ7Dt03tJI",
+                     *           "at": "2026-12-07T14:23:46.320Z",
                      *           "type": "key_rotated",
                      *           "purpose": "credential",
                      *           "alg": "EdDSA",
-                     *           "kid": "rdHVj7J7wO9JoDwCXOug4XV7ir5xc929I7_e8AnKc1g",
-                     *           "retiredKid": "kz1T2kVAEx1Ul2Qt5dYjNPDq8O_I6lUP0JfCCToVKXY",
-                     *           "requestId": "f5a57f65-12e5-474c-96b7-6b9fd22f8414"
+                     *           "kid": "vUcchFnDIDFa636hq0AWprq-LAg-XEIDkOzZ1fSWwbY",
+                     *           "retiredKid": "QpeGLh2qQR_sV0AKp-a_4ki-FxacQCffYrpUYECHgA0",
+                     *           "requestId": "50b08866-7b59-4ad6-b418-1f844df0a0bd"
                      *         }
                      *       ]
                      *     }
@@ -1100,7 +1100,7 @@ export interface operations {
                      * @example {
                      *       "identities": [
                      *         {
-                     *           "account_id": "4NQS8pfEMfBKjhIjqqnY0Q",
+                     *           "account_id": "bhc5qNBbh4kJOQxO3HQ4WA",
                      *           "individual_id": "2841650973",
                      *           "claims": {
                      *             "name": "Amina Hassan",
@@ -1212,11 +1212,11 @@ export interface operations {
                      *           "kyc_pending": false,
                      *           "has_pin": true,
                      *           "has_password": true,
-                     *           "created_at": "2026-12-07T14:22:54.677Z",
-                     *           "updated_at": "2026-12-07T14:22:54.677Z"
+                     *           "created_at": "2026-12-07T14:23:46.320Z",
+                     *           "updated_at": "2026-12-07T14:23:46.320Z"
                      *         },
                      *         {
-                     *           "account_id": "YKVXbGV5mPDCkhL9bwz-Xg",
+                     *           "account_id": "bTwolbfooqsjYzinTjaNOQ",
                      *           "individual_id": "3907215846",
                      *           "claims": {
                      *             "name": "Omar Khalil",
@@ -1328,8 +1328,8 @@ export interface operations {
                      *           "kyc_pending": false,
                      *           "has_pin": true,
                      *           "has_password": true,
-                     *           "created_at": "2026-12-07T14:22:54.677Z",
-                     *           "updated_at": "2026-12-07T14:22:54.677Z"
+                     *           "created_at": "2026-12-07T14:23:46.320Z",
+                     *           "updated_at": "2026-12-07T14:23:46.320Z"
                      *         }
                      *       ],
                      *       "next_offset": 2
@@ -1386,7 +1386,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "account_id": "2kQDGJ0RO_RSDgpZGrmwvQ",
+                     *       "account_id": "PUgr1ocw9eUQ4KNPVBJjzg",
                      *       "individual_id": "7301948265",
                      *       "claims": {
                      *         "name": "Youssef Benali",
@@ -1400,8 +1400,8 @@ export interface operations {
                      *       "kyc_pending": false,
                      *       "has_pin": true,
                      *       "has_password": false,
-                     *       "created_at": "2026-12-07T14:22:54.677Z",
-                     *       "updated_at": "2026-12-07T14:22:54.677Z"
+                     *       "created_at": "2026-12-07T14:23:46.320Z",
+                     *       "updated_at": "2026-12-07T14:23:46.320Z"
                      *     }
                      */
                     "application/json": components["schemas"]["Identity"];
@@ -1460,7 +1460,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "account_id": "4NQS8pfEMfBKjhIjqqnY0Q",
+                     *       "account_id": "bhc5qNBbh4kJOQxO3HQ4WA",
                      *       "individual_id": "2841650973",
                      *       "claims": {
                      *         "name": "Amina Hassan",
@@ -1572,8 +1572,8 @@ export interface operations {
                      *       "kyc_pending": false,
                      *       "has_pin": true,
                      *       "has_password": true,
-                     *       "created_at": "2026-12-07T14:22:54.677Z",
-                     *       "updated_at": "2026-12-07T14:22:54.677Z"
+                     *       "created_at": "2026-12-07T14:23:46.320Z",
+                     *       "updated_at": "2026-12-07T14:23:46.320Z"
                      *     }
                      */
                     "application/json": components["schemas"]["Identity"];
@@ -1622,7 +1622,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "account_id": "2kQDGJ0RO_RSDgpZGrmwvQ",
+                     *       "account_id": "PUgr1ocw9eUQ4KNPVBJjzg",
                      *       "individual_id": "7301948265",
                      *       "claims": {
                      *         "name": "Youssef Benali",
@@ -1636,8 +1636,8 @@ export interface operations {
                      *       "kyc_pending": false,
                      *       "has_pin": true,
                      *       "has_password": false,
-                     *       "created_at": "2026-12-07T14:22:54.677Z",
-                     *       "updated_at": "2026-12-07T14:22:54.677Z"
+                     *       "created_at": "2026-12-07T14:23:46.320Z",
+                     *       "updated_at": "2026-12-07T14:23:46.320Z"
                      *     }
                      */
                     "application/json": components["schemas"]["Identity"];
@@ -1706,7 +1706,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "account_id": "2kQDGJ0RO_RSDgpZGrmwvQ",
+                     *       "account_id": "PUgr1ocw9eUQ4KNPVBJjzg",
                      *       "individual_id": "7301948265",
                      *       "claims": {
                      *         "name": "Youssef Benali",
@@ -1721,8 +1721,8 @@ export interface operations {
                      *       "kyc_pending": false,
                      *       "has_pin": false,
                      *       "has_password": false,
-                     *       "created_at": "2026-12-07T14:22:54.677Z",
-                     *       "updated_at": "2026-12-07T14:22:54.677Z"
+                     *       "created_at": "2026-12-07T14:23:46.320Z",
+                     *       "updated_at": "2026-12-07T14:23:46.320Z"
                      *     }
                      */
                     "application/json": components["schemas"]["Identity"];
@@ -1761,13 +1761,13 @@ export interface operations {
                      * @example {
                      *       "messages": [
                      *         {
-                     *           "id": "73DOZ7r1a5oGT2Pm",
+                     *           "id": "n0b_Yafjk9RNVDkf",
                      *           "channel": "email",
                      *           "to": "youssef.benali@example.org",
                      *           "subject": "Your wallet code",
-                     *           "text": "Your code to add National ID to your wallet is 814724. It expires in 10 minutes. Never share it: we will never ask you for it.",
+                     *           "text": "Your code to add National ID to your wallet is 037161. It expires in 10 minutes. Never share it: we will never ask you for it.",
                      *           "purpose": "tx_code",
-                     *           "created_at": "2026-12-07T14:22:54.677Z"
+                     *           "created_at": "2026-12-07T14:23:46.320Z"
                      *         }
                      *       ]
                      *     }
@@ -2760,14 +2760,14 @@ export interface operations {
                      *         ],
                      *         "grants": {
                      *           "urn:ietf:params:oauth:grant-type:pre-authorized_code": {
-                     *             "pre-authorized_code": "yfab_z2VS2H3cBVFxOQadnMcyOs2pRWJrJTJY8Sbelg"
+                     *             "pre-authorized_code": "lRL7tl5quG8k02uBeqOKaGNQTve8XEoOJGKMdAimWPI"
                      *           }
                      *         }
                      *       },
-                     *       "credential_offer_uri": "https://issuer.example.org/credential-offer/54ZWpeCfzg3XE8soigwx6qAh208scwZr",
-                     *       "credential_offer_url": "openid-credential-offer://?credential_offer=%7B%22credential_issuer%22%3A%22http%3A%2F%2F127.0.0.1%3A36295%22%2C%22credential_configuration_ids%22%3A%5B%22AgeCredential_ldp_vc%22%5D%2C%22grants%22%3A%7B%22urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Apre-authorized_code%22%3A%7B%22pre-authorized_code%22%3A%22yfab_z2VS2H3cBVFxOQadnMcyOs2pRWJrJTJY8Sbelg%22%7D%7D%7D",
-                     *       "credential_offer_uri_url": "openid-credential-offer://?credential_offer_uri=http%3A%2F%2F127.0.0.1%3A36295%2Fcredential-offer%2F54ZWpeCfzg3XE8soigwx6qAh208scwZr",
-                     *       "qr_svg": "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 53 53\" shape-rendering=\"crispEdges\"><path fill=\"#ffffff\" d=\"M0 0h53v53H0z\"/><path stroke=\"#000000\" d=\"M2 2.5h7m5 0h2m1 0h2m1 0h1m1 0h1m2 0h7m2 0h1m1 0h1m5 0h1m1 0h7M2 3.5h1m5 0h1m2 0h1m1 0h1m1 0h1m1 0h1m1 0h1m3 0h4m3 0h1m1 0h4m1 0h1m1 0h4m1 0h1m5 0h1M2 4.5h1m1 0h3m1 0h1m1 0h1m2 0h2m1 0h1m1 0h2m1 0h1m1 0h2m1 0h1m3 0h3m1 0h2m1 0h2m2 0h2m1 0h1m1 0h3m1 0h1M2 5.5h1m1 0h3m1 0h1m1 0h3m4 0h3m3 0h1m1 0h1m1 0h3m1 0h2m5 0h2m1 0h1m2 0h1m1 0h3m1 0h1M2 6.5h1m1 0h3m1 0h1m1 0h1m1 0h1m1 0h3m1 0h2m1 0h8m2 0h3m3 0h3m4 0h1m1 0h3m1 0h1M2 7.5h1m5 0h1m1 0h1m1 0h1m2 0h2m2 0h1m2 0h3m3 0h1m1 0h2m1 0h4m3 0h1m3 0h1m5 0h1M2 8.5h7m1 0h1m1 0h1m1 0h1m1 0h1m1 0h1m1 0h1m1 0h1m1 0h1m1 0h1m1 0h1m1 0h1m1 0h1m1 0h1m1 0h1m1 0h1m1 0h1m1 0h1m1 0h7M10 9.5h1m5 0h3m1 0h5m3 0h3m3 0h1m1 0h1m2 0h2M2 10.5h1m1 0h5m5 0h1m2 0h2m1 0h3m1 0h5m6 0h3m1 0h1m1 0h2m1 0h5M4 11.5h2m1 0h1m1 0h1m2 0h3m1 0h3m3 0h1m1 0h1m2 0h1m2 0h3m2 0h2m1 0h2m1 0h2m1 0h1m2 0h2M4 12.5h3m1 0h1m2 0h3m1 0h1m3 0h1m1 0h3m1 0h1m1 0h2m3 0h1m1 0h1m1 0h1m1 0h1m1 0h1m1 0h3m1 0h1m2 0h2M4 13.5h1m1 0h1m4 0h1m3 0h1m1 0h1m1 0h2m1 0h2m1 0h2m2 0h2m3 0h2m3 0h1m1 0h7m1 0h1M4 14.5h1m3 0h2m1 0h3m3 0h3m1 0h1m2 0h1m2 0h2m2 0h1m1 0h1m1 0h4m1 0h1m3 0h1m3 0h2M2 15.5h1m2 0h2m2 0h1m1 0h2m1 0h5m1 0h1m2 0h1m3 0h2m1 0h1m3 0h5m1 0h2m2 0h6M6 16.5h3m1 0h1m1 0h1m5 0h4m4 0h2m2 0h2m1 0h1m5 0h4m2 0h1m1 0h1m1 0h2M2 17.5h1m1 0h2m4 0h1m1 0h2m1 0h2m1 0h3m2 0h1m2 0h1m5 0h2m1 0h1m1 0h4m2 0h1m1 0h1m1 0h3M2 18.5h1m2 0h2m1 0h1m2 0h2m2 0h3m1 0h1m1 0h2m4 0h3m1 0h2m5 0h2m2 0h2m1 0h1m1 0h3M2 19.5h6m2 0h4m1 0h2m3 0h1m1 0h1m1 0h1m1 0h1m1 0h1m3 0h2m1 0h1m1 0h2m2 0h1m1 0h2m1 0h2m1 0h1M2 20.5h1m2 0h1m2 0h1m1 0h2m2 0h1m1 0h12m1 0h1m1 0h2m5 0h3m2 0h1m3 0h1m2 0h1M2 21.5h1m3 0h2m1 0h2m1 0h1m2 0h1m1 0h4m9 0h1m1 0h1m1 0h1m1 0h2m1 0h1m1 0h2m3 0h1m2 0h1M3 22.5h1m1 0h2m1 0h2m1 0h3m1 0h1m1 0h1m1 0h1m1 0h1m2 0h4m1 0h1m5 0h1m5 0h2m2 0h1m1 0h2M2 23.5h1m2 0h1m1 0h1m1 0h3m3 0h3m1 0h1m3 0h2m1 0h1m3 0h1m1 0h1m1 0h2m3 0h1m4 0h2m3 0h1M2 24.5h1m1 0h11m1 0h2m4 0h8m1 0h1m2 0h3m1 0h1m1 0h9M6 25.5h1m3 0h1m2 0h1m1 0h1m1 0h3m2 0h1m1 0h1m3 0h1m3 0h2m1 0h1m4 0h1m1 0h1m3 0h1m2 0h2M2 26.5h3m1 0h1m1 0h1m1 0h2m3 0h1m1 0h4m1 0h1m1 0h1m1 0h1m1 0h2m2 0h2m4 0h1m2 0h2m1 0h1m1 0h3m1 0h1M2 27.5h1m1 0h3m3 0h1m1 0h2m2 0h1m1 0h2m1 0h1m1 0h2m3 0h1m1 0h2m1 0h3m2 0h2m1 0h2m3 0h2M2 28.5h1m1 0h7m1 0h2m2 0h2m1 0h1m1 0h1m2 0h7m1 0h2m2 0h1m1 0h3m1 0h9M2 29.5h1m2 0h1m1 0h1m1 0h2m1 0h1m2 0h2m1 0h3m4 0h3m2 0h1m3 0h3m2 0h1m3 0h1m2 0h4M2 30.5h2m2 0h1m1 0h1m1 0h1m2 0h2m1 0h1m1 0h1m4 0h1m1 0h2m2 0h1m2 0h2m3 0h4m1 0h2m1 0h1m2 0h2M6 31.5h2m2 0h1m1 0h1m1 0h1m2 0h1m1 0h1m1 0h2m1 0h1m1 0h1m1 0h1m1 0h1m1 0h1m1 0h2m2 0h1m1 0h2m2 0h1m2 0h1M3 32.5h2m1 0h4m1 0h1m1 0h1m4 0h1m3 0h1m2 0h3m2 0h2m1 0h1m1 0h8m1 0h2m1 0h1m1 0h2M3 33.5h1m5 0h3m5 0h1m3 0h2m1 0h1m1 0h1m1 0h2m1 0h1m4 0h1m1 0h1m1 0h1m2 0h1m2 0h3m1 0h1M3 34.5h2m1 0h1m1 0h1m1 0h2m1 0h1m3 0h1m3 0h2m1 0h1m2 0h1m2 0h1m2 0h5m1 0h1m3 0h1m1 0h2m1 0h3M4 35.5h1m2 0h1m3 0h1m2 0h1m2 0h1m1 0h2m1 0h1m3 0h1m1 0h4m2 0h1m1 0h1m4 0h1m1 0h2m1 0h1m2 0h2M4 36.5h7m1 0h2m1 0h2m3 0h1m2 0h2m1 0h1m3 0h1m1 0h4m1 0h1m3 0h1m1 0h2m1 0h1m3 0h1M2 37.5h4m5 0h1m1 0h1m1 0h2m4 0h1m1 0h1m1 0h1m2 0h1m1 0h1m2 0h1m2 0h2m1 0h1m2 0h1m7 0h1M5 38.5h1m2 0h1m1 0h2m1 0h14m1 0h3m3 0h1m3 0h2m1 0h1m1 0h7M4 39.5h4m1 0h5m5 0h3m1 0h1m2 0h2m4 0h1m1 0h1m2 0h1m1 0h1m3 0h3m3 0h1M3 40.5h1m3 0h2m1 0h3m1 0h2m1 0h1m1 0h1m4 0h2m2 0h2m4 0h3m1 0h1m1 0h6m1 0h2M3 41.5h3m3 0h2m2 0h2m3 0h1m1 0h1m4 0h2m1 0h1m1 0h1m1 0h1m1 0h1m1 0h2m1 0h1m2 0h2m1 0h1m3 0h2M2 42.5h3m3 0h5m3 0h1m2 0h2m1 0h1m1 0h8m2 0h1m2 0h2m2 0h8M10 43.5h1m4 0h1m2 0h4m1 0h2m3 0h2m1 0h1m1 0h1m1 0h1m2 0h2m2 0h1m3 0h2m1 0h2M2 44.5h7m2 0h1m3 0h3m1 0h3m2 0h1m1 0h1m1 0h5m2 0h1m1 0h4m1 0h1m1 0h1m1 0h5M2 45.5h1m5 0h1m1 0h1m1 0h1m1 0h1m3 0h2m2 0h3m3 0h3m1 0h1m1 0h2m1 0h1m3 0h2m3 0h2m2 0h1M2 46.5h1m1 0h3m1 0h1m1 0h1m1 0h1m2 0h1m1 0h3m1 0h1m2 0h6m3 0h1m2 0h11m1 0h2M2 47.5h1m1 0h3m1 0h1m1 0h2m1 0h3m3 0h1m3 0h2m2 0h2m1 0h1m2 0h3m6 0h3m1 0h1m2 0h1M2 48.5h1m1 0h3m1 0h1m1 0h1m3 0h1m3 0h1m2 0h1m3 0h2m1 0h1m1 0h1m2 0h2m2 0h1m1 0h4m1 0h2m1 0h1m2 0h1M2 49.5h1m5 0h1m2 0h3m10 0h5m3 0h2m1 0h1m2 0h1m7 0h2m2 0h1M2 50.5h7m1 0h1m1 0h2m1 0h4m2 0h6m2 0h1m1 0h2m5 0h1m2 0h3m1 0h2m2 0h2\"/></svg>\n",
+                     *       "credential_offer_uri": "https://issuer.example.org/credential-offer/Az1fMiIUk7FfW2JadD74A9ljZO0LbzG-",
+                     *       "credential_offer_url": "openid-credential-offer://?credential_offer=%7B%22credential_issuer%22%3A%22http%3A%2F%2F127.0.0.1%3A36563%22%2C%22credential_configuration_ids%22%3A%5B%22AgeCredential_ldp_vc%22%5D%2C%22grants%22%3A%7B%22urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Apre-authorized_code%22%3A%7B%22pre-authorized_code%22%3A%22lRL7tl5quG8k02uBeqOKaGNQTve8XEoOJGKMdAimWPI%22%7D%7D%7D",
+                     *       "credential_offer_uri_url": "openid-credential-offer://?credential_offer_uri=http%3A%2F%2F127.0.0.1%3A36563%2Fcredential-offer%2FAz1fMiIUk7FfW2JadD74A9ljZO0LbzG-",
+                     *       "qr_svg": "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 53 53\" shape-rendering=\"crispEdges\"><path fill=\"#ffffff\" d=\"M0 0h53v53H0z\"/><path stroke=\"#000000\" d=\"M2 2.5h7m5 0h2m1 0h2m1 0h1m1 0h1m2 0h7m2 0h1m1 0h1m5 0h1m1 0h7M2 3.5h1m5 0h1m2 0h1m1 0h1m2 0h2m5 0h4m3 0h1m1 0h4m1 0h1m1 0h4m1 0h1m5 0h1M2 4.5h1m1 0h3m1 0h1m1 0h1m2 0h2m1 0h1m1 0h1m2 0h1m1 0h2m1 0h1m4 0h5m1 0h2m2 0h2m1 0h1m1 0h3m1 0h1M2 5.5h1m1 0h3m1 0h1m1 0h1m3 0h1m1 0h1m1 0h2m5 0h1m1 0h6m1 0h1m3 0h2m1 0h1m2 0h1m1 0h3m1 0h1M2 6.5h1m1 0h3m1 0h1m1 0h1m2 0h1m1 0h1m3 0h1m1 0h2m1 0h5m2 0h2m4 0h3m4 0h1m1 0h3m1 0h1M2 7.5h1m5 0h1m1 0h5m3 0h2m2 0h3m3 0h1m2 0h1m2 0h3m3 0h1m3 0h1m5 0h1M2 8.5h7m1 0h1m1 0h1m1 0h1m1 0h1m1 0h1m1 0h1m1 0h1m1 0h1m1 0h1m1 0h1m1 0h1m1 0h1m1 0h1m1 0h1m1 0h1m1 0h1m1 0h1m1 0h7M10 9.5h1m1 0h2m1 0h4m1 0h5m3 0h3m3 0h1m1 0h1m2 0h2M2 10.5h1m1 0h5m3 0h1m1 0h1m4 0h1m1 0h1m2 0h5m6 0h3m1 0h1m1 0h2m1 0h5M4 11.5h2m1 0h1m2 0h1m3 0h4m4 0h3m2 0h1m2 0h3m2 0h2m1 0h2m1 0h1m3 0h4M2 12.5h1m1 0h3m1 0h2m5 0h1m2 0h5m2 0h1m1 0h2m3 0h1m1 0h1m1 0h1m1 0h1m1 0h1m2 0h3m3 0h2M2 13.5h1m1 0h1m1 0h1m4 0h1m1 0h2m2 0h4m1 0h2m1 0h2m2 0h2m1 0h1m1 0h2m3 0h1m2 0h6m1 0h1M3 14.5h1m4 0h5m1 0h2m1 0h3m1 0h1m1 0h2m2 0h2m2 0h1m1 0h1m1 0h4m1 0h1m3 0h1m3 0h2M2 15.5h2m2 0h1m3 0h3m3 0h1m1 0h1m1 0h1m2 0h1m1 0h1m1 0h2m1 0h1m1 0h1m1 0h5m1 0h2m2 0h3m1 0h2M2 16.5h2m2 0h4m2 0h3m2 0h5m5 0h1m2 0h1m2 0h1m5 0h4m2 0h1m1 0h1m1 0h2M2 17.5h1m1 0h2m1 0h1m2 0h1m1 0h6m1 0h2m2 0h1m2 0h1m1 0h1m3 0h2m1 0h1m1 0h2m4 0h1m1 0h1m1 0h3M2 18.5h1m5 0h5m2 0h3m1 0h1m1 0h1m5 0h3m1 0h2m5 0h3m1 0h2m1 0h1m2 0h2M5 19.5h2m4 0h3m1 0h2m3 0h1m3 0h1m1 0h1m1 0h1m3 0h2m1 0h1m1 0h2m1 0h2m1 0h2m1 0h2m1 0h2M2 20.5h1m3 0h1m1 0h1m3 0h1m1 0h5m1 0h1m1 0h5m1 0h2m1 0h2m5 0h2m3 0h1m3 0h1M3 21.5h5m1 0h2m1 0h1m4 0h2m11 0h1m1 0h2m2 0h2m1 0h1m1 0h2m3 0h1m3 0h1M2 22.5h1m4 0h3m2 0h3m1 0h1m2 0h3m2 0h4m1 0h2m4 0h1m5 0h2m2 0h1m1 0h2m1 0h1M6 23.5h2m1 0h2m1 0h1m1 0h1m1 0h3m1 0h1m2 0h1m2 0h1m2 0h2m1 0h2m1 0h1m3 0h1m4 0h2m3 0h1M2 24.5h1m1 0h7m3 0h1m1 0h1m3 0h1m1 0h10m1 0h4m1 0h1m1 0h9M4 25.5h3m3 0h1m1 0h1m1 0h1m2 0h3m2 0h1m1 0h1m3 0h1m3 0h2m1 0h1m4 0h1m1 0h1m3 0h1m2 0h2M2 26.5h3m1 0h1m1 0h1m1 0h2m1 0h1m1 0h1m2 0h3m1 0h3m1 0h1m1 0h2m2 0h2m4 0h1m2 0h2m1 0h1m1 0h3m1 0h1M2 27.5h1m1 0h3m3 0h2m1 0h1m1 0h4m2 0h1m1 0h2m3 0h1m1 0h2m1 0h3m2 0h2m1 0h2m3 0h2M2 28.5h9m1 0h2m1 0h1m2 0h2m1 0h1m1 0h8m1 0h2m2 0h1m1 0h3m1 0h9M5 29.5h3m1 0h4m1 0h2m2 0h1m1 0h1m2 0h5m2 0h3m1 0h3m2 0h1m3 0h1m2 0h4M3 30.5h1m2 0h1m1 0h2m2 0h1m2 0h2m2 0h1m3 0h4m2 0h1m3 0h1m3 0h6m3 0h1m1 0h2M2 31.5h1m3 0h1m5 0h1m1 0h1m1 0h1m3 0h5m1 0h1m1 0h1m1 0h1m3 0h2m2 0h1m1 0h2m2 0h1M2 32.5h1m1 0h1m1 0h1m1 0h2m1 0h1m5 0h2m3 0h1m2 0h3m2 0h2m1 0h1m1 0h8m1 0h2m1 0h4M2 33.5h1m2 0h3m2 0h2m5 0h2m2 0h2m1 0h1m1 0h1m1 0h2m1 0h1m4 0h1m1 0h2m5 0h3m2 0h1M4 34.5h1m1 0h1m1 0h2m1 0h1m1 0h1m3 0h1m4 0h1m1 0h1m2 0h1m2 0h1m2 0h5m2 0h1m2 0h1m1 0h2m1 0h3M2 35.5h1m2 0h1m1 0h1m2 0h2m2 0h1m2 0h1m1 0h2m5 0h1m1 0h4m2 0h1m1 0h1m3 0h2m1 0h2m1 0h1M2 36.5h1m3 0h4m3 0h1m1 0h1m6 0h4m4 0h1m1 0h4m1 0h1m3 0h1m1 0h2m1 0h1m3 0h1M2 37.5h3m4 0h1m1 0h3m2 0h1m2 0h2m2 0h1m2 0h1m1 0h3m2 0h2m1 0h2m1 0h1m2 0h1M2 38.5h2m1 0h1m1 0h4m2 0h1m1 0h1m2 0h1m2 0h6m2 0h2m3 0h1m3 0h2m1 0h1m1 0h6M2 39.5h1m2 0h1m3 0h2m2 0h1m1 0h1m2 0h1m2 0h1m1 0h1m2 0h4m2 0h1m4 0h1m1 0h1m3 0h3m3 0h1M3 40.5h1m3 0h2m3 0h1m1 0h2m1 0h1m1 0h1m4 0h2m9 0h2m1 0h1m1 0h6m1 0h2M3 41.5h3m3 0h4m3 0h1m3 0h1m4 0h4m1 0h1m1 0h1m1 0h1m1 0h2m1 0h1m2 0h2m1 0h1m3 0h2M2 42.5h3m3 0h3m1 0h1m2 0h3m1 0h2m1 0h1m1 0h8m2 0h1m2 0h2m2 0h8M10 43.5h6m1 0h1m1 0h3m1 0h2m3 0h2m1 0h1m1 0h1m1 0h1m2 0h2m2 0h1m3 0h2m1 0h2M2 44.5h7m2 0h1m3 0h1m1 0h1m1 0h1m1 0h1m2 0h1m1 0h1m1 0h5m2 0h1m1 0h4m1 0h1m1 0h1m1 0h5M2 45.5h1m5 0h1m1 0h2m2 0h1m1 0h1m2 0h1m2 0h3m3 0h5m1 0h2m1 0h1m3 0h2m3 0h2m2 0h1M2 46.5h1m1 0h3m1 0h1m1 0h1m1 0h1m2 0h1m1 0h5m2 0h6m2 0h2m2 0h11m1 0h2M2 47.5h1m1 0h3m1 0h1m1 0h5m3 0h3m2 0h2m2 0h2m1 0h1m2 0h3m6 0h3m1 0h1m2 0h1M2 48.5h1m1 0h3m1 0h1m1 0h1m2 0h1m3 0h2m2 0h1m1 0h1m1 0h2m1 0h1m1 0h1m2 0h5m1 0h3m2 0h2m4 0h1M2 49.5h1m5 0h1m2 0h2m4 0h1m5 0h1m1 0h4m3 0h2m1 0h1m2 0h1m2 0h2m3 0h2m2 0h1M2 50.5h7m1 0h1m1 0h2m1 0h4m2 0h6m2 0h1m1 0h2m5 0h1m4 0h1m1 0h6\"/></svg>\n",
                      *       "expires_in": 600,
                      *       "credential_offer_uri_expires_in": 600
                      *     }
@@ -2857,7 +2857,7 @@ export interface operations {
                      * @example {
                      *       "records": [
                      *         {
-                     *           "_id": "TX318mvD20nkd5X9J1Hp7w",
+                     *           "_id": "9GVCPdJOvWTtOn1NNRDt_g",
                      *           "configurationId": "AgeCredential_ldp_vc",
                      *           "definitionId": "proof-of-age",
                      *           "definitionVersion": 1,
@@ -2866,14 +2866,14 @@ export interface operations {
                      *             {
                      *               "kind": "bitstring",
                      *               "purpose": "revocation",
-                     *               "listCredentialUrl": "https://issuer.example.org/status/bitstring/VAUD4Tn0GwDdiZrJsr-7QQ",
-                     *               "index": 47240
+                     *               "listCredentialUrl": "https://issuer.example.org/status/bitstring/S5d1O2IlwP0MYpxpl-OljQ",
+                     *               "index": 73057
                      *             }
                      *           ],
-                     *           "holderThumbprint": "1V6yhss9oe8jiX_rBSQUYI17LpvTkM15k6Y2jHMYxaI",
-                     *           "grantHash": "XWRxAPrMLOr308ZZlwQBjDDtkIpPbFhA_bqh92FRjAc",
-                     *           "notificationId": "_XDzvZkUCV_B53tz7PfSWg",
-                     *           "issuedAt": 1796653374677,
+                     *           "holderThumbprint": "lIXMTS6FB8XRLiM_iIywnZ-oKai0dTufvs_4z9mt5Xg",
+                     *           "grantHash": "LHZKecs2jdjK6_lMU2TqY8FwDX7vUOgHl39sNVViDnM",
+                     *           "notificationId": "9Y4hCTZwefGg4h_tDB-owA",
+                     *           "issuedAt": 1796653426320,
                      *           "validFrom": 1796652000000,
                      *           "validUntil": 1828188000000,
                      *           "status": "issued"
@@ -2928,7 +2928,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "_id": "TX318mvD20nkd5X9J1Hp7w",
+                     *       "_id": "9GVCPdJOvWTtOn1NNRDt_g",
                      *       "configurationId": "AgeCredential_ldp_vc",
                      *       "definitionId": "proof-of-age",
                      *       "definitionVersion": 1,
@@ -2937,14 +2937,14 @@ export interface operations {
                      *         {
                      *           "kind": "bitstring",
                      *           "purpose": "revocation",
-                     *           "listCredentialUrl": "https://issuer.example.org/status/bitstring/VAUD4Tn0GwDdiZrJsr-7QQ",
-                     *           "index": 47240
+                     *           "listCredentialUrl": "https://issuer.example.org/status/bitstring/S5d1O2IlwP0MYpxpl-OljQ",
+                     *           "index": 73057
                      *         }
                      *       ],
-                     *       "holderThumbprint": "1V6yhss9oe8jiX_rBSQUYI17LpvTkM15k6Y2jHMYxaI",
-                     *       "grantHash": "XWRxAPrMLOr308ZZlwQBjDDtkIpPbFhA_bqh92FRjAc",
-                     *       "notificationId": "_XDzvZkUCV_B53tz7PfSWg",
-                     *       "issuedAt": 1796653374677,
+                     *       "holderThumbprint": "lIXMTS6FB8XRLiM_iIywnZ-oKai0dTufvs_4z9mt5Xg",
+                     *       "grantHash": "LHZKecs2jdjK6_lMU2TqY8FwDX7vUOgHl39sNVViDnM",
+                     *       "notificationId": "9Y4hCTZwefGg4h_tDB-owA",
+                     *       "issuedAt": 1796653426320,
                      *       "validFrom": 1796652000000,
                      *       "validUntil": 1828188000000,
                      *       "status": "issued",
@@ -2998,7 +2998,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "TX318mvD20nkd5X9J1Hp7w",
+                     *       "id": "9GVCPdJOvWTtOn1NNRDt_g",
                      *       "status": "valid",
                      *       "changed": 0
                      *     }
@@ -3054,8 +3054,8 @@ export interface operations {
                      *             "keys": [
                      *               {
                      *                 "kty": "EC",
-                     *                 "x": "UwWoCLTSUnHeiKW9XeiJ7WGrMm3jZuIsPfMyoeCTtRc",
-                     *                 "y": "MLAdvrjvIbW8vQFuxCcsk0JxIrUrcDPXrnHjIK32y64",
+                     *                 "x": "W4onBZlQ8Gp_aoDH2_aCn55WZpuEz8lLeXpCkKa80BM",
+                     *                 "y": "bp8JG6Tnr0D6R6fRiu9Lcuw87a-ULgEs9mzxvCmp7Gs",
                      *                 "crv": "P-256",
                      *                 "kid": "demo-rp-1",
                      *                 "alg": "ES256",

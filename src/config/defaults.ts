@@ -164,6 +164,13 @@ export const defaults = {
       /** Smallest and largest accepted capture (compact JWS), in characters. */
       minCaptureChars: 500,
       maxCaptureChars: 500_000,
+      /**
+       * The login page's biometric step (MOSIP Secure Biometric Interface): its script looks for a
+       * capture service on 127.0.0.1 from firstPort to lastPort (SBI: 4501–4600; the page's CSP allows
+       * exactly these origins in connect-src), waits discoveryTimeoutMs per port and
+       * captureTimeoutSeconds for a capture, then shows "timed out".
+       */
+      sbi: { firstPort: 4501, lastPort: 4600, discoveryTimeoutMs: 2000, captureTimeoutSeconds: 30 },
     },
     /**
      * How long a wallet key binding lasts, in seconds (`wallet` factor; eSignet's default: 10 days).

@@ -143,6 +143,16 @@ const RULES: Record<string, Rule> = {
   'kyc.biometric.maxCaptureAgeSeconds': intBetween(5, 600),
   'kyc.biometric.minCaptureChars': intBetween(1, 500_000),
   'kyc.biometric.maxCaptureChars': intBetween(500, 5_000_000),
+  'kyc.biometric.sbi.firstPort': intBetween(1, 65_535),
+  'kyc.biometric.sbi.lastPort': intBetween(1, 65_535),
+  'kyc.biometric.sbi.discoveryTimeoutMs': intBetween(100, 30_000),
+  'kyc.biometric.sbi.captureTimeoutSeconds': intBetween(1, 300),
+  'kyc.biometric.sbi': (v) => {
+    const { firstPort, lastPort } = v as { firstPort: number; lastPort: number };
+    return lastPort < firstPort || lastPort - firstPort > 199
+      ? 'lastPort must be from firstPort to firstPort + 199'
+      : undefined;
+  },
   'kyc.walletBindingTtlSeconds': intBetween(60, 365 * 86_400),
   'kyc.captcha.provider': oneOf('none', 'http'),
   'kyc.captcha.verifyUrl': httpUrl,

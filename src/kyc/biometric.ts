@@ -22,6 +22,12 @@ export interface CapturePayload {
   captureHash: string;
   /** Capture time: ISO 8601 or epoch seconds. */
   timestamp: string | number;
+  /**
+   * SBI `domainUri`: the origin of the page that asked for the capture (eSignet's login page sends
+   * `window.origin`). Checked when the verifier knows its own (the service's public origin): a capture
+   * another site asked for is refused, even for this transaction.
+   */
+  domainUri?: string;
 }
 
 const ALGORITHMS = ['ES256', 'ES384', 'EdDSA', 'Ed25519', 'PS256', 'RS256'];
@@ -40,12 +46,14 @@ export const captureIndividualHash = (individualId: string): string =>
 export class BiometricVerifier {
   private readonly policy: BiometricPolicy;
   private readonly clock: Clock;
+  private readonly domainUri: string | undefined;
   private readonly seen;
   private keys: Map<string, CryptoKey | Uint8Array> | undefined;
 
-  constructor(deps: { store: Store; clock: Clock; policy: BiometricPolicy }) {
+  constructor(deps: { store: Store; clock: Clock; policy: BiometricPolicy; domainUri?: string }) {
     this.policy = deps.policy;
     this.clock = deps.clock;
+    this.domainUri = deps.domainUri && new URL(deps.domainUri).origin;
     this.seen = deps.store.collection<StoredDoc>({ name: 'biometric_captures' });
   }
 
@@ -86,6 +94,7 @@ export class BiometricVerifier {
       at > now + FUTURE_SKEW_SECONDS * 1000 ||
       payload.transactionId !== transaction.transactionId ||
       payload.individualIdHash !== captureIndividualHash(individualId) ||
+      (this.domainUri !== undefined && originOf(payload.domainUri) !== this.domainUri) ||
       typeof payload.captureHash !== 'string' ||
       payload.captureHash.length < 16
     ) {
@@ -97,3 +106,6 @@ export class BiometricVerifier {
     });
   }
 }
+
+const originOf = (uri: unknown): string | undefined =>
+  typeof uri === 'string' ? URL.parse(uri)?.origin : undefined;

@@ -51,7 +51,12 @@ export function createKycContext(
       audit: services.audit,
     }),
     tokens: new KycTokens({ store, clock, ttlSeconds: kyc.kycTokenTtlSeconds }),
-    biometric: new BiometricVerifier({ store, clock, policy: kyc.biometric }),
+    biometric: new BiometricVerifier({
+      store,
+      clock,
+      policy: kyc.biometric,
+      domainUri: config.resolved.publicUrl,
+    }),
     wallets: new WalletBindings({
       store,
       clock,

@@ -146,6 +146,7 @@ describe('biometric captures', () => {
     deviceProvider: 'Test Devices Ltd',
     deviceSerial: 'TD-0001-2026',
     purpose: 'Auth',
+    domainUri: h.services.config.resolved.publicUrl,
     padding: 'x'.repeat(200),
     ...extra,
   });
@@ -174,7 +175,7 @@ describe('biometric captures', () => {
     ).rejects.toBeInstanceOf(AuthFailed);
   });
 
-  it('refuses stale, foreign, unsigned, undersized and oversized captures', async () => {
+  it('refuses stale, foreign, other-site, unsigned, undersized and oversized captures', async () => {
     const capture = await withDevice();
     const t = tx();
     const stale = await capture(
@@ -184,12 +185,14 @@ describe('biometric captures', () => {
       payload(t.transactionId, { individualIdHash: captureIndividualHash('1') }),
     );
     const unknownDevice = await capture(payload(t.transactionId), 'device-2');
+    const otherSite = await capture(payload(t.transactionId, { domainUri: 'https://elsewhere.example' }));
+    const noSite = await capture(payload(t.transactionId, { domainUri: undefined }));
     const small = await capture({ transactionId: t.transactionId });
     const large = await capture(payload(t.transactionId, { padding: 'x'.repeat(500_000) }));
     const unsigned = `${Buffer.from('{"alg":"none","kid":"device-1"}').toString('base64url')}.${Buffer.from(
       JSON.stringify(payload(t.transactionId)),
     ).toString('base64url')}.`;
-    for (const jws of [stale, otherPerson, unknownDevice, small, large, unsigned]) {
+    for (const jws of [stale, otherPerson, unknownDevice, otherSite, noSite, small, large, unsigned]) {
       expect(await h.context.biometric.verify(jws, '4455667788', t)).toBe(false);
     }
   });

@@ -43,6 +43,8 @@ describe('row 48 biometric-factor-handling through the interaction API', () => {
     individualIdHash: captureIndividualHash(IDENTITY.individualId),
     captureHash: sha256(`${SENTINEL} face sample bytes`),
     timestamp: new Date(app.clock.now()).toISOString(),
+    // SBI: the origin of the page that asked for the capture.
+    domainUri: app.url,
     bioType: 'Face',
     deviceSerial: `${SENTINEL}-SERIAL`,
     quality: `${SENTINEL}${'q'.repeat(300)}`,
@@ -75,7 +77,7 @@ describe('row 48 biometric-factor-handling through the interaction API', () => {
     await expectRejected(await begin(), capture);
   });
 
-  test('unsigned, unknown-device, undersize, oversize and stale captures are refused', async () => {
+  test('unsigned, unknown-device, other-site, undersize, oversize and stale captures are refused', async () => {
     const unsignedLogin = await begin();
     const header = Buffer.from(JSON.stringify({ alg: 'none', kid: 'test-device-1' })).toString('base64url');
     const body = Buffer.from(JSON.stringify(payload(unsignedLogin.details.transaction_id))).toString(
@@ -88,6 +90,13 @@ describe('row 48 biometric-factor-handling through the interaction API', () => {
     await expectRejected(
       unknownDevice,
       await sign(payload(unknownDevice.details.transaction_id), 'other-device'),
+    );
+
+    // Asked for by another site's page (SBI domainUri), though for this transaction: refused.
+    const elsewhere = await begin();
+    await expectRejected(
+      elsewhere,
+      await sign(payload(elsewhere.details.transaction_id, { domainUri: 'https://elsewhere.example' })),
     );
 
     const small = await begin();
@@ -108,7 +117,7 @@ describe('row 48 biometric-factor-handling through the interaction API', () => {
   });
 
   test('no capture, nor any part of one, is in the logs or the database', async () => {
-    expect(captures.length).toBe(6);
+    expect(captures.length).toBe(7);
     const logs = JSON.stringify(app.logs);
     const db = new DatabaseSync(join(app.dataDir, 'biometric.db'), { readOnly: true });
     const rows = [

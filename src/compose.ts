@@ -3,7 +3,7 @@ import {
   type ConfigurationRegistry,
   createConfigurationRegistry,
 } from './credentials/configurations/registry.ts';
-import { issueWithLibrary, keyObjectSigner } from './credentials/formats/ldp-vc.ts';
+import { issueWithLibrary, managedKeySigner } from './credentials/formats/ldp-vc.ts';
 import { createFormatRegistry, type FormatRegistry } from './credentials/formats/registry.ts';
 import { createDocumentLoader } from './credentials/jsonld/document-loader.ts';
 import { createStatusService, type StatusService } from './credentials/status/service.ts';
@@ -146,7 +146,7 @@ async function createCredentials(services: Services): Promise<Credentials> {
     // Bitstring lists for ldp_vc credentials are themselves ldp_vc credentials.
     signLdpCredential: (credential) => {
       const key = keys.active('credential', 'EdDSA');
-      const signer = keyObjectSigner(verificationMethodId(publicUrl, key.kid), key.alg, key.privateKey);
+      const signer = managedKeySigner(verificationMethodId(publicUrl, key.kid), key);
       const step = config.vci.timeRoundingSeconds * 1000;
       return issueWithLibrary(
         credential,

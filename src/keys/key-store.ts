@@ -7,6 +7,7 @@ import {
   hkdfSync,
   type KeyObject,
   randomBytes,
+  sign,
 } from 'node:crypto';
 import { calculateJwkThumbprint, type JWK } from 'jose';
 import type { AuditLog } from '../audit/audit.ts';
@@ -16,7 +17,9 @@ import type { Collection, Store, StoredDoc } from '../store/spi.ts';
 import {
   ALGORITHMS,
   type KeyAlgorithm,
+  type KeyBackend,
   KeyDecryptionFailed,
+  KeyNotExportable,
   type KeyPurpose,
   type KeyStore,
   KeysMissing,
@@ -45,6 +48,37 @@ export interface KeyStoreOptions {
   audit?: AuditLog;
   /** Where the secret came from, for the wrong-secret error (default: KEY_ENCRYPTION_SECRET). */
   secretSource?: string;
+  /**
+   * Generates and holds the keys of some purposes outside the store (a PKCS#11 token, ./pkcs11.ts);
+   * their records then carry a reference instead of an encrypted private key.
+   */
+  vault?: KeyVault;
+}
+
+/** A place other than the store where private keys are generated and used, never exported. */
+export interface KeyVault {
+  readonly backend: Exclude<KeyBackend, 'software'>;
+  /** Whether keys of this purpose and algorithm are generated in the vault. */
+  holds(purpose: KeyPurpose, alg: KeyAlgorithm): boolean;
+  /** Generates a key pair inside the vault; it is findable by kid only after `bind`. */
+  generate(alg: KeyAlgorithm): Promise<VaultKey>;
+  /** The vault's key for this kid; throws when the vault has none. */
+  open(kid: string, alg: KeyAlgorithm): VaultKey;
+}
+
+export interface VaultKey {
+  readonly publicKey: KeyObject;
+  readonly sign: (data: Uint8Array) => Buffer;
+  /** Names the key by its kid (PKCS#11: CKA_ID and CKA_LABEL), so later starts find it. */
+  bind(kid: string): void;
+  /** Deletes the key (generated for a slot another instance won). */
+  destroy(): void;
+}
+
+/** Where a vault key is: the vault's kind and the name it was bound to (the kid). */
+export interface VaultReference {
+  backend: Exclude<KeyBackend, 'software'>;
+  id: string;
 }
 
 /** The encrypted private key as stored. Binary values are base64url. */
@@ -78,7 +112,10 @@ export interface KeyRecord extends StoredDoc {
   retiredAt?: number;
   publishUntil?: number;
   publicJwk: JWK;
-  privateKey: EncryptedPrivateKey;
+  /** Software keys only. */
+  privateKey?: EncryptedPrivateKey;
+  /** Vault keys only: no private material is in the store. */
+  vault?: VaultReference;
 }
 
 export const KEYS_COLLECTION = { name: 'keys', indexes: ['purpose', 'status'], unique: [['slot']] };
@@ -120,8 +157,26 @@ async function publicJwkOf(publicKey: KeyObject, alg: KeyAlgorithm): Promise<JWK
   return { ...jwk, kid: await calculateJwkThumbprint(jwk, 'sha256'), alg, use };
 }
 
-/** A frozen ManagedKey whose KeyObjects are non-enumerable: JSON.stringify never reaches them. */
-function managedKey(record: KeyRecord, publicKey: KeyObject, privateKey: KeyObject): ManagedKey {
+/** The JOSE-encoded signature function over an in-process private key (see ManagedKey.sign). */
+export function softwareSign(alg: KeyAlgorithm, privateKey: KeyObject): (data: Uint8Array) => Buffer {
+  if (alg === 'EdDSA') return (data) => sign(null, data, privateKey);
+  if (alg === 'ES256') return (data) => sign('sha256', data, { key: privateKey, dsaEncoding: 'ieee-p1363' });
+  if (alg === 'RS256') return (data) => sign('sha256', data, privateKey);
+  return () => {
+    throw new Error(`${alg} keys do not sign`);
+  };
+}
+
+const notExportable = (kid: string) => () => {
+  throw new KeyNotExportable(`the private key of ${kid} is held in a PKCS#11 token: sign through key.sign`);
+};
+
+/** A frozen ManagedKey whose private parts are non-enumerable: JSON.stringify never reaches them. */
+function managedKey(
+  record: KeyRecord,
+  publicKey: KeyObject,
+  signer: { backend: KeyBackend; sign: (data: Uint8Array) => Buffer; privateKey?: KeyObject },
+): ManagedKey {
   const key = {
     kid: record.kid,
     purpose: record.purpose,
@@ -134,7 +189,11 @@ function managedKey(record: KeyRecord, publicKey: KeyObject, privateKey: KeyObje
   };
   Object.defineProperties(key, {
     publicKey: { value: publicKey, enumerable: false },
-    privateKey: { value: privateKey, enumerable: false },
+    backend: { value: signer.backend, enumerable: true },
+    sign: { value: signer.sign, enumerable: false },
+    privateKey: signer.privateKey
+      ? { value: signer.privateKey, enumerable: false }
+      : { get: notExportable(record.kid), enumerable: false },
   });
   return Object.freeze(key) as ManagedKey;
 }
@@ -146,6 +205,7 @@ export function createKeyStore(options: KeyStoreOptions): KeyStore {
   const kekId = b64u(Buffer.from(hkdfSync('sha256', secret, Buffer.alloc(0), KEK_ID_INFO, 16)));
   const kek = (salt: Buffer) => Buffer.from(hkdfSync('sha256', secret, salt, KEK_INFO, 32));
   const collection: Collection<KeyRecord> = options.store.collection<KeyRecord>(KEYS_COLLECTION);
+  const { vault } = options;
 
   /** Every loaded key (active, and retired ones still inside their publication window). */
   let loaded: ManagedKey[] = [];
@@ -176,6 +236,7 @@ export function createKeyStore(options: KeyStoreOptions): KeyStore {
 
   function decrypt(record: KeyRecord): KeyObject {
     const sealed = record.privateKey;
+    if (!sealed) throw new KeyDecryptionFailed(`stored key ${record.kid} has no private key`);
     if (sealed?.v !== 1)
       throw new KeyDecryptionFailed(`stored key ${record.kid} has an unknown record format`);
     if (sealed.kekId !== kekId) throw new KeyDecryptionFailed(wrongSecret(options.secretSource));
@@ -205,8 +266,21 @@ export function createKeyStore(options: KeyStoreOptions): KeyStore {
 
   /** Decrypts a record and checks that its private key, public JWK, kid and alg all belong together. */
   async function load(record: KeyRecord): Promise<ManagedKey> {
-    const privateKey = decrypt(record);
-    const publicKey = createPublicKey(privateKey);
+    let signer: { backend: KeyBackend; sign: (data: Uint8Array) => Buffer; privateKey?: KeyObject };
+    let publicKey: KeyObject;
+    if (record.vault) {
+      if (!vault || vault.backend !== record.vault.backend)
+        throw new KeyDecryptionFailed(
+          `stored key ${record.kid} is held in ${record.vault.backend}, not configured`,
+        );
+      const held = vault.open(record.vault.id, record.alg);
+      publicKey = held.publicKey;
+      signer = { backend: vault.backend, sign: held.sign };
+    } else {
+      const privateKey = decrypt(record);
+      publicKey = createPublicKey(privateKey);
+      signer = { backend: 'software', sign: softwareSign(record.alg, privateKey), privateKey };
+    }
     const expected = KEY_TYPES[record.alg];
     const jwk = await publicJwkOf(publicKey, record.alg);
     if (
@@ -219,7 +293,7 @@ export function createKeyStore(options: KeyStoreOptions): KeyStore {
         `stored key ${record.kid} does not match its recorded public key or algorithm`,
       );
     }
-    return managedKey({ ...record, publicJwk: jwk }, publicKey, privateKey);
+    return managedKey({ ...record, publicJwk: jwk }, publicKey, signer);
   }
 
   async function reload(): Promise<void> {
@@ -234,12 +308,41 @@ export function createKeyStore(options: KeyStoreOptions): KeyStore {
     loaded = keys;
   }
 
-  /** A freshly generated key as an active record (private key already encrypted). */
-  async function newRecord(purpose: KeyPurpose, alg: KeyAlgorithm): Promise<KeyRecord> {
+  /**
+   * A freshly generated key as an active record (private key already encrypted, or bound in the
+   * vault) and, for a vault key, how to delete it again if the record is not stored.
+   */
+  async function newRecord(
+    purpose: KeyPurpose,
+    alg: KeyAlgorithm,
+  ): Promise<{ record: KeyRecord; discard: () => void }> {
+    if (vault?.holds(purpose, alg)) {
+      const held = await vault.generate(alg);
+      try {
+        const publicJwk = await publicJwkOf(held.publicKey, alg);
+        const kid = publicJwk.kid!;
+        held.bind(kid);
+        const record: KeyRecord = {
+          _id: kid,
+          kid,
+          purpose,
+          alg,
+          status: 'active',
+          slot: activeSlot(purpose, alg),
+          createdAt: clock.now(),
+          publicJwk,
+          vault: { backend: vault.backend, id: kid },
+        };
+        return { record, discard: () => held.destroy() };
+      } catch (error) {
+        held.destroy();
+        throw error;
+      }
+    }
     const pair = await generate(alg);
     const publicJwk = await publicJwkOf(pair.publicKey, alg);
     const kid = publicJwk.kid!;
-    return {
+    const record: KeyRecord = {
       _id: kid,
       kid,
       purpose,
@@ -250,6 +353,7 @@ export function createKeyStore(options: KeyStoreOptions): KeyStore {
       publicJwk,
       privateKey: encrypt(pair.privateKey, kid, purpose),
     };
+    return { record, discard: () => {} };
   }
 
   /** Inserts an active record; false when another instance's key already holds the slot. */
@@ -270,8 +374,10 @@ export function createKeyStore(options: KeyStoreOptions): KeyStore {
     if (missing.length === 0) return [];
     const inserted = await Promise.all(
       missing.map(async ([purpose, alg]) => {
-        const record = await newRecord(purpose, alg);
-        return (await insertActive(record)) ? record.kid : undefined;
+        const { record, discard } = await newRecord(purpose, alg);
+        if (await insertActive(record)) return record.kid;
+        discard();
+        return undefined;
       }),
     );
     // Insert-then-reload: whichever instance won each slot, every instance now uses the same key.
@@ -314,7 +420,7 @@ export function createKeyStore(options: KeyStoreOptions): KeyStore {
       }
       for (const a of algs) {
         // Generate first so the slot stays empty only between two writes.
-        const record = await newRecord(purpose, a);
+        const { record, discard } = await newRecord(purpose, a);
         const now = clock.now();
         const [current] = await collection.find({ slot: activeSlot(purpose, a) }, { limit: 1 });
         if (current) {
@@ -331,7 +437,7 @@ export function createKeyStore(options: KeyStoreOptions): KeyStore {
             },
           );
         }
-        await insertActive(record);
+        if (!(await insertActive(record))) discard();
         await options.audit?.record({
           type: 'key_rotated',
           purpose,

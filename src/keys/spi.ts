@@ -4,7 +4,9 @@ import type { JWK } from 'jose';
 /**
  * The KeyStore SPI. The default implementation (./key-store.ts) generates keys on first start and
  * keeps private keys encrypted at rest in the store; a KMS/HSM implementation can replace it
- * without touching callers, because callers only ever get ready-to-use `KeyObject`s.
+ * without touching callers: they sign through `ManagedKey.sign`, which is the same synchronous call
+ * whether the private key is an in-process `KeyObject` or a non-extractable object inside a PKCS#11
+ * token (./pkcs11.ts).
  */
 
 /**
@@ -31,9 +33,26 @@ export interface ManagedKey {
   /** Public JWK with `kid`, `alg` and `use` (`sig`; `enc` for ECDH-ES). Never holds private members. */
   readonly publicJwk: Readonly<JWK>;
   readonly publicKey: KeyObject;
-  /** Ready for signing; imported once at load, never re-imported per signature. */
+  /**
+   * Where the private key lives: `software` (in this process, encrypted at rest in the store) or
+   * `pkcs11` (generated inside the token, never exported).
+   */
+  readonly backend: KeyBackend;
+  /**
+   * Signs `data` and returns the signature as JOSE encodes it: EdDSA raw Ed25519 (RFC 8037), ES256
+   * r‖s over SHA-256 (RFC 7518 §3.4, also what ecdsa-rdfc-2019 and COSE use), RS256
+   * RSASSA-PKCS1-v1_5 with SHA-256. Synchronous for both backends (one `crypto.sign`; one
+   * C_SignInit + C_Sign). Throws for ECDH-ES keys, which do not sign.
+   */
+  readonly sign: (data: Uint8Array) => Buffer;
+  /**
+   * The in-process private key, imported once at load. Only `software` keys have one; reading it on
+   * a `pkcs11` key throws KeyNotExportable (sign with `sign` instead).
+   */
   readonly privateKey: KeyObject;
 }
+
+export type KeyBackend = 'software' | 'pkcs11';
 
 export interface KeyStore {
   /**
@@ -64,6 +83,11 @@ export const ALGORITHMS: Record<KeyPurpose, KeyAlgorithm[]> = {
 
 export class KeyDecryptionFailed extends Error {
   override name = 'KeyDecryptionFailed';
+}
+
+/** The private key lives in a PKCS#11 token and cannot be read: sign through `ManagedKey.sign`. */
+export class KeyNotExportable extends Error {
+  override name = 'KeyNotExportable';
 }
 
 /** The store holds no key and generating them was not asked for (`init({ generate: false })`). */

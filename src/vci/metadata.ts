@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import { SignJWT } from 'jose';
 import type { Clock } from '../clock.ts';
 import type { ConfigurationRegistry } from '../credentials/configurations/registry.ts';
 import type {
@@ -7,6 +6,7 @@ import type {
   CredentialDefinition,
   ResolvedConfiguration,
 } from '../credentials/configurations/types.ts';
+import { signCompact } from '../credentials/formats/jws.ts';
 import { VC_V2_CONTEXT } from '../credentials/jsonld/document-loader.ts';
 import { jwkVerificationMethodId } from '../keys/documents.ts';
 import type { KeyStore, ManagedKey } from '../keys/spi.ts';
@@ -263,18 +263,15 @@ export function createMetadataSigner(deps: {
     const sign = async (): Promise<string> => {
       const now = Math.floor(deps.clock.now() / 1000);
       const x5c = deps.x5c ? await deps.x5c(key) : undefined;
-      return new SignJWT({ ...metadata })
-        .setProtectedHeader({
-          alg: 'ES256',
-          typ: 'openidvci-issuer-metadata+jwt',
-          kid: jwkVerificationMethodId(deps.publicUrl, key.kid),
-          ...(x5c ? { x5c } : {}),
-        })
-        .setSubject(deps.publicUrl)
-        .setIssuer(deps.publicUrl)
-        .setIssuedAt(now)
-        .setExpirationTime(now + 86_400)
-        .sign(key.privateKey);
+      // Signed through the key (in-process or PKCS#11), not jose's SignJWT, which needs the private key.
+      const header = {
+        alg: 'ES256',
+        typ: 'openidvci-issuer-metadata+jwt',
+        kid: jwkVerificationMethodId(deps.publicUrl, key.kid),
+        ...(x5c ? { x5c } : {}),
+      };
+      const payload = { ...metadata, sub: deps.publicUrl, iss: deps.publicUrl, iat: now, exp: now + 86_400 };
+      return signCompact(key, Buffer.from(JSON.stringify(header), 'utf8').toString('base64url'), payload);
     };
     const entry = { hash, kid: key.kid, jwt: sign(), at: deps.clock.now() };
     cache = entry;

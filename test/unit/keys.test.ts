@@ -109,7 +109,7 @@ describe('key store', () => {
     const stored = await records(store);
     for (const record of stored) {
       expect(record.privateKey).toMatchObject({ v: 1, kdf: 'HKDF-SHA256', enc: 'A256GCM' });
-      expect(Buffer.from(record.privateKey.iv, 'base64url')).toHaveLength(12);
+      expect(Buffer.from(record.privateKey!.iv, 'base64url')).toHaveLength(12);
       expect(jsonKeys(record.publicJwk).filter((k) => PRIVATE_MEMBERS.includes(k))).toEqual([]);
       const der = keys
         .find(record.kid)!
@@ -117,8 +117,8 @@ describe('key store', () => {
         .toString('base64url');
       expect(JSON.stringify(record)).not.toContain(der.slice(-40));
     }
-    expect(new Set(stored.map((r) => r.privateKey.iv)).size).toBe(stored.length);
-    expect(new Set(stored.map((r) => r.privateKey.salt)).size).toBe(stored.length);
+    expect(new Set(stored.map((r) => r.privateKey!.iv)).size).toBe(stored.length);
+    expect(new Set(stored.map((r) => r.privateKey!.salt)).size).toBe(stored.length);
   });
 
   it('refuses a wrong secret with KeyDecryptionFailed and the operator message', async () => {
@@ -136,11 +136,11 @@ describe('key store', () => {
     const { store, clock } = await started();
     const collection = store.collection<KeyRecord>(KEYS_COLLECTION);
     const [record] = await collection.find({ alg: 'EdDSA' });
-    const bytes = Buffer.from(record!.privateKey.ciphertext, 'base64url');
+    const bytes = Buffer.from(record!.privateKey!.ciphertext, 'base64url');
     bytes[5]! ^= 0x01;
     await collection.put({
       ...record!,
-      privateKey: { ...record!.privateKey, ciphertext: bytes.toString('base64url') },
+      privateKey: { ...record!.privateKey!, ciphertext: bytes.toString('base64url') },
     });
     await expect(keyStore(store, clock).init()).rejects.toThrow(KeyDecryptionFailed);
   });

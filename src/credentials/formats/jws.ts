@@ -1,11 +1,11 @@
-import { sign } from 'node:crypto';
 import type { ManagedKey } from '../../keys/spi.ts';
 
 /**
- * Compact JWS signing over ready `KeyObject`s (RFC 7515 §7.1), shared by jwt_vc_json, dc+sd-jwt
+ * Compact JWS signing through the key's own `sign` (RFC 7515 §7.1; an in-process KeyObject or a
+ * PKCS#11 token object alike), shared by jwt_vc_json, dc+sd-jwt
  * and the status list tokens. Hand-rolled rather than `jose.SignJWT` because the protected header
  * of one key and one `typ` never changes: it is encoded once and reused, and the signature is a
- * single `crypto.sign` call (bench/cases/jwt-vc.ts measures both paths side by side).
+ * single signature call (bench/cases/jwt-vc.ts measures both paths side by side).
  */
 
 export type JwsAlgorithm = 'EdDSA' | 'ES256';
@@ -13,8 +13,7 @@ export type JwsAlgorithm = 'EdDSA' | 'ES256';
 /** Signs `data` with the key as JOSE wants it: Ed25519 raw, ECDSA as r||s (RFC 7518 §3.4), not DER. */
 export function signBytes(key: ManagedKey, data: Buffer | string): Buffer {
   const input = typeof data === 'string' ? Buffer.from(data, 'ascii') : data;
-  if (key.alg === 'EdDSA') return sign(null, input, key.privateKey);
-  if (key.alg === 'ES256') return sign('sha256', input, { key: key.privateKey, dsaEncoding: 'ieee-p1363' });
+  if (key.alg === 'EdDSA' || key.alg === 'ES256') return key.sign(input);
   throw new Error(`credential signing with ${key.alg} is not supported`);
 }
 

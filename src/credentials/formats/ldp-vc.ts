@@ -112,6 +112,18 @@ export function keyObjectSigner(id: string, alg: KeyAlgorithm, privateKey: KeyOb
   throw new TypeError(`no Data Integrity signer for ${alg}`);
 }
 
+/**
+ * A Data Integrity signer through the key's own `sign` (in-process or PKCS#11): the fast path and
+ * the library path both hand it the hash input. Ed25519 signs it raw; ecdsa-rdfc-2019 wants ECDSA
+ * over SHA-256 in IEEE P1363 (r‖s), which is what ManagedKey.sign returns for ES256.
+ */
+export function managedKeySigner(id: string, key: ManagedKey): LdSigner {
+  const sign = key.sign;
+  if (key.alg === 'EdDSA') return { id, algorithm: 'Ed25519', sign: async ({ data }) => sign(data) };
+  if (key.alg === 'ES256') return { id, algorithm: 'P-256', sign: async ({ data }) => sign(data) };
+  throw new TypeError(`no Data Integrity signer for ${key.alg}`);
+}
+
 /** The stock suite object for one credential (`date` is per credential, so suites are not shared). */
 export function createSuite(cryptosuite: LdpCryptosuite, signer: LdSigner, created: Date): unknown {
   if (cryptosuite === 'Ed25519Signature2020') return new Ed25519Signature2020({ signer, date: created });
@@ -160,7 +172,7 @@ export function createLdpVcFormat(deps: FormatBaseDeps, options: LdpVcOptions = 
     const cacheKey = `${cryptosuite}|${key.kid}`;
     let signer = signers.get(cacheKey);
     if (!signer) {
-      signer = keyObjectSigner(proofMethodId(deps.publicUrl, key.kid, cryptosuite), key.alg, key.privateKey);
+      signer = managedKeySigner(proofMethodId(deps.publicUrl, key.kid, cryptosuite), key);
       signers.set(cacheKey, signer);
     }
     return signer;

@@ -416,6 +416,20 @@ export const defaults = {
      * offers anonymously and signs key proofs with both kid and jwk). Empty: none (the spec's rules).
      */
     anonymousClientLeniencies: [] as string[],
+    /**
+     * Our own provider as the authorization server for credentials: `listed` (its tokens are
+     * accepted and it is in the metadata's `authorization_servers`), `on` (accepted, not listed:
+     * wallets are sent to the external servers) or `off` (only external servers' tokens).
+     */
+    ownAuthorizationServer: 'listed' as 'listed' | 'on' | 'off',
+    /**
+     * Trusted external authorization servers (an existing eSignet, or any OAuth server that
+     * publishes its keys) whose access tokens the credential endpoint accepts: see
+     * src/vci/external-as/config.ts for the members (issuer, jwksUri | jwks, audiences, profile
+     * esignet | rfc9068, introspection, subject {mode: userinfo | claim | spi}). Listed in
+     * `authorization_servers`.
+     */
+    externalAuthorizationServers: [] as Record<string, unknown>[],
     /** Time claims in credentials (validFrom, iat, nbf, exp) are rounded down to a multiple of this, in seconds. */
     timeRoundingSeconds: 3600,
     /** How long a deferred issuance transaction may be polled, in seconds. */

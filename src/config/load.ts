@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
+import { externalServerProblems } from '../vci/external-as/config.ts';
 import { type Config, defaults } from './defaults.ts';
 
 /** Thrown when configuration is invalid; the message names every bad option by its full path. */
@@ -261,6 +262,9 @@ const RULES: Record<string, Rule> = {
     Array.isArray(v) && v.every((name) => name === 'proof_kid_with_jwk')
       ? undefined
       : 'must be an array of credential-endpoint leniencies: proof_kid_with_jwk',
+  'vci.ownAuthorizationServer': (v) =>
+    ['listed', 'on', 'off'].includes(v as string) ? undefined : 'must be listed, on or off',
+  'vci.externalAuthorizationServers': (v) => externalServerProblems(v).join('; ') || undefined,
   // OpenID4VCI 1.0 §12.2.4 key_attestations_required: null, or an object of two optional level lists.
   'vci.keyAttestationsRequired': (v) =>
     v === null ||

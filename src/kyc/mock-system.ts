@@ -280,6 +280,19 @@ export function createMockSystem(name: string, context: KycContext): IdentitySys
       return (await identities.findDoc(individualId))?._id;
     },
 
+    /**
+     * The mock knows no partner-specific tokens of its own: it maps a subject that is one of its
+     * account ids (an authorization server in front of the same registry that uses them as `sub`).
+     */
+    async resolveExternalSubject({ subject }): Promise<string | undefined> {
+      try {
+        await identities.get(subject);
+        return subject;
+      } catch {
+        return undefined;
+      }
+    },
+
     async sendMessage(who: string, message: PersonMessage): Promise<{ maskedTo: string }> {
       const person = await resolvePerson(who);
       if (!person) throw new NotFound('no such person in the identity system');

@@ -145,6 +145,18 @@ export interface IdentitySystem {
   /** Resolves an individual ID to the account id without authenticating (admin offers). */
   accountFor(individualId: IndividualId): Promise<string | undefined>;
   /**
+   * The account an external authorization server's subject stands for (issuance from tokens of a
+   * trusted server, src/vci/external-as: eSignet puts a partner-specific user token in `sub`, which
+   * only the identity system can map back). `claims`: the verified access token's claims. Resolves
+   * to undefined for a subject the system does not know. Optional: systems without it cannot be
+   * named by a `subject: {mode: 'spi'}` mapping.
+   */
+  resolveExternalSubject?(external: {
+    issuer: string;
+    subject: string;
+    claims: Readonly<Record<string, unknown>>;
+  }): Promise<string | undefined>;
+  /**
    * Delivers a message (e.g. an OpenID4VCI tx_code) to the person's registered e-mail or phone.
    * `who` is an account id or an individual ID. Resolves to the masked destination.
    */

@@ -17,6 +17,7 @@ import { hasLeniency } from './oidc/clients.ts';
 import { HAIP_ALG, HAIP_FORMATS, isHaip } from './oidc/haip.ts';
 import { createOidc, type Oidc } from './oidc/module.ts';
 import type { Services } from './services.ts';
+import { withExternalAuthorizationServers } from './vci/external-as/index.ts';
 import { createVci, type Vci } from './vci/module.ts';
 
 /**
@@ -73,12 +74,18 @@ export async function compose(services: Services, options: ComposeOptions = {}):
         options.preAuthorizedCodes?.(grants.preAuthorizedCodes) ?? grants.preAuthorizedCodes,
     },
   });
+  // Tokens of trusted external authorization servers (vci.externalAuthorizationServers) beside ours.
+  const tokens = withExternalAuthorizationServers(
+    services,
+    { identitySystems: kyc.identitySystems, configurations: credentials.configurations },
+    oidc.tokens,
+  );
   const vci = createVci(services, {
     identitySystems: kyc.identitySystems,
     configurations: credentials.configurations,
     formats: credentials.formats,
     status: credentials.status,
-    tokens: options.tokens?.(oidc.tokens) ?? oidc.tokens,
+    tokens: options.tokens?.(tokens) ?? tokens,
     cNonces: grants.cNonces,
     clientLeniency: async (clientId, name) => hasLeniency(await oidc.state.clients.find(clientId), name),
   });

@@ -23,6 +23,19 @@ export interface IssuanceGrant {
   readonly dpopJkt?: string;
   /** Epoch ms. */
   readonly expiresAt: number;
+  /**
+   * A token of an external authorization server (src/vci/external-as) whose person the identity
+   * system cannot name: the claims come from this call instead (the server's userinfo), asked for
+   * only the accepted claims at issuance time and never stored.
+   */
+  readonly externalClaims?: (
+    acceptedClaims: readonly string[],
+  ) => Promise<{ claims: Record<string, unknown>; pending?: boolean }>;
+  /**
+   * A c_nonce the authorization server put in the access token (eSignet's `c_nonce` claim): a proof
+   * nonce equal to it is accepted once until `expiresAt` (epoch ms), like a nonce of our own.
+   */
+  readonly tokenCNonce?: { readonly value: string; readonly expiresAt: number };
 }
 
 export interface TokenVerifier {

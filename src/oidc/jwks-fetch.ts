@@ -98,6 +98,14 @@ export interface JwksFetcher {
    * fetch checks again).
    */
   checkUri(uri: unknown): Promise<void>;
+  /**
+   * Any GET or POST under the same policy (SSRF guard, timeout, size cap, no redirects), read in
+   * full: the external authorization servers' userinfo and introspection endpoints (src/vci/external-as).
+   */
+  request(
+    url: string,
+    init: { method: 'GET' | 'POST'; headers: Record<string, string>; body?: string },
+  ): Promise<{ status: number; contentType: string; body: Buffer }>;
 }
 
 export function createJwksFetcher(policy: Policy, clock: Clock, logger: Logger): JwksFetcher {
@@ -157,6 +165,17 @@ export function createJwksFetcher(policy: Policy, clock: Clock, logger: Logger):
   }
 
   async function load(url: URL, headers: Headers): Promise<Fetched> {
+    return guardedLoad(url, {
+      method: 'GET',
+      headers: { accept: headers.get('accept') ?? 'application/json', 'user-agent': '' },
+    });
+  }
+
+  /** One request under the policy (SSRF guard, timeout, size cap); no redirects. */
+  async function guardedLoad(
+    url: URL,
+    init: { method: 'GET' | 'POST'; headers: Record<string, string>; body?: string },
+  ): Promise<Fetched> {
     const host = hostOf(url);
     const open = allowed(host);
     if (!open && isIP(host) && isSpecialUseAddress(host)) {
@@ -168,14 +187,14 @@ export function createJwksFetcher(policy: Policy, clock: Clock, logger: Logger):
     const signal = AbortSignal.timeout(policy.timeoutMs);
     const response = await new Promise<IncomingMessage>((resolve, reject) => {
       const req = request(url, {
-        method: 'GET',
-        headers: { accept: headers.get('accept') ?? 'application/json', 'user-agent': '' },
+        method: init.method,
+        headers: init.headers,
         signal,
         ...(open ? {} : { lookup: guardedLookup as never }),
       });
       req.once('response', resolve);
       req.once('error', reject);
-      req.end();
+      req.end(init.body);
     });
     const declared = Number(response.headers['content-length']);
     if (declared > policy.maxResponseBytes) {
@@ -200,6 +219,14 @@ export function createJwksFetcher(policy: Policy, clock: Clock, logger: Logger):
   }
 
   return {
+    async request(input, init) {
+      const url = new URL(input);
+      if (url.protocol !== 'https:' && url.protocol !== 'http:')
+        throw new JwksUriRefused(`${url.protocol} URLs are not fetched`);
+      const { status, headers, body } = await guardedLoad(url, init);
+      return { status, contentType: headers.get('content-type') ?? '', body: body ?? Buffer.alloc(0) };
+    },
+
     async fetch(input, options) {
       const url = new URL(input);
       const method = (options.method ?? 'GET').toUpperCase();

@@ -18,14 +18,14 @@ import {
   UnknownCredentialConfiguration,
   UnknownCredentialIdentifier,
 } from '../errors.ts';
-import type { IdentitySystemRegistry } from '../kyc/spi.ts';
+import type { IdentitySystemRegistry, KycResult } from '../kyc/spi.ts';
 import { randomId } from '../random.ts';
 import type { Store, StoredDoc } from '../store/spi.ts';
 import { mapSubject, type SignedCredentials, signCredentials } from './credential-signing.ts';
 import { type Holder, type VerifiedProofs, verifyHolderProofs } from './holder-proofs.ts';
 import type { KeyAttestationTrust } from './key-attestation.ts';
 import type { Ledger } from './ledger.ts';
-import { type Nonces, releaseNonces, withSpentNonces } from './nonces.ts';
+import { grantNonces, type Nonces, releaseNonces, withSpentNonces } from './nonces.ts';
 import type { CredentialGrant } from './wire/grant.ts';
 import type { CredentialRequest, KeyProofs } from './wire/types.ts';
 
@@ -124,7 +124,7 @@ export type IssuanceOutcome = (
 ) & { commit(): Promise<void>; abandon(): Promise<void> };
 
 export function createIssuer(deps: IssuerDeps) {
-  const { clock, registry, ledger, nonces } = deps;
+  const { clock, registry, ledger } = deps;
   const vci = deps.config.vci;
   const deferred = deps.store.collection<DeferredDoc>({ name: 'vci_deferred' });
 
@@ -143,7 +143,8 @@ export function createIssuer(deps: IssuerDeps) {
 
   /** The identity claims for the grant, limited to its consent; `pending` when the registry is not ready. */
   async function claimsFor(grant: CredentialGrant, configuration: ResolvedConfiguration) {
-    const system = deps.identitySystems.get(grant.identitySystem);
+    // A token of an external authorization server may bring its own claims source (its userinfo).
+    const system = grant.externalClaims ? undefined : deps.identitySystems.get(grant.identitySystem);
     const accepted = configuration.identityClaims.filter((claim) => grant.consentedClaims.includes(claim));
     const locales = new Set<string>();
     for (const claim of configuration.definition.claims) {
@@ -151,7 +152,9 @@ export function createIssuer(deps: IssuerDeps) {
       if (claim.transform?.type === 'language') for (const l of claim.transform.prefer ?? []) locales.add(l);
     }
     try {
-      const kyc = await system.claimsForAccount(grant.accountId, accepted, [...locales]);
+      const kyc: KycResult = grant.externalClaims
+        ? await grant.externalClaims(accepted)
+        : await system!.claimsForAccount(grant.accountId, accepted, [...locales]);
       // `verification.*` sources read the record that verifies the claims this credential uses.
       return { ...kyc, claims: withVerification(kyc.claims, kyc.verifications, accepted) };
     } catch (error) {
@@ -179,6 +182,7 @@ export function createIssuer(deps: IssuerDeps) {
       wireTag: string,
     ): Promise<IssuanceOutcome> {
       const { holders } = proofs;
+      const nonces = grantNonces(deps.nonces, grant.tokenCNonce);
       const kyc = await claimsFor(grant, request.configuration);
       if (kyc.pending) {
         // §9: the identity system is not ready; keep only what is needed to finish later (no claims).

@@ -70,6 +70,8 @@ export interface MetadataOptions {
    * `key_attestations_required` on the proof types of every configuration without its own.
    */
   keyAttestationsRequired?: KeyAttestationRequirement | null;
+  /** §12.2.4 `authorization_servers`; default: the issuer's own provider (publicUrl). */
+  authorizationServers?: string[];
 }
 
 const filterLocales = <T extends { locale?: string }>(entries: T[], locales: string[] | undefined): T[] => {
@@ -210,7 +212,9 @@ export function buildIssuerMetadata(
     // §12.2.4: the provider at the same URL is the authorization server. Published although that is
     // the default: walt.id resolves the token endpoint through authorization_servers!! and the Inji
     // Wallet release on inji-vci-client 0.2 reads authorization_servers[0] unguarded.
-    authorization_servers: [options.publicUrl],
+    // With trusted external authorization servers (vci.externalAuthorizationServers) they are listed
+    // too, after ours unless vci.ownAuthorizationServer is on (unlisted) or off.
+    authorization_servers: options.authorizationServers ?? [options.publicUrl],
     credential_endpoint: endpoints.credential,
     nonce_endpoint: endpoints.nonce,
     deferred_credential_endpoint: endpoints.deferred,

@@ -29,6 +29,11 @@ export interface Nonces {
    * response per nonce still leaves the issuer, because only the consumer of a nonce releases it.
    */
   release(nonce: string): Promise<void>;
+  /**
+   * Consumes a nonce this issuer did not make (an authorization server's `c_nonce` access-token
+   * claim) until `expiresAt` (epoch ms): the same single-use record, one conditional write.
+   */
+  consumeForeign(nonce: string, expiresAt: number): Promise<boolean>;
 }
 
 const VERSION = 1;
@@ -69,6 +74,25 @@ export function createNonces(store: Store, clock: Clock, ttlSeconds: number, sec
     async release(nonce) {
       await used.delete(digest(nonce));
     },
+    async consumeForeign(nonce, expiresAt) {
+      if (nonce.length === 0 || nonce.length > 512 || expiresAt <= clock.now()) return false;
+      return insertNew(used, { _id: digest(`foreign:${nonce}`), expiresAt });
+    },
+  };
+}
+
+/**
+ * The nonces of one grant: a proof nonce equal to the access token's own c_nonce (an external
+ * authorization server's claim) is consumed as a foreign nonce, every other as one of ours.
+ */
+export function grantNonces(nonces: Nonces, tokenCNonce?: { value: string; expiresAt: number }): Nonces {
+  if (!tokenCNonce) return nonces;
+  const digestOf = (n: string) => (n === tokenCNonce.value ? `foreign:${n}` : n);
+  return {
+    ...nonces,
+    consume: (n) =>
+      n === tokenCNonce.value ? nonces.consumeForeign(n, tokenCNonce.expiresAt) : nonces.consume(n),
+    release: (n) => nonces.release(digestOf(n)),
   };
 }
 

@@ -1,6 +1,7 @@
 import type { Router } from '@koa/router';
 import type { Context } from 'koa';
 import { requestEncryptionJwks } from '../../vci/encryption.ts';
+import { authorizationServersFor } from '../../vci/external-as/index.ts';
 import { hasTrust, parseTrust } from '../../vci/key-attestation.ts';
 import { buildIssuerMetadata, createMetadataSigner } from '../../vci/metadata.ts';
 import { publicCacheable } from '../middleware.ts';
@@ -52,6 +53,7 @@ export function issuerMetadataRoutes(router: Router, deps: VciRouteDeps, basePat
         issuerDisplay: config.vci.issuerDisplay,
         attestationProofType,
         keyAttestationsRequired: config.vci.keyAttestationsRequired,
+        authorizationServers: authorizationServersFor(config),
         locales,
       });
       publicCacheable(ctx, 60);

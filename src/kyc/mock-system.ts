@@ -22,7 +22,7 @@ import type {
 import { parseVerificationRecords, recordSummaries, recordsCovering } from './verification.ts';
 import { checkWalletKey } from './wallet.ts';
 
-const FACTORS: readonly Factor[] = ['otp', 'pin', 'password', 'kbi', 'biometric', 'wallet'];
+const FACTORS: readonly Factor[] = ['otp', 'pin', 'password', 'kbi', 'biometric', 'wallet', 'vp'];
 const CHANNELS: readonly OtpChannel[] = ['sms', 'email'];
 const MAX_CHALLENGES = 5;
 
@@ -148,6 +148,26 @@ export function createMockSystem(name: string, context: KycContext): IdentitySys
     otpChannels: () => CHANNELS,
     kbiFields: () => config.kyc.kbiFields,
     walletNonce: (transaction) => wallets.nonceFor(transaction.transactionId),
+
+    async authenticateHolder(holderJwk, transaction): Promise<AuthResult> {
+      const accountId = await wallets.accountForKey(holderJwk);
+      if (!accountId) throw new AuthFailed('the credential is not linked to an account for signing in');
+      const identity = await identities.get(accountId);
+      if (!identity) throw new AuthFailed('the credential is not linked to an account for signing in');
+      const factors: Factor[] = ['vp'];
+      const verifications = recordSummaries(verificationsOf(identity));
+      return {
+        kycToken: await tokens.issue({ accountId, clientId: transaction.clientId, system: name, factors }),
+        accountId,
+        subject: pairwiseSubject(
+          transaction.sectorIdentifier ?? transaction.clientId,
+          accountId,
+          context.subjectSalt,
+        ),
+        factors,
+        ...(verifications.length > 0 ? { verifications } : {}),
+      };
+    },
 
     async bindWallet(individualId, challenges, publicKeyJwk, transaction) {
       if (typeof individualId !== 'string' || !individualId.trim() || individualId.length > 64) {

@@ -9,7 +9,12 @@
 export type IndividualId = string;
 
 /** Authentication factors, as named in ACR mappings (config `oidc.acrFactors`). */
-export type Factor = 'otp' | 'pin' | 'password' | 'kbi' | 'biometric' | 'wallet';
+/**
+ * `vp`: a presentation of an identity credential this service issued (OpenID4VP wallet login,
+ * src/oidc/wallet-login), verified by the service; the identity system finds the account its holder
+ * key is bound to (`authenticateHolder`).
+ */
+export type Factor = 'otp' | 'pin' | 'password' | 'kbi' | 'biometric' | 'wallet' | 'vp';
 export type OtpChannel = 'sms' | 'email';
 /**
  * What a one-time code is for. A code is bound to its purpose: a login code does not bind a wallet
@@ -176,6 +181,14 @@ export interface IdentitySystem {
   ): Promise<{ thumbprint: string; expiresAt: number }>;
   /** The nonce a wallet signs (`wallet` factor challenge) to log in to this transaction. */
   walletNonce?(transaction: TransactionRef): string;
+  /**
+   * `vp` factor: the service verified a presentation of its identity credential (issuer signature,
+   * status, key binding over this transaction's request); the system authenticates the account the
+   * credential's holder key (`cnf.jwk`) is bound to (wallet binding, as Inji Wallet "activates" a
+   * credential for online login). Throws AuthFailed when the key is bound to nobody. Systems that
+   * offer the `vp` factor implement it.
+   */
+  authenticateHolder?(holderJwk: unknown, transaction: TransactionRef): Promise<AuthResult>;
 }
 
 /** The configured identity systems (config `kyc.systems`), built by the kyc part and handed to the parts that use them. */

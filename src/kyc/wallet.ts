@@ -81,6 +81,18 @@ export class WalletBindings {
     return { thumbprint, expiresAt };
   }
 
+  /** The account a live binding ties this public key to (`vp` factor), or undefined. */
+  async accountForKey(jwk: unknown): Promise<string | undefined> {
+    let thumbprint: string;
+    try {
+      thumbprint = await calculateJwkThumbprint(publicJwk(jwk), 'sha256');
+    } catch {
+      return undefined;
+    }
+    const binding = await this.bindings.get(thumbprint);
+    return binding && binding.expiresAt > this.clock.now() ? binding.accountId : undefined;
+  }
+
   /**
    * True when `challenge` is a fresh, unused JWT signed by a live key bound to `accountId`, for this
    * transaction's nonce and our issuer. Never throws for a bad challenge.

@@ -42,6 +42,9 @@ export const AMR: Record<Factor, string> = {
   kbi: 'kba',
   biometric: 'face',
   wallet: 'hwk',
+  // RFC 8176 §2 `pop`: proof of possession of a key, hardware- or software-secured unspecified (the
+  // key-binding JWT of a credential presentation); the ACR says it was a wallet presentation.
+  vp: 'pop',
 };
 
 export interface AcrRule {

@@ -3,9 +3,11 @@ import { createCaptcha } from '../../kyc/captcha.ts';
 import type { InteractionDeps } from '../../oidc/interaction/deps.ts';
 import { OTP_JS, UI_CSS } from '../../oidc/interaction/pages.ts';
 import { acrTable } from '../../oidc/provider.ts';
+import type { WalletLogin } from '../../oidc/wallet-login/login.ts';
 import { apiRoutes } from './api-routes.ts';
 import type { InteractionApp } from './guards.ts';
 import { pageRoutes } from './html-routes.ts';
+import { walletAssetRoutes, walletLoginRoutes } from './wallet-login.ts';
 
 /**
  * Login and consent under `<base>/interaction/:uid`: the login steps of src/oidc/interaction/
@@ -14,7 +16,10 @@ import { pageRoutes } from './html-routes.ts';
  * is reached only through src/oidc/interaction/provider-port.ts.
  */
 
-export function interactionRoutes({ services, state, transactions, provider }: InteractionDeps): Router {
+export function interactionRoutes(
+  { services, state, transactions, provider }: InteractionDeps,
+  wallet?: WalletLogin,
+): Router {
   const { config, clock } = services;
   const captcha = createCaptcha({
     policy: config.kyc.captcha,
@@ -39,6 +44,8 @@ export function interactionRoutes({ services, state, transactions, provider }: I
     provider,
   };
   const router = new Router({ prefix: `${state.basePath}/interaction` });
+  // The wallet login (OpenID4VP) first: its wallet-facing paths are not interactions.
+  if (wallet) walletLoginRoutes(app, router, wallet);
   pageRoutes(app, router);
   apiRoutes(app, router);
   return router;
@@ -57,5 +64,6 @@ export function assetRoutes(basePath: string): Router {
     ctx.type = 'text/javascript; charset=utf-8';
     ctx.body = OTP_JS;
   });
+  walletAssetRoutes(router);
   return router;
 }

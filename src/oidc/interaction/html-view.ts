@@ -11,7 +11,7 @@ import { type LoginDeps, type LoginSession, resendAfterSeconds } from './session
  * front end (html-routes.ts) writes what these return.
  */
 
-const PAGE_FACTORS: readonly Factor[] = ['otp', 'pin', 'password', 'kbi'];
+const PAGE_FACTORS: readonly Factor[] = ['otp', 'pin', 'password', 'kbi', 'vp'];
 
 /** The page's own address and query: the language and factor the person chose. */
 export interface PageRequest {
@@ -110,7 +110,11 @@ export function sessionPage(
       csrf,
       factors,
       selected,
-      factorHref: (f) => `${action}?factor=${f}${langSuffix ? `&${langSuffix}` : ''}`,
+      // The wallet login has its own page (src/http/interaction/wallet-login.ts).
+      factorHref: (f) =>
+        f === 'vp'
+          ? `${action}/wallet${langSuffix ? `?${langSuffix}` : ''}`
+          : `${action}?factor=${f}${langSuffix ? `&${langSuffix}` : ''}`,
       kbiFields: system.kbiFields?.() ?? deps.kbiFields,
       otp,
       individualId: otp ? deps.transactions.individual(session.tx) : undefined,

@@ -46,7 +46,30 @@ export interface Texts {
   readonly logoutYes: string;
   readonly logoutNo: string;
   readonly loggedOut: string;
+  /** The wallet login (OpenID4VP): its page, its states, and why a presentation was refused. */
+  readonly wallet: Record<WalletText, string>;
 }
+
+export type WalletText =
+  | 'offer'
+  | 'title'
+  | 'scan'
+  | 'sameDevice'
+  | 'expiresIn'
+  | 'waiting'
+  | 'expired'
+  | 'newCode'
+  | 'verified'
+  | 'otherWays'
+  | 'needsScript'
+  | 'revoked'
+  | 'suspended'
+  | 'not_holder'
+  | 'not_ours'
+  | 'not_linked'
+  | 'other_request'
+  | 'replayed'
+  | 'invalid';
 
 const en: Texts = {
   dir: 'ltr',
@@ -70,6 +93,7 @@ const en: Texts = {
     kbi: 'Personal details',
     biometric: 'Biometrics',
     wallet: 'Wallet',
+    vp: 'Log in with your wallet',
   },
   codeSentTo: 'We sent a code to {to}. It is valid for a few minutes.',
   resendIn: 'You can ask for a new code in {s} seconds.',
@@ -125,6 +149,8 @@ const en: Texts = {
     server_error: 'Something went wrong on our side. Try again in a moment.',
     temporarily_unavailable: 'The service is busy. Try again in a moment.',
     invalid_captcha: 'The captcha was not solved or has expired. Solve it again, then get a code.',
+    capture_rejected:
+      'The capture was not accepted for this ID. Check the ID and capture again, or choose another way to sign in.',
   },
   errorTitle: 'Sign-in problem',
   startAgain: 'Go back to the application and start the sign-in again.',
@@ -133,6 +159,28 @@ const en: Texts = {
   logoutYes: 'Sign out',
   logoutNo: 'Stay signed in',
   loggedOut: 'You are signed out.',
+  wallet: {
+    offer: 'Log in with your wallet',
+    title: 'Log in with your wallet',
+    scan: 'Scan this code with the wallet app on your phone. Your wallet shows what it shares: only your identity card, no personal details.',
+    sameDevice: 'Open my wallet on this device',
+    expiresIn: 'This code expires in {s} seconds.',
+    waiting: 'Waiting for your wallet…',
+    expired: 'This code has expired. Ask for a new code to try again.',
+    newCode: 'New code',
+    verified: 'Your wallet was verified. Continuing…',
+    otherWays: 'Other ways to sign in',
+    needsScript: 'After your wallet has answered, select Continue.',
+    revoked: 'This identity card was revoked. It cannot be used to sign in.',
+    suspended: 'This identity card is suspended. It cannot be used to sign in now.',
+    not_holder: 'The wallet could not prove that this identity card is yours.',
+    not_ours: 'This card was not issued by us. Present the identity card we issued.',
+    not_linked:
+      'This wallet is not linked to an account for signing in. Link it first, or sign in another way.',
+    other_request: 'The wallet answered another sign-in. Ask for a new code and scan it again.',
+    replayed: 'This code was already used. Ask for a new code.',
+    invalid: 'The wallet sent something we could not read. Ask for a new code and try again.',
+  },
 };
 
 const ar: Texts = {
@@ -157,6 +205,7 @@ const ar: Texts = {
     kbi: 'البيانات الشخصية',
     biometric: 'القياسات الحيوية',
     wallet: 'المحفظة',
+    vp: 'تسجيل الدخول بمحفظتك',
   },
   codeSentTo: 'أرسلنا رمزًا إلى {to}. الرمز صالح لبضع دقائق.',
   resendIn: 'يمكنك طلب رمز جديد بعد {s} ثانية.',
@@ -212,6 +261,8 @@ const ar: Texts = {
     server_error: 'حدث خطأ من جهتنا. حاول مرة أخرى بعد قليل.',
     temporarily_unavailable: 'الخدمة مشغولة. حاول مرة أخرى بعد قليل.',
     invalid_captcha: 'لم يتم حل اختبار التحقق أو انتهت صلاحيته. حله مرة أخرى ثم اطلب رمزًا.',
+    capture_rejected:
+      'لم يُقبل الالتقاط لهذا الرقم. تحقق من الرقم والتقط مرة أخرى، أو اختر طريقة أخرى لتسجيل الدخول.',
   },
   errorTitle: 'مشكلة في تسجيل الدخول',
   startAgain: 'ارجع إلى التطبيق وابدأ تسجيل الدخول من جديد.',
@@ -220,6 +271,27 @@ const ar: Texts = {
   logoutYes: 'تسجيل الخروج',
   logoutNo: 'البقاء متصلًا',
   loggedOut: 'تم تسجيل خروجك.',
+  wallet: {
+    offer: 'تسجيل الدخول بمحفظتك',
+    title: 'تسجيل الدخول بمحفظتك',
+    scan: 'امسح هذا الرمز بتطبيق المحفظة على هاتفك. تعرض محفظتك ما ستشاركه: بطاقة هويتك فقط، دون أي بيانات شخصية.',
+    sameDevice: 'افتح محفظتي على هذا الجهاز',
+    expiresIn: 'تنتهي صلاحية هذا الرمز بعد {s} ثانية.',
+    waiting: 'بانتظار محفظتك…',
+    expired: 'انتهت صلاحية هذا الرمز. اطلب رمزًا جديدًا للمحاولة مرة أخرى.',
+    newCode: 'رمز جديد',
+    verified: 'تم التحقق من محفظتك. جارٍ المتابعة…',
+    otherWays: 'طرق أخرى لتسجيل الدخول',
+    needsScript: 'بعد أن تجيب محفظتك، اختر متابعة.',
+    revoked: 'تم إلغاء بطاقة الهوية هذه. لا يمكن استخدامها لتسجيل الدخول.',
+    suspended: 'بطاقة الهوية هذه موقوفة. لا يمكن استخدامها لتسجيل الدخول الآن.',
+    not_holder: 'لم تتمكن المحفظة من إثبات أن بطاقة الهوية هذه تخصك.',
+    not_ours: 'لم نصدر هذه البطاقة. قدّم بطاقة الهوية التي أصدرناها.',
+    not_linked: 'هذه المحفظة غير مرتبطة بحساب لتسجيل الدخول. اربطها أولًا أو سجّل الدخول بطريقة أخرى.',
+    other_request: 'أجابت المحفظة على عملية تسجيل دخول أخرى. اطلب رمزًا جديدًا وامسحه مرة أخرى.',
+    replayed: 'تم استخدام هذا الرمز من قبل. اطلب رمزًا جديدًا.',
+    invalid: 'أرسلت المحفظة بيانات لم نتمكن من قراءتها. اطلب رمزًا جديدًا وحاول مرة أخرى.',
+  },
 };
 
 const TABLES: Record<string, Texts> = { en, ar };

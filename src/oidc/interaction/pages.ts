@@ -166,6 +166,9 @@ ${view.kbiFields
   .join('\n')}${loginCaptcha}
 <button type="submit" class="primary">${h(texts.verify)}</button></form>`;
       break;
+    case 'vp':
+      form = `<p><a class="button primary" href="${h(view.factorHref('vp'))}">${h(texts.wallet.offer)}</a></p>`;
+      break;
     default:
       form = `<p class="info">${h(texts.errors.unsupported_factor ?? '')}</p>`;
   }
@@ -306,6 +309,10 @@ fieldset{border:1px solid #d0d6de;border-radius:8px;margin:0 0 .75rem}
 .claims{padding-inline-start:1.25rem;margin:.25rem 0}
 .verified{display:block;color:#1d6b3a;font-size:.85rem}
 .verified.unverified{color:#8a4b00}
+a.button{display:inline-block;font-size:1rem;padding:.65rem 1rem;border-radius:8px;border:1px solid #0b5cad;text-decoration:none;text-align:center}
+.qr{background:#fff;padding:.5rem;align-self:center}
+.qr svg{display:block;width:280px;max-width:100%;height:auto}
+[hidden]{display:none!important}
 `;
 
 /** Counts down the resend wait; without JavaScript the server enforces the same wait. */

@@ -1,0 +1,47 @@
+import type { StatusService } from '../../credentials/status/service.ts';
+import type { ManagedKey } from '../../keys/spi.ts';
+import type { Services } from '../../services.ts';
+import type { WalletLogin } from './login.ts';
+import { WalletRequests } from './requests.ts';
+
+/** Lifetime of a wallet login request: minutes (OpenID4VP requests are short-lived). */
+export const WALLET_REQUEST_TTL_SECONDS = 180;
+/** How old a key-binding JWT may be, and how far the wallet's clock may run ahead, in seconds. */
+const KB_MAX_AGE_SECONDS = 300;
+const SKEW_SECONDS = 30;
+/** The identity credential a wallet presents (credential-configurations/national-id.json, dc+sd-jwt). */
+const IDENTITY_VCT_PATH = '/vct/national-id';
+
+/** Builds the wallet login from the service's parts (called once, by the HTTP app). */
+export function createWalletLogin(deps: {
+  services: Services;
+  basePath: string;
+  status: Pick<StatusService, 'statusOf'>;
+  x5c: (key: ManagedKey) => Promise<string[]>;
+}): WalletLogin {
+  const { services } = deps;
+  const publicUrl = services.config.resolved.publicUrl;
+  return {
+    requests: new WalletRequests({
+      store: services.store,
+      clock: services.clock,
+      keys: services.keys,
+      x5c: deps.x5c,
+      policy: {
+        origin: new URL(publicUrl).origin,
+        basePath: deps.basePath,
+        ttlSeconds: WALLET_REQUEST_TTL_SECONDS,
+        vct: `${publicUrl}${IDENTITY_VCT_PATH}`,
+      },
+    }),
+    checks: {
+      keys: services.keys,
+      status: deps.status,
+      clock: services.clock,
+      issuer: publicUrl,
+      vcts: [`${publicUrl}${IDENTITY_VCT_PATH}`],
+      kbMaxAgeSeconds: KB_MAX_AGE_SECONDS,
+      skewSeconds: SKEW_SECONDS,
+    },
+  };
+}

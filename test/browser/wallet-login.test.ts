@@ -1,0 +1,155 @@
+import { mkdirSync } from 'node:fs';
+import { decodeJwt } from 'jose';
+import jsQR from 'jsqr';
+import { PNG } from 'pngjs';
+import { request } from 'undici';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { launchBrowser } from '../helpers/browser.ts';
+import { pkce, redeem, registerClient, type TestClient } from '../protocol/oidc/helpers.ts';
+import {
+  bindHolderKey,
+  issueIdentityCredential,
+  presentation,
+  resolveRequest,
+  respond,
+  WALLET_ACR,
+} from '../protocol/oidc/wallet-vp.ts';
+import { holderKey, startVci, type VciHarness } from '../protocol/vci/harness.ts';
+
+/**
+ * Log in with a wallet (OpenID4VP 1.0) in Chromium: the page shows a QR code, the test reads it
+ * from a screenshot with jsQR (not from the DOM), a holder built on @openid4vc/openid4vp fetches
+ * the signed request and posts an SD-JWT VC presentation of a credential the service issued earlier
+ * in the test, the page moves on to consent by itself, and the relying party's ID token says a
+ * wallet presentation was used.
+ */
+describe('wallet login pages in Chromium', () => {
+  let h: VciHarness;
+  let client: TestClient;
+  let browser: Awaited<ReturnType<typeof launchBrowser>>;
+
+  beforeAll(async () => {
+    browser = await launchBrowser();
+    h = await startVci();
+    client = await registerClient(h.app, { client_names: { ar: 'الطرف التجريبي' } });
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await h?.stop();
+  });
+
+  async function authorizeUrl(locale: string) {
+    const { verifier, challenge } = pkce();
+    const par = await request(`${h.url}/par`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({
+        client_id: client.clientId,
+        response_type: 'code',
+        redirect_uri: client.redirectUri,
+        scope: 'openid profile',
+        state: 'st',
+        nonce: 'no',
+        code_challenge: challenge,
+        code_challenge_method: 'S256',
+        acr_values: WALLET_ACR,
+        ui_locales: locale,
+        prompt: 'consent',
+        claims: JSON.stringify({ userinfo: { name: { essential: true } } }),
+        client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+        client_assertion: await client.assertion(h.url),
+      }).toString(),
+    });
+    const { request_uri } = (await par.body.json()) as { request_uri: string };
+    return {
+      url: `${h.url}/authorize?client_id=${client.clientId}&request_uri=${encodeURIComponent(request_uri)}`,
+      verifier,
+    };
+  }
+
+  for (const locale of ['en', 'ar']) {
+    test(`${locale}: scanning the QR code logs a person in, the ID token says wallet`, async () => {
+      const who = await h.person();
+      const holder = await holderKey('ES256');
+      const credential = await issueIdentityCredential(h, who.individualId, holder);
+      await bindHolderKey(h.app, client, who.individualId, holder);
+
+      await browser.context.clearCookies();
+      const page = await browser.context.newPage();
+      page.setDefaultTimeout(10_000);
+      const violations: string[] = [];
+      page.on('console', (m) => {
+        if (/Content Security Policy/.test(m.text())) violations.push(m.text());
+      });
+      let callback: URL | undefined;
+      await page.route('https://rp.example.org/**', async (route) => {
+        const url = new URL(route.request().url());
+        if (url.pathname === '/callback') callback = url;
+        await route.fulfill({ status: 200, contentType: 'text/plain', body: 'rp' });
+      });
+      const { url, verifier } = await authorizeUrl(locale);
+      await page.goto(url);
+      expect(await page.getAttribute('html', 'dir')).toBe(locale === 'ar' ? 'rtl' : 'ltr');
+      await page.click('a[href*="/wallet"]');
+      await page.waitForSelector('#wallet-qr svg');
+      const countdown = await page.textContent('#wallet-countdown');
+      expect(countdown).toMatch(locale === 'en' ? /expires in \d+ seconds/ : /ثانية/);
+      expect(await page.getAttribute('#same-device', 'href')).toMatch(
+        /^openid4vp:\/\/\?client_id=x509_hash%3A/,
+      );
+      if (locale === 'en') {
+        mkdirSync('docs/images', { recursive: true });
+        await page.screenshot({ path: 'docs/images/wallet-login.png' });
+      }
+
+      // The wallet's camera: the QR code read from a screenshot of the page.
+      const png = PNG.sync.read(await page.screenshot());
+      const qr = jsQR(new Uint8ClampedArray(png.data), png.width, png.height);
+      expect(qr?.data).toMatch(/^openid4vp:\/\//);
+      const resolved = await resolveRequest(qr!.data);
+      expect(resolved.payload.response_mode).toBe('direct_post');
+      expect(resolved.payload.dcql_query).toMatchObject({
+        credentials: [{ format: 'dc+sd-jwt', require_cryptographic_holder_binding: true }],
+      });
+      const vp = await presentation(credential, holder, {
+        nonce: resolved.nonce,
+        aud: resolved.clientId,
+        iat: Math.floor(h.app.clock.now() / 1000),
+      });
+      const answer = await respond(resolved, vp);
+      expect(answer.status, JSON.stringify(answer.body)).toBe(200);
+
+      // The page moves on by itself (polling) to the consent form.
+      await page.waitForSelector('form[action$="/consent"] button');
+      await page.click('form[action$="/consent"] button');
+      await page.waitForURL(/rp\.example\.org\/callback/);
+      const code = callback?.searchParams.get('code');
+      expect(code).toBeTruthy();
+      const token = await redeem(h.app, client, code!, verifier);
+      expect(token.status).toBe(200);
+      const idToken = decodeJwt(token.body.id_token);
+      expect(idToken.acr).toBe(WALLET_ACR);
+      expect(idToken.amr).toEqual(['pop']);
+      expect(violations).toEqual([]);
+      await page.close();
+    });
+  }
+
+  test('an expired code shows the expired state and a working "New code" button', async () => {
+    await browser.context.clearCookies();
+    const page = await browser.context.newPage();
+    page.setDefaultTimeout(10_000);
+    const { url } = await authorizeUrl('en');
+    await page.goto(url);
+    await page.click('a[href*="/wallet"]');
+    await page.waitForSelector('#wallet-qr svg');
+    const first = await page.getAttribute('#same-device', 'href');
+    h.app.clock.advanceSeconds(200);
+    await page.waitForSelector('#new-code:not([hidden])');
+    expect(await page.textContent('#wallet-state')).toMatch(/expired/);
+    await page.click('#new-code');
+    await page.waitForSelector('#wallet-qr svg');
+    expect(await page.getAttribute('#same-device', 'href')).not.toBe(first);
+    await page.close();
+  });
+});

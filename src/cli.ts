@@ -4,7 +4,10 @@ import { buildServices } from './bootstrap.ts';
 import { systemClock } from './clock.ts';
 import type { Config } from './config/defaults.ts';
 import { ConfigError, loadConfig } from './config/load.ts';
+import { createOperators } from './console/operators.ts';
+import { totpUri } from './console/totp.ts';
 import { prepareDemo } from './demo.ts';
+import { AppError } from './errors.ts';
 import { createLogger } from './http/logger.ts';
 import { initKeys, listKeys, rotateKeys } from './keys/cli-commands.ts';
 import { createKeyStore } from './keys/key-store.ts';
@@ -18,6 +21,10 @@ commands:
   keys init                      generate the signing keys of a new store (first start; nothing if present)
   keys list                      list published keys (kid, purpose, algorithm, status, times)
   keys rotate [credential|oidc]  make new active keys; the old ones stay published until retirement
+  operators add <username> --role <administrator|issuance-officer|auditor> [--totp]
+                                 create an issuer console operator; the password is read from the
+                                 OPERATOR_PASSWORD environment variable or standard input (never an
+                                 argument); --totp prints the authenticator enrolment URI
 
 The CLI reads the same configuration as the service (environment, CONFIG_FILE, demo material under
 DATA_DIR) and works on the same store. Read-only commands (keys list) never create anything: they
@@ -31,6 +38,7 @@ class CliError extends Error {
 
 async function run(args: string[]): Promise<string> {
   const [group, command, argument] = args;
+  if (group === 'operators' && command === 'add') return addOperator(args.slice(2));
   if (group !== 'keys' || (command !== 'list' && command !== 'rotate' && command !== 'init')) return USAGE;
   const config = loadConfig();
   if (command === 'list') return withReadOnlyKeys(config, listKeys);
@@ -47,6 +55,83 @@ async function run(args: string[]): Promise<string> {
   } finally {
     await services.store.close();
   }
+}
+
+/** `operators add <username> --role <role> [--totp]`: the first administrator, or any operator. */
+async function addOperator(args: string[]): Promise<string> {
+  const username = args[0];
+  const roleAt = args.indexOf('--role');
+  const role = roleAt >= 0 ? args[roleAt + 1] : undefined;
+  const unknown = args
+    .slice(1)
+    .filter((a, i, all) => a !== '--role' && a !== '--totp' && all[i - 1] !== '--role');
+  if (!username || username.startsWith('--') || !role || unknown.length > 0) return USAGE;
+  const password = process.env.OPERATOR_PASSWORD ?? (await readPassword());
+  const config = loadConfig();
+  prepareDemo(config);
+  const services = await buildServices(config, {
+    logger: createLogger('silent'),
+    defaultMetrics: false,
+    initKeys: false,
+  });
+  try {
+    const operators = createOperators({
+      store: services.store,
+      clock: services.clock,
+      audit: services.audit,
+      policy: {
+        maxFailedSignIns: config.console.maxFailedSignIns,
+        lockoutSeconds: config.console.lockoutSeconds,
+        passwordMinLength: config.console.passwordMinLength,
+        scryptCost: config.kyc.scryptCost,
+      },
+    });
+    const { operator, totpSecret } = await operators
+      .add({ username, role, password, totp: args.includes('--totp') })
+      .catch((error: unknown) => {
+        throw error instanceof AppError ? new CliError(error.description) : error;
+      });
+    await services.audit.settled();
+    const made = `operator ${operator.username} created (role ${operator.role}, id ${operator.id})`;
+    return totpSecret
+      ? `${made}\nenrol this URI in an authenticator app (shown once):\n${totpUri(totpSecret, 'Issuer console', operator.username)}`
+      : made;
+  } finally {
+    await services.store.close();
+  }
+}
+
+/** The password from standard input: one line, not echoed when typed at a terminal. */
+async function readPassword(): Promise<string> {
+  const input = process.stdin;
+  if (!input.isTTY) {
+    const chunks: Buffer[] = [];
+    for await (const chunk of input) chunks.push(chunk as Buffer);
+    return Buffer.concat(chunks)
+      .toString('utf8')
+      .replace(/\r?\n$/, '');
+  }
+  process.stderr.write('password: ');
+  input.setRawMode(true);
+  return new Promise((resolve) => {
+    let typed = '';
+    const onData = (data: Buffer) => {
+      for (const char of data.toString('utf8')) {
+        if (char === '\r' || char === '\n' || char === '\u0004') {
+          input.setRawMode(false);
+          input.off('data', onData);
+          input.pause();
+          process.stderr.write('\n');
+          resolve(typed);
+          return;
+        }
+        if (char === '\u0003') process.exit(130);
+        typed = char === '\u007f' ? typed.slice(0, -1) : typed + char;
+      }
+    };
+    input.on('data', onData);
+    input.resume();
+  });
 }
 
 function embeddedPath(config: Config): string {

@@ -39,7 +39,15 @@ export type AuditEventType =
   | 'identity_created'
   | 'identity_updated'
   | 'identity_deleted'
-  | 'offer_created';
+  | 'offer_created'
+  | 'operator_created'
+  | 'operator_signed_in'
+  | 'operator_sign_in_failed'
+  | 'operator_locked'
+  | 'operator_signed_out'
+  | 'configuration_created'
+  | 'configuration_updated'
+  | 'configuration_retired';
 
 export const AUDIT_EVENT_TYPES: readonly AuditEventType[] = [
   'login_succeeded',
@@ -64,6 +72,14 @@ export const AUDIT_EVENT_TYPES: readonly AuditEventType[] = [
   'identity_updated',
   'identity_deleted',
   'offer_created',
+  'operator_created',
+  'operator_signed_in',
+  'operator_sign_in_failed',
+  'operator_locked',
+  'operator_signed_out',
+  'configuration_created',
+  'configuration_updated',
+  'configuration_retired',
 ];
 
 /** What an event may say. Names and hashes only: never a claim value, code, token or raw ID. */
@@ -107,6 +123,8 @@ export interface AuditEvent {
   readonly count?: number;
   /** The consent was remembered from an earlier login rather than given now. */
   readonly remembered?: boolean;
+  /** The console operator who acted (src/console/operators.ts id); taken from `actingAs` when not given. */
+  readonly operatorId?: string;
 }
 
 export interface AuditRecord extends StoredDoc, Omit<AuditEvent, 'type'> {
@@ -144,6 +162,7 @@ export interface AuditQuery {
 /** The request an event belongs to, bound by `scope` for everything the request runs. */
 interface RequestScope {
   requestId?: string;
+  operatorId?: string;
 }
 
 export class AuditLog {
@@ -171,6 +190,15 @@ export class AuditLog {
     const requestId = typeof ctx.state.requestId === 'string' ? ctx.state.requestId : undefined;
     await this.#request.run({ requestId }, next);
   };
+
+  /**
+   * Runs `work` on behalf of a console operator: every event it records (through any service)
+   * carries the operator's id.
+   */
+  actingAs<T>(operatorId: string, work: () => Promise<T>): Promise<T> {
+    const requestId = this.#request.getStore()?.requestId;
+    return this.#request.run({ ...(requestId ? { requestId } : {}), operatorId }, work);
+  }
 
   /** Keyed hash (HMAC-SHA256) of an account id or subject: stable, but not reversible by guessing. */
   subjectHash(accountId: string): string {
@@ -211,10 +239,12 @@ export class AuditLog {
   async #write(event: AuditEvent): Promise<void> {
     const at = this.#clock.now();
     const requestId = event.requestId ?? this.#request.getStore()?.requestId;
+    const operatorId = event.operatorId ?? this.#request.getStore()?.operatorId;
     const record: AuditRecord = {
       // Absent rather than undefined (MongoDB would store null).
       ...(Object.fromEntries(Object.entries(event).filter(([, v]) => v !== undefined)) as AuditEvent),
       ...(requestId ? { requestId } : {}),
+      ...(operatorId ? { operatorId } : {}),
       _id: `${at.toString(36).padStart(9, '0')}-${randomId(8)}`,
       at,
       day: dayOf(at),

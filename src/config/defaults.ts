@@ -258,6 +258,22 @@ export const defaults = {
     token: '',
   },
 
+  /** The issuer console (`/console`): web pages for operators (src/console/, src/http/console/). */
+  console: {
+    /** Serve the console. Operators are created with `npm run cli -- operators add`; none exist at first. */
+    enabled: true,
+    /** A console session ends after this long without a request, in seconds. */
+    sessionIdleSeconds: 900,
+    /** A console session ends this long after sign-in whatever the activity, in seconds. */
+    sessionAbsoluteSeconds: 28_800,
+    /** Failed sign-ins for one user name within `lockoutSeconds` before it is locked for `lockoutSeconds`. */
+    maxFailedSignIns: 5,
+    /** How long failures are counted and how long a locked user name stays locked, in seconds. */
+    lockoutSeconds: 900,
+    /** Shortest operator password accepted by `operators add`, in characters. */
+    passwordMinLength: 12,
+  },
+
   metrics: {
     /**
      * Bearer token the Prometheus scraper sends to /metrics (`Authorization: Bearer <token>`; env
@@ -376,8 +392,6 @@ export const defaults = {
       { acr: 'mosip:idp:acr:knowledge', factors: ['kbi'] },
       { acr: 'mosip:idp:acr:biometrics', factors: ['biometric'] },
       { acr: 'mosip:idp:acr:linked-wallet', factors: ['wallet'] },
-      // OpenID4VP wallet login (src/oidc/wallet-login): a presentation of our identity credential.
-      { acr: 'urn:idissuer:acr:wallet-presentation', factors: ['vp'] },
     ] as { acr: string; factors: string[] }[],
   },
 

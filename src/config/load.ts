@@ -182,6 +182,11 @@ const RULES: Record<string, Rule> = {
   'keys.reloadIntervalSeconds': intBetween(1, 86_400),
   'admin.token': (v) =>
     v === '' || (v as string).length >= 24 ? undefined : 'must be at least 24 characters',
+  'console.sessionIdleSeconds': intBetween(60, 86_400),
+  'console.sessionAbsoluteSeconds': intBetween(300, 7 * 86_400),
+  'console.maxFailedSignIns': intBetween(1, 100),
+  'console.lockoutSeconds': intBetween(1, 86_400),
+  'console.passwordMinLength': intBetween(8, 128),
   'metrics.bearerToken': (v) =>
     v === '' || (v as string).length >= 24 ? undefined : 'must be at least 24 characters',
   'oidc.codeTtlSeconds': intBetween(1, 600),
@@ -239,7 +244,7 @@ const RULES: Record<string, Rule> = {
         Array.isArray(e.factors) &&
         e.factors.length > 0 &&
         e.factors.every((f) =>
-          ['otp', 'pin', 'password', 'kbi', 'biometric', 'wallet', 'vp'].includes(f as string),
+          ['otp', 'pin', 'password', 'kbi', 'biometric', 'wallet'].includes(f as string),
         ),
     )
       ? undefined

@@ -42,7 +42,15 @@ export interface Ledger {
   byNotification(notificationId: string): Promise<LedgerRecord[]>;
   setEvent(id: string, event: LedgerEvent): Promise<void>;
   get(id: string): Promise<LedgerRecord | undefined>;
-  list(filter: { configurationId?: string; notificationId?: string }, limit: number): Promise<LedgerRecord[]>;
+  list(
+    filter: {
+      configurationId?: string;
+      notificationId?: string;
+      format?: string;
+      status?: LedgerRecord['status'];
+    },
+    limit: number,
+  ): Promise<LedgerRecord[]>;
   setStatus(id: string, status: LedgerRecord['status']): Promise<LedgerRecord | undefined>;
 }
 

@@ -39,6 +39,11 @@ export interface PreAuthorizedCodes extends PreAuthorizedCodeRedeemer {
     consentedClaims: string[];
     txCode?: string;
   }): Promise<{ code: string; expiresInSeconds: number }>;
+  /**
+   * Where the code filed under `codeHash` (SHA-256, base64url) stands: waiting to be redeemed,
+   * redeemed, or gone (expired, or deleted after too many wrong tx_codes). Reads nothing secret.
+   */
+  stateOf(codeHash: string): Promise<'waiting' | 'redeemed' | 'gone'>;
 }
 
 const digest = (value: string) => createHash('sha256').update(value).digest('base64url');
@@ -82,6 +87,12 @@ export function createPreAuthorizedCodes(deps: {
         expiresAt: clock.now() + ttlSeconds * 1000,
       });
       return { code, expiresInSeconds: ttlSeconds };
+    },
+
+    async stateOf(codeHash) {
+      const doc = await codes.get(codeHash);
+      if (!doc) return 'gone';
+      return doc.consumedAt === undefined ? 'waiting' : 'redeemed';
     },
 
     async redeem(code, txCode, check) {

@@ -361,7 +361,7 @@ describe('the audit collection is insert-only (SECURITY.md row 50)', () => {
     }
     // And the AuditLog itself offers no way to change a record.
     const methods = Object.getOwnPropertyNames(AuditLog.prototype).filter((m) => m !== 'constructor');
-    expect(methods.sort()).toEqual(['list', 'record', 'settled', 'subjectHash']);
+    expect(methods.sort()).toEqual(['actingAs', 'list', 'record', 'settled', 'subjectHash']);
   });
 
   it('never expires records and never fails the caller when the store refuses the write', async () => {

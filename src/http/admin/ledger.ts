@@ -4,6 +4,7 @@ import type { AuditLog } from '../../audit/audit.ts';
 import type { StatusService } from '../../credentials/status/service.ts';
 import { InvalidRequest, NotFound } from '../../errors.ts';
 import type { Ledger } from '../../vci/ledger.ts';
+import { changeCredentialStatus } from '../../vci/status-change.ts';
 
 const DEFAULT_LIMIT = 100;
 const MAX_LIMIT = 1000;
@@ -73,12 +74,6 @@ function readCursor(value: unknown, filter: LedgerFilter): Position {
   return { offset: body.o as number, lastId: body.l };
 }
 
-const AUDITED = {
-  revoke: 'credential_revoked',
-  suspend: 'credential_suspended',
-  reinstate: 'credential_reinstated',
-} as const;
-
 /**
  * The issuance ledger for operators (mounted under /admin): list and read records (no claims are
  * ever in them), and revoke, suspend or reinstate a credential through its status entries.
@@ -106,22 +101,7 @@ export function ledgerRoutes({
     if (action !== 'revoke' && action !== 'suspend' && action !== 'reinstate') {
       throw new InvalidRequest('action must be revoke, suspend or reinstate');
     }
-    const record = await ledger.get(ctx.params.id!);
-    if (!record) throw new NotFound('no such ledger record');
-    if (record.statusEntries.length === 0)
-      throw new InvalidRequest('this credential carries no status entry');
-    const changed = await status[action](record);
-    const now = await status.statusOf(record);
-    await ledger.setStatus(record._id, now === 'valid' ? 'issued' : now);
-    await audit.record({
-      type: AUDITED[action],
-      ...(record.clientId ? { clientId: record.clientId } : {}),
-      grantHash: record.grantHash,
-      configurationIds: [record.configurationId],
-      ledgerIds: [record._id],
-      count: changed,
-    });
-    ctx.body = { id: record._id, status: now, changed };
+    ctx.body = await changeCredentialStatus({ ledger, status, audit }, ctx.params.id!, action);
   });
   return router;
 }

@@ -392,6 +392,8 @@ export const defaults = {
       { acr: 'mosip:idp:acr:knowledge', factors: ['kbi'] },
       { acr: 'mosip:idp:acr:biometrics', factors: ['biometric'] },
       { acr: 'mosip:idp:acr:linked-wallet', factors: ['wallet'] },
+      // OpenID4VP wallet login (src/oidc/wallet-login): a presentation of our identity credential.
+      { acr: 'urn:idissuer:acr:wallet-presentation', factors: ['vp'] },
     ] as { acr: string; factors: string[] }[],
   },
 

@@ -244,7 +244,7 @@ const RULES: Record<string, Rule> = {
         Array.isArray(e.factors) &&
         e.factors.length > 0 &&
         e.factors.every((f) =>
-          ['otp', 'pin', 'password', 'kbi', 'biometric', 'wallet'].includes(f as string),
+          ['otp', 'pin', 'password', 'kbi', 'biometric', 'wallet', 'vp'].includes(f as string),
         ),
     )
       ? undefined

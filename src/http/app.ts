@@ -2,6 +2,7 @@ import { Router } from '@koa/router';
 import Koa from 'koa';
 import type { Parts } from '../compose.ts';
 import { MethodNotAllowed, NotFound } from '../errors.ts';
+import { createWalletLogin } from '../oidc/wallet-login/module.ts';
 import { apiDocsPage } from './api-docs.ts';
 import { receiveBody } from './body.ts';
 import { consoleRoutes } from './console/routes.ts';
@@ -54,7 +55,13 @@ export function createApp(parts: Parts): Koa {
     statusRoutes({ status: credentials.status, publicUrl }).routes(),
     iacaRoutes({ issuerCa: credentials.issuerCa, publicUrl }).routes(),
   );
-  root.use(interactionRoutes(oidc.interactions).routes(), assetRoutes(oidc.basePath).routes());
+  const walletLogin = createWalletLogin({
+    services,
+    basePath: oidc.basePath,
+    status: credentials.status,
+    x5c: (key) => credentials.issuerCa.joseX5c(key),
+  });
+  root.use(interactionRoutes(oidc.interactions, walletLogin).routes(), assetRoutes(oidc.basePath).routes());
   root.use(parts.admin.routes());
   root.use(apiDocsPage(Boolean(config.admin.token)).routes());
   root.use(consoleRoutes(parts).routes());

@@ -1,10 +1,19 @@
 import { mkdirSync } from 'node:fs';
 import { decodeJwt } from 'jose';
-import jsQR from 'jsqr';
+import jsQRModule from 'jsqr';
 import { PNG } from 'pngjs';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { launchBrowser } from '../helpers/browser.ts';
+
+// jsqr is CommonJS with a default export: callable as the module under Node, as .default for TypeScript.
+const jsQR = ((jsQRModule as unknown as { default?: typeof jsQRModule }).default ??
+  jsQRModule) as unknown as (
+  data: Uint8ClampedArray,
+  width: number,
+  height: number,
+) => { data: string } | null;
+
 import { pkce, redeem, registerClient, type TestClient } from '../protocol/oidc/helpers.ts';
 import {
   bindHolderKey,

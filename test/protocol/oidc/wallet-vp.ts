@@ -90,9 +90,12 @@ function holderClient(): Openid4vpClient {
   return new Openid4vpClient({
     callbacks: {
       fetch,
-      hash: (data) => sha256(data),
+      hash: (data: Uint8Array) => sha256(data),
       // x509_hash: the request object's x5c leaf signs it (the library checks the hash against client_id).
-      verifyJwt: async (signer, { compact }) => {
+      verifyJwt: async (
+        signer: { method: string; x5c: string[]; publicJwk?: unknown },
+        { compact }: { compact: string },
+      ) => {
         if (signer.method !== 'x5c') return { verified: false };
         const leaf = new X509Certificate(Buffer.from(signer.x5c[0]!, 'base64'));
         try {
@@ -105,7 +108,7 @@ function holderClient(): Openid4vpClient {
           return { verified: false };
         }
       },
-      getX509CertificateMetadata: (certificate) => {
+      getX509CertificateMetadata: (certificate: string) => {
         const cert = new X509Certificate(Buffer.from(certificate, 'base64'));
         const names = (cert.subjectAltName ?? '').split(', ');
         return {

@@ -47,7 +47,7 @@ export function layout(frame: Frame, body: string, withScript = false): string {
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer">
+<meta name="referrer" content="same-origin">
 <title>${h(frame.title)} · ${h(t.console)}</title>
 <link rel="stylesheet" href="/console/assets/console.css">
 ${withScript ? '<script src="/console/assets/console.js" defer></script>' : ''}

@@ -132,6 +132,9 @@ async function consolePage(ctx: Context, next: Next): Promise<void> {
   ctx.state.ui = true;
   noStore(ctx);
   ctx.set('Content-Security-Policy', CONSOLE_CSP);
+  // Not no-referrer: under it browsers send `Origin: null` on every POST, and the origin check
+  // below needs the real one. Same-origin requests only, so nothing leaks to other sites.
+  ctx.set('Referrer-Policy', 'same-origin');
   await next();
 }
 

@@ -99,6 +99,7 @@ export async function startEsignetStandin(options: {
 }): Promise<EsignetStandin> {
   const far = new Date(options.now() + 2 * 365 * 86_400_000);
   let serviceKeys = [await newKey('oidc-service-1', far)];
+  let generation = 1;
   // The identity system's KYC signing key: userinfo is usually signed by it and eSignet's JWKS
   // publishes it next to its own (OAuthServiceImpl.java:160-171 getAllKycSigningCertificates).
   const kycKey = await newKey('kyc-signing-1', far);
@@ -159,7 +160,8 @@ export async function startEsignetStandin(options: {
       return sign(payload, serviceKeys.at(-1)!);
     },
     async rotate(keepOld) {
-      const next = await newKey(`oidc-service-${serviceKeys.length + 1}`, far);
+      generation += 1;
+      const next = await newKey(`oidc-service-${generation}`, far);
       serviceKeys = keepOld ? [...serviceKeys, next] : [next];
     },
     stop: () => new Promise((resolve) => server.close(() => resolve())),

@@ -158,3 +158,134 @@ describe('credentials from an eSignet login (@openid4vc/openid4vci, authorizatio
     expect(verdict.checks.map((c) => c.check).join('\n')).toContain('national_id.1/givenName');
   });
 });
+
+/** A credential request with a proof over `nonce`, as a wallet sends it, with `token` (Bearer). */
+async function credentialRequest(token: string, nonce: string, headers: Record<string, string> = {}) {
+  const { publicKey, privateKey } = await generateKeyPair('ES256');
+  const proof = await new SignJWT({ aud: h.url, iat: Math.floor(h.app.clock.now() / 1000), nonce })
+    .setProtectedHeader({ typ: 'openid4vci-proof+jwt', alg: 'ES256', jwk: await exportJWK(publicKey) })
+    .sign(privateKey);
+  return fetch(metadata.credential_endpoint, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...headers },
+    body: JSON.stringify({
+      credential_configuration_id: 'NationalIdCredential_jwt_vc_json',
+      proofs: { jwt: [proof] },
+    }),
+  });
+}
+const jwtScope = () => [scopeOf('NationalIdCredential_jwt_vc_json')];
+
+describe('refusals of eSignet tokens', () => {
+  it('a token from an untrusted server is 401 invalid_token with WWW-Authenticate', async () => {
+    const { privateKey } = await generateKeyPair('RS256');
+    const forged = await new SignJWT({
+      iss: 'https://esignet.other.example',
+      sub: PERSON.psut,
+      aud: metadata.credential_endpoint,
+      scope: jwtScope()[0],
+    })
+      .setProtectedHeader({ alg: 'RS256' })
+      .setIssuedAt(Math.floor(h.app.clock.now() / 1000))
+      .setExpirationTime(Math.floor(h.app.clock.now() / 1000) + 600)
+      .sign(privateKey);
+    const res = await credentialRequest(forged, 'n');
+    expect(res.status).toBe(401);
+    expect(res.headers.get('www-authenticate')).toContain('error="invalid_token"');
+    expect(((await res.json()) as any).error_description).toContain(
+      'not issued by a trusted authorization server',
+    );
+  });
+
+  it('a token for another audience (a scope without resource mapping: aud = client_id) is 401', async () => {
+    const token = await esignet.accessToken({ clientId: CLIENT_ID, scopes: ['openid', 'profile'] });
+    const res = await credentialRequest(token, 'n');
+    expect(res.status).toBe(401);
+    expect(((await res.json()) as any).error_description).toBe(
+      'the access token is not meant for this credential issuer',
+    );
+  });
+
+  it('an expired token is 401 invalid_token', async () => {
+    const iat = Math.floor(h.app.clock.now() / 1000) - 7200;
+    const token = await esignet.accessToken({ clientId: CLIENT_ID, scopes: jwtScope(), iat });
+    const res = await credentialRequest(token, 'n');
+    expect(res.status).toBe(401);
+    expect(((await res.json()) as any).error_description).toBe('the access token has expired');
+  });
+
+  it('a scope naming no credential configuration is 403 insufficient_scope', async () => {
+    esignet.scopeResources.mosip_identity_vc_ldp = metadata.credential_endpoint;
+    const token = await esignet.accessToken({ clientId: CLIENT_ID, scopes: ['mosip_identity_vc_ldp'] });
+    const res = await credentialRequest(token, 'n');
+    expect(res.status).toBe(403);
+    expect(res.headers.get('www-authenticate')).toContain('error="insufficient_scope"');
+  });
+
+  it("the token's c_nonce is single use, and refused once expired (invalid_nonce)", async () => {
+    const token = await esignet.accessToken({
+      clientId: CLIENT_ID,
+      scopes: jwtScope(),
+      cNonce: 'esignet-nonce-1',
+    });
+    expect((await credentialRequest(token, 'esignet-nonce-1')).status).toBe(200);
+    const replay = await credentialRequest(token, 'esignet-nonce-1');
+    expect(replay.status).toBe(400);
+    expect(((await replay.json()) as any).error).toBe('invalid_nonce');
+    const late = await esignet.accessToken({
+      clientId: CLIENT_ID,
+      scopes: jwtScope(),
+      cNonce: 'esignet-nonce-2',
+    });
+    h.app.clock.advanceSeconds(61); // c_nonce_expires_in 60 (TokenServiceImpl.java:156)
+    const expired = await credentialRequest(late, 'esignet-nonce-2');
+    expect(expired.status).toBe(400);
+    expect(((await expired.json()) as any).error).toBe('invalid_nonce');
+  });
+
+  it('a DPoP-bound token sent as Bearer is 401', async () => {
+    const { publicKey } = await generateKeyPair('ES256');
+    const jkt = await calculateJwkThumbprint(await exportJWK(publicKey));
+    const token = await esignet.accessToken({
+      clientId: CLIENT_ID,
+      scopes: jwtScope(),
+      cNonce: 'x',
+      dpopJkt: jkt,
+    });
+    const res = await credentialRequest(token, 'x');
+    expect(res.status).toBe(401);
+    expect(((await res.json()) as any).error_description).toContain('DPoP scheme');
+  });
+
+  it('eSignet down (userinfo, then keys) is 503 with Retry-After, never 500', async () => {
+    const token = await esignet.accessToken({ clientId: CLIENT_ID, scopes: jwtScope(), cNonce: 'down-1' });
+    esignet.down = true;
+    try {
+      const res = await credentialRequest(token, 'down-1');
+      expect(res.status, await res.clone().text()).toBe(503);
+      expect(res.headers.get('retry-after')).toBe('30');
+      expect(((await res.json()) as any).error).toBe('temporarily_unavailable');
+      // A rotated key needs the JWKS, which cannot be fetched either.
+      await esignet.rotate(false);
+      h.app.clock.advanceSeconds(150); // the test clock starts each test at the same instant: past the last fetch
+      const fresh = await esignet.accessToken({ clientId: CLIENT_ID, scopes: jwtScope(), cNonce: 'down-2' });
+      const res2 = await credentialRequest(fresh, 'down-2');
+      expect(res2.status, await res2.clone().text()).toBe(503);
+      expect(res2.headers.get('retry-after')).toBe('30');
+    } finally {
+      esignet.down = false;
+    }
+  });
+
+  it("follows eSignet's JWKS rotation without restart (refetched once for the new kid)", async () => {
+    await esignet.rotate(false);
+    h.app.clock.advanceSeconds(300); // past the last fetch (and the failure the fetcher remembers)
+    const before = esignet.hits.get('/v1/esignet/oauth/.well-known/jwks.json') ?? 0;
+    const token = await esignet.accessToken({ clientId: CLIENT_ID, scopes: jwtScope(), cNonce: 'rot-1' });
+    const r1 = await credentialRequest(token, 'rot-1');
+    expect(r1.status, await r1.clone().text()).toBe(200);
+    const token2 = await esignet.accessToken({ clientId: CLIENT_ID, scopes: jwtScope(), cNonce: 'rot-2' });
+    expect((await credentialRequest(token2, 'rot-2')).status).toBe(200);
+    expect(esignet.hits.get('/v1/esignet/oauth/.well-known/jwks.json')).toBe(before + 1);
+  });
+});

@@ -169,6 +169,10 @@ export function createExternalTokenVerifier(deps: ExternalDeps, own: TokenVerifi
         throw invalid('the access token is not yet valid');
       if (error instanceof joseErrors.JWTClaimValidationFailed && error.claim === 'typ')
         throw invalid('the access token is not an RFC 9068 JWT access token (typ at+jwt)');
+      deps.logger.warn(
+        { err: { name: (error as Error).name, message: (error as Error).message } },
+        'external access token refused',
+      );
       throw invalid('the access token signature or claims are invalid');
     }
   }

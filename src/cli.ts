@@ -4,7 +4,7 @@ import { buildServices } from './bootstrap.ts';
 import { systemClock } from './clock.ts';
 import type { Config } from './config/defaults.ts';
 import { ConfigError, loadConfig } from './config/load.ts';
-import { createOperators } from './console/operators.ts';
+import { createOperators, operatorPolicy } from './console/operators.ts';
 import { totpUri } from './console/totp.ts';
 import { prepareDemo } from './demo.ts';
 import { AppError } from './errors.ts';
@@ -79,12 +79,7 @@ async function addOperator(args: string[]): Promise<string> {
       store: services.store,
       clock: services.clock,
       audit: services.audit,
-      policy: {
-        maxFailedSignIns: config.console.maxFailedSignIns,
-        lockoutSeconds: config.console.lockoutSeconds,
-        passwordMinLength: config.console.passwordMinLength,
-        scryptCost: config.kyc.scryptCost,
-      },
+      policy: operatorPolicy(config),
     });
     const { operator, totpSecret } = await operators
       .add({ username, role, password, totp: args.includes('--totp') })

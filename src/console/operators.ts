@@ -1,5 +1,6 @@
 import type { AuditLog } from '../audit/audit.ts';
 import type { Clock } from '../clock.ts';
+import type { Config } from '../config/defaults.ts';
 import { sha256Base64url } from '../crypto/hash.ts';
 import { AppError, Conflict, InvalidRequest } from '../errors.ts';
 import { hashSecret, verifySecret } from '../kyc/crypto.ts';
@@ -58,6 +59,14 @@ export interface OperatorPolicy {
   passwordMinLength: number;
   scryptCost: number;
 }
+
+/** The sign-in policy from the configuration (`console.*`; the scrypt cost of identity passwords). */
+export const operatorPolicy = (config: Config): OperatorPolicy => ({
+  maxFailedSignIns: config.console.maxFailedSignIns,
+  lockoutSeconds: config.console.lockoutSeconds,
+  passwordMinLength: config.console.passwordMinLength,
+  scryptCost: config.kyc.scryptCost,
+});
 
 export function createOperators(deps: {
   store: Store;

@@ -1,5 +1,5 @@
 import { mkdirSync, readFileSync } from 'node:fs';
-import jsQR from 'jsqr';
+import jsQRModule from 'jsqr';
 import type { Page } from 'playwright-core';
 import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,6 +8,14 @@ import { launchBrowser } from '../helpers/browser.ts';
 import { operatorsOf, PASSWORD } from '../helpers/console.ts';
 import { verifyLdpVc } from '../interop/verifiers.ts';
 import { startVci, type VciHarness } from '../protocol/vci/harness.ts';
+
+// jsqr is CommonJS with a default export: callable as the module under Node, as .default for TypeScript.
+const jsQR = ((jsQRModule as unknown as { default?: typeof jsQRModule }).default ??
+  jsQRModule) as unknown as (
+  data: Uint8ClampedArray,
+  width: number,
+  height: number,
+) => { data: string } | null;
 
 /**
  * The issuer console driven by headless Chromium, as each role: an issuance officer makes an offer
@@ -87,7 +95,8 @@ describe('issuer console in Chromium', () => {
     issued = result.credentials[0] as Record<string, unknown>;
     expect((issued.credentialSubject as Record<string, unknown>).givenName).toBe('Layla');
     // No reload: console.js polls the state and the live region updates.
-    await page.waitForFunction(() => document.getElementById('offer-state')?.textContent === 'redeemed');
+    await page.waitForSelector('#offer-state.state-redeemed');
+    expect(await page.textContent('#offer-state')).toBe('redeemed');
     await page.close();
   });
 

@@ -1,5 +1,5 @@
 import { request } from 'undici';
-import { createOperators } from '../../src/console/operators.ts';
+import { createOperators, operatorPolicy } from '../../src/console/operators.ts';
 import type { TestApp } from './app.ts';
 
 /** The console's sign-in policy as tests run it: a low scrypt cost, the configured lockout. */
@@ -9,12 +9,7 @@ export function operatorsOf(app: TestApp) {
     store,
     clock: app.clock,
     audit,
-    policy: {
-      maxFailedSignIns: config.console.maxFailedSignIns,
-      lockoutSeconds: config.console.lockoutSeconds,
-      passwordMinLength: config.console.passwordMinLength,
-      scryptCost: config.kyc.scryptCost,
-    },
+    policy: operatorPolicy(config),
   });
 }
 
@@ -23,7 +18,10 @@ export const PASSWORD = 'a long enough test password';
 /** A browser-like client over undici: one cookie jar, forms posted as a browser posts them. */
 export class ConsoleClient {
   readonly cookies = new Map<string, string>();
-  constructor(readonly base: string) {}
+  readonly base: string;
+  constructor(base: string) {
+    this.base = base;
+  }
 
   get cookieHeader(): string {
     return [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
@@ -37,7 +35,9 @@ export class ConsoleClient {
   ) {
     const body = form
       ? new URLSearchParams(
-          Object.entries(form).flatMap(([k, v]) => (Array.isArray(v) ? v.map((x) => [k, x]) : [[k, v]])),
+          Object.entries(form).flatMap(([k, v]) =>
+            Array.isArray(v) ? v.map((x): [string, string] => [k, x]) : [[k, v] as [string, string]],
+          ),
         ).toString()
       : undefined;
     const res = await request(`${this.base}${path}`, {

@@ -2,7 +2,7 @@ import { Router } from '@koa/router';
 import type { Context, Next } from 'koa';
 import { AUDIT_EVENT_TYPES, type AuditEventType } from '../../audit/audit.ts';
 import { type ConsoleOffers, createConsoleOffers } from '../../console/offers.ts';
-import { createOperators, type Operator, type Operators } from '../../console/operators.ts';
+import { createOperators, type Operator, type Operators, operatorPolicy } from '../../console/operators.ts';
 import { type ConsoleAction, may } from '../../console/roles.ts';
 import { type ConsoleSession, createSessions, type Sessions } from '../../console/sessions.ts';
 import type { ConfigurationRegistry } from '../../credentials/configurations/registry.ts';
@@ -83,12 +83,7 @@ export function consoleRoutes(parts: ConsoleParts): Router {
       store,
       clock,
       audit,
-      policy: {
-        maxFailedSignIns: config.console.maxFailedSignIns,
-        lockoutSeconds: config.console.lockoutSeconds,
-        passwordMinLength: config.console.passwordMinLength,
-        scryptCost: config.kyc.scryptCost,
-      },
+      policy: operatorPolicy(config),
     }),
     sessions: createSessions({
       store,

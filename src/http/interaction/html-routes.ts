@@ -108,13 +108,16 @@ function showOver(app: InteractionApp, ctx: Context, error: AppError): void {
   show(ctx, signInOverPage(app.deps, pageRequest(app, ctx), error), error.status);
 }
 
-/** A failed one-time code reads "the code is not correct or has expired" on the page. */
+/** How a refused factor reads on the page: a one-time code "is not correct or has expired", a capture "was not accepted". */
+const FAILED_AS: Record<string, string> = { otp: 'wrong_code', biometric: 'capture_rejected' };
+
 async function inOtpWords<T>(factor: string, step: () => Promise<T>): Promise<T> {
   try {
     return await step();
   } catch (error) {
-    if (factor !== 'otp' || !(error instanceof AppError) || error.code !== 'auth_failed') throw error;
-    throw new AppError(error.status, 'wrong_code', error.description, {
+    const code = FAILED_AS[factor];
+    if (!code || !(error instanceof AppError) || error.code !== 'auth_failed') throw error;
+    throw new AppError(error.status, code, error.description, {
       headers: error.headers,
       cause: error,
     });
@@ -168,6 +171,9 @@ function decodeLogin(form: Record<string, string>, sentTo: () => string | undefi
     value = form[factor] ?? '';
   } else if (factor === 'kbi') {
     value = kbiAnswers(form);
+  } else if (factor === 'biometric') {
+    // The capture device's signed capture, put in the form by the page's script (biometric.js).
+    value = (form.capture ?? '').trim();
   }
   return { factor, individualId, value, captchaToken: form.captcha_token };
 }

@@ -5,6 +5,7 @@ import { OTP_JS, UI_CSS } from '../../oidc/interaction/pages.ts';
 import { acrTable } from '../../oidc/provider.ts';
 import type { WalletLogin } from '../../oidc/wallet-login/login.ts';
 import { apiRoutes } from './api-routes.ts';
+import { BIOMETRIC_JS } from './biometric-assets.ts';
 import type { InteractionApp } from './guards.ts';
 import { pageRoutes } from './html-routes.ts';
 import { walletAssetRoutes, walletLoginRoutes } from './wallet-login.ts';
@@ -37,6 +38,7 @@ export function interactionRoutes(
       acrTable: acrTable(config),
       captcha,
       audit: services.audit,
+      sbi: config.kyc.biometric.sbi,
     },
     basePath: state.basePath,
     bodyLimitBytes: config.http.bodyLimitBytes,
@@ -63,6 +65,11 @@ export function assetRoutes(basePath: string): Router {
     ctx.set('Cache-Control', 'public, max-age=3600');
     ctx.type = 'text/javascript; charset=utf-8';
     ctx.body = OTP_JS;
+  });
+  router.get('/biometric.js', (ctx) => {
+    ctx.set('Cache-Control', 'public, max-age=3600');
+    ctx.type = 'text/javascript; charset=utf-8';
+    ctx.body = BIOMETRIC_JS;
   });
   walletAssetRoutes(router);
   return router;

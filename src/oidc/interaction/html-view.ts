@@ -1,5 +1,6 @@
 import type { AppError } from '../../errors.ts';
 import type { Factor } from '../../kyc/spi.ts';
+import { biometricCsp, biometricTexts, DEFAULT_SBI } from './biometric-page.ts';
 import { pickLocale, textsFor } from './i18n.ts';
 import { type ClientView, consentPage, errorPage, loginPage, type PageFrame } from './pages.ts';
 import { claimSet, credentialIds, factorsFor, systemFor, verifiedClaimDetails } from './policy.ts';
@@ -11,7 +12,7 @@ import { type LoginDeps, type LoginSession, resendAfterSeconds } from './session
  * front end (html-routes.ts) writes what these return.
  */
 
-const PAGE_FACTORS: readonly Factor[] = ['otp', 'pin', 'password', 'kbi', 'vp'];
+const PAGE_FACTORS: readonly Factor[] = ['otp', 'pin', 'password', 'kbi', 'biometric', 'vp'];
 
 /** The page's own address and query: the language and factor the person chose. */
 export interface PageRequest {
@@ -102,6 +103,11 @@ export function sessionPage(
       ? { maskedTo: sent.maskedTo, resendAfterSeconds: resendAfterSeconds(deps, sent) }
       : undefined;
   const langSuffix = localeQuery(request);
+  const sbi = deps.sbi ?? DEFAULT_SBI;
+  const biometric =
+    selected === 'biometric'
+      ? { transactionId: session.uid, sbi, texts: biometricTexts(frame.locale) }
+      : undefined;
   const html = loginPage(
     { ...frame, title: client.name },
     {
@@ -120,10 +126,11 @@ export function sessionPage(
       individualId: otp ? deps.transactions.individual(session.tx) : undefined,
       captcha: deps.captcha.required('send-otp'),
       captchaLogin: deps.captcha.required('authenticate'),
+      biometric,
       error: message,
     },
   );
-  return { csp, html };
+  return { csp: biometric ? biometricCsp(csp, sbi) : csp, html };
 }
 
 /** Expired, finished or foreign sign-ins: a localized dead end that says what to do next. */

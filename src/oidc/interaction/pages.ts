@@ -1,5 +1,6 @@
 import { escapeHtml as h } from '../../http/html.ts';
 import type { ClaimVerification } from '../verified-claims.ts';
+import { type BiometricView, biometricForm } from './biometric-page.ts';
 import { claimLabel, format, type Texts } from './i18n.ts';
 
 /**
@@ -23,7 +24,8 @@ export interface ClientView {
   readonly logoUri?: string;
 }
 
-export function layout(frame: PageFrame, body: string, withScript = false): string {
+/** `withScript`: true for otp.js, or the name of another script under interaction-assets/. */
+export function layout(frame: PageFrame, body: string, withScript: boolean | string = false): string {
   const { texts, basePath } = frame;
   const langs = frame.languages?.length
     ? `<nav class="langs" aria-label="Language">${frame.languages
@@ -42,7 +44,7 @@ export function layout(frame: PageFrame, body: string, withScript = false): stri
 <meta name="referrer" content="no-referrer">
 <title>${h(frame.title)}</title>
 <link rel="stylesheet" href="${h(basePath)}/interaction-assets/ui.css">
-${withScript ? `<script src="${h(basePath)}/interaction-assets/otp.js" defer></script>` : ''}
+${withScript ? `<script src="${h(basePath)}/interaction-assets/${typeof withScript === 'string' ? h(withScript) : 'otp.js'}" defer></script>` : ''}
 </head>
 <body>
 <main class="card">
@@ -89,6 +91,8 @@ export interface LoginView {
   readonly captcha?: boolean;
   /** It has `authenticate`: the sign-in forms carry one too. */
   readonly captchaLogin?: boolean;
+  /** The biometric step's settings (when `biometric` is selected). */
+  readonly biometric?: BiometricView;
   readonly error?: string;
 }
 
@@ -166,6 +170,11 @@ ${view.kbiFields
   .join('\n')}${loginCaptcha}
 <button type="submit" class="primary">${h(texts.verify)}</button></form>`;
       break;
+    case 'biometric':
+      form = view.biometric
+        ? biometricForm(view.biometric, { action: view.action, csrf, idField, captcha: loginCaptcha })
+        : '';
+      break;
     case 'vp':
       form = `<p><a class="button primary" href="${h(view.factorHref('vp'))}">${h(texts.wallet.offer)}</a></p>`;
       break;
@@ -182,7 +191,7 @@ ${tabs}
 ${form}
 </section>
 ${cancel}`,
-    view.selected === 'otp' && !!view.otp,
+    view.selected === 'biometric' ? 'biometric.js' : view.selected === 'otp' && !!view.otp,
   );
 }
 
@@ -281,6 +290,7 @@ export function loggedOutPage(frame: PageFrame): string {
 }
 
 export const UI_CSS = `*{box-sizing:border-box}
+[hidden]{display:none!important}
 body{margin:0;font:16px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,"Noto Sans","Noto Sans Arabic",sans-serif;background:#f3f5f8;color:#1b1f24}
 .card{max-width:28rem;margin:2rem auto;background:#fff;padding:1.5rem;border-radius:12px;box-shadow:0 1px 3px rgba(0,0,0,.15)}
 @media (max-width:32rem){.card{margin:0;border-radius:0;min-height:100vh}}

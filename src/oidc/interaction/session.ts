@@ -5,6 +5,7 @@ import { InvalidTransaction } from '../../errors.ts';
 import type { CaptchaVerifier } from '../../kyc/captcha.ts';
 import type { AcrRule } from '../claims.ts';
 import type { OidcState } from '../state.ts';
+import type { SbiSettings } from './biometric-page.ts';
 import type { ClientMetadata, InteractionPort } from './provider-port.ts';
 import type { LoginTransaction, LoginTransactions } from './transactions.ts';
 
@@ -37,6 +38,8 @@ export interface LoginDeps {
   readonly acrTable: readonly AcrRule[];
   readonly captcha: CaptchaVerifier;
   readonly audit: AuditLog;
+  /** The biometric page's capture-device settings (config kyc.biometric.sbi). */
+  readonly sbi?: SbiSettings;
 }
 
 /** Loads the session of interaction `uid`; throws InvalidTransaction when it is gone or over. */

@@ -5,7 +5,7 @@
 #   chromium        the browser tests drive it through playwright-core (no browser download)
 #   docker-compose  validates docker-compose.yml without a Docker engine (`docker-compose config`)
 #   faketime        `npm run test:future` runs the protocol and interop suites a year ahead
-#   softhsm2        the PKCS#11 key store tests run against a SoftHSM2 token (test/keys/pkcs11*)
+#   softhsm2        the PKCS#11 key store tests run against a SoftHSM2 token (test/protocol/vci/pkcs11.test.ts)
 set -eu
 
 missing=""

@@ -5,7 +5,7 @@ import { type Clock, systemClock } from './clock.ts';
 import type { Config } from './config/defaults.ts';
 import { createLogger } from './http/logger.ts';
 import { createMetrics } from './http/metrics.ts';
-import { createKeyStore } from './keys/key-store.ts';
+import { openKeyStore } from './keys/open.ts';
 import { KeysMissing, type ManagedKey } from './keys/spi.ts';
 import type { Services } from './services.ts';
 import { openStore } from './store/index.ts';
@@ -55,11 +55,9 @@ export async function buildServices(config: Config, options: BuildOptions = {}):
       );
   try {
     const audit = createAuditLog({ store, clock, logger, encryptionSecret: config.keys.encryptionSecret });
-    const keys = createKeyStore({
+    const keys = await openKeyStore(config, {
       store,
       clock,
-      encryptionSecret: config.keys.encryptionSecret,
-      retiredKeyPublishSeconds: config.keys.retiredKeyPublishSeconds,
       audit,
       ...(options.secretSource ? { secretSource: options.secretSource } : {}),
     });

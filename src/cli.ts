@@ -4,13 +4,13 @@ import { buildServices } from './bootstrap.ts';
 import { systemClock } from './clock.ts';
 import type { Config } from './config/defaults.ts';
 import { ConfigError, loadConfig } from './config/load.ts';
-import { createOperators, operatorPolicy } from './console/operators.ts';
+import { createOperators } from './console/operators.ts';
 import { totpUri } from './console/totp.ts';
 import { prepareDemo } from './demo.ts';
 import { AppError } from './errors.ts';
 import { createLogger } from './http/logger.ts';
 import { initKeys, listKeys, rotateKeys } from './keys/cli-commands.ts';
-import { createKeyStore } from './keys/key-store.ts';
+import { openKeyStore } from './keys/open.ts';
 import { KeyDecryptionFailed, type KeyStore } from './keys/spi.ts';
 import { openStore } from './store/index.ts';
 import { StoreUnavailable } from './store/spi.ts';
@@ -79,7 +79,12 @@ async function addOperator(args: string[]): Promise<string> {
       store: services.store,
       clock: services.clock,
       audit: services.audit,
-      policy: operatorPolicy(config),
+      policy: {
+        maxFailedSignIns: config.console.maxFailedSignIns,
+        lockoutSeconds: config.console.lockoutSeconds,
+        passwordMinLength: config.console.passwordMinLength,
+        scryptCost: config.kyc.scryptCost,
+      },
     });
     const { operator, totpSecret } = await operators
       .add({ username, role, password, totp: args.includes('--totp') })
@@ -187,12 +192,7 @@ async function withReadOnlyKeys(config: Config, read: (keys: KeyStore) => string
   );
   try {
     // No audit log: reading keys records nothing.
-    const keys = createKeyStore({
-      store,
-      clock: systemClock,
-      encryptionSecret: config.keys.encryptionSecret,
-      retiredKeyPublishSeconds: config.keys.retiredKeyPublishSeconds,
-    });
+    const keys = await openKeyStore(config, { store, clock: systemClock });
     await keys.reload();
     return read(keys);
   } finally {

@@ -251,6 +251,23 @@ export const defaults = {
      * issued before; `npm run cli -- keys init` makes them explicitly. Demo mode always generates.
      */
     initOnStart: false,
+    /**
+     * Keys in a hardware security module (src/keys/pkcs11.ts). `module` empty: off, every key is in
+     * the store, encrypted by encryptionSecret. Set: keys of `purposes` are generated inside the
+     * token and never leave it; ECDH-ES (encryption) keys stay in the store.
+     */
+    pkcs11: {
+      /** Path of the PKCS#11 library (env PKCS11_MODULE), e.g. /usr/lib/softhsm/libsofthsm2.so. */
+      module: '',
+      /** The token's label (env PKCS11_TOKEN_LABEL); takes precedence over `slot`. */
+      tokenLabel: '',
+      /** The slot id (env PKCS11_SLOT) when no token label is given; -1: unset. */
+      slot: -1,
+      /** The user PIN (env PKCS11_PIN). Never logged. */
+      pin: '',
+      /** Purposes whose keys live in the token: credential (all formats), oidc (ID tokens etc.). */
+      purposes: ['credential', 'oidc'] as string[],
+    },
   },
 
   admin: {

@@ -28,6 +28,10 @@ export const ENVIRONMENT: Record<string, string> = {
   KEY_ENCRYPTION_SECRET: 'keys.encryptionSecret',
   ADMIN_TOKEN: 'admin.token',
   KEYS_INIT: 'keys.initOnStart',
+  PKCS11_MODULE: 'keys.pkcs11.module',
+  PKCS11_TOKEN_LABEL: 'keys.pkcs11.tokenLabel',
+  PKCS11_SLOT: 'keys.pkcs11.slot',
+  PKCS11_PIN: 'keys.pkcs11.pin',
   METRICS_TOKEN: 'metrics.bearerToken',
 };
 
@@ -180,6 +184,21 @@ const RULES: Record<string, Rule> = {
   'keys.encryptionSecret': secret,
   'keys.retiredKeyPublishSeconds': intBetween(0, 10 * 365 * 86_400),
   'keys.reloadIntervalSeconds': intBetween(1, 86_400),
+  'keys.pkcs11.purposes': (v) =>
+    (v as unknown[]).every((p) => p === 'credential' || p === 'oidc')
+      ? undefined
+      : 'must list purposes from credential, oidc',
+  'keys.pkcs11': (v) => {
+    const { module, tokenLabel, slot, pin } = v as {
+      module: string;
+      tokenLabel: string;
+      slot: number;
+      pin: string;
+    };
+    if (!module) return undefined;
+    if (!pin) return 'pin: required with a module (PKCS11_PIN)';
+    return tokenLabel || slot >= 0 ? undefined : 'tokenLabel or slot: one is required with a module';
+  },
   'admin.token': (v) =>
     v === '' || (v as string).length >= 24 ? undefined : 'must be at least 24 characters',
   'console.sessionIdleSeconds': intBetween(60, 86_400),

@@ -8,4 +8,11 @@ declare module 'oidc-provider' {
   export default Provider;
   export const errors: Record<string, Loose>;
   export const interactionPolicy: Loose;
+  /** features.externalSigningSupport (experimental-01): a signing key whose private half stays outside. */
+  export class ExternalSigningKey {
+    kid: string;
+    alg: string;
+    keyObject(): import('node:crypto').KeyObject;
+    sign(data: Buffer): Promise<Buffer>;
+  }
 }

@@ -1,5 +1,5 @@
 import { createHash, hkdfSync } from 'node:crypto';
-import Provider, { errors } from 'oidc-provider';
+import Provider, { ExternalSigningKey, errors } from 'oidc-provider';
 import type { Config } from '../config/defaults.ts';
 import type { ManagedKey } from '../keys/spi.ts';
 import type { Factor } from '../kyc/spi.ts';
@@ -55,19 +55,45 @@ export function acrTable(config: Config): AcrRule[] {
 }
 
 /**
- * The provider signs with private JWKs exported from the KeyStore's KeyObjects: active keys first
- * (oidc-provider signs with the first key matching the algorithm), then retired keys still
- * published, so tokens signed before a rotation keep verifying. The provider is rebuilt when the
- * set of published keys changes (src/oidc/module.ts).
+ * oidc-provider's external signing (features.externalSigningSupport, experimental-01): the provider
+ * hands the JWS signing input to `sign` and publishes `keyObject()`'s public key. Used for keys
+ * held in a PKCS#11 token, whose private key cannot be exported as a JWK.
  */
-export function providerJwks(keys: readonly ManagedKey[]): Record<string, unknown>[] {
+class ManagedSigningKey extends ExternalSigningKey {
+  readonly #key: ManagedKey;
+  constructor(key: ManagedKey) {
+    super();
+    this.#key = key;
+    this.kid = key.kid;
+    this.alg = key.alg;
+  }
+  override keyObject() {
+    return this.#key.publicKey;
+  }
+  override async sign(data: Buffer): Promise<Buffer> {
+    return this.#key.sign(data);
+  }
+}
+
+/**
+ * The provider's signing keys: active keys first (oidc-provider signs with the first key matching
+ * the algorithm), then retired keys still published, so tokens signed before a rotation keep
+ * verifying. In-process keys as private JWKs exported from their KeyObjects; PKCS#11 keys as
+ * external signing keys. The provider is rebuilt when the set of published keys changes
+ * (src/oidc/module.ts).
+ */
+export function providerJwks(keys: readonly ManagedKey[]): (Record<string, unknown> | ExternalSigningKey)[] {
   const ordered = [...keys].sort((a, b) => Number(b.status === 'active') - Number(a.status === 'active'));
-  return ordered.map((key) => ({
-    ...(key.privateKey.export({ format: 'jwk' }) as Record<string, unknown>),
-    kid: key.kid,
-    alg: key.alg,
-    use: 'sig',
-  }));
+  return ordered.map((key) =>
+    key.backend === 'software'
+      ? {
+          ...(key.privateKey.export({ format: 'jwk' }) as Record<string, unknown>),
+          kid: key.kid,
+          alg: key.alg,
+          use: 'sig',
+        }
+      : new ManagedSigningKey(key),
+  );
 }
 
 /** What a provider instance was built from; a change rebuilds it. */
@@ -180,6 +206,8 @@ export function buildProvider(
     fetch: createJwksFetcher(o.jwksUriPolicy, clock, state.logger).fetch,
     features: {
       devInteractions: { enabled: false },
+      // Signing keys in a PKCS#11 token sign through the module (providerJwks).
+      externalSigningSupport: { enabled: true, ack: 'experimental-01' },
       // verified_claims (object or array form) checked by OpenID Connect for Identity Assurance 1.0.
       claimsParameter: { enabled: true, assertClaimsParameter },
       // The nonce secret only because attestClientAuth asks for one (nonces are not required).

@@ -28,7 +28,7 @@ const holderJwk = { kty: 'OKP', crv: 'Ed25519', x: '11qYAYKxCrfVS_7TyWQHOg7hcvPa
 let counter = 0;
 
 /** A national ID credential with the demo claims; values change per call (names, status index). */
-function request(cryptosuite: NonNullable<FormatProfile['cryptosuite']>): IssueRequest {
+export function request(cryptosuite: NonNullable<FormatProfile['cryptosuite']>): IssueRequest {
   const n = counter++;
   const hour = Math.floor(Date.UTC(2026, 10, 5, 10) / 3_600_000) * 3_600_000;
   return {

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from './config/defaults.ts';
+import { registerDemoSbiDevice } from './kyc/demo-sbi.ts';
 
 /**
  * Demo mode material under dataDir. Demo mode exists so `npm start` works with nothing configured;
@@ -21,6 +22,8 @@ export interface DemoMaterial {
 export function prepareDemo(config: Config): DemoMaterial | undefined {
   if (!config.resolved.demo) return undefined;
   mkdirSync(config.resolved.dataDir, { recursive: true });
+  // The demo capture device (npm run demo:sbi) is known to the mock identity system.
+  registerDemoSbiDevice(config);
   const adminTokenFile = join(config.resolved.dataDir, 'admin-token');
   config.admin.token ||= readOrCreateSecret(adminTokenFile).secret;
   if (config.keys.encryptionSecret) return { adminTokenFile, keySecretCreated: false };

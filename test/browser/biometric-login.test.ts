@@ -1,10 +1,17 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createRemoteJWKSet, exportJWK, generateKeyPair, jwtVerify } from 'jose';
 import type { Page } from 'playwright-core';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { type SbiBehaviour, type SbiDevice, startSbiDevice } from '../../scripts/sbi-device.ts';
+import type { Config } from '../../src/config/defaults.ts';
+import { prepareDemo } from '../../src/demo.ts';
 import type { TestApp } from '../helpers/app.ts';
 import { launchBrowser } from '../helpers/browser.ts';
+import { sameClockEnv } from '../helpers/clock.ts';
 import {
   IDENTITY,
   type PrivateKey,
@@ -32,8 +39,18 @@ describe('biometric login page in Chromium', () => {
   let deviceKey: PrivateKey;
   let browser: Awaited<ReturnType<typeof launchBrowser>>;
   let device: SbiDevice | undefined;
+  /** What demo mode registers for `npm run demo:sbi` (src/demo.ts prepareDemo, a data folder of its own). */
+  const demoDir = mkdtempSync(join(tmpdir(), 'demo-sbi-'));
+  const demoConfig = {
+    resolved: { demo: true, dataDir: demoDir },
+    admin: { token: '' },
+    keys: { encryptionSecret: 'x'.repeat(32) },
+    kyc: { biometric: { devices: [] } },
+  } as unknown as Config;
+  let demoSbi: ChildProcess | undefined;
 
   beforeAll(async () => {
+    prepareDemo(demoConfig);
     const { publicKey, privateKey } = await generateKeyPair('ES256', { extractable: true });
     deviceKey = privateKey;
     browser = await launchBrowser();
@@ -43,7 +60,10 @@ describe('biometric login page in Chromium', () => {
           scryptCost: 1024,
           notify: { outboxEnabled: true },
           biometric: {
-            devices: [{ kid: KID, jwk: { ...(await exportJWK(publicKey)), alg: 'ES256' } }],
+            devices: [
+              { kid: KID, jwk: { ...(await exportJWK(publicKey)), alg: 'ES256' } },
+              ...demoConfig.kyc.biometric.devices,
+            ],
             // A short capture wait, so the timed-out state shows quickly.
             sbi: { discoveryTimeoutMs: 1000, captureTimeoutSeconds: 2 },
           },
@@ -53,6 +73,8 @@ describe('biometric login page in Chromium', () => {
     client = await registerClient(app, { client_names: { ar: 'الطرف التجريبي' } });
   });
   afterAll(async () => {
+    demoSbi?.kill();
+    rmSync(demoDir, { recursive: true, force: true });
     await device?.stop();
     await browser?.close();
     await app?.stop();
@@ -228,6 +250,41 @@ describe('biometric login page in Chromium', () => {
       await page.close();
     });
   }
+
+  test('npm run demo:sbi: the demo device demo mode registered lets the demo person log in', async () => {
+    await useDevice(undefined);
+    expect(demoConfig.kyc.biometric.devices.map((d) => d.kid)).toEqual(['demo-sbi-device']);
+    const child = spawn(process.execPath, ['scripts/demo-sbi.ts'], {
+      cwd: join(import.meta.dirname, '../..'),
+      env: {
+        PATH: process.env.PATH ?? '',
+        ...sameClockEnv(),
+        DATA_DIR: demoDir,
+        INDIVIDUAL_ID: IDENTITY.individualId,
+      },
+    });
+    demoSbi = child;
+    const started = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      child.stdout!.on('data', (chunk) => {
+        out += chunk;
+        if (out.includes('\n')) resolve(out);
+      });
+      child.on('exit', (code) => reject(new Error(`demo:sbi exited ${code}`)));
+    });
+    expect(started).toMatch(/on http:\/\/127\.0\.0\.1:(45\d\d|4600), key demo-sbi-device/);
+    const { page, verifier, catchCallback, callback } = await openBiometricPage();
+    await startCapture(page);
+    await page.getByRole('button', { name: 'Allow' }).waitFor();
+    await catchCallback();
+    await page.getByRole('button', { name: 'Allow' }).click();
+    await page.waitForURL(/rp\.example\.org\/callback/);
+    const token = await redeem(app, client, callback()!.searchParams.get('code')!, verifier);
+    expect(token.status).toBe(200);
+    child.kill();
+    demoSbi = undefined;
+    await page.close();
+  });
 
   test('a capture of someone else than the ID typed is refused by the identity system', async () => {
     await useDevice('ready');

@@ -419,7 +419,7 @@ export interface components {
             publishUntil: string | null;
         };
         /** @enum {string} */
-        AuditEventType: "login_succeeded" | "login_failed" | "otp_sent" | "otp_failed" | "individual_blocked" | "consent_given" | "consent_revoked" | "token_issued" | "code_reuse_detected" | "credential_issued" | "credential_revoked" | "credential_suspended" | "credential_reinstated" | "key_rotated" | "signer_certificates_revoked" | "client_created" | "client_updated" | "client_deleted" | "identity_created" | "identity_updated" | "identity_deleted" | "offer_created";
+        AuditEventType: "login_succeeded" | "login_failed" | "otp_sent" | "otp_failed" | "individual_blocked" | "consent_given" | "consent_revoked" | "token_issued" | "code_reuse_detected" | "credential_issued" | "credential_revoked" | "credential_suspended" | "credential_reinstated" | "key_rotated" | "signer_certificates_revoked" | "client_created" | "client_updated" | "client_deleted" | "identity_created" | "identity_updated" | "identity_deleted" | "offer_created" | "operator_created" | "operator_signed_in" | "operator_sign_in_failed" | "operator_locked" | "operator_signed_out" | "configuration_created" | "configuration_updated" | "configuration_retired";
         /** @description The person's registry identifier (4 to 64 letters, digits, spaces or dashes) */
         IndividualId: string;
         /** @description OpenID Connect Core §5.1 claims; language variants with §5.2 tags (`name#ar`) */
@@ -623,6 +623,15 @@ export interface components {
         };
         /** @description `conflict`: the resource exists already, or is in a state that refuses this */
         Conflict: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description `invalid_request` with 408: the request body did not arrive in time (the connection is closed) */
+        RequestTimeout: {
             headers: {
                 [name: string]: unknown;
             };
@@ -968,6 +977,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            408: components["responses"]["RequestTimeout"];
             /** @description `conflict`: the resource exists already, or is in a state that refuses this */
             409: {
                 headers: {
@@ -1424,6 +1434,7 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
+            408: components["responses"]["RequestTimeout"];
             409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
@@ -1596,6 +1607,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            408: components["responses"]["RequestTimeout"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
@@ -1731,6 +1743,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
+            408: components["responses"]["RequestTimeout"];
             409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
@@ -2179,6 +2192,7 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
+            408: components["responses"]["RequestTimeout"];
             409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
@@ -2610,6 +2624,7 @@ export interface operations {
             400: components["responses"]["InvalidDefinition"];
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
+            408: components["responses"]["RequestTimeout"];
             /** @description `conflict`: the resource exists already, or is in a state that refuses this */
             409: {
                 headers: {
@@ -2825,6 +2840,7 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
+            408: components["responses"]["RequestTimeout"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
@@ -3169,6 +3185,7 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
+            408: components["responses"]["RequestTimeout"];
             409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
@@ -3302,6 +3319,7 @@ export interface operations {
             400: components["responses"]["InvalidClientMetadata"];
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
+            408: components["responses"]["RequestTimeout"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];

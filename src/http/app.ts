@@ -59,6 +59,7 @@ export function createApp(parts: Parts): Koa {
     services,
     basePath: oidc.basePath,
     status: credentials.status,
+    ledger: vci.ledger,
     x5c: (key) => credentials.issuerCa.joseX5c(key),
   });
   root.use(interactionRoutes(oidc.interactions, walletLogin).routes(), assetRoutes(oidc.basePath).routes());

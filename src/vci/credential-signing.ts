@@ -131,7 +131,7 @@ export async function signCredentials(
   }
   const commit = async () => {
     for (const record of records) {
-      await ledger.record(record);
+      await ledger.record(record, { identitySystem: grant.identitySystem, accountId: grant.accountId });
       await deps.audit?.record({
         type: 'credential_issued',
         clientId: grant.clientId,

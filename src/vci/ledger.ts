@@ -1,3 +1,4 @@
+import { createHash, createHmac, hkdfSync } from 'node:crypto';
 import type { Clock } from '../clock.ts';
 import type { FormatId, StatusEntry } from '../credentials/formats/types.ts';
 import { randomId } from '../random.ts';
@@ -36,9 +37,35 @@ export interface LedgerRecord extends StoredDoc {
 
 export const LEDGER_COLLECTION = { name: 'ledger', indexes: ['notificationId', 'configurationId'] };
 
+/**
+ * Whom a credential was issued to, without saying who (collection `ledger_issued_to`, beside the
+ * ledger so its records and the admin API's view of them stay as they are): one document per token
+ * status list entry, `_id` = SHA-256 of the entry, holding only an HMAC of the identity system and
+ * account id under a key derived from `keys.encryptionSecret`, and expiring with the credential. It
+ * lets a presentation of the credential (the wallet login) tell whether the person it logs in is the
+ * person it was issued to; nobody can read the account back from it.
+ */
+export const ISSUED_TO_COLLECTION = { name: 'ledger_issued_to' };
+
+interface IssuedToRecord extends StoredDoc {
+  accountHash: string;
+}
+
+/** The account a credential is issued to (never stored as such). */
+export interface IssuedTo {
+  readonly identitySystem: string;
+  readonly accountId: string;
+}
+
 export interface Ledger {
   newId(): string;
-  record(entry: Omit<LedgerRecord, 'status'>): Promise<void>;
+  /** Records an issued credential; with `issuedTo` (and a key), also whom it went to (as an HMAC). */
+  record(entry: Omit<LedgerRecord, 'status'>, issuedTo?: IssuedTo): Promise<void>;
+  /**
+   * Whether the credential with this token status list entry was issued to `account`: undefined
+   * when the ledger does not know (issued before this was recorded, expired, or no key).
+   */
+  issuedTo(entry: { uri: string; idx: number }, account: IssuedTo): Promise<boolean | undefined>;
   byNotification(notificationId: string): Promise<LedgerRecord[]>;
   setEvent(id: string, event: LedgerEvent): Promise<void>;
   get(id: string): Promise<LedgerRecord | undefined>;
@@ -54,11 +81,40 @@ export interface Ledger {
   setStatus(id: string, status: LedgerRecord['status']): Promise<LedgerRecord | undefined>;
 }
 
-export function createLedger(store: Store, clock: Clock): Ledger {
+const entryId = (entry: { uri: string; idx: number }) =>
+  createHash('sha256').update(`token|${entry.idx}|${entry.uri}`).digest('base64url');
+
+/** `encryptionSecret` (config `keys.encryptionSecret`) keys the issued-to HMAC; without it none is kept. */
+export function createLedger(store: Store, clock: Clock, encryptionSecret?: string): Ledger {
   const ledger = store.collection<LedgerRecord>(LEDGER_COLLECTION);
+  const issued = store.collection<IssuedToRecord>(ISSUED_TO_COLLECTION);
+  const key =
+    encryptionSecret !== undefined
+      ? Buffer.from(hkdfSync('sha256', encryptionSecret, 'idissuer-ledger-v1', 'issued-to', 32))
+      : undefined;
+  const accountHash = (account: IssuedTo) =>
+    createHmac('sha256', key!).update(`${account.identitySystem}|${account.accountId}`).digest('base64url');
   return {
     newId: () => randomId(16),
-    record: (entry) => ledger.insert({ ...entry, status: 'issued' } as LedgerRecord),
+    async record(entry, issuedTo) {
+      await ledger.insert({ ...entry, status: 'issued' } as LedgerRecord);
+      if (!key || !issuedTo) return;
+      // Omit<> over the index signature loses the named fields' types.
+      const { statusEntries, validUntil } = entry as LedgerRecord;
+      for (const status of statusEntries) {
+        if (status.kind !== 'token') continue;
+        await issued.put({
+          _id: entryId(status),
+          accountHash: accountHash(issuedTo),
+          ...(validUntil ? { expiresAt: validUntil } : {}),
+        });
+      }
+    },
+    async issuedTo(entry, account) {
+      if (!key) return undefined;
+      const record = await issued.get(entryId(entry));
+      return record ? record.accountHash === accountHash(account) : undefined;
+    },
     byNotification: (notificationId) => ledger.find({ notificationId }),
     async setEvent(id, event) {
       await ledger.update(id, {}, { event, eventAt: clock.now() });

@@ -34,7 +34,7 @@ export interface Vci {
 /** Builds the issuance core: the ledger and the issuer (proofs, claims, formats, status, deferral). */
 export function createVci(services: Services, deps: VciDeps): Vci {
   const { config, store, clock, logger } = services;
-  const ledger = createLedger(store, clock);
+  const ledger = createLedger(store, clock, config.keys.encryptionSecret);
   let keyAttestationTrust: ReturnType<typeof parseTrust>;
   try {
     keyAttestationTrust = parseTrust(

@@ -69,7 +69,9 @@ export type WalletText =
   | 'not_linked'
   | 'other_request'
   | 'replayed'
-  | 'invalid';
+  | 'invalid'
+  | 'not_yours'
+  | 'offer_other_person';
 
 const en: Texts = {
   dir: 'ltr',
@@ -180,6 +182,9 @@ const en: Texts = {
     other_request: 'The wallet answered another sign-in. Ask for a new code and scan it again.',
     replayed: 'This code was already used. Ask for a new code.',
     invalid: 'The wallet sent something we could not read. Ask for a new code and try again.',
+    not_yours:
+      'This identity card was not issued to the person this wallet is linked to. Present your own card.',
+    offer_other_person: 'This sign-in belongs to a credential offer made for another person.',
   },
 };
 
@@ -291,6 +296,8 @@ const ar: Texts = {
     other_request: 'أجابت المحفظة على عملية تسجيل دخول أخرى. اطلب رمزًا جديدًا وامسحه مرة أخرى.',
     replayed: 'تم استخدام هذا الرمز من قبل. اطلب رمزًا جديدًا.',
     invalid: 'أرسلت المحفظة بيانات لم نتمكن من قراءتها. اطلب رمزًا جديدًا وحاول مرة أخرى.',
+    not_yours: 'لم تُصدر بطاقة الهوية هذه للشخص المرتبطة به هذه المحفظة. قدّم بطاقتك أنت.',
+    offer_other_person: 'عملية تسجيل الدخول هذه تخص عرض اعتماد أُعدّ لشخص آخر.',
   },
 };
 

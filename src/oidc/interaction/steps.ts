@@ -108,7 +108,7 @@ export async function authenticate(
   // Before the attempt counts: a bot without a solved captcha spends nobody's attempts.
   await deps.captcha.check('authenticate', input.captchaToken);
   const result = await system.authenticate(individualId, [{ factor, value }], transactionRef(session));
-  await checkOfferedPerson(deps, session, system.name, result.accountId);
+  await checkOfferedPerson(deps, session.params.issuer_state, system.name, result.accountId);
   const verified = [...new Set([...result.factors, factor])];
   const acr = satisfiedAcr(acrRules(deps, session), verified);
   if (!acr) throw new AuthFailed('the verified factors do not satisfy the requested authentication level');
@@ -130,14 +130,15 @@ export async function authenticate(
  * an authorization-code offer made for one person (`individual_id` at `POST /admin/credential-offers`)
  * binds its `issuer_state` to that person. Anybody else who signs in through it is refused, after
  * their own factor verified (so nothing about the offer's person is revealed before that).
+ * `issuerState` is the login's `issuer_state` parameter; every way of logging in (the factors here,
+ * the wallet presentation in src/oidc/wallet-login) runs this check once it knows the account.
  */
-async function checkOfferedPerson(
-  deps: LoginDeps,
-  session: LoginSession,
+export async function checkOfferedPerson(
+  deps: Pick<LoginDeps, 'state'>,
+  issuerState: unknown,
   identitySystem: string,
   accountId: string,
 ): Promise<void> {
-  const issuerState = session.params.issuer_state;
   if (typeof issuerState !== 'string' || issuerState === '') return;
   const offer = await deps.state.issuerStates.resolve(issuerState);
   // The authorization endpoint refused unknown ones; an offer may have expired since.

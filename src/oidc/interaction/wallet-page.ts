@@ -31,6 +31,8 @@ const REASONS: readonly WalletText[] = [
   'other_request',
   'replayed',
   'invalid',
+  'not_yours',
+  'offer_other_person',
 ];
 
 export const WALLET_PAGE_SCRIPT = 'wallet.js';

@@ -1,12 +1,24 @@
 import { createHash } from 'node:crypto';
-import { AppError } from '../../errors.ts';
+import { AccessDenied, AppError } from '../../errors.ts';
 import type { AuthResult } from '../../kyc/spi.ts';
 import { recordSummaries } from '../../kyc/verification.ts';
+import type { Ledger } from '../../vci/ledger.ts';
 import { satisfiedAcr } from '../claims.ts';
 import { acrRules, factorsFor, systemFor, transactionRef } from '../interaction/policy.ts';
 import type { LoginDeps, LoginSession } from '../interaction/session.ts';
-import { type PresentationChecks, PresentationRefused, verifySdJwtPresentation } from './presentation.ts';
-import { DCQL_CREDENTIAL_ID, type SignedRequest, type WalletRequests } from './requests.ts';
+import { checkOfferedPerson } from '../interaction/steps.ts';
+import {
+  type PresentationChecks,
+  PresentationRefused,
+  type VerifiedPresentation,
+  verifySdJwtPresentation,
+} from './presentation.ts';
+import {
+  DCQL_CREDENTIAL_ID,
+  type SignedRequest,
+  type WalletLoginTarget,
+  type WalletRequests,
+} from './requests.ts';
 
 /**
  * The `vp` login step (log in with a wallet, OpenID4VP 1.0): the page asks for a request bound to
@@ -18,6 +30,8 @@ import { DCQL_CREDENTIAL_ID, type SignedRequest, type WalletRequests } from './r
 export interface WalletLogin {
   readonly requests: WalletRequests;
   readonly checks: PresentationChecks;
+  /** Whom the presented credential was issued to (the issuance ledger's HMAC, src/vci/ledger.ts). */
+  readonly ledger: Pick<Ledger, 'issuedTo'>;
 }
 
 /** OpenID4VP error answer of the response endpoint (400, `{error, error_description}`). */
@@ -43,10 +57,12 @@ export async function newWalletRequest(
   const acr = walletAcr(deps, session);
   if (!acr) return undefined;
   const system = systemFor(deps, session);
+  const issuerState = session.params.issuer_state;
   return wallet.requests.create(session.uid, {
     system: system.name,
     transaction: transactionRef(session),
     acr,
+    ...(typeof issuerState === 'string' && issuerState !== '' ? { issuerState } : {}),
   });
 }
 
@@ -125,6 +141,7 @@ export async function receivePresentation(
         'the credential is not linked to an account for signing in',
       );
     }
+    await checkPerson(deps, wallet, login, verified, auth);
   } catch (error) {
     if (!(error instanceof PresentationRefused)) throw error;
     outcome = error.reason;
@@ -152,6 +169,42 @@ export async function receivePresentation(
     subjectHash: deps.audit.subjectHash(auth.accountId),
     factors: ['vp'],
   });
+}
+
+/**
+ * The person behind the holder key must be the person the credential was issued to (the ledger's
+ * HMAC of the account, looked up by the credential's status list entry; a credential the ledger
+ * cannot place is refused), and, when the login came through a credential offer made for one
+ * person, that person (checkOfferedPerson, as for every other factor).
+ */
+async function checkPerson(
+  deps: LoginDeps,
+  wallet: WalletLogin,
+  login: WalletLoginTarget,
+  verified: VerifiedPresentation,
+  auth: AuthResult,
+): Promise<void> {
+  const account = { identitySystem: login.system, accountId: auth.accountId };
+  const issuedTo = verified.statusEntry
+    ? await wallet.ledger.issuedTo(verified.statusEntry, account)
+    : undefined;
+  if (issuedTo !== true)
+    throw new PresentationRefused(
+      'access_denied',
+      'not_yours',
+      issuedTo === false
+        ? 'the credential was issued to another person'
+        : 'the credential is not one this service can attribute to a person',
+    );
+  try {
+    await checkOfferedPerson(deps, login.issuerState, login.system, auth.accountId);
+  } catch (error) {
+    if (error instanceof AccessDenied)
+      throw new PresentationRefused('access_denied', 'offer_other_person', error.message);
+    if (error instanceof AppError && error.status < 500)
+      throw new PresentationRefused('invalid_request', 'expired', error.message);
+    throw error;
+  }
 }
 
 function parseVpToken(vpToken: string): string {

@@ -1,6 +1,7 @@
 import type { StatusService } from '../../credentials/status/service.ts';
 import type { ManagedKey } from '../../keys/spi.ts';
 import type { Services } from '../../services.ts';
+import type { Ledger } from '../../vci/ledger.ts';
 import type { WalletLogin } from './login.ts';
 import { WalletRequests } from './requests.ts';
 
@@ -17,11 +18,13 @@ export function createWalletLogin(deps: {
   services: Services;
   basePath: string;
   status: Pick<StatusService, 'statusOf'>;
+  ledger: Pick<Ledger, 'issuedTo'>;
   x5c: (key: ManagedKey) => Promise<string[]>;
 }): WalletLogin {
   const { services } = deps;
   const publicUrl = services.config.resolved.publicUrl;
   return {
+    ledger: deps.ledger,
     requests: new WalletRequests({
       store: services.store,
       clock: services.clock,

@@ -44,6 +44,8 @@ export interface PresentationChecks {
 export interface VerifiedPresentation {
   /** The holder key the credential is bound to (`cnf.jwk`), which signed the key-binding JWT. */
   readonly holderJwk: JWK;
+  /** The credential's entry in our token status list (how the ledger knows whom it was issued to). */
+  readonly statusEntry?: { readonly uri: string; readonly idx: number };
 }
 
 const MAX_PRESENTATION_CHARS = 64_000;
@@ -143,7 +145,10 @@ export async function verifySdJwtPresentation(
   const presented = `${[issuerJwt, ...disclosures].join('~')}~`;
   if (kb.sd_hash !== digest(presented))
     throw refuse('invalid_request', 'invalid', 'sd_hash does not match the presented SD-JWT');
-  return { holderJwk: cnf };
+  return {
+    holderJwk: cnf,
+    ...(entry ? { statusEntry: { uri: entry.uri as string, idx: entry.idx as number } } : {}),
+  };
 }
 
 /** Every disclosure must be one whose digest the issuer signed (SD-JWT §7.1 step 3). */

@@ -42,6 +42,11 @@ export interface WalletLoginTarget {
   readonly transaction: TransactionRef;
   /** The ACR a wallet presentation satisfies for this login. */
   readonly acr: string;
+  /**
+   * The login's `issuer_state` (a credential offer, maybe made for one person): the account the
+   * wallet proves must be that person (steps.ts checkOfferedPerson), as for every other factor.
+   */
+  readonly issuerState?: string;
 }
 
 export interface WalletRequestPolicy {

@@ -24,6 +24,15 @@ export async function issueIdentityCredential(
   individualId: string,
   holder: HolderKey,
 ): Promise<string> {
+  return (await issueIdentity(h, individualId, holder)).credential;
+}
+
+/** The same, with the credential response's notification_id (it finds the ledger record). */
+export async function issueIdentity(
+  h: VciHarness,
+  individualId: string,
+  holder: HolderKey,
+): Promise<{ credential: string; notificationId: string }> {
   const offer = await h.offer([CONFIGURATION], individualId);
   const token = await h.token(preAuthorizedCode(offer));
   if (token.status !== 200) throw new Error(`token: ${JSON.stringify(token.body)}`);
@@ -34,7 +43,10 @@ export async function issueIdentityCredential(
     { authorization: `Bearer ${token.body.access_token}` },
   );
   if (res.status !== 200) throw new Error(`credential: ${res.text}`);
-  return res.body.credentials[0].credential as string;
+  return {
+    credential: res.body.credentials[0].credential as string,
+    notificationId: res.body.notification_id as string,
+  };
 }
 
 /** Binds the holder key to the person after a one-time code (the existing linked-wallet binding). */

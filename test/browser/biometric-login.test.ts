@@ -174,6 +174,7 @@ describe('biometric login page in Chromium', () => {
     expect(csp).not.toContain('unsafe-inline');
 
     await expect(page.getByRole('heading', { level: 1 }).textContent()).resolves.toContain('Test RP');
+    expect(await page.locator('#bio-noscript').count()).toBe(0);
     await startCapture(page);
     await page.getByRole('button', { name: 'Allow' }).waitFor();
     await catchCallback();
@@ -283,6 +284,24 @@ describe('biometric login page in Chromium', () => {
     expect(token.status).toBe(200);
     child.kill();
     demoSbi = undefined;
+    await page.close();
+  });
+
+  test('without script the page says the capture device is needed and offers the other ways', async () => {
+    await browser.context.clearCookies();
+    const page = await browser.context.newPage();
+    const cdp = await browser.context.newCDPSession(page);
+    await cdp.send('Emulation.setScriptExecutionDisabled', { value: true });
+    const { url } = await authorizeUrl('en', `${BIOMETRICS} ${PIN}`);
+    await page.goto(url);
+    if (!(await page.locator('#biometric').count()))
+      await page.getByRole('link', { name: 'Biometrics' }).click();
+    // Rendered only without script (with script, <noscript> holds text, not a <p>).
+    expect(await page.locator('#bio-noscript').isVisible()).toBe(true);
+    await expect(page.locator('#bio-noscript').textContent()).resolves.toContain('needs the capture device');
+    expect(await page.locator('#bio-form').isVisible()).toBe(false);
+    await page.getByRole('link', { name: 'PIN' }).click();
+    expect(await page.getByLabel('PIN').isVisible()).toBe(true);
     await page.close();
   });
 

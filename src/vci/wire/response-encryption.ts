@@ -35,7 +35,13 @@ export function decodeResponseEncryption(value: unknown): ResponseEncryptionPara
   const jwk = encryptionKey(parameters.jwk);
   const alg = supportedAlg(isString(parameters.alg) ? parameters.alg : jwk.alg);
   const enc = supportedEnc(parameters.enc);
-  if (parameters.zip !== undefined)
-    throw new InvalidEncryptionParameters('compression (zip) is not supported');
+  // §8.2 `zip` asks for compression; we publish no zip_values_supported (§12.2.4: "If absent then
+  // compression is not supported"), so the answer is encrypted uncompressed, its JWE header without
+  // `zip`, which every JWE reader reads as uncompressed (RFC 7516 §4.1.3). Refusing it failed the OIDF
+  // suite's encrypted happy flow (conformance-suite 12f2a4dac6, vci10issuer/VCIIssuerHappyFlow.java:123-144
+  // expects 200 for zip=DEF; condition/VCICheckCredentialResponseCompression.java:44-47 accepts no zip
+  // when DEF is not advertised). A zip that is not a string is still malformed.
+  if (parameters.zip !== undefined && !isString(parameters.zip))
+    throw new InvalidEncryptionParameters('credential_response_encryption.zip must be a string');
   return { jwk, alg, enc };
 }

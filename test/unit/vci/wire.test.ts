@@ -178,9 +178,10 @@ describe('credential_response_encryption (§8.2, §10)', () => {
       error: code,
       error_description: 'enc must be one of A256GCM, A128GCM',
     });
-    expect(invalid({ jwk, enc: 'A256GCM', zip: 'DEF' })).toEqual({
+    // zip=DEF is answered uncompressed (no zip_values_supported published); a non-string zip is malformed.
+    expect(invalid({ jwk, enc: 'A256GCM', zip: 7 })).toEqual({
       error: code,
-      error_description: 'compression (zip) is not supported',
+      error_description: 'credential_response_encryption.zip must be a string',
     });
   });
 });

@@ -15,12 +15,12 @@ import { sameClockEnv } from '../helpers/clock.ts';
 import {
   IDENTITY,
   type PrivateKey,
-  pkce,
   redeem,
   registerClient,
   startOidcApp,
   type TestClient,
 } from '../protocol/oidc/helpers.ts';
+import { pushedAuthorization } from './pushed-authorization.ts';
 
 const BIOMETRICS = 'mosip:idp:acr:biometrics';
 const PIN = 'mosip:idp:acr:static-code';
@@ -94,34 +94,14 @@ describe('biometric login page in Chromium', () => {
       : undefined;
   }
 
-  async function authorizeUrl(locale: string, acr = BIOMETRICS) {
-    const { verifier, challenge } = pkce();
-    const par = await request(`${app.url}/par`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({
-        client_id: client.clientId,
-        response_type: 'code',
-        redirect_uri: client.redirectUri,
-        scope: 'openid profile',
-        state: 'st',
-        nonce: 'n-bio',
-        code_challenge: challenge,
-        code_challenge_method: 'S256',
-        acr_values: acr,
-        ui_locales: locale,
-        prompt: 'consent',
-        claims: JSON.stringify({ userinfo: { name: { essential: true } } }),
-        client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
-        client_assertion: await client.assertion(app.url),
-      }).toString(),
+  const authorizeUrl = (locale: string, acr = BIOMETRICS) =>
+    pushedAuthorization(app, client, {
+      nonce: 'n-bio',
+      acr_values: acr,
+      ui_locales: locale,
+      prompt: 'consent',
+      claims: JSON.stringify({ userinfo: { name: { essential: true } } }),
     });
-    const { request_uri } = (await par.body.json()) as { request_uri: string };
-    return {
-      url: `${app.url}/authorize?client_id=${client.clientId}&request_uri=${encodeURIComponent(request_uri)}`,
-      verifier,
-    };
-  }
 
   /** A fresh page at the biometric step; CSP violations reported by Chromium are collected. */
   async function openBiometricPage(locale = 'en', acr = BIOMETRICS) {

@@ -60,6 +60,7 @@ export function createApp(parts: Parts): Koa {
     basePath: oidc.basePath,
     status: credentials.status,
     ledger: vci.ledger,
+    configurations: credentials.configurations,
     x5c: (key) => credentials.issuerCa.joseX5c(key),
   });
   root.use(interactionRoutes(oidc.interactions, walletLogin).routes(), assetRoutes(oidc.basePath).routes());

@@ -55,7 +55,8 @@ export async function newWalletRequest(
   session: LoginSession,
 ): Promise<SignedRequest | undefined> {
   const acr = walletAcr(deps, session);
-  if (!acr) return undefined;
+  // No identity credential to ask for (its configuration retired): no wallet login.
+  if (!acr || wallet.requests.policy.vcts().length === 0) return undefined;
   const system = systemFor(deps, session);
   const issuerState = session.params.issuer_state;
   return wallet.requests.create(session.uid, {

@@ -1,3 +1,4 @@
+import type { ConfigurationRegistry } from '../../credentials/configurations/registry.ts';
 import type { StatusService } from '../../credentials/status/service.ts';
 import type { ManagedKey } from '../../keys/spi.ts';
 import type { Services } from '../../services.ts';
@@ -10,8 +11,20 @@ export const WALLET_REQUEST_TTL_SECONDS = 180;
 /** How old a key-binding JWT may be, and how far the wallet's clock may run ahead, in seconds. */
 const KB_MAX_AGE_SECONDS = 300;
 const SKEW_SECONDS = 30;
-/** The identity credential a wallet presents (credential-configurations/national-id.json, dc+sd-jwt). */
-const IDENTITY_VCT_PATH = '/vct/national-id';
+/**
+ * The identity credential a wallet presents: this SD-JWT VC configuration of the registry
+ * (credential-configurations/national-id.json). Its `vct` is read from the registry at each request
+ * and presentation, so an edited definition is followed and a retired one is no longer asked for
+ * nor accepted.
+ */
+export const IDENTITY_CONFIGURATION_ID = 'NationalIdCredential_sd_jwt';
+
+/** The `vct` values the wallet login asks for and accepts (none when the configuration is gone). */
+export function identityVcts(configurations: Pick<ConfigurationRegistry, 'get'>): string[] {
+  const configuration = configurations.get(IDENTITY_CONFIGURATION_ID);
+  const vct = configuration?.format === 'dc+sd-jwt' ? configuration.profile.vct : undefined;
+  return vct ? [vct] : [];
+}
 
 /** Builds the wallet login from the service's parts (called once, by the HTTP app). */
 export function createWalletLogin(deps: {
@@ -19,6 +32,7 @@ export function createWalletLogin(deps: {
   basePath: string;
   status: Pick<StatusService, 'statusOf'>;
   ledger: Pick<Ledger, 'issuedTo'>;
+  configurations: Pick<ConfigurationRegistry, 'get'>;
   x5c: (key: ManagedKey) => Promise<string[]>;
 }): WalletLogin {
   const { services } = deps;
@@ -34,7 +48,7 @@ export function createWalletLogin(deps: {
         origin: new URL(publicUrl).origin,
         basePath: deps.basePath,
         ttlSeconds: WALLET_REQUEST_TTL_SECONDS,
-        vct: `${publicUrl}${IDENTITY_VCT_PATH}`,
+        vcts: () => identityVcts(deps.configurations),
       },
     }),
     checks: {
@@ -42,7 +56,7 @@ export function createWalletLogin(deps: {
       status: deps.status,
       clock: services.clock,
       issuer: publicUrl,
-      vcts: [`${publicUrl}${IDENTITY_VCT_PATH}`],
+      vcts: () => identityVcts(deps.configurations),
       kbMaxAgeSeconds: KB_MAX_AGE_SECONDS,
       skewSeconds: SKEW_SECONDS,
     },

@@ -34,8 +34,8 @@ export interface PresentationChecks {
   readonly clock: Clock;
   /** Our issuer identifier: the credential's `iss`. */
   readonly issuer: string;
-  /** `vct` values that identify a person here (the identity credentials). */
-  readonly vcts: readonly string[];
+  /** `vct` values that identify a person here (the identity credentials), read at each presentation. */
+  readonly vcts: () => readonly string[];
   /** How old a key-binding JWT may be, and how far ahead the wallet's clock may run, in seconds. */
   readonly kbMaxAgeSeconds: number;
   readonly skewSeconds: number;
@@ -94,7 +94,7 @@ export async function verifySdJwtPresentation(
       'the credential was not issued by this service or is not valid now',
     );
   }
-  if (typeof payload.vct !== 'string' || !checks.vcts.includes(payload.vct))
+  if (typeof payload.vct !== 'string' || !checks.vcts().includes(payload.vct))
     throw refuse('access_denied', 'not_ours', 'the credential is not an identity credential of this service');
   checkDisclosures(payload, disclosures);
 

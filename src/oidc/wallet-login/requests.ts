@@ -55,8 +55,8 @@ export interface WalletRequestPolicy {
   readonly basePath: string;
   /** Lifetime of a request, in seconds (minutes, not more). */
   readonly ttlSeconds: number;
-  /** `vct` of the identity credential the DCQL query asks for. */
-  readonly vct: string;
+  /** `vct` values of the identity credential the DCQL query asks for, read at each request. */
+  readonly vcts: () => readonly string[];
 }
 
 export interface SignedRequest {
@@ -133,7 +133,8 @@ export class WalletRequests {
   /** The signed request object, served once; undefined when unknown, expired or already fetched. */
   async fetchOnce(id: string): Promise<string | undefined> {
     const doc = await this.get(id);
-    if (!doc) return undefined;
+    const vcts = this.policy.vcts();
+    if (!doc || vcts.length === 0) return undefined;
     const now = this.#clock.now();
     const claimed = await this.#requests.update(id, { fetchedAt: 0 }, { fetchedAt: now });
     if (!claimed) return undefined;
@@ -151,7 +152,7 @@ export class WalletRequests {
           {
             id: DCQL_CREDENTIAL_ID,
             format: 'dc+sd-jwt',
-            meta: { vct_values: [this.policy.vct] },
+            meta: { vct_values: [...vcts] },
             require_cryptographic_holder_binding: true,
             // No claims: the login needs none of the person's details, only the credential and key.
           },

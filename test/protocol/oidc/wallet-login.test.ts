@@ -210,4 +210,21 @@ describe('wallet login (OpenID4VP) refuses what it must', () => {
       expect(await authenticated(login)).toBe(true);
     });
   });
+
+  // Last: it retires the identity credential's definition in this test's service.
+  test('the vct comes from the credential configurations: once its definition is retired, no wallet login', async () => {
+    const { holder, credential } = await personWithWallet();
+    const { login, request } = await walletLogin();
+    expect(request.payload.dcql_query).toMatchObject({
+      credentials: [{ meta: { vct_values: [`${h.url}/vct/national-id`] } }],
+    });
+    const retired = await h.admin('POST', '/credential-configurations/national-id/retire');
+    expect(retired.status).toBe(200);
+    const answer = await respond(request, await present(credential, holder, request));
+    expect(answer.status).toBe(400);
+    expect(answer.body.error).toBe('access_denied');
+    expect(await authenticated(login)).toBe(false);
+    expect(await pageState(login, request)).toEqual({ state: 'refused', reason: 'not_ours' });
+    expect((await login.browser.fetch(`${login.interaction}/wallet`)).status).toBe(400);
+  });
 });

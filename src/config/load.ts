@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
-import { externalServerProblems } from '../vci/external-as/config.ts';
+import { authorizationServerCrossProblems, externalServerProblems } from '../vci/external-as/config.ts';
 import { type Config, defaults } from './defaults.ts';
 
 /** Thrown when configuration is invalid; the message names every bad option by its full path. */
@@ -428,6 +428,12 @@ export function loadConfig({ env = process.env, overrides = {} }: LoadOptions = 
   merge(config, fromEnvironment, defaults, '', problems);
   merge(config, overrides, defaults, '', problems);
   applyRules(config, problems);
+  problems.push(
+    ...authorizationServerCrossProblems(
+      config.vci as Json,
+      Object.keys((config.kyc as Json).systems as Json),
+    ),
+  );
   // HAIP 1.0 (src/oidc/haip.ts): PAR required and metadata signed, whatever else says otherwise.
   if (config.profile === 'haip') {
     (config.oidc as Json).requirePar = true;

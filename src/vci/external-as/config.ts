@@ -137,6 +137,31 @@ export function externalServerProblems(raw: unknown, identitySystems?: readonly 
   return problems;
 }
 
+/**
+ * Checks of `vci.externalAuthorizationServers` against the rest of the configuration (load.ts, after
+ * the per-option rules): subject mappings name configured identity systems, and our own provider off
+ * needs an external server to take its place (else no access token could reach the credential endpoint).
+ */
+export function authorizationServerCrossProblems(
+  vci: { ownAuthorizationServer?: unknown; externalAuthorizationServers?: unknown },
+  identitySystems: readonly string[],
+): string[] {
+  const servers = Array.isArray(vci.externalAuthorizationServers) ? vci.externalAuthorizationServers : [];
+  const problems: string[] = [];
+  if (vci.ownAuthorizationServer === 'off' && servers.length === 0)
+    problems.push(
+      'vci.ownAuthorizationServer: off needs at least one vci.externalAuthorizationServers entry',
+    );
+  servers.forEach((entry, i) => {
+    const system = isObject(entry) && isObject(entry.subject) ? entry.subject.identitySystem : undefined;
+    if (nonEmpty(system) && !identitySystems.includes(system))
+      problems.push(
+        `vci.externalAuthorizationServers[${i}].subject.identitySystem: "${system}" is not in kyc.systems`,
+      );
+  });
+  return problems;
+}
+
 /** The validated entries with their defaults (call after externalServerProblems found none). */
 export function parseExternalServers(raw: readonly Record<string, unknown>[]): ExternalAuthorizationServer[] {
   const problems = externalServerProblems(raw);

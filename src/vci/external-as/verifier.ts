@@ -430,21 +430,18 @@ export function createExternalTokenVerifier(deps: ExternalDeps, own: TokenVerifi
           throw invalid('the access token was not issued by a trusted authorization server');
         return own.verify(request);
       }
-      if (deps.own !== 'off') {
-        try {
-          return await own.verify(request);
-        } catch (error) {
-          // Only a token our provider does not know goes on to introspection (ours are never sent out
-          // while they are live).
-          if (
-            !(error instanceof InvalidToken) ||
-            error.description !== OWN_UNKNOWN ||
-            introspecting.length === 0
-          )
-            throw error;
-        }
+      // Only a token our provider does not know goes on to introspection: ours are never sent out while
+      // they are live, also when our provider is off (then they are refused here).
+      let ours = true;
+      try {
+        const grant = await own.verify(request);
+        if (deps.own !== 'off') return grant;
+      } catch (error) {
+        ours = !(error instanceof InvalidToken && error.description === OWN_UNKNOWN);
+        if (deps.own !== 'off' && (ours || introspecting.length === 0)) throw error;
       }
-      if (introspecting.length === 0) throw invalid('the access token is invalid, expired or revoked');
+      if (ours) throw invalid('the access token was not issued by a trusted authorization server');
+      if (introspecting.length === 0) throw invalid(OWN_UNKNOWN);
       return external(token, scheme, request, await introspect(token));
     },
   };

@@ -1,4 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import { cborDecode, parseIssuerSigned } from '@animo-id/mdoc';
 import {
   CompactEncrypt,
   compactDecrypt,
@@ -11,7 +12,14 @@ import {
   SignJWT,
 } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { checkSdJwtVc, dpopProof, form, loginInBrowser, send } from '../../interop/wallets/common.ts';
+import {
+  checkMdoc,
+  checkSdJwtVc,
+  dpopProof,
+  form,
+  loginInBrowser,
+  send,
+} from '../../interop/wallets/common.ts';
 import { pkce } from '../oidc/helpers.ts';
 import { type HolderKey, holderKey, preAuthorizedCode, startVci, type VciHarness } from './harness.ts';
 
@@ -29,6 +37,7 @@ import { type HolderKey, holderKey, preAuthorizedCode, startVci, type VciHarness
  */
 
 const CONFIG = 'NationalIdCredential_sd_jwt';
+const MDOC = 'NationalIdCredential_mso_mdoc';
 const REDIRECT = 'https://oidf-suite.example.org/test/a/idissuer/callback';
 
 type Wallet = { clientId: string; attestation: string; instanceKey: HolderKey; dpop: HolderKey };
@@ -135,7 +144,10 @@ async function token(w: Wallet, params: Record<string, string>, unknownFields = 
  * token. `reordered`: the second client's authorization URL puts request_uri before client_id
  * (V/VCIIssuerHappyFlowMultipleClients.java:45-54). `unknownFields`: V/VCIIssuerHappyFlow.java:53-57.
  */
-async function authorizationCode(w: Wallet, opts: { reordered?: boolean; unknownFields?: boolean } = {}) {
+async function authorizationCode(
+  w: Wallet,
+  opts: { reordered?: boolean; unknownFields?: boolean; config?: string } = {},
+) {
   const who = await h.person();
   const { verifier, challenge } = pkce();
   const state = randomBytes(16).toString('base64url');
@@ -143,7 +155,7 @@ async function authorizationCode(w: Wallet, opts: { reordered?: boolean; unknown
     response_type: 'code',
     client_id: w.clientId,
     redirect_uri: REDIRECT,
-    scope: metadata.credential_configurations_supported[CONFIG].scope,
+    scope: metadata.credential_configurations_supported[opts.config ?? CONFIG].scope,
     state,
     code_challenge_method: 'S256',
     code_challenge: challenge,
@@ -186,6 +198,7 @@ async function credential(
     headers?: Record<string, string>;
     extraBody?: Record<string, unknown>;
     dpopKey?: HolderKey;
+    config?: string;
   } = {},
 ): Promise<CredentialCall> {
   const nonce = (await send(metadata.nonce_endpoint, { method: 'POST' })).json.c_nonce as string;
@@ -199,7 +212,7 @@ async function credential(
     ),
   );
   const body: Record<string, unknown> = {
-    credential_configuration_id: CONFIG,
+    credential_configuration_id: opts.config ?? CONFIG,
     proofs: { jwt: proofs },
     ...opts.extraBody,
   };
@@ -246,19 +259,40 @@ async function credential(
 }
 
 /** The answer as the suite verifies it (V/AbstractVCIIssuerTestModule.java:800-825): 200, a Date header, each credential bound to its key. */
-async function expectIssued(answer: CredentialCall) {
+async function expectIssued(answer: CredentialCall, config = CONFIG) {
   expect(answer.status, JSON.stringify(answer.body)).toBe(200);
   // C/CheckForDateHeaderInResourceResponse (AbstractVCIIssuerTestModule.java:817, FAILURE).
   expect(Number.isNaN(Date.parse(answer.headers.get('date') ?? ''))).toBe(false);
   expect(answer.body.credentials).toHaveLength(answer.holders.length);
-  for (const [i, c] of (answer.body.credentials as { credential: string }[]).entries())
-    await checkSdJwtVc(
-      h,
-      c.credential,
-      metadata.credential_configurations_supported[CONFIG].vct,
-      answer.holders[i]!.jwk,
-    );
+  const configuration = metadata.credential_configurations_supported[config];
+  for (const [i, c] of (answer.body.credentials as { credential: string }[]).entries()) {
+    if (configuration.format === 'mso_mdoc')
+      checkMdoc(c.credential, configuration.doctype, answer.holders[i]!.jwk);
+    else await checkSdJwtVc(h, c.credential, configuration.vct, answer.holders[i]!.jwk);
+  }
   return (answer.body.credentials as { credential: string }[]).map((c) => c.credential);
+}
+
+/**
+ * The MSO of an mdoc (IssuerSigned, base64url), decoded from the COSE payload (the library's typed
+ * view drops `status`): its token status list reference and validity times in seconds.
+ */
+function mso(credential: string, docType: string) {
+  const document = parseIssuerSigned(Buffer.from(credential, 'base64url'), docType);
+  const item = cborDecode((document.issuerSigned.issuerAuth as unknown as { payload: Uint8Array }).payload);
+  const data = (item as { data: Map<string, any> }).data;
+  const validity = data.get('validityInfo') as Map<string, Date>;
+  const statusList = data.get('status')?.get('status_list') as Map<string, unknown> | undefined;
+  return {
+    status: statusList
+      ? { idx: statusList.get('idx') as number, uri: statusList.get('uri') as string }
+      : undefined,
+    times: {
+      iat: validity.get('signed')!.getTime() / 1000,
+      nbf: validity.get('validFrom')!.getTime() / 1000,
+      exp: validity.get('validUntil')!.getTime() / 1000,
+    },
+  };
 }
 
 /** The issuer-signed payload and the disclosures ([salt, name, value]) of an SD-JWT VC. */
@@ -333,29 +367,37 @@ function expectTimeClaimsNotLinkable(payloads: Record<string, any>[]) {
 }
 
 describe('OIDF oid4vci-1_0-issuer-test-plan (conformance-suite 12f2a4dac6), client attestation + DPoP', () => {
-  it.each([false, true])(
-    'oid4vci-1_0-issuer-happy-flow (encrypted: %s): unknown fields ignored, the type metadata sd rules hold on the issued credential',
-    async (encrypted) => {
+  it.each([
+    [CONFIG, false],
+    [CONFIG, true],
+    [MDOC, false],
+    [MDOC, true],
+  ] as const)(
+    'oid4vci-1_0-issuer-happy-flow %s (encrypted: %s): unknown fields ignored; for SD-JWT VC the type metadata sd rules hold on the issued credential',
+    async (config, encrypted) => {
       const w = await wallet();
-      const accessToken = await authorizationCode(w, { unknownFields: true });
+      const accessToken = await authorizationCode(w, { unknownFields: true, config });
       const answer = await credential(w, accessToken, {
+        config,
         encrypted,
         extraBody: { [`oidf_${randomBytes(3).toString('hex')}`]: randomUUID() },
       });
-      const [issued] = await expectIssued(answer);
-      // V/condition/VCIFetchSdJwtVcTypeMetadata: the type metadata at the vct URL; its vct matches.
-      const vct = metadata.credential_configurations_supported[CONFIG].vct as string;
-      const typeMetadata = await send(vct);
-      expect(typeMetadata.status).toBe(200);
-      expect(typeMetadata.json.vct).toBe(vct);
-      expect(checkSdRules(typeMetadata.json, issued!)).toBeGreaterThan(1);
+      const [issued] = await expectIssued(answer, config);
+      if (config === CONFIG) {
+        // V/condition/VCIFetchSdJwtVcTypeMetadata: the type metadata at the vct URL; its vct matches.
+        const vct = metadata.credential_configurations_supported[CONFIG].vct as string;
+        const typeMetadata = await send(vct);
+        expect(typeMetadata.status).toBe(200);
+        expect(typeMetadata.json.vct).toBe(vct);
+        expect(checkSdRules(typeMetadata.json, issued!)).toBeGreaterThan(1);
+      }
       if (encrypted) {
         // V/VCIIssuerHappyFlow.java:36-38 and :123-144: a second request asking zip=DEF must still be
         // answered 200; without zip_values_supported the answer is not compressed
         // (V/condition/VCICheckCredentialResponseCompression.java:37-49).
         expect(metadata.credential_response_encryption.zip_values_supported).toBeUndefined();
-        const compressed = await credential(w, accessToken, { encrypted: true, zip: true });
-        await expectIssued(compressed);
+        const compressed = await credential(w, accessToken, { config, encrypted: true, zip: true });
+        await expectIssued(compressed, config);
         expect(compressed.jweHeader?.zip).toBeUndefined();
       }
     },
@@ -442,33 +484,47 @@ describe('OIDF oid4vci-1_0-issuer-test-plan (conformance-suite 12f2a4dac6), clie
     expect(value).toBe(0);
   });
 
-  it('oid4vci-1_0-issuer-batch-issuance: one credential per proof key, distinct salts and status references, indices not an arithmetic sequence', async () => {
-    const w = await wallet();
-    const batch = metadata.batch_credential_issuance.batch_size as number;
-    expect(batch).toBeGreaterThanOrEqual(3);
-    const answer = await credential(w, await authorizationCode(w), { proofs: Math.min(batch, 5) });
-    const issued = (await expectIssued(answer)).map(sdJwt);
-    // V/condition/VCIEnsureBatchSdJwtDisclosureSaltsAreDistinct (V/VCIIssuerBatchIssuance.java:97).
-    const salts = issued.flatMap((c) => c.disclosures.map((d) => d[0]));
-    expect(new Set(salts).size).toBe(salts.length);
-    // :118-119 VCIEnsureBatchStatusReferencesAreDistinct: no two share uri + idx.
-    const refs = issued.map((c) => c.payload.status.status_list as { idx: number; uri: string });
-    expect(new Set(refs.map((r) => `${r.uri}#${r.idx}`)).size).toBe(refs.length);
-    // :120-122 VCIEnsureBatchStatusListIndicesAreUnpredictable (:39-51, :66-77): per list URI, three or
-    // more distinct indices must not form an arithmetic progression.
-    const byUri = Map.groupBy(refs, (r) => r.uri);
-    let assessed = 0;
-    for (const group of byUri.values()) {
-      const sorted = [...new Set(group.map((r) => r.idx))].sort((a, b) => a - b);
-      if (sorted.length < 3) continue;
-      assessed++;
-      const stride = sorted[1]! - sorted[0]!;
-      expect(sorted.slice(1).every((v, i) => v - sorted[i]! === stride)).toBe(false);
-    }
-    expect(assessed).toBeGreaterThan(0);
-    // :109-110 VCIEnsureBatchTimeClaimsNotLinkable (FAILURE for SD-JWT VC).
-    expectTimeClaimsNotLinkable(issued.map((c) => c.payload));
-  });
+  it.each([CONFIG, MDOC])(
+    'oid4vci-1_0-issuer-batch-issuance %s: one credential per proof key, distinct salts and status references, indices not an arithmetic sequence, time claims not linkable',
+    async (config) => {
+      const w = await wallet();
+      const batch = metadata.batch_credential_issuance.batch_size as number;
+      expect(batch).toBeGreaterThanOrEqual(3);
+      const accessToken = await authorizationCode(w, { config });
+      const answer = await credential(w, accessToken, { config, proofs: Math.min(batch, 5) });
+      // Each credential bound to its own proof key (V/VCIIssuerBatchIssuance.java:92-101).
+      const issued = await expectIssued(answer, config);
+      let refs: { idx: number; uri: string }[];
+      if (config === MDOC) {
+        const docType = metadata.credential_configurations_supported[MDOC].doctype as string;
+        const msos = issued.map((c) => mso(c, docType));
+        refs = msos.map((m) => m.status!);
+        // :109-110 (WARNING for mdoc): validityInfo signed/validFrom/validUntil.
+        expectTimeClaimsNotLinkable(msos.map((m) => m.times));
+      } else {
+        const sd = issued.map(sdJwt);
+        // V/condition/VCIEnsureBatchSdJwtDisclosureSaltsAreDistinct (V/VCIIssuerBatchIssuance.java:97).
+        const salts = sd.flatMap((c) => c.disclosures.map((d) => d[0]));
+        expect(new Set(salts).size).toBe(salts.length);
+        refs = sd.map((c) => c.payload.status.status_list);
+        // :109-110 VCIEnsureBatchTimeClaimsNotLinkable (FAILURE for SD-JWT VC).
+        expectTimeClaimsNotLinkable(sd.map((c) => c.payload));
+      }
+      // :118-119 VCIEnsureBatchStatusReferencesAreDistinct: no two share uri + idx.
+      expect(new Set(refs.map((r) => `${r.uri}#${r.idx}`)).size).toBe(refs.length);
+      // :120-122 VCIEnsureBatchStatusListIndicesAreUnpredictable (:39-51, :66-77): per list URI, three or
+      // more distinct indices must not form an arithmetic progression.
+      let assessed = 0;
+      for (const group of Map.groupBy(refs, (r) => r.uri).values()) {
+        const sorted = [...new Set(group.map((r) => r.idx))].sort((a, b) => a - b);
+        if (sorted.length < 3) continue;
+        assessed++;
+        const stride = sorted[1]! - sorted[0]!;
+        expect(sorted.slice(1).every((v, k) => v - sorted[k]! === stride)).toBe(false);
+      }
+      expect(assessed).toBeGreaterThan(0);
+    },
+  );
 
   it('oid4vci-1_0-issuer-fail-on-access-token-in-query: the token in the query string is refused (400, 401 or 414)', async () => {
     const w = await wallet();

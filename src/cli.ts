@@ -4,7 +4,7 @@ import { buildServices } from './bootstrap.ts';
 import { systemClock } from './clock.ts';
 import type { Config } from './config/defaults.ts';
 import { ConfigError, loadConfig } from './config/load.ts';
-import { createOperators } from './console/operators.ts';
+import { createOperators, operatorPolicy } from './console/operators.ts';
 import { totpUri } from './console/totp.ts';
 import { prepareDemo } from './demo.ts';
 import { AppError } from './errors.ts';
@@ -65,6 +65,12 @@ async function addOperator(args: string[]): Promise<string> {
   const unknown = args
     .slice(1)
     .filter((a, i, all) => a !== '--role' && a !== '--totp' && all[i - 1] !== '--role');
+  if (args.some((a) => a.startsWith('--password'))) {
+    // Never echo it: an argument is visible to every user of the machine (ps) and in shell history.
+    throw new CliError(
+      'the password is never an argument: set OPERATOR_PASSWORD or type it on standard input',
+    );
+  }
   if (!username || username.startsWith('--') || !role || unknown.length > 0) return USAGE;
   const password = process.env.OPERATOR_PASSWORD ?? (await readPassword());
   const config = loadConfig();
@@ -79,12 +85,7 @@ async function addOperator(args: string[]): Promise<string> {
       store: services.store,
       clock: services.clock,
       audit: services.audit,
-      policy: {
-        maxFailedSignIns: config.console.maxFailedSignIns,
-        lockoutSeconds: config.console.lockoutSeconds,
-        passwordMinLength: config.console.passwordMinLength,
-        scryptCost: config.kyc.scryptCost,
-      },
+      policy: operatorPolicy(config),
     });
     const { operator, totpSecret } = await operators
       .add({ username, role, password, totp: args.includes('--totp') })

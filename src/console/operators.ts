@@ -7,7 +7,7 @@ import { hashSecret, verifySecret } from '../kyc/crypto.ts';
 import { randomId } from '../random.ts';
 import { type Store, type StoredDoc, UniqueViolation } from '../store/spi.ts';
 import { isOperatorRole, type OperatorRole } from './roles.ts';
-import { generateTotpSecret, verifyTotp } from './totp.ts';
+import { generateTotpSecret, matchTotp } from './totp.ts';
 
 /**
  * Operator accounts of the issuer console (collection `console_operators`): a user name, a role,
@@ -23,6 +23,11 @@ export interface OperatorDoc extends StoredDoc {
   passwordHash: string;
   /** Base32 TOTP secret, when the operator signs in with a second factor. */
   totpSecret?: string;
+  /**
+   * The RFC 6238 time step of the last code accepted: a code is accepted once, so a code seen over
+   * a shoulder or replayed from a proxy log within its window opens nothing.
+   */
+  totpLastStep?: number;
   /** Bumped on each successful sign-in: failures counted before it no longer lock the name. */
   signInGeneration: number;
   createdAt: number;
@@ -154,8 +159,9 @@ export function createOperators(deps: {
         input.password.slice(0, 1024),
         doc?.passwordHash ?? (await dummyHash),
       );
-      const totpOk = !doc?.totpSecret || verifyTotp(doc.totpSecret, input.totp ?? '', clock.now());
-      if (!doc || !passwordOk || !totpOk) {
+      const step = doc?.totpSecret ? matchTotp(doc.totpSecret, input.totp ?? '', clock.now()) : undefined;
+      const totpOk = !doc?.totpSecret || (step !== undefined && step > (doc.totpLastStep ?? -1));
+      const refuse = async (): Promise<never> => {
         const failures = await store.increment(counter, { ttlSeconds: policy.lockoutSeconds });
         const locked = failures >= policy.maxFailedSignIns;
         await audit.record({
@@ -165,15 +171,22 @@ export function createOperators(deps: {
           ...(doc ? { operatorId: doc._id } : {}),
         });
         throw new SignInRefused(false);
-      }
-      // Counted failures no longer lock a name whose owner has since signed in.
-      await operators.update(
+      };
+      if (!doc || !passwordOk || !totpOk) return refuse();
+      // One conditional write: counted failures no longer lock a name whose owner has since signed
+      // in, and the TOTP step is claimed. Of two sign-ins with the same code at once, one wins.
+      const claimed = await operators.update(
         doc._id,
-        { signInGeneration: doc.signInGeneration },
+        {
+          signInGeneration: doc.signInGeneration,
+          ...(doc.totpSecret ? { totpLastStep: doc.totpLastStep ?? null } : {}),
+        },
         {
           signInGeneration: doc.signInGeneration + 1,
+          ...(step !== undefined ? { totpLastStep: step } : {}),
         },
       );
+      if (!claimed && doc.totpSecret) return refuse();
       await audit.record({ type: 'operator_signed_in', operatorId: doc._id });
       return toOperator(doc);
     },

@@ -45,28 +45,49 @@ export function base32Decode(text: string): Buffer {
 /** A new 160-bit secret (RFC 4226 §4 R6 recommends 160 bits), base32 as apps take it. */
 export const generateTotpSecret = (): string => base32Encode(randomBytes(20));
 
-/** The HOTP value (RFC 4226 §5.3) for one counter. */
-export function hotp(secret: Buffer, counter: number): string {
+export type TotpHash = 'sha1' | 'sha256' | 'sha512';
+
+/**
+ * The HOTP value (RFC 4226 §5.3) for one counter. The console uses the defaults (SHA-1, 6 digits);
+ * the others are RFC 6238's variants, there so its Appendix B test vectors can be checked whole.
+ */
+export function hotp(
+  secret: Buffer,
+  counter: number,
+  options: { digits?: number; hash?: TotpHash } = {},
+): string {
+  const digits = options.digits ?? DIGITS;
   const message = Buffer.alloc(8);
   message.writeBigUInt64BE(BigInt(counter));
-  const mac = createHmac('sha1', secret).update(message).digest();
+  const mac = createHmac(options.hash ?? 'sha1', secret)
+    .update(message)
+    .digest();
   const offset = mac[mac.length - 1]! & 0x0f;
-  const code = (mac.readUInt32BE(offset) & 0x7fffffff) % 10 ** DIGITS;
-  return String(code).padStart(DIGITS, '0');
+  const code = (mac.readUInt32BE(offset) & 0x7fffffff) % 10 ** digits;
+  return String(code).padStart(digits, '0');
 }
 
-export const totpAt = (secret: string, epochMs: number): string =>
-  hotp(base32Decode(secret), Math.floor(epochMs / STEP_MS));
+/** The time step (RFC 6238 §4.2: T = floor((now - T0) / X), T0 = 0, X = 30 s) of an instant. */
+export const totpStep = (epochMs: number): number => Math.floor(epochMs / STEP_MS);
 
-export function verifyTotp(secret: string, code: string, nowMs: number): boolean {
-  if (!/^\d{6}$/.test(code)) return false;
+export const totpAt = (secret: string, epochMs: number): string =>
+  hotp(base32Decode(secret), totpStep(epochMs));
+
+/**
+ * The time step whose code `code` is, among the current step and one either side; undefined when
+ * none matches. Every candidate is compared (in constant time) whatever the outcome. The caller
+ * refuses a step at or before the last one it accepted for the same secret (RFC 6238 §5.2: "the
+ * verifier MUST NOT accept the second attempt of the same OTP after the successful validation").
+ */
+export function matchTotp(secret: string, code: string, nowMs: number): number | undefined {
+  if (!/^\d{6}$/.test(code)) return undefined;
   const key = base32Decode(secret);
-  const step = Math.floor(nowMs / STEP_MS);
-  let ok = false;
-  for (const counter of [step - 1, step, step + 1]) {
-    ok = timingSafeEqual(Buffer.from(hotp(key, counter)), Buffer.from(code)) || ok;
+  const step = totpStep(nowMs);
+  let matched: number | undefined;
+  for (const counter of [step + 1, step, step - 1].filter((c) => c >= 0)) {
+    if (timingSafeEqual(Buffer.from(hotp(key, counter)), Buffer.from(code))) matched ??= counter;
   }
-  return ok;
+  return matched;
 }
 
 /** The enrolment URI authenticator apps read (Key Uri Format, as Google Authenticator defines it). */

@@ -76,9 +76,14 @@ export class ConsoleClient {
     return all.at(-1)![1]!;
   }
 
-  async signIn(username: string, password = PASSWORD) {
+  async signIn(username: string, password = PASSWORD, totp?: string) {
     const form = await this.send('GET', '/console/sign-in');
-    return this.send('POST', '/console/sign-in', { csrf: ConsoleClient.csrf(form.text), username, password });
+    return this.send('POST', '/console/sign-in', {
+      csrf: ConsoleClient.csrf(form.text),
+      username,
+      password,
+      ...(totp !== undefined ? { totp } : {}),
+    });
   }
 
   /** The session's CSRF token, read from a signed-in page. */

@@ -1,5 +1,6 @@
 import { Router } from '@koa/router';
 import type { Context, Next } from 'koa';
+import type { AuditLog } from '../../audit/audit.ts';
 import type { ConfigurationRegistry } from '../../credentials/configurations/registry.ts';
 import type { CredentialDefinition } from '../../credentials/configurations/types.ts';
 import { ConfigurationError, ConfigurationRetired } from '../../credentials/configurations/validate.ts';
@@ -11,6 +12,9 @@ import { readJson } from '../body.ts';
  * create, update (a new version), retire. A rejected definition answers 400 with every problem as
  * `{configuration, field, reason}`. Retiring is idempotent (again: the same answer, no new
  * version) and final: updating or re-creating a retired definition answers 409 `conflict`.
+ * Every change is in the audit trail as the console's are (`configuration_created`, `_updated`,
+ * `_retired` with the configuration ids); a rejected definition or a repeated retire records
+ * nothing.
  */
 const LIMIT = 256 * 1024;
 
@@ -48,8 +52,16 @@ async function configurationErrors(_ctx: Context, next: Next): Promise<void> {
   }
 }
 
-export function credentialConfigurationRoutes(registry: ConfigurationRegistry): Router {
+/** The configuration ids a definition publishes, as audit events name them. */
+const configurationIds = (def: CredentialDefinition) =>
+  Object.values(def.formats).map((f) => f!.configurationId);
+
+export function credentialConfigurationRoutes(registry: ConfigurationRegistry, audit: AuditLog): Router {
   const router = new Router({ prefix: '/credential-configurations' });
+  const changed =
+    (type: 'configuration_created' | 'configuration_updated' | 'configuration_retired') =>
+    (def: CredentialDefinition) =>
+      audit.record({ type, configurationIds: configurationIds(def) });
   router.use(configurationErrors);
   router.get('/', (ctx) => {
     ctx.body = { configurations: registry.definitions().map(summary) };
@@ -64,18 +76,27 @@ export function credentialConfigurationRoutes(registry: ConfigurationRegistry): 
   });
   router.post('/', async (ctx) => {
     const created = await registry.create(await readJson(ctx, LIMIT));
+    await changed('configuration_created')(created);
     ctx.status = 201;
     ctx.set('Location', `${ctx.path.replace(/\/$/, '')}/${created.id}`);
     ctx.body = created;
   });
   router.put('/:id', async (ctx) => {
-    ctx.body = await registry.update(ctx.params.id!, await readJson(ctx, LIMIT));
+    const updated = await registry.update(ctx.params.id!, await readJson(ctx, LIMIT));
+    await changed('configuration_updated')(updated);
+    ctx.body = updated;
   });
+  const retire = async (id: string) => {
+    const already = registry.definition(id)?.retired === true;
+    const retired = await registry.retire(id);
+    if (!already) await changed('configuration_retired')(retired);
+    return summary(retired);
+  };
   router.post('/:id/retire', async (ctx) => {
-    ctx.body = summary(await registry.retire(ctx.params.id!));
+    ctx.body = await retire(ctx.params.id!);
   });
   router.delete('/:id', async (ctx) => {
-    ctx.body = summary(await registry.retire(ctx.params.id!));
+    ctx.body = await retire(ctx.params.id!);
   });
   return router;
 }

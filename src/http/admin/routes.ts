@@ -55,7 +55,7 @@ export function adminRouter(parts: AdminParts): Router {
   for (const routes of [
     identityAdminRoutes(services, context.identities),
     outboxAdminRoutes(services, context.notifications.outboxEnabled),
-    credentialConfigurationRoutes(credentials.configurations),
+    credentialConfigurationRoutes(credentials.configurations, audit),
     offerRoutes(grants.offers, audit),
     ledgerRoutes({ ledger: vci.ledger, status: credentials.status, audit }),
     signerRevocationRoutes({

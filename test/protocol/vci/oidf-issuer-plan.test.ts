@@ -40,7 +40,14 @@ const CONFIG = 'NationalIdCredential_sd_jwt';
 const MDOC = 'NationalIdCredential_mso_mdoc';
 const REDIRECT = 'https://oidf-suite.example.org/test/a/idissuer/callback';
 
-type Wallet = { clientId: string; attestation: string; instanceKey: HolderKey; dpop: HolderKey };
+/** `instanceKey` holds the attested key (client_attestation) or the client's registered key (private_key_jwt). */
+type Wallet = {
+  clientId: string;
+  auth: 'client_attestation' | 'private_key_jwt';
+  attestation: string;
+  instanceKey: HolderKey;
+  dpop: HolderKey;
+};
 
 let h: VciHarness;
 let provider: { kid: string; key: HolderKey };
@@ -66,10 +73,25 @@ beforeAll(async () => {
 });
 afterAll(() => h?.stop());
 
-/** A client registered for attest_jwt_client_auth, its attestation signed by the trusted wallet provider. */
-async function wallet(): Promise<Wallet> {
+/**
+ * A client registered for attest_jwt_client_auth, its attestation signed by the trusted wallet
+ * provider; or (ClientAuthType private_key_jwt) registered with its public key in `jwks`.
+ */
+async function wallet(auth: Wallet['auth'] = 'client_attestation'): Promise<Wallet> {
   const instanceKey = await holderKey();
   const clientId = `oidf-${randomBytes(4).toString('hex')}`;
+  if (auth === 'private_key_jwt') {
+    const registered = await h.admin('POST', '/clients', {
+      client_id: clientId,
+      client_name: 'OIDF conformance suite',
+      redirect_uris: [REDIRECT],
+      token_endpoint_auth_method: 'private_key_jwt',
+      jwks: { keys: [{ ...instanceKey.jwk, kid: 'oidf-client', alg: 'ES256', use: 'sig' }] },
+      allowed_claims: ['given_name', 'family_name', 'birthdate', 'gender', 'name', 'address'],
+    });
+    expect(registered.status, JSON.stringify(registered.body)).toBe(201);
+    return { clientId, auth, attestation: '', instanceKey, dpop: await holderKey() };
+  }
   const now = Math.floor(h.app.clock.now() / 1000);
   const attestation = await new SignJWT({
     iss: 'https://wallet-provider.example.org',
@@ -88,14 +110,54 @@ async function wallet(): Promise<Wallet> {
     allowed_claims: ['given_name', 'family_name', 'birthdate', 'gender', 'name', 'address'],
   });
   expect(registered.status, JSON.stringify(registered.body)).toBe(201);
-  return { clientId, attestation, instanceKey, dpop: await holderKey() };
+  return { clientId, auth, attestation, instanceKey, dpop: await holderKey() };
 }
 
-/** A form POST to PAR or token with a DPoP proof and the attestation headers; one retry on a DPoP nonce or attestation challenge. */
+/**
+ * private_key_jwt as the suite builds it (sequence/client/CreateJWTClientAuthenticationAssertionWithIssAudAndAddToPAREndpointRequest
+ * and ...AddToTokenEndpointRequest, ClientAuthType setup in fapi2spfinal/AbstractFAPI2SPFinalServerTestModule.java:1142-1149):
+ * iss = sub = client_id, aud = the authorization server's issuer, jti, nbf = iat, exp = iat + 60
+ * (C/CreateClientAuthenticationAssertionClaims.java:20-45, aud replaced by the issuer).
+ */
+async function clientAssertion(w: Wallet) {
+  const now = Math.floor(h.app.clock.now() / 1000);
+  const jwt = await new SignJWT({
+    iss: w.clientId,
+    sub: w.clientId,
+    aud: as.issuer,
+    jti: randomUUID(),
+    nbf: now,
+    iat: now,
+    exp: now + 60,
+  })
+    .setProtectedHeader({ alg: 'ES256', kid: 'oidf-client' })
+    .sign(w.instanceKey.privateKey);
+  return {
+    client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+    client_assertion: jwt,
+  };
+}
+
+/**
+ * A form POST to PAR or token with a DPoP proof and the client's authentication (attestation
+ * headers, or a client assertion in the body); one retry on a DPoP nonce or attestation challenge.
+ */
 async function attestedPost(w: Wallet, endpoint: string, params: Record<string, string>) {
   let challenge: string | undefined;
   let dpopNonce: string | undefined;
   for (let attempt = 0; ; attempt++) {
+    if (w.auth === 'private_key_jwt') {
+      const res = await send(endpoint, {
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          DPoP: await dpopProof(w.dpop, h.app.clock.now(), 'POST', endpoint, undefined, dpopNonce),
+        },
+        body: form({ ...params, ...(await clientAssertion(w)) }),
+      });
+      if (res.status !== 400 || attempt > 0 || res.json?.error !== 'use_dpop_nonce') return res;
+      dpopNonce = res.headers.get('dpop-nonce') ?? undefined;
+      continue;
+    }
     const now = Math.floor(h.app.clock.now() / 1000);
     const pop = await new SignJWT({
       iss: w.clientId,
@@ -413,6 +475,15 @@ describe('OIDF oid4vci-1_0-issuer-test-plan (conformance-suite 12f2a4dac6), clie
     });
     await expectIssued(await credential(w, accessToken, { encrypted: true }));
   });
+
+  it.each([false, true])(
+    'oid4vci-1_0-issuer-happy-flow with private_key_jwt (ClientAuthType private_key_jwt), encrypted: %s',
+    async (encrypted) => {
+      const w = await wallet('private_key_jwt');
+      const accessToken = await authorizationCode(w, { unknownFields: true });
+      await expectIssued(await credential(w, accessToken, { encrypted }));
+    },
+  );
 
   it('oid4vci-1_0-issuer-happy-flow-additional-requests: the FAPI headers and Accept variants are answered 200', async () => {
     const w = await wallet();

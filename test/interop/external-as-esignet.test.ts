@@ -1,8 +1,12 @@
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { newWalletKey, verifyMdoc, verifySdJwtVc, walletClient } from '../../scripts/demo-wallet.ts';
+import { verifyMdoc, verifySdJwtVc } from '../../scripts/demo-wallet.ts';
 import { startVci, type VciHarness } from '../protocol/vci/harness.ts';
 import { type EsignetStandin, startEsignetStandin } from './esignet-standin.ts';
+import {
+  externalAuthorizationCodeFlow,
+  credentialRequest as sharedCredentialRequest,
+} from './external-as-wallet.ts';
 import { verifyJwtVc, verifyLdpVc } from './verifiers.ts';
 
 /**
@@ -34,7 +38,11 @@ let h: VciHarness;
 let esignet: EsignetStandin;
 let metadata: Record<string, any>;
 
+/** Our key for eSignet's encrypted userinfo (the client's userinfo_response_type JWE). */
+let userinfoKey: Awaited<ReturnType<typeof generateKeyPair>>;
+
 beforeAll(async () => {
+  userinfoKey = await generateKeyPair('RSA-OAEP-256', { extractable: true });
   let now = () => Date.now();
   esignet = await startEsignetStandin({ now: () => now(), person: structuredClone(PERSON) });
   h = await startVci({
@@ -47,7 +55,11 @@ beforeAll(async () => {
             issuer: esignet.issuer,
             jwksUri: esignet.jwksUri,
             profile: 'esignet',
-            subject: { mode: 'userinfo', endpoint: esignet.userinfoEndpoint },
+            subject: {
+              mode: 'userinfo',
+              endpoint: esignet.userinfoEndpoint,
+              decryptionJwk: { ...(await exportJWK(userinfoKey.privateKey)), alg: 'RSA-OAEP-256' },
+            },
           },
         ],
       },
@@ -67,59 +79,22 @@ afterAll(async () => {
 const scopeOf = (id: string) => metadata.credential_configurations_supported[id].scope as string;
 
 /** The wallet library's authorization-code flow at the stand-in, then one credential request here. */
-async function walletFlow(configurationId: string, nonceFrom: 'token' | 'nonce_endpoint') {
-  const key = await newWalletKey('ES256');
-  const client = walletClient([key], { clientId: CLIENT_ID });
-  const issuerMetadata = await client.resolveIssuerMetadata(h.url);
-  const credentialOffer = {
-    credential_issuer: h.url,
-    credential_configuration_ids: [configurationId],
-    grants: { authorization_code: { authorization_server: esignet.issuer } },
-  };
-  const authorization = await client.initiateAuthorization({
-    credentialOffer,
-    issuerMetadata,
+const walletFlow = (configurationId: string, nonceFrom: 'token' | 'nonce_endpoint') =>
+  externalAuthorizationCodeFlow({
+    credentialIssuer: h.url,
+    authorizationServer: esignet.issuer,
     clientId: CLIENT_ID,
     redirectUri: REDIRECT,
+    configurationId,
     scope: scopeOf(configurationId),
+    // The stand-in's /authorize answers at once with the redirect (the login is not replayed).
+    authorize: async (url) => {
+      expect(url.startsWith(`${esignet.issuer}/authorize`)).toBe(true);
+      const redirect = await fetch(url, { redirect: 'manual' });
+      return new URL(redirect.headers.get('location')!).searchParams.get('code')!;
+    },
+    nonceFrom,
   });
-  if (!('authorizationRequestUrl' in authorization))
-    throw new Error('expected a redirect-based authorization');
-  expect(authorization.authorizationRequestUrl.startsWith(`${esignet.issuer}/authorize`)).toBe(true);
-  const redirect = await fetch(authorization.authorizationRequestUrl, { redirect: 'manual' });
-  const code = new URL(redirect.headers.get('location')!).searchParams.get('code')!;
-  const { accessTokenResponse } = await client.retrieveAuthorizationCodeAccessTokenFromOffer({
-    credentialOffer,
-    issuerMetadata,
-    authorizationCode: code,
-    ...(authorization.pkce ? { pkceCodeVerifier: authorization.pkce.codeVerifier } : {}),
-    redirectUri: REDIRECT,
-  });
-  const nonce =
-    nonceFrom === 'token'
-      ? (accessTokenResponse.c_nonce as string)
-      : (await client.requestNonce({ issuerMetadata })).c_nonce;
-  const { jwt } = await client.createCredentialRequestJwtProof({
-    issuerMetadata,
-    credentialConfigurationId: configurationId,
-    nonce,
-    clientId: CLIENT_ID,
-    signer: { method: 'jwk', publicJwk: key.publicJwk as never, alg: 'ES256' },
-  });
-  const response = await client.retrieveCredentials({
-    issuerMetadata,
-    accessToken: accessTokenResponse.access_token,
-    credentialConfigurationId: configurationId,
-    proofs: { jwt: [jwt] },
-  });
-  const body = response.credentialResponse as { credentials: { credential: any }[] };
-  return {
-    credential: body.credentials[0]!.credential,
-    accessToken: accessTokenResponse.access_token,
-    nonce,
-    key,
-  };
-}
 
 describe('credentials from an eSignet login (@openid4vc/openid4vci, authorization code at the stand-in)', () => {
   it('lists both authorization servers in the metadata', () => {
@@ -159,21 +134,43 @@ describe('credentials from an eSignet login (@openid4vc/openid4vci, authorizatio
   });
 });
 
-/** A credential request with a proof over `nonce`, as a wallet sends it, with `token` (Bearer). */
-async function credentialRequest(token: string, nonce: string, headers: Record<string, string> = {}) {
-  const { publicKey, privateKey } = await generateKeyPair('ES256');
-  const proof = await new SignJWT({ aud: h.url, iat: Math.floor(h.app.clock.now() / 1000), nonce })
-    .setProtectedHeader({ typ: 'openid4vci-proof+jwt', alg: 'ES256', jwk: await exportJWK(publicKey) })
-    .sign(privateKey);
-  return fetch(metadata.credential_endpoint, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...headers },
-    body: JSON.stringify({
-      credential_configuration_id: 'NationalIdCredential_jwt_vc_json',
-      proofs: { jwt: [proof] },
-    }),
+describe("eSignet's encrypted userinfo (JWE around the signed KYC JWT)", () => {
+  it('is decrypted with the configured key: the credential carries its claims', async () => {
+    esignet.userinfoEncryptionKey = await exportJWK(userinfoKey.publicKey);
+    try {
+      const { credential } = await walletFlow('NationalIdCredential_jwt_vc_json', 'token');
+      const { payload } = await verifyJwtVc(credential, h.url, new Date(h.app.clock.now()));
+      expect((payload.vc as any).credentialSubject).toMatchObject({ givenName: 'Amani', familyName: 'Juma' });
+    } finally {
+      delete esignet.userinfoEncryptionKey;
+    }
   });
-}
+
+  it('encrypted to another key is refused with a clear error, never 500', async () => {
+    esignet.userinfoEncryptionKey = await exportJWK(
+      (await generateKeyPair('RSA-OAEP-256', { extractable: true })).publicKey,
+    );
+    try {
+      const token = await esignet.accessToken({ clientId: CLIENT_ID, scopes: jwtScope(), cNonce: 'jwe-1' });
+      const res = await credentialRequest(token, 'jwe-1');
+      const body = (await res.json()) as any;
+      // OpenID4VCI 1.0 §8.3.1.2: credential_request_denied with HTTP 400.
+      expect(res.status, JSON.stringify(body)).toBe(400);
+      expect(body.error).toBe('credential_request_denied');
+      expect(body.error_description).toBe("the authorization server's userinfo answer could not be verified");
+    } finally {
+      delete esignet.userinfoEncryptionKey;
+    }
+  });
+});
+
+/** A credential request with a proof over `nonce`, as a wallet sends it, with `token` (Bearer). */
+const credentialRequest = (token: string, nonce: string) =>
+  sharedCredentialRequest(
+    { url: h.url, credentialEndpoint: metadata.credential_endpoint, now: h.app.clock.now() },
+    token,
+    nonce,
+  );
 const jwtScope = () => [scopeOf('NationalIdCredential_jwt_vc_json')];
 
 describe('refusals of eSignet tokens', () => {

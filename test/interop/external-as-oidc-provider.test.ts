@@ -91,17 +91,18 @@ afterAll(async () => {
 // The external servers mint on the real clock: judge this test's tokens at the real now (see above).
 beforeEach(() => h.app.clock.set(Date.now()));
 
+/** The wallet's side of a flow at `op` for one configuration (the person logs in there). */
+const flowOptions = (op: ExternalOp, configurationId: string) => ({
+  credentialIssuer: h.url,
+  authorizationServer: op.issuer,
+  clientId: CLIENT_ID,
+  redirectUri: REDIRECT,
+  configurationId,
+  scope: metadata.credential_configurations_supported[configurationId].scope as string,
+  authorize: async (url: string) => (await op.authorize(url, REDIRECT)).searchParams.get('code')!,
+});
 const flow = (op: ExternalOp, configurationId: string) =>
-  externalAuthorizationCodeFlow({
-    credentialIssuer: h.url,
-    authorizationServer: op.issuer,
-    clientId: CLIENT_ID,
-    redirectUri: REDIRECT,
-    configurationId,
-    scope: metadata.credential_configurations_supported[configurationId].scope,
-    authorize: async (url) => (await op.authorize(url, REDIRECT)).searchParams.get('code')!,
-    nonceFrom: 'nonce_endpoint',
-  });
+  externalAuthorizationCodeFlow({ ...flowOptions(op, configurationId), nonceFrom: 'nonce_endpoint' });
 
 /** Checks a credential of this configuration with the independent verifier of its format. */
 async function verifyIndependently(configurationId: string, credential: any) {
@@ -160,17 +161,7 @@ const issuerSide = () => ({
 const ourNonce = async () =>
   ((await (await fetch(metadata.nonce_endpoint, { method: 'POST' })).json()) as { c_nonce: string }).c_nonce;
 const tokenAt = async (op: ExternalOp, configurationId = 'NationalIdCredential_jwt_vc_json') =>
-  (
-    await externalAccessToken({
-      credentialIssuer: h.url,
-      authorizationServer: op.issuer,
-      clientId: CLIENT_ID,
-      redirectUri: REDIRECT,
-      configurationId,
-      scope: metadata.credential_configurations_supported[configurationId].scope,
-      authorize: async (url) => (await op.authorize(url, REDIRECT)).searchParams.get('code')!,
-    })
-  ).accessTokenResponse.access_token;
+  (await externalAccessToken(flowOptions(op, configurationId))).accessTokenResponse.access_token;
 
 describe('refusals of opaque tokens', () => {
   it('a revoked token is 401 invalid_token (introspection: active false)', async () => {

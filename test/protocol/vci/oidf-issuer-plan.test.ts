@@ -261,21 +261,25 @@ async function credential(
     extraBody?: Record<string, unknown>;
     dpopKey?: HolderKey;
     config?: string;
+    /** The negative modules' one change: a random c_nonce, a proof signed by another key, no proofs. */
+    fault?: 'nonce' | 'signature' | 'no-proof';
   } = {},
 ): Promise<CredentialCall> {
-  const nonce = (await send(metadata.nonce_endpoint, { method: 'POST' })).json.c_nonce as string;
+  const fetched = (await send(metadata.nonce_endpoint, { method: 'POST' })).json.c_nonce as string;
+  const nonce = opts.fault === 'nonce' ? randomBytes(16).toString('base64url') : fetched;
   const holders = await Promise.all(Array.from({ length: opts.proofs ?? 1 }, () => holderKey()));
+  const signer = opts.fault === 'signature' ? await holderKey() : undefined;
   const now = Math.floor(h.app.clock.now() / 1000);
   const proofs = await Promise.all(
     holders.map((k) =>
       new SignJWT({ aud: metadata.credential_issuer, iat: now, iss: w.clientId, nonce })
         .setProtectedHeader({ alg: 'ES256', typ: 'openid4vci-proof+jwt', jwk: k.jwk })
-        .sign(k.privateKey),
+        .sign((signer ?? k).privateKey),
     ),
   );
   const body: Record<string, unknown> = {
     credential_configuration_id: opts.config ?? CONFIG,
-    proofs: { jwt: proofs },
+    ...(opts.fault === 'no-proof' ? {} : { proofs: { jwt: proofs } }),
     ...opts.extraBody,
   };
   const dpopKey = opts.dpopKey ?? w.dpop;
@@ -482,6 +486,29 @@ describe('OIDF oid4vci-1_0-issuer-test-plan (conformance-suite 12f2a4dac6), clie
       const w = await wallet('private_key_jwt');
       const accessToken = await authorizationCode(w, { unknownFields: true });
       await expectIssued(await credential(w, accessToken, { encrypted }));
+    },
+  );
+
+  it.each([
+    ['fail-invalid-nonce', { fault: 'nonce' }, 'invalid_nonce'],
+    ['fail-invalid-jwt-proof-signature', { fault: 'signature' }, 'invalid_proof'],
+    ['fail-missing-proof', { fault: 'no-proof' }, 'invalid_proof'],
+    [
+      'fail-unknown-credential-configuration',
+      { config: 'NoSuchCredential' },
+      'unknown_credential_configuration',
+    ],
+  ] as const)(
+    'oid4vci-1_0-issuer-%s in the encrypted variant: a plain JSON error the suite can read',
+    async (_module, change, error) => {
+      // V/condition/VCIValidateCredentialErrorResponse.java:17-36 parses the error body as JSON and
+      // compares `error`; the request itself is the encrypted application/jwt of the variant.
+      const w = await wallet();
+      const accessToken = await authorizationCode(w);
+      const answer = await credential(w, accessToken, { encrypted: true, ...change });
+      expect(answer.status).toBe(400);
+      expect(answer.headers.get('content-type')).toMatch(/^application\/json/);
+      expect(answer.body.error).toBe(error);
     },
   );
 

@@ -316,23 +316,24 @@ export function createKeyStore(options: KeyStoreOptions): KeyStore {
     purpose: KeyPurpose,
     alg: KeyAlgorithm,
   ): Promise<{ record: KeyRecord; discard: () => void }> {
+    const activeRecord = (kid: string, publicJwk: JWK, privatePart: Partial<KeyRecord>): KeyRecord => ({
+      _id: kid,
+      kid,
+      purpose,
+      alg,
+      status: 'active',
+      slot: activeSlot(purpose, alg),
+      createdAt: clock.now(),
+      publicJwk,
+      ...privatePart,
+    });
     if (vault?.holds(purpose, alg)) {
       const held = await vault.generate(alg);
       try {
         const publicJwk = await publicJwkOf(held.publicKey, alg);
         const kid = publicJwk.kid!;
         held.bind(kid);
-        const record: KeyRecord = {
-          _id: kid,
-          kid,
-          purpose,
-          alg,
-          status: 'active',
-          slot: activeSlot(purpose, alg),
-          createdAt: clock.now(),
-          publicJwk,
-          vault: { backend: vault.backend, id: kid },
-        };
+        const record = activeRecord(kid, publicJwk, { vault: { backend: vault.backend, id: kid } });
         return { record, discard: () => held.destroy() };
       } catch (error) {
         held.destroy();
@@ -342,17 +343,7 @@ export function createKeyStore(options: KeyStoreOptions): KeyStore {
     const pair = await generate(alg);
     const publicJwk = await publicJwkOf(pair.publicKey, alg);
     const kid = publicJwk.kid!;
-    const record: KeyRecord = {
-      _id: kid,
-      kid,
-      purpose,
-      alg,
-      status: 'active',
-      slot: activeSlot(purpose, alg),
-      createdAt: clock.now(),
-      publicJwk,
-      privateKey: encrypt(pair.privateKey, kid, purpose),
-    };
+    const record = activeRecord(kid, publicJwk, { privateKey: encrypt(pair.privateKey, kid, purpose) });
     return { record, discard: () => {} };
   }
 

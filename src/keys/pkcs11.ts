@@ -179,36 +179,19 @@ export async function openPkcs11Vault(settings: Pkcs11Settings): Promise<Pkcs11V
 
   /** One synchronous C_SignInit + C_Sign; the result is the JOSE encoding for the algorithm. */
   function signer(handle: Pkcs11.Handle, alg: KeyAlgorithm): (data: Uint8Array) => Buffer {
-    if (alg === 'EdDSA') {
-      const mechanism = { mechanism: CKM_EDDSA };
-      return (data) => {
-        module.C_SignInit(session, mechanism, handle);
-        return module.C_Sign(
-          session,
-          Buffer.from(data.buffer, data.byteOffset, data.byteLength),
-          Buffer.alloc(64),
-        );
+    const bytes = (data: Uint8Array) => Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+    // ECDSA signs a digest made here (SoftHSM has no CKM_ECDSA_SHA256); EdDSA and RSA hash inside.
+    const sha256 = (data: Uint8Array) => createHash('sha256').update(data).digest();
+    const through = (mechanism: number, input: (data: Uint8Array) => Buffer, size: number) => {
+      const params = { mechanism };
+      return (data: Uint8Array) => {
+        module.C_SignInit(session, params, handle);
+        return module.C_Sign(session, input(data), Buffer.alloc(size));
       };
-    }
-    if (alg === 'ES256') {
-      const mechanism = { mechanism: lib.CKM_ECDSA };
-      return (data) => {
-        const digest = createHash('sha256').update(data).digest();
-        module.C_SignInit(session, mechanism, handle);
-        return module.C_Sign(session, digest, Buffer.alloc(64));
-      };
-    }
-    if (alg === 'RS256') {
-      const mechanism = { mechanism: lib.CKM_SHA256_RSA_PKCS };
-      return (data) => {
-        module.C_SignInit(session, mechanism, handle);
-        return module.C_Sign(
-          session,
-          Buffer.from(data.buffer, data.byteOffset, data.byteLength),
-          Buffer.alloc(512),
-        );
-      };
-    }
+    };
+    if (alg === 'EdDSA') return through(CKM_EDDSA, bytes, 64);
+    if (alg === 'ES256') return through(lib.CKM_ECDSA, sha256, 64);
+    if (alg === 'RS256') return through(lib.CKM_SHA256_RSA_PKCS, bytes, 512);
     throw new Error(`PKCS#11: ${alg} keys do not sign`);
   }
 

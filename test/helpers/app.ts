@@ -36,6 +36,8 @@ function memoryLog(): { stream: Writable; lines: Record<string, unknown>[] } {
   return { stream, lines };
 }
 
+let testToken: import('./softhsm.ts').SoftHsmToken | undefined;
+
 async function freePort(): Promise<number> {
   const { createServer } = await import('node:net');
   return new Promise((resolve) => {
@@ -76,6 +78,16 @@ export async function startTestApp(
     },
     overrides: { store: { embeddedFile: ':memory:' }, ...options.overrides },
   });
+  // TEST_PKCS11=1: every test app keeps its credential and OIDC keys in a SoftHSM2 token (one per
+  // test process), so whole suites run against the PKCS#11 key store (README, PKCS#11).
+  if (process.env.TEST_PKCS11 === '1' && !config.keys.pkcs11.module) {
+    if (!testToken) {
+      const token = (await import('./softhsm.ts')).softHsmToken();
+      process.once('exit', () => token.remove());
+      testToken = token;
+    }
+    Object.assign(config.keys.pkcs11, testToken.config);
+  }
   const clock = new TestClock();
   const log = memoryLog();
   const services = await buildServices(config, {

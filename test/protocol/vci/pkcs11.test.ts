@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -116,6 +117,9 @@ describe('PKCS#11 key store: issuance (SoftHSM2)', () => {
       }
     }
     expect(keys.published('encryption').map((k) => k.backend)).toEqual(['software']);
+    // The PIN came from the configuration and went nowhere else.
+    expect(h.app.logs.length).toBeGreaterThan(0);
+    expect(JSON.stringify(h.app.logs)).not.toContain(token.pin);
   });
 
   it('stores no private key material for token keys; the token holds them sensitive and never extractable', async () => {
@@ -248,6 +252,44 @@ describe('PKCS#11 key store: issuance (SoftHSM2)', () => {
     const { payload } = await verifyJwtVc(signed, h.url, now());
     expect(payload.iss).toBe(h.url);
   });
+
+  it('rotates credential keys inside the token; credentials signed before still verify', async () => {
+    const who = await h.person();
+    const id = 'NationalIdCredential_jwt_vc_json';
+    const offer = await h.offer([id], who.individualId);
+    const access = (await h.token(preAuthorizedCode(offer))).body.access_token as string;
+    const issue = async () => {
+      const res = await h.post(
+        '/credential',
+        {
+          credential_configuration_id: id,
+          proofs: {
+            jwt: [
+              await proofJwt(await holderKey(), h.url, await h.nonce(), {
+                iat: Math.floor(h.app.clock.now() / 1000),
+              }),
+            ],
+          },
+        },
+        { authorization: `Bearer ${access}` },
+      );
+      expect(res.status, JSON.stringify(res.body)).toBe(200);
+      return res.body.credentials[0].credential as string;
+    };
+    const before = await issue();
+    const old = h.app.services.keys.active('credential', 'ES256');
+    const rotated = await h.admin('POST', '/keys/rotate?purpose=credential');
+    expect(rotated.status).toBe(201);
+    const fresh = h.app.services.keys.active('credential', 'ES256');
+    expect(fresh.kid).not.toBe(old.kid);
+    expect(fresh.backend).toBe('pkcs11');
+    expect(h.app.services.keys.find(old.kid)?.status).toBe('retired');
+    const after = await issue();
+    expect(String(decodeProtectedHeader(after).kid)).toContain(fresh.kid);
+    for (const jwt of [before, after]) await verifyJwtVc(jwt, h.url, now());
+    const records = await h.app.services.store.collection<KeyRecord>(KEYS_COLLECTION).find({});
+    expect(records.filter((r) => r.purpose === 'credential' && r.privateKey)).toEqual([]);
+  });
 });
 
 describe('PKCS#11 key store: OIDC signing through the module (SoftHSM2)', () => {
@@ -354,5 +396,31 @@ describe('PKCS#11 key store: restart (SoftHSM2)', () => {
     } finally {
       await second.stop();
     }
+
+    // Another process (the operator CLI) logs in afresh and finds the same keys in the token.
+    const cli = (pin: string) =>
+      spawnSync(process.execPath, ['src/cli.ts', 'keys', 'list'], {
+        encoding: 'utf8',
+        env: {
+          PATH: process.env.PATH,
+          SOFTHSM2_CONF: process.env.SOFTHSM2_CONF,
+          DEMO: 'off',
+          DATA_DIR: dir,
+          ISSUER__store__embeddedFile: join(dir, 'issuer.db'),
+          KEY_ENCRYPTION_SECRET: 'a-fixed-secret-for-the-restart-test-0123456789',
+          PKCS11_MODULE: token.module,
+          PKCS11_TOKEN_LABEL: token.label,
+          PKCS11_PIN: pin,
+        },
+      });
+    const listed = cli(token.pin);
+    expect(listed.status, listed.stderr).toBe(0);
+    for (const entry of before) expect(listed.stdout).toContain(entry.split(':')[2]);
+    // A wrong PIN: refused by the token, and neither PIN appears in what the operator sees.
+    const wrongPin = `${token.pin}0`;
+    const refused = cli(wrongPin);
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toContain('CKR_PIN_INCORRECT');
+    expect(`${refused.stdout}${refused.stderr}`).not.toContain(token.pin);
   });
 });

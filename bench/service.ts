@@ -32,12 +32,14 @@ async function freePort(): Promise<number> {
 
 export async function startService(
   env: Record<string, string> = {},
+  /** The program to run: the service, or bench/plain-issuer.ts (the baseline of issue 16). */
+  script = 'src/main.ts',
 ): Promise<{ url: string; admin: string; child: ChildProcess; dir: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'issuer-bench-'));
   const port = await freePort();
   const admin = randomBytes(24).toString('base64url');
   const nodeArgs = process.env.BENCH_SERVICE_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
-  const child = spawn(process.execPath, [...nodeArgs, join(ROOT, 'src/main.ts')], {
+  const child = spawn(process.execPath, [...nodeArgs, join(ROOT, script)], {
     cwd: ROOT,
     env: {
       PATH: process.env.PATH ?? '',

@@ -57,9 +57,16 @@ interface Prepared {
   close(): Promise<void>;
 }
 
-/** Starts the service, enrols one person and gives each of the 32 wallets an access token. */
-async function prepare(configurationId: string, connections = WALLETS): Promise<Prepared> {
-  const service = await startService();
+/**
+ * Starts the service (or, with `plain`, the plain alternative: bench/plain-issuer.ts), enrols one
+ * person and gives each of the 32 wallets an access token.
+ */
+export async function prepare(
+  configurationId: string,
+  connections = WALLETS,
+  plain = false,
+): Promise<Prepared> {
+  const service = await startService({}, plain ? 'bench/plain-issuer.ts' : 'src/main.ts');
   const pool = new Pool(service.url, { connections, pipelining: 1 });
   let renewal: NodeJS.Timeout | undefined;
   const close = async () => {
@@ -72,25 +79,38 @@ async function prepare(configurationId: string, connections = WALLETS): Promise<
   try {
     const adminHeaders = { authorization: `Bearer ${service.admin}`, 'content-type': 'application/json' };
     const individualId = '9876543210';
-    await json(pool, '/admin/identities', {
-      method: 'POST',
-      headers: adminHeaders,
-      body: JSON.stringify({
-        individual_id: individualId,
-        claims: {
-          name: 'Amina Hassan',
-          given_name: 'Amina',
-          family_name: 'Hassan',
-          birthdate: '1990-04-12',
-          gender: 'female',
-          email: 'amina@example.org',
-          phone_number: '+255700000001',
-          address: { street_address: '12 Uhuru St', locality: 'Dodoma', postal_code: '41101', country: 'TZ' },
-        },
-      }),
-    });
+    // The plain alternative knows the same person from its start and mints tokens through its own model.
+    const plainTokens: string[] = plain
+      ? ((await json(pool, `/bench/tokens?n=${WALLETS}`, { method: 'POST', headers: adminHeaders }))
+          .access_tokens as string[])
+      : [];
+    if (!plain)
+      await json(pool, '/admin/identities', {
+        method: 'POST',
+        headers: adminHeaders,
+        body: JSON.stringify({
+          individual_id: individualId,
+          claims: {
+            name: 'Amina Hassan',
+            given_name: 'Amina',
+            family_name: 'Hassan',
+            birthdate: '1990-04-12',
+            gender: 'female',
+            email: 'amina@example.org',
+            phone_number: '+255700000001',
+            address: {
+              street_address: '12 Uhuru St',
+              locality: 'Dodoma',
+              postal_code: '41101',
+              country: 'TZ',
+            },
+          },
+        }),
+      });
     /** An access token through a real pre-authorized code offer, as a wallet gets one. */
     const accessToken = async (): Promise<string> => {
+      const minted = plainTokens.pop();
+      if (minted) return minted;
       const offer = await json(pool, '/admin/credential-offers', {
         method: 'POST',
         headers: adminHeaders,
@@ -122,16 +142,18 @@ async function prepare(configurationId: string, connections = WALLETS): Promise<
       }),
     );
     // Access tokens live 300 s: long runs (the soak) give every wallet a fresh one every 200 s.
-    renewal = setInterval(() => {
-      for (const wallet of wallets) {
-        accessToken().then(
-          (token) => {
-            wallet.accessToken = token;
-          },
-          (error: Error) => console.error(`  token renewal failed: ${error.message}`),
-        );
-      }
-    }, 200_000);
+    // (The plain alternative's tokens live an hour.)
+    if (!plain)
+      renewal = setInterval(() => {
+        for (const wallet of wallets) {
+          accessToken().then(
+            (token) => {
+              wallet.accessToken = token;
+            },
+            (error: Error) => console.error(`  token renewal failed: ${error.message}`),
+          );
+        }
+      }, 200_000);
     const operation = async (w: Wallet) => {
       const { c_nonce } = await json(pool, '/nonce', { method: 'POST' });
       const proof = proofJwt(w, { aud: service.url, nonce: c_nonce, iat: Math.floor(Date.now() / 1000) });
@@ -149,7 +171,12 @@ async function prepare(configurationId: string, connections = WALLETS): Promise<
 }
 
 /** Closed loop: 32 wallets, each starting its next operation when the last one answered. */
-async function closedLoop(prepared: Prepared, seconds: number): Promise<Record<string, number>> {
+async function closedLoop(
+  prepared: Prepared,
+  seconds: number,
+  warmMs = 1500,
+  minSeconds = 5,
+): Promise<Record<string, number>> {
   const { service, wallets, operation } = prepared;
   const latenciesMs: number[] = [];
   let failures = 0;
@@ -167,13 +194,13 @@ async function closedLoop(prepared: Prepared, seconds: number): Promise<Record<s
   };
   // Warm-up, then the timed window.
   const warm = wallets.map(wallet);
-  await new Promise((resolve) => setTimeout(resolve, 1500));
+  await new Promise((resolve) => setTimeout(resolve, warmMs));
   latenciesMs.length = 0;
   failures = 0;
   const serviceCpu0 = processCpuMs(service.child.pid);
   const generatorCpu0 = process.cpuUsage();
   const t0 = performance.now();
-  await new Promise((resolve) => setTimeout(resolve, Math.max(seconds, 5) * 1000));
+  await new Promise((resolve) => setTimeout(resolve, Math.max(seconds, minSeconds) * 1000));
   const done = latenciesMs.length;
   const elapsed = (performance.now() - t0) / 1000;
   const serviceCpuMs = processCpuMs(service.child.pid) - serviceCpu0;
@@ -207,6 +234,61 @@ async function measureFormat(configurationId: string, seconds: number): Promise<
     await prepared.close();
   }
 }
+
+/**
+ * Issue 16's baseline: this service beside the plain alternative (bench/plain-issuer.ts:
+ * oidc-provider's experimental OpenID4VCI with the stock signing libraries and its in-memory
+ * store), the same configuration, claims, wallets and driver. Both processes run for the whole
+ * case, pinned to the same core, and are loaded in alternating rounds (`BENCH_ROUNDS`, default 3,
+ * each `seconds` long, at least 3 s, after 1 s of warm-up), so that drift of a shared machine
+ * touches both alike. Reported: each side's rate and p99 as the median over rounds, and the ratios
+ * service ÷ plain per round (median, min, max) of the wall rate and of the rate per second of
+ * service CPU (the figure that stays comparable while other tenants load the machine).
+ */
+async function measureVersusPlain(configurationId: string, seconds: number): Promise<Record<string, number>> {
+  const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
+  const plain = await prepare(configurationId, WALLETS, true);
+  let ours: Prepared | undefined;
+  try {
+    ours = await prepare(configurationId);
+    const oursRuns: Record<string, number>[] = [];
+    const plainRuns: Record<string, number>[] = [];
+    for (let r = 0; r < rounds; r++) {
+      plainRuns.push(await closedLoop(plain, seconds, 1000, 3));
+      oursRuns.push(await closedLoop(ours, seconds, 1000, 3));
+    }
+    const med = (runs: Record<string, number>[], key: string) =>
+      median(runs.map((run) => run[key] as number));
+    const ratios = (key: string) =>
+      oursRuns.map((run, i) => (run[key] as number) / (plainRuns[i]![key] as number));
+    const wall = ratios('requestsPerSecond');
+    const perCpu = ratios('requestsPerServiceCpuSecond');
+    return {
+      serviceRequestsPerSecond: med(oursRuns, 'requestsPerSecond'),
+      plainRequestsPerSecond: med(plainRuns, 'requestsPerSecond'),
+      ratioWall: median(wall),
+      ratioWallMin: Math.min(...wall),
+      ratioWallMax: Math.max(...wall),
+      serviceRequestsPerServiceCpuSecond: med(oursRuns, 'requestsPerServiceCpuSecond'),
+      plainRequestsPerServiceCpuSecond: med(plainRuns, 'requestsPerServiceCpuSecond'),
+      ratioPerCpu: median(perCpu),
+      ratioPerCpuMin: Math.min(...perCpu),
+      ratioPerCpuMax: Math.max(...perCpu),
+      serviceP99Ms: med(oursRuns, 'p99Ms'),
+      plainP99Ms: med(plainRuns, 'p99Ms'),
+      serviceCpuMsPerOp: med(oursRuns, 'serviceCpuMsPerOp'),
+      plainCpuMsPerOp: med(plainRuns, 'serviceCpuMsPerOp'),
+      failures: oursRuns.reduce((n, run) => n + (run.failures as number), 0),
+      plainFailures: plainRuns.reduce((n, run) => n + (run.failures as number), 0),
+      rounds,
+    };
+  } finally {
+    await ours?.close();
+    await plain.close();
+  }
+}
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
 /** The status list entries (list URL + index) of an ldp_vc credential response. */
 function statusEntries(response: Record<string, any>): string[] {
@@ -375,7 +457,17 @@ async function measureSustained(configurationId: string, seconds: number): Promi
   }
 }
 
+const versusPlain = (format: string, configurationId: string): BenchCase => ({
+  name: `http ${format}: this service ÷ plain alternative (oidc-provider openid4vci), 32 wallets`,
+  group: 'baseline',
+  setup: async () => () => undefined,
+  measure: (seconds) => measureVersusPlain(configurationId, seconds),
+});
+
 export const cases: BenchCase[] = [
+  versusPlain('ldp_vc', 'NationalIdCredential_ldp_vc'),
+  versusPlain('jwt_vc_json', 'NationalIdCredential_jwt_vc_json'),
+  versusPlain('dc+sd-jwt', 'NationalIdCredential_sd_jwt'),
   {
     name: 'http ldp_vc eddsa-rdfc-2022: nonce + credential, 32 wallets, file store',
     group: 'http',
@@ -393,5 +485,11 @@ export const cases: BenchCase[] = [
     group: 'http',
     setup: async () => () => undefined,
     measure: (seconds) => measureFormat('NationalIdCredential_jwt_vc_json', seconds),
+  },
+  {
+    name: 'http mso_mdoc ES256: nonce + credential, 32 wallets, file store',
+    group: 'http',
+    setup: async () => () => undefined,
+    measure: (seconds) => measureFormat('NationalIdCredential_mso_mdoc', seconds),
   },
 ];

@@ -10,6 +10,7 @@ import * as vc from '@digitalbazaar/vc';
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import pkcs11js from 'pkcs11js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../../src/config/load.ts';
 import { createDocumentLoader } from '../../../src/credentials/jsonld/document-loader.ts';
 import type { KeyRecord } from '../../../src/keys/key-store.ts';
 import { KEYS_COLLECTION } from '../../../src/keys/key-store.ts';
@@ -422,5 +423,35 @@ describe('PKCS#11 key store: restart (SoftHSM2)', () => {
     expect(refused.status).toBe(1);
     expect(refused.stderr).toContain('CKR_PIN_INCORRECT');
     expect(`${refused.stdout}${refused.stderr}`).not.toContain(token.pin);
+  });
+});
+
+describe('PKCS#11 configuration', () => {
+  const load = (env: Record<string, string>) => () =>
+    loadConfig({ env: { DEMO: 'off', KEY_ENCRYPTION_SECRET: 'x'.repeat(40), ...env } });
+
+  it('wants a PIN and a token with a module, and never repeats the PIN in the refusal', () => {
+    expect(load({ PKCS11_MODULE: token.module, PKCS11_TOKEN_LABEL: token.label })).toThrow(
+      'keys.pkcs11: pin: required with a module (PKCS11_PIN)',
+    );
+    const refusal = (() => {
+      try {
+        load({ PKCS11_MODULE: token.module, PKCS11_PIN: 'pin-4711-secret' })();
+      } catch (error) {
+        return (error as Error).message;
+      }
+      return '';
+    })();
+    expect(refusal).toContain('keys.pkcs11: tokenLabel or slot: one is required with a module');
+    expect(refusal).not.toContain('pin-4711-secret');
+    expect(load({ PKCS11_MODULE: token.module, PKCS11_SLOT: '0', PKCS11_PIN: '1' })().keys.pkcs11.slot).toBe(
+      0,
+    );
+    expect(() =>
+      loadConfig({
+        env: { DEMO: 'off', KEY_ENCRYPTION_SECRET: 'x'.repeat(40) },
+        overrides: { keys: { pkcs11: { purposes: ['encryption'] } } },
+      }),
+    ).toThrow('keys.pkcs11.purposes: must list purposes from credential, oidc');
   });
 });

@@ -3,12 +3,14 @@ import { createCaptcha } from '../../kyc/captcha.ts';
 import type { InteractionDeps } from '../../oidc/interaction/deps.ts';
 import { OTP_JS, UI_CSS } from '../../oidc/interaction/pages.ts';
 import { acrTable } from '../../oidc/provider.ts';
+import { LinkCodes } from '../../oidc/wallet-login/linked.ts';
 import type { WalletLogin } from '../../oidc/wallet-login/login.ts';
 import { apiRoutes } from './api-routes.ts';
 import { BIOMETRIC_JS } from './biometric-assets.ts';
 import type { InteractionApp } from './guards.ts';
 import { pageRoutes } from './html-routes.ts';
 import { walletAssetRoutes, walletLoginRoutes } from './wallet-login.ts';
+import { linkedWalletRoutes } from './wallet-login-linked.ts';
 
 /**
  * Login and consent under `<base>/interaction/:uid`: the login steps of src/oidc/interaction/
@@ -48,6 +50,8 @@ export function interactionRoutes(
   const router = new Router({ prefix: `${state.basePath}/interaction` });
   // The wallet login (OpenID4VP) first: its wallet-facing paths are not interactions.
   if (wallet) walletLoginRoutes(app, router, wallet);
+  // eSignet's linked-wallet login (link code by QR, then the bound key's signed challenge).
+  linkedWalletRoutes(app, router, new LinkCodes({ store: services.store, clock }));
   pageRoutes(app, router);
   apiRoutes(app, router);
   return router;

@@ -12,7 +12,7 @@ import { type LoginDeps, type LoginSession, resendAfterSeconds } from './session
  * front end (html-routes.ts) writes what these return.
  */
 
-const PAGE_FACTORS: readonly Factor[] = ['otp', 'pin', 'password', 'kbi', 'biometric', 'vp'];
+const PAGE_FACTORS: readonly Factor[] = ['otp', 'pin', 'password', 'kbi', 'biometric', 'vp', 'wallet'];
 
 /** The page's own address and query: the language and factor the person chose. */
 export interface PageRequest {
@@ -116,10 +116,10 @@ export function sessionPage(
       csrf,
       factors,
       selected,
-      // The wallet login has its own page (src/http/interaction/wallet-login.ts).
+      // The wallet logins have their own pages (src/http/interaction/wallet-login*.ts).
       factorHref: (f) =>
-        f === 'vp'
-          ? `${action}/wallet${langSuffix ? `?${langSuffix}` : ''}`
+        f === 'vp' || f === 'linked-wallet'
+          ? `${action}/${f === 'vp' ? 'wallet' : f}${langSuffix ? `?${langSuffix}` : ''}`
           : `${action}?factor=${f}${langSuffix ? `&${langSuffix}` : ''}`,
       kbiFields: system.kbiFields?.() ?? deps.kbiFields,
       otp,

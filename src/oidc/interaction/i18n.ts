@@ -71,7 +71,13 @@ export type WalletText =
   | 'replayed'
   | 'invalid'
   | 'not_yours'
-  | 'offer_other_person';
+  | 'offer_other_person'
+  | 'linkedOffer'
+  | 'linkedTitle'
+  | 'linkedScan'
+  | 'linkedConnected'
+  | 'linkedVerified'
+  | 'not_linked_key';
 
 const en: Texts = {
   dir: 'ltr',
@@ -185,6 +191,14 @@ const en: Texts = {
     not_yours:
       'This identity card was not issued to the person this wallet is linked to. Present your own card.',
     offer_other_person: 'This sign-in belongs to a credential offer made for another person.',
+    linkedOffer: 'Log in with a linked wallet',
+    linkedTitle: 'Log in with a linked wallet',
+    linkedScan:
+      'Scan this code with the wallet you linked to your identity. Your wallet signs in for you with its linked key.',
+    linkedConnected: 'Your wallet is connected. Confirm the sign-in in your wallet…',
+    linkedVerified: 'Your wallet signed you in. Continuing…',
+    not_linked_key:
+      'Your wallet could not sign you in: its key is not linked to this identity. Link the wallet again, or sign in another way.',
   },
 };
 
@@ -298,6 +312,13 @@ const ar: Texts = {
     invalid: 'أرسلت المحفظة بيانات لم نتمكن من قراءتها. اطلب رمزًا جديدًا وحاول مرة أخرى.',
     not_yours: 'لم تُصدر بطاقة الهوية هذه للشخص المرتبطة به هذه المحفظة. قدّم بطاقتك أنت.',
     offer_other_person: 'عملية تسجيل الدخول هذه تخص عرض اعتماد أُعدّ لشخص آخر.',
+    linkedOffer: 'تسجيل الدخول بمحفظة مرتبطة',
+    linkedTitle: 'تسجيل الدخول بمحفظة مرتبطة',
+    linkedScan: 'امسح هذا الرمز بالمحفظة التي ربطتها بهويتك. تسجّل محفظتك دخولك بمفتاحها المرتبط.',
+    linkedConnected: 'تم توصيل محفظتك. أكّد تسجيل الدخول في محفظتك…',
+    linkedVerified: 'سجّلت محفظتك دخولك. جارٍ المتابعة…',
+    not_linked_key:
+      'لم تتمكن محفظتك من تسجيل دخولك: مفتاحها غير مرتبط بهذه الهوية. اربط المحفظة مرة أخرى أو سجّل الدخول بطريقة أخرى.',
   },
 };
 

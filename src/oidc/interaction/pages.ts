@@ -178,6 +178,10 @@ ${view.kbiFields
     case 'vp':
       form = `<p><a class="button primary" href="${h(view.factorHref('vp'))}">${h(texts.wallet.offer)}</a></p>`;
       break;
+    case 'wallet':
+      // eSignet's linked-wallet login: a wallet bound after a one-time code signs in by QR.
+      form = `<p><a class="button primary" href="${h(view.factorHref('linked-wallet'))}">${h(texts.wallet.linkedOffer)}</a></p>`;
+      break;
     default:
       form = `<p class="info">${h(texts.errors.unsupported_factor ?? '')}</p>`;
   }

@@ -20,6 +20,11 @@ export interface WalletPageView {
   readonly qrSvg: string;
   readonly walletUrl: string;
   readonly expiresInSeconds: number;
+  /**
+   * eSignet's linked-wallet login (src/oidc/wallet-login/linked.ts): the QR code carries a link
+   * code for a wallet bound to the person's account, and the page says when the wallet connected.
+   */
+  readonly linked?: boolean;
 }
 
 const REASONS: readonly WalletText[] = [
@@ -33,17 +38,21 @@ const REASONS: readonly WalletText[] = [
   'invalid',
   'not_yours',
   'offer_other_person',
+  'not_linked_key',
 ];
 
 export const WALLET_PAGE_SCRIPT = 'wallet.js';
 
 export function walletPage(frame: PageFrame, view: WalletPageView): string {
-  const t = frame.texts.wallet;
+  const all = frame.texts.wallet;
+  const t = view.linked
+    ? { ...all, title: all.linkedTitle, scan: all.linkedScan, verified: all.linkedVerified }
+    : all;
   const reasons = REASONS.map((r) => `<template id="wallet-reason-${r}">${h(t[r])}</template>`).join('');
   const body = `<header><h1>${h(t.title)}</h1></header>
 <p class="hint">${h(format(frame.texts.signInTo, { rp: view.client.name }))}</p>
 <section id="wallet" class="stack" data-status="${h(view.statusHref)}" data-expires="${view.expiresInSeconds}"
- data-template="${h(t.expiresIn)}" data-expired="${h(t.expired)}" data-verified="${h(t.verified)}">
+ data-template="${h(t.expiresIn)}" data-expired="${h(t.expired)}" data-verified="${h(t.verified)}" data-linked="${h(t.linkedConnected)}">
 <p>${h(t.scan)}</p>
 <div class="qr" id="wallet-qr" role="img" aria-label="${h(t.title)}">${view.qrSvg}</div>
 <p><a class="button secondary" id="same-device" href="${h(view.walletUrl)}">${h(t.sameDevice)}</a></p>
@@ -60,7 +69,10 @@ ${reasons}
   );
 }
 
-/** Polls the status endpoint every 2 s, counts down, and follows `next` once the wallet answered. */
+/**
+ * Polls the status endpoint every 2 s, counts down (to the expiry the status reports), says when a
+ * linked wallet connected, and follows `next` once the wallet answered.
+ */
 export const WALLET_JS = `(function(){var w=document.getElementById('wallet');if(!w)return;
 var st=document.getElementById('wallet-state'),cd=document.getElementById('wallet-countdown'),nc=document.getElementById('new-code');
 var s=parseInt(w.getAttribute('data-expires')||'0',10),t=w.getAttribute('data-template')||'',done=false;
@@ -71,6 +83,8 @@ function tick(){if(done)return;if(s<=0){over(w.getAttribute('data-expired'),true
 function poll(){if(done)return;fetch(w.getAttribute('data-status'),{credentials:'same-origin',headers:{accept:'application/json'}})
 .then(function(r){return r.json();}).then(function(j){if(done)return;
 if(j.state==='verified'&&j.next){done=true;st.textContent=w.getAttribute('data-verified');location.assign(j.next);return;}
+if(typeof j.expires_in==='number')s=j.expires_in;
+if(j.state==='linked')st.textContent=w.getAttribute('data-linked');
 if(j.state==='expired'){over(w.getAttribute('data-expired'),true);return;}
 if(j.state==='refused'){var r=document.getElementById('wallet-reason-'+j.reason);over(r?r.textContent:w.getAttribute('data-expired'),true);return;}
 setTimeout(poll,2000);}).catch(function(){setTimeout(poll,4000);});}

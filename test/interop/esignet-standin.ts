@@ -84,6 +84,8 @@ export interface EsignetStandin {
     scopes: string[];
     cNonce?: string;
     dpopJkt?: string;
+    /** Not eSignet: a confirmation claim as another server might bind its tokens (RFC 8705). */
+    cnf?: Record<string, unknown>;
     iat?: number;
     lifetimeSeconds?: number;
   }): Promise<string>;
@@ -133,7 +135,7 @@ export async function startEsignetStandin(options: {
     person: options.person,
     scopeResources: options.scopeResources ?? {},
     down: false,
-    async accessToken({ clientId, scopes, cNonce, dpopJkt, iat, lifetimeSeconds }) {
+    async accessToken({ clientId, scopes, cNonce, dpopJkt, cnf, iat, lifetimeSeconds }) {
       // TokenServiceImpl.java:131-162 getAccessToken, claim by claim:
       const payload: Record<string, unknown> = {};
       payload.iss = issuer; // :133 issuerId (mosip.esignet.discovery.issuer-id, :72-73)
@@ -157,6 +159,7 @@ export async function startEsignetStandin(options: {
         payload.c_nonce_expires_in = 60; // :156 cNonceExpireSeconds (:78-79, default 60)
       }
       if (dpopJkt) payload.cnf = { jkt: dpopJkt }; // :158-159
+      if (cnf) payload.cnf = cnf;
       return sign(payload, serviceKeys.at(-1)!);
     },
     async rotate(keepOld) {

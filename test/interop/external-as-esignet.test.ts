@@ -254,6 +254,18 @@ describe('refusals of eSignet tokens', () => {
     expect(((await res.json()) as any).error_description).toContain('DPoP scheme');
   });
 
+  it('a token bound by a confirmation method the issuer cannot check (cnf x5t#S256) is 401, not bearer', async () => {
+    const token = await esignet.accessToken({
+      clientId: CLIENT_ID,
+      scopes: jwtScope(),
+      cNonce: 'bound-1',
+      cnf: { 'x5t#S256': 'bwcK0esc3ACC3DB2Y5_lESsXE8o9ltc05O89jdN-dg2' },
+    });
+    const res = await credentialRequest(token, 'bound-1');
+    expect(res.status).toBe(401);
+    expect(((await res.json()) as any).error_description).toContain('confirmation method');
+  });
+
   it('eSignet down (userinfo, then keys) is 503 with Retry-After, never 500', async () => {
     const token = await esignet.accessToken({ clientId: CLIENT_ID, scopes: jwtScope(), cNonce: 'down-1' });
     esignet.down = true;

@@ -367,6 +367,14 @@ export function createExternalTokenVerifier(deps: ExternalDeps, own: TokenVerifi
     found: { server: ExternalAuthorizationServer; claims: TokenClaims },
   ): Promise<IssuanceGrant> {
     const { server, claims } = found;
+    // A token bound to a key by a method we cannot check (RFC 8705 `x5t#S256`, or any other `cnf`
+    // member) is not a bearer token: refused rather than accepted unbound (RFC 7800 §3.1).
+    const cnf = claims.cnf as Record<string, unknown> | undefined;
+    if (
+      cnf !== undefined &&
+      (typeof cnf !== 'object' || cnf === null || Object.keys(cnf).some((m) => m !== 'jkt'))
+    )
+      throw invalid('the access token is bound to a key by a confirmation method this issuer cannot check');
     const jkt = claims.cnf?.jkt;
     if (jkt) {
       if (scheme !== 'dpop') throw invalid('a DPoP-bound access token must be sent with the DPoP scheme');

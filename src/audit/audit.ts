@@ -41,6 +41,7 @@ export type AuditEventType =
   | 'identity_deleted'
   | 'offer_created'
   | 'operator_created'
+  | 'operator_removed'
   | 'operator_signed_in'
   | 'operator_sign_in_failed'
   | 'operator_locked'
@@ -73,6 +74,7 @@ export const AUDIT_EVENT_TYPES: readonly AuditEventType[] = [
   'identity_deleted',
   'offer_created',
   'operator_created',
+  'operator_removed',
   'operator_signed_in',
   'operator_sign_in_failed',
   'operator_locked',

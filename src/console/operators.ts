@@ -125,13 +125,33 @@ export function createOperators(deps: {
         if (error instanceof UniqueViolation) throw new Conflict('an operator with this user name exists');
         throw error;
       }
-      await audit.record({ type: 'operator_created', operatorId: doc._id, reason: role });
+      // recordId: the operator made; operatorId (from actingAs): who made it, absent from the CLI.
+      await audit.record({ type: 'operator_created', recordId: doc._id, reason: role });
       return { operator: toOperator(doc), ...(totpSecret ? { totpSecret } : {}) };
     },
 
     async get(id: string): Promise<Operator | undefined> {
       const doc = await operators.get(id);
       return doc ? toOperator(doc) : undefined;
+    },
+
+    /** Every operator, oldest first (user name, role, whether a TOTP is enrolled). */
+    async list(): Promise<(Operator & { totp: boolean; createdAt: number })[]> {
+      return (await operators.find({}, { limit: 1000 })).map((doc) => ({
+        ...toOperator(doc),
+        totp: doc.totpSecret !== undefined,
+        createdAt: doc.createdAt,
+      }));
+    },
+
+    /**
+     * Removes an operator. Their sessions end with it: every console request reads the operator
+     * from the store, and a session whose operator is gone opens nothing.
+     */
+    async remove(id: string): Promise<boolean> {
+      if (!(await operators.delete(id))) return false;
+      await audit.record({ type: 'operator_removed', recordId: id });
+      return true;
     },
 
     async count(): Promise<number> {

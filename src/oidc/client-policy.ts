@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { hasPrivateMembers } from '../crypto/jwk.ts';
 import { AppError } from '../errors.ts';
 
@@ -76,4 +77,30 @@ export function checkClientPolicy(metadata: Record<string, unknown>): void {
       }
     }
   }
+}
+
+/**
+ * A registration as it will be stored, checked by our policy and oidc-provider's client schema
+ * (the issuer console registers and edits clients through this too). Throws InvalidClientMetadata.
+ */
+export async function checkRegistration(
+  body: Record<string, unknown>,
+  validate: (metadata: Record<string, unknown>) => Promise<void>,
+  fixedId?: string,
+): Promise<Record<string, unknown>> {
+  if (fixedId !== undefined && body.client_id !== undefined && body.client_id !== fixedId) {
+    throw new InvalidClientMetadata('client_id must match the client being updated');
+  }
+  const clientId =
+    fixedId ?? (body.client_id === undefined ? randomBytes(16).toString('base64url') : body.client_id);
+  const metadata = registrationMetadata(body, clientId);
+  checkClientPolicy(metadata);
+  try {
+    await validate(metadata);
+  } catch (error) {
+    const e = error as { error?: string; error_description?: string; message?: string };
+    if (e.error) throw new InvalidClientMetadata(e.error_description ?? e.message ?? e.error);
+    throw error;
+  }
+  return metadata;
 }

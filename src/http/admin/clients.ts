@@ -1,9 +1,8 @@
-import { randomBytes } from 'node:crypto';
 import { Router } from '@koa/router';
 import type { Context } from 'koa';
 import type { AuditLog } from '../../audit/audit.ts';
 import { Conflict, NotFound } from '../../errors.ts';
-import { checkClientPolicy, InvalidClientMetadata, registrationMetadata } from '../../oidc/client-policy.ts';
+import { checkRegistration } from '../../oidc/client-policy.ts';
 import type { ClientRegistry } from '../../oidc/clients.ts';
 import { UniqueViolation } from '../../store/spi.ts';
 import { readJson } from '../body.ts';
@@ -72,20 +71,5 @@ async function checked(
   validate: (metadata: Record<string, unknown>) => Promise<void>,
   fixedId?: string,
 ): Promise<Record<string, unknown>> {
-  const body = await readJson(ctx, 256 * 1024);
-  if (fixedId !== undefined && body.client_id !== undefined && body.client_id !== fixedId) {
-    throw new InvalidClientMetadata('client_id must match the client being updated');
-  }
-  const clientId =
-    fixedId ?? (body.client_id === undefined ? randomBytes(16).toString('base64url') : body.client_id);
-  const metadata = registrationMetadata(body, clientId);
-  checkClientPolicy(metadata);
-  try {
-    await validate(metadata);
-  } catch (error) {
-    const e = error as { error?: string; error_description?: string; message?: string };
-    if (e.error) throw new InvalidClientMetadata(e.error_description ?? e.message ?? e.error);
-    throw error;
-  }
-  return metadata;
+  return checkRegistration(await readJson(ctx, 256 * 1024), validate, fixedId);
 }

@@ -1,6 +1,7 @@
 import { Router } from '@koa/router';
 import type { AuditLog } from '../../audit/audit.ts';
 import { InvalidRequest, NotFound } from '../../errors.ts';
+import { revokeConsent } from '../../oidc/consent-revocation.ts';
 import type { ConsentRecord, Consents } from '../../oidc/consents.ts';
 import type { GrantRecords } from '../../oidc/grant-records.ts';
 
@@ -36,17 +37,7 @@ export function consentAdminRoutes(deps: {
   router.delete('/consents/:id', async (ctx) => {
     const record = await deps.consents.get(ctx.params.id!);
     if (!record) throw new NotFound('no such consent');
-    const grants = await deps.grants.forConsent(record.clientId, record.subject);
-    for (const grant of grants) await deps.revokeGrant(grant._id);
-    await deps.consents.delete(record._id);
-    await deps.audit.record({
-      type: 'consent_revoked',
-      clientId: record.clientId,
-      subjectHash: deps.audit.subjectHash(record.accountId),
-      recordId: record._id,
-      claims: record.acceptedClaims,
-      count: grants.length,
-    });
+    await revokeConsent(deps, record);
     ctx.status = 204;
   });
 

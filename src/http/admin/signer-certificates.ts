@@ -2,13 +2,12 @@ import { Router } from '@koa/router';
 import type { AuditLog } from '../../audit/audit.ts';
 import {
   type IssuerCa,
-  NoSignerCertificate,
   SIGNER_REVOCATION_REASONS,
   type SignerRevocationReason,
-  SignerStillActive,
 } from '../../credentials/x509/issuer-ca.ts';
+import { revokeSignerCertificates } from '../../credentials/x509/signer-revocation.ts';
 import { crlUrl } from '../../credentials/x509/urls.ts';
-import { Conflict, InvalidRequest, NotFound } from '../../errors.ts';
+import { InvalidRequest } from '../../errors.ts';
 import type { KeyStore } from '../../keys/spi.ts';
 import { readJson } from '../body.ts';
 
@@ -32,18 +31,8 @@ export function signerRevocationRoutes(services: {
     if (typeof reason !== 'string' || !Object.hasOwn(SIGNER_REVOCATION_REASONS, reason)) {
       throw new InvalidRequest(`reason must be one of ${Object.keys(SIGNER_REVOCATION_REASONS).join(', ')}`);
     }
-    // Another instance may have rotated the key out since this one last loaded.
-    await services.keys.reload();
     const kid = ctx.params.kid as string;
-    let revoked: Awaited<ReturnType<IssuerCa['revokeSigners']>>;
-    try {
-      revoked = await services.issuerCa.revokeSigners(kid, reason as SignerRevocationReason);
-    } catch (error) {
-      if (error instanceof SignerStillActive) throw new Conflict(error.message);
-      if (error instanceof NoSignerCertificate) throw new NotFound(error.message);
-      throw error;
-    }
-    await services.audit.record({ type: 'signer_certificates_revoked', kid, reason, count: revoked.length });
+    const revoked = await revokeSignerCertificates(services, kid, reason as SignerRevocationReason);
     ctx.body = {
       kid,
       revoked: revoked.map((r) => ({

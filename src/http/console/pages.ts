@@ -14,6 +14,20 @@ import { type ConsoleLocale, type ConsoleTexts, fill } from './strings.ts';
 export const CONSOLE_CSP =
   "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
+type Section =
+  | 'offers'
+  | 'ledger'
+  | 'types'
+  | 'keys'
+  | 'clients'
+  | 'consents'
+  | 'audit'
+  | 'operators'
+  | 'outbox';
+/** Sections every role reads; administrators also see operators and the outbox (which holds codes). */
+const SECTIONS: readonly Section[] = ['offers', 'ledger', 'types', 'keys', 'clients', 'consents', 'audit'];
+const ADMIN_SECTIONS: readonly Section[] = ['operators', 'outbox'];
+
 export interface Frame {
   readonly t: ConsoleTexts;
   readonly locale: ConsoleLocale;
@@ -21,7 +35,7 @@ export interface Frame {
   readonly operator?: Operator;
   readonly csrf?: string;
   /** The section shown, marked in the navigation. */
-  readonly section?: 'offers' | 'ledger' | 'types' | 'keys' | 'audit';
+  readonly section?: Section;
 }
 
 export const csrfField = (csrf: string) => `<input type="hidden" name="csrf" value="${h(csrf)}">`;
@@ -31,7 +45,10 @@ export function layout(frame: Frame, body: string, withScript = false): string {
   const { t, operator } = frame;
   const other = frame.locale === 'en' ? 'ar' : 'en';
   const nav = operator
-    ? `<nav aria-label="${h(t.nav)}"><ul>${(['offers', 'ledger', 'types', 'keys', 'audit'] as const)
+    ? `<nav aria-label="${h(t.nav)}"><ul>${[
+        ...SECTIONS,
+        ...(may(operator.role, 'administer') ? ADMIN_SECTIONS : []),
+      ]
         .map((s) => {
           const href = `/console/${s === 'types' ? 'credential-types' : s}`;
           const current = frame.section === s ? ' aria-current="page"' : '';
@@ -371,12 +388,32 @@ export interface KeyView {
   publishUntil?: number;
 }
 
-export function keysPage(frame: Frame, keys: readonly KeyView[]): string {
+export function keysPage(
+  frame: Frame,
+  keys: readonly KeyView[],
+  signer: { reasons: readonly string[]; notice?: string; error?: string },
+): string {
   const { t } = frame;
   const canRotate = frame.operator && may(frame.operator.role, 'administer');
+  // Signer certificates belong to credential keys; revoking is refused (409) while a key still signs.
+  const revocable = canRotate ? keys.filter((k) => k.purpose === 'credential' && k.status !== 'active') : [];
+  const revoke = revocable.length
+    ? `<section aria-labelledby="signers"><h2 id="signers">${h(t.revokeCertificates)}</h2>
+<p class="hint">${h(t.retiredKeysHint)}</p>
+${revocable
+  .map(
+    (k, i) =>
+      `<form method="post" action="/console/keys/${h(k.kid)}/revoke-certificates" class="action">${csrfField(frame.csrf ?? '')}
+<p class="field"><label for="signer-reason-${i}">${h(t.reason)} <code>${h(k.kid)}</code></label>
+<select id="signer-reason-${i}" name="reason">${signer.reasons.map((r) => `<option>${h(r)}</option>`).join('')}</select></p>
+<button type="submit" class="danger">${h(t.revokeCertificates)}</button></form>`,
+  )
+  .join('\n')}</section>`
+    : '';
   return layout(
     frame,
-    `<div class="scroll"><table><thead><tr><th scope="col">kid</th><th scope="col">${h(t.purpose)}</th><th scope="col">${h(t.algorithm)}</th><th scope="col">${h(t.status)}</th><th scope="col">${h(t.created)}</th><th scope="col">${h(t.published)}</th></tr></thead><tbody>
+    `${signer.notice ? `<p class="info" role="status">${h(signer.notice)}</p>` : ''}${alert(signer.error)}
+<div class="scroll"><table><thead><tr><th scope="col">kid</th><th scope="col">${h(t.purpose)}</th><th scope="col">${h(t.algorithm)}</th><th scope="col">${h(t.status)}</th><th scope="col">${h(t.created)}</th><th scope="col">${h(t.published)}</th></tr></thead><tbody>
 ${keys
   .map(
     (k) =>
@@ -393,7 +430,8 @@ ${
         )
         .join('\n')
     : ''
-}`,
+}
+${revoke}`,
   );
 }
 

@@ -5,19 +5,33 @@ import { type ConsoleOffers, createConsoleOffers } from '../../console/offers.ts
 import { createOperators, type Operator, type Operators, operatorPolicy } from '../../console/operators.ts';
 import { type ConsoleAction, may } from '../../console/roles.ts';
 import { type ConsoleSession, createSessions, type Sessions } from '../../console/sessions.ts';
+import { totpUri } from '../../console/totp.ts';
 import type { ConfigurationRegistry } from '../../credentials/configurations/registry.ts';
 import type { CredentialDefinition } from '../../credentials/configurations/types.ts';
 import { ConfigurationError, ConfigurationRetired } from '../../credentials/configurations/validate.ts';
 import type { StatusService } from '../../credentials/status/service.ts';
-import { AppError, Forbidden, InvalidRequest, NotFound } from '../../errors.ts';
+import {
+  type IssuerCa,
+  SIGNER_REVOCATION_REASONS,
+  type SignerRevocationReason,
+} from '../../credentials/x509/issuer-ca.ts';
+import { revokeSignerCertificates } from '../../credentials/x509/signer-revocation.ts';
+import { AppError, Conflict, Forbidden, InvalidRequest, NotFound } from '../../errors.ts';
+import { readOutbox } from '../../kyc/notifiers/outbox.ts';
+import type { KycRegistry } from '../../kyc/registry.ts';
+import { checkRegistration, InvalidClientMetadata } from '../../oidc/client-policy.ts';
+import { revokeConsent } from '../../oidc/consent-revocation.ts';
+import type { OidcState } from '../../oidc/state.ts';
 import { randomId } from '../../random.ts';
 import type { Services } from '../../services.ts';
+import { UniqueViolation } from '../../store/spi.ts';
 import type { Ledger, LedgerRecord } from '../../vci/ledger.ts';
 import type { Offers } from '../../vci/offers.ts';
 import type { PreAuthorizedCodes } from '../../vci/pre-authorized.ts';
 import { changeCredentialStatus } from '../../vci/status-change.ts';
 import { readForm, readRaw } from '../body.ts';
 import { noStore } from '../middleware.ts';
+import { clientPage, clientsPage, consentsPage, operatorsPage, outboxPage } from './admin-pages.ts';
 import { CONSOLE_CSS, CONSOLE_JS } from './assets.ts';
 import {
   auditPage,
@@ -44,7 +58,17 @@ import { CONSOLE_TEXTS, type ConsoleLocale, consoleLocale, fill } from './string
 /** The built parts the console works on (src/compose.ts), through the same services as the admin API. */
 export interface ConsoleParts {
   readonly services: Services;
-  readonly credentials: { readonly status: StatusService; readonly configurations: ConfigurationRegistry };
+  readonly credentials: {
+    readonly status: StatusService;
+    readonly configurations: ConfigurationRegistry;
+    readonly issuerCa: IssuerCa;
+  };
+  readonly kyc: { readonly identitySystems: KycRegistry };
+  readonly oidc: {
+    readonly state: Pick<OidcState, 'clients' | 'consents' | 'grants'>;
+    revokeGrant(grantId: string): Promise<void>;
+    validateClient(metadata: Record<string, unknown>): Promise<void>;
+  };
   readonly grants: {
     readonly offers: Offers;
     readonly preAuthorizedCodes: Pick<PreAuthorizedCodes, 'stateOf'>;
@@ -111,6 +135,8 @@ export function consoleRoutes(parts: ConsoleParts): Router {
   offerRoutes(c, router);
   ledgerRoutes(c, router);
   typeRoutes(c, router);
+  clientAndConsentRoutes(c, router);
+  operatorAndOutboxRoutes(c, router);
   keyAndAuditRoutes(c, router);
   router.get('/', (ctx) => go(ctx, '/console/offers'));
   return router;
@@ -625,12 +651,221 @@ function typeRoutes(c: Console, router: Router): void {
   });
 }
 
+// --- clients and consents --------------------------------------------------------------------
+
+/** Client metadata as the console's editor shows it (what the admin API stores, without its dates). */
+function metadataText(metadata: Record<string, unknown>): string {
+  const { created_at: _c, updated_at: _u, ...rest } = metadata;
+  return JSON.stringify(rest, null, 2);
+}
+
+function clientAndConsentRoutes(c: Console, router: Router): void {
+  const { clients, consents, grants } = c.parts.oidc.state;
+  const { audit } = services(c);
+  const editable = (ctx: Context) => may(who(ctx).operator.role, 'administer');
+  const editor = (ctx: Context, action: string, text: string, error?: string, status = 200) =>
+    show(
+      ctx,
+      clientPage(
+        frame(ctx, (t) => t.clients, 'clients'),
+        { action, text, editable: true, ...(error ? { error } : {}) },
+      ),
+      status,
+    );
+  /** Saves a registration checked as the admin API checks it; a refused one comes back with its reason. */
+  const save = async (ctx: Context, fixedId: string | undefined) => {
+    const form = await postedForm(c, ctx, 'administer');
+    const text = form.get('metadata') ?? '';
+    const action = fixedId ? `/console/clients/${encodeURIComponent(fixedId)}` : '/console/clients';
+    try {
+      const body: unknown = JSON.parse(text);
+      if (!body || typeof body !== 'object' || Array.isArray(body)) {
+        throw new InvalidClientMetadata('the registration must be a JSON object');
+      }
+      const metadata = await checkRegistration(
+        body as Record<string, unknown>,
+        c.parts.oidc.validateClient,
+        fixedId,
+      );
+      const id = metadata.client_id as string;
+      if (fixedId) {
+        if (!(await clients.replace(id, metadata))) throw new NotFound('no such client');
+        await audit.record({ type: 'client_updated', clientId: id });
+      } else {
+        try {
+          await clients.create(id, metadata);
+        } catch (error) {
+          if (error instanceof UniqueViolation)
+            throw new Conflict(`a client with client_id "${id}" already exists`);
+          throw error;
+        }
+        await audit.record({ type: 'client_created', clientId: id });
+      }
+      go(ctx, `/console/clients/${encodeURIComponent(id)}`);
+    } catch (error) {
+      if (error instanceof SyntaxError) return editor(ctx, action, text, `not JSON: ${error.message}`, 400);
+      if (error instanceof AppError && error.status < 500)
+        return editor(ctx, action, text, error.description, error.status);
+      throw error;
+    }
+  };
+  router.get('/clients', async (ctx) => {
+    allow(ctx, 'read');
+    const rows = (await clients.list()).map((m) => ({
+      clientId: String(m.client_id),
+      ...(typeof m.client_name === 'string' ? { name: m.client_name } : {}),
+      wallet: m.token_endpoint_auth_method !== 'private_key_jwt',
+      redirectUris: Array.isArray(m.redirect_uris) ? m.redirect_uris.map(String) : [],
+    }));
+    show(
+      ctx,
+      clientsPage(
+        frame(ctx, (t) => t.clients, 'clients'),
+        rows,
+      ),
+    );
+  });
+  router.get('/clients/new', (ctx) => {
+    allow(ctx, 'administer');
+    editor(
+      ctx,
+      '/console/clients',
+      '{\n  "client_name": "",\n  "redirect_uris": [],\n  "token_endpoint_auth_method": "none"\n}',
+    );
+  });
+  router.post('/clients', (ctx) => save(ctx, undefined));
+  router.get('/clients/:id', async (ctx) => {
+    allow(ctx, 'read');
+    const metadata = await clients.find(ctx.params.id!);
+    if (!metadata) throw new NotFound(CONSOLE_TEXTS[locale(ctx)].notFound);
+    const id = String(metadata.client_id);
+    show(
+      ctx,
+      clientPage(
+        frame(ctx, () => id, 'clients'),
+        {
+          action: `/console/clients/${encodeURIComponent(id)}`,
+          text: metadataText(metadata),
+          editable: editable(ctx),
+        },
+      ),
+    );
+  });
+  router.post('/clients/:id', (ctx) => save(ctx, ctx.params.id!));
+
+  const QUERY = /^[A-Za-z0-9._:@|-]{1,200}$/;
+  const consentList = async (ctx: Context, q: string, message?: string) => {
+    const found = q
+      ? [...(await consents.forAccount(q)), ...(await consents.forSubject(q))].filter(
+          (r, i, all) => all.findIndex((x) => x._id === r._id) === i,
+        )
+      : undefined;
+    show(
+      ctx,
+      consentsPage(
+        frame(ctx, (t) => t.consents, 'consents'),
+        q,
+        found?.map((r) => ({
+          id: r._id,
+          clientId: r.clientId,
+          scopes: r.scopes,
+          claims: r.acceptedClaims,
+          givenAt: r.givenAt,
+          expiresAt: r.expiresAt,
+        })),
+        message,
+      ),
+    );
+  };
+  router.get('/consents', async (ctx) => {
+    allow(ctx, 'read');
+    const q = typeof ctx.query.q === 'string' ? ctx.query.q.trim() : '';
+    if (q && !QUERY.test(q)) throw new InvalidRequest('q is not an account id or subject');
+    await consentList(ctx, q);
+  });
+  router.post('/consents/:id/revoke', async (ctx) => {
+    const form = await postedForm(c, ctx, 'administer');
+    const record = /^[A-Za-z0-9_-]{1,64}$/.test(ctx.params.id!)
+      ? await consents.get(ctx.params.id!)
+      : undefined;
+    if (!record) throw new NotFound(CONSOLE_TEXTS[locale(ctx)].notFound);
+    await revokeConsent({ consents, grants, revokeGrant: c.parts.oidc.revokeGrant, audit }, record);
+    const q = (form.get('q') ?? '').trim();
+    await consentList(ctx, QUERY.test(q) ? q : record.accountId, CONSOLE_TEXTS[locale(ctx)].consentRevoked);
+  });
+}
+
+// --- operators and the outbox ------------------------------------------------------------------
+
+function operatorAndOutboxRoutes(c: Console, router: Router): void {
+  const page = async (ctx: Context, form: Parameters<typeof operatorsPage>[2] = {}, status = 200) =>
+    show(
+      ctx,
+      operatorsPage(
+        frame(ctx, (t) => t.operators, 'operators'),
+        await c.operators.list(),
+        form,
+      ),
+      status,
+    );
+  router.get('/operators', async (ctx) => {
+    allow(ctx, 'administer');
+    await page(ctx);
+  });
+  router.post('/operators', async (ctx) => {
+    const form = await postedForm(c, ctx, 'administer');
+    const username = form.get('username') ?? '';
+    try {
+      const { operator, totpSecret } = await c.operators.add({
+        username,
+        role: form.get('role') ?? '',
+        password: form.get('password') ?? '',
+        totp: form.get('totp') === 'true',
+      });
+      const t = CONSOLE_TEXTS[locale(ctx)];
+      await page(
+        ctx,
+        {
+          message: fill(t.operatorAdded, { user: operator.username }),
+          ...(totpSecret ? { enrolUri: totpUri(totpSecret, t.console, operator.username) } : {}),
+        },
+        201,
+      );
+    } catch (error) {
+      if (error instanceof AppError && error.status < 500) {
+        return page(ctx, { error: error.description, username }, error.status);
+      }
+      throw error;
+    }
+  });
+  router.post('/operators/:id/remove', async (ctx) => {
+    await postedForm(c, ctx, 'administer');
+    const t = CONSOLE_TEXTS[locale(ctx)];
+    if (ctx.params.id === who(ctx).operator.id) return page(ctx, { error: t.cannotRemoveSelf }, 409);
+    if (!(await c.operators.remove(ctx.params.id!))) throw new NotFound(t.notFound);
+    await page(ctx, { message: t.operatorRemoved });
+  });
+
+  const outboxOn = c.parts.kyc.identitySystems.context.notifications.outboxEnabled;
+  router.get('/outbox', async (ctx) => {
+    // Administrators only: the outbox holds one-time codes and tx_codes.
+    allow(ctx, 'administer');
+    const messages = outboxOn ? await readOutbox(services(c).store, { limit: 100 }) : undefined;
+    show(
+      ctx,
+      outboxPage(
+        frame(ctx, (t) => t.outbox, 'outbox'),
+        messages?.map((m) => ({ channel: m.channel, to: m.to, text: m.text, createdAt: m.createdAt })),
+      ),
+    );
+  });
+}
+
 // --- keys and the audit trail ----------------------------------------------------------------
 
 function keyAndAuditRoutes(c: Console, router: Router): void {
   const { keys, audit } = services(c);
-  router.get('/keys', (ctx) => {
-    allow(ctx, 'read');
+  const keysPage_ = (ctx: Context, signer: { notice?: string; error?: string } = {}, status = 200) => {
     const listed = (['credential', 'oidc', 'encryption'] as const).flatMap((purpose) =>
       keys.published(purpose).map((key) => ({
         kid: key.kid,
@@ -646,8 +881,36 @@ function keyAndAuditRoutes(c: Console, router: Router): void {
       keysPage(
         frame(ctx, (t) => t.keys, 'keys'),
         listed,
+        { reasons: Object.keys(SIGNER_REVOCATION_REASONS), ...signer },
       ),
+      status,
     );
+  };
+  router.get('/keys', (ctx) => {
+    allow(ctx, 'read');
+    keysPage_(ctx);
+  });
+  router.post('/keys/:kid/revoke-certificates', async (ctx) => {
+    const form = await postedForm(c, ctx, 'administer');
+    const reason = form.get('reason') ?? '';
+    if (!Object.hasOwn(SIGNER_REVOCATION_REASONS, reason)) {
+      throw new InvalidRequest(`reason must be one of ${Object.keys(SIGNER_REVOCATION_REASONS).join(', ')}`);
+    }
+    const kid = ctx.params.kid!;
+    try {
+      const revoked = await revokeSignerCertificates(
+        { issuerCa: c.parts.credentials.issuerCa, keys, audit },
+        kid,
+        reason as SignerRevocationReason,
+      );
+      const t = CONSOLE_TEXTS[locale(ctx)];
+      keysPage_(ctx, { notice: fill(t.certificatesRevoked, { kid, count: String(revoked.length) }) });
+    } catch (error) {
+      if (error instanceof AppError && error.status < 500) {
+        return keysPage_(ctx, { error: error.description }, error.status);
+      }
+      throw error;
+    }
   });
   router.post('/keys/rotate', async (ctx) => {
     const form = await postedForm(c, ctx, 'administer');

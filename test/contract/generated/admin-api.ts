@@ -419,7 +419,7 @@ export interface components {
             publishUntil: string | null;
         };
         /** @enum {string} */
-        AuditEventType: "login_succeeded" | "login_failed" | "otp_sent" | "otp_failed" | "individual_blocked" | "consent_given" | "consent_revoked" | "token_issued" | "code_reuse_detected" | "credential_issued" | "credential_revoked" | "credential_suspended" | "credential_reinstated" | "key_rotated" | "signer_certificates_revoked" | "client_created" | "client_updated" | "client_deleted" | "identity_created" | "identity_updated" | "identity_deleted" | "offer_created" | "operator_created" | "operator_signed_in" | "operator_sign_in_failed" | "operator_locked" | "operator_signed_out" | "configuration_created" | "configuration_updated" | "configuration_retired";
+        AuditEventType: "login_succeeded" | "login_failed" | "otp_sent" | "otp_failed" | "individual_blocked" | "consent_given" | "consent_revoked" | "token_issued" | "code_reuse_detected" | "credential_issued" | "credential_revoked" | "credential_suspended" | "credential_reinstated" | "key_rotated" | "signer_certificates_revoked" | "client_created" | "client_updated" | "client_deleted" | "identity_created" | "identity_updated" | "identity_deleted" | "offer_created" | "operator_created" | "operator_removed" | "operator_signed_in" | "operator_sign_in_failed" | "operator_locked" | "operator_signed_out" | "configuration_created" | "configuration_updated" | "configuration_retired";
         /** @description The person's registry identifier (4 to 64 letters, digits, spaces or dashes) */
         IndividualId: string;
         /** @description OpenID Connect Core §5.1 claims; language variants with §5.2 tags (`name#ar`) */

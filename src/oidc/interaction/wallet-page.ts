@@ -86,7 +86,7 @@ if(j.state==='verified'&&j.next){done=true;st.textContent=w.getAttribute('data-v
 if(typeof j.expires_in==='number')s=j.expires_in;
 if(j.state==='linked')st.textContent=w.getAttribute('data-linked');
 if(j.state==='expired'){over(w.getAttribute('data-expired'),true);return;}
-if(j.state==='refused'){var r=document.getElementById('wallet-reason-'+j.reason);over(r?r.textContent:w.getAttribute('data-expired'),true);return;}
+if(j.state==='refused'){var r=document.getElementById('wallet-reason-'+j.reason);over(r?(r.content||r).textContent:w.getAttribute('data-expired'),true);return;}
 setTimeout(poll,2000);}).catch(function(){setTimeout(poll,4000);});}
 tick();poll();})();
 `;

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { SignJWT } from 'jose';
 import type { Clock } from '../../clock.ts';
+import { signCompact } from '../../credentials/formats/jws.ts';
 import type { KeyStore, ManagedKey } from '../../keys/spi.ts';
 import type { TransactionRef } from '../../kyc/spi.ts';
 import { randomId } from '../../random.ts';
@@ -140,7 +140,7 @@ export class WalletRequests {
     if (!claimed) return undefined;
     const key = this.#keys.active('credential', 'ES256');
     const clientId = await this.clientId();
-    return new SignJWT({
+    const claims = {
       client_id: clientId,
       response_type: 'vp_token',
       response_mode: 'direct_post',
@@ -163,12 +163,15 @@ export class WalletRequests {
           'dc+sd-jwt': { 'sd-jwt_alg_values': ['ES256', 'EdDSA'], 'kb-jwt_alg_values': ['ES256', 'EdDSA'] },
         },
       },
-    })
-      .setProtectedHeader({ alg: 'ES256', typ: 'oauth-authz-req+jwt', x5c: await this.#x5c(key) })
-      .setAudience('https://self-issued.me/v2')
-      .setIssuedAt(Math.floor(now / 1000))
-      .setExpirationTime(Math.floor((doc.expiresAt ?? 0) / 1000))
-      .sign(key.privateKey);
+    };
+    // Signed through the key (in-process or in a PKCS#11 token), not jose's SignJWT, which needs the private key.
+    const header = { alg: 'ES256', typ: 'oauth-authz-req+jwt', x5c: await this.#x5c(key) };
+    return signCompact(key, Buffer.from(JSON.stringify(header), 'utf8').toString('base64url'), {
+      ...claims,
+      aud: 'https://self-issued.me/v2',
+      iat: Math.floor(now / 1000),
+      exp: Math.floor((doc.expiresAt ?? 0) / 1000),
+    });
   }
 
   /**

@@ -1,10 +1,10 @@
-import { mkdirSync } from 'node:fs';
 import { decodeJwt } from 'jose';
 import jsQRModule from 'jsqr';
 import { PNG } from 'pngjs';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { launchBrowser } from '../helpers/browser.ts';
+import { screenshotPath } from '../helpers/screenshots.ts';
 
 // jsqr is CommonJS with a default export: callable as the module under Node, as .default for TypeScript.
 const jsQR = ((jsQRModule as unknown as { default?: typeof jsQRModule }).default ??
@@ -106,10 +106,7 @@ describe('wallet login pages in Chromium', () => {
       expect(await page.getAttribute('#same-device', 'href')).toMatch(
         /^openid4vp:\/\/\?client_id=x509_hash%3A/,
       );
-      if (locale === 'en') {
-        mkdirSync('docs/images', { recursive: true });
-        await page.screenshot({ path: 'docs/images/wallet-login.png' });
-      }
+      if (locale === 'en') await page.screenshot({ path: screenshotPath('wallet-login.png') });
 
       // The wallet's camera: the QR code read from a screenshot of the page.
       const png = PNG.sync.read(await page.screenshot());

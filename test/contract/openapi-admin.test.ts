@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import type { Document } from 'openapi-backend';
+import { Agent, fetch as undiciFetch } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { AUDIT_EVENT_TYPES } from '../../src/audit/audit.ts';
@@ -53,9 +54,17 @@ describe('docs/openapi/admin.yaml holds the admin API', () => {
     app = await startTestApp({ env: { DEMO: 'on' }, overrides: { kyc: { scryptCost: 1024 } } });
     exchanges = await adminTour(app.url, app.adminToken, app.dataDir);
   });
-  afterAll(() => app.stop());
+  afterAll(async () => {
+    await own.close();
+    await app.stop();
+  });
 
-  // Served first, while the tour's keep-alive connections are fresh (the checks below are CPU-heavy).
+  // Fresh connections of their own: the tour's pooled keep-alive sockets may be closed by the server
+  // (keepAliveTimeout) while a loaded machine runs the CPU-heavy checks, and a reused one is then reset.
+  const own = new Agent();
+  const fetch = (url: string, init: { headers?: Record<string, string> } = {}) =>
+    undiciFetch(url, { ...init, dispatcher: own });
+
   it('serves both documents behind the admin token, as YAML and JSON', async () => {
     const unauthenticated = await fetch(`${app.url}/admin/openapi/admin.yaml`);
     expect(unauthenticated.status).toBe(401);

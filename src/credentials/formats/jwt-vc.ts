@@ -31,29 +31,29 @@ export function credentialStatusOf(entries: StatusEntry[] | undefined): Record<s
   });
 }
 
+/** The `vc` claim and registered claims, in the order VC-JWT 1.1 §6.3.1 lists them. */
+export function jwtVcPayload(req: IssueRequest, did: string): Record<string, unknown> {
+  const status = credentialStatusOf(req.status);
+  const vc: Record<string, unknown> = {
+    '@context': [VC_V1_CONTEXT, ...req.profile.contexts.filter((url) => url !== VC_V1_CONTEXT)],
+    type: ['VerifiableCredential', ...req.profile.types],
+    // VC-JWT 1.1: the subject id moves to `sub`, so credentialSubject carries claims only.
+    credentialSubject: req.claims,
+  };
+  if (status.length === 1) vc['credentialStatus'] = status[0];
+  else if (status.length > 1) vc['credentialStatus'] = status;
+
+  const payload: Record<string, unknown> = { iss: did };
+  if (req.holder) payload['sub'] = req.holder.did ?? didJwkFromJwk(req.holder.jwk);
+  payload['nbf'] = seconds(req.validFrom);
+  if (req.validUntil) payload['exp'] = seconds(req.validUntil);
+  if (req.credentialId) payload['jti'] = req.credentialId;
+  payload['vc'] = vc;
+  return payload;
+}
+
 export function createJwtVcFormat(deps: FormatBaseDeps): CredentialFormat {
   const did = didWebFromUrl(deps.publicUrl);
-
-  /** The `vc` claim and registered claims, in the order VC-JWT 1.1 §6.3.1 lists them. */
-  function payloadOf(req: IssueRequest): Record<string, unknown> {
-    const status = credentialStatusOf(req.status);
-    const vc: Record<string, unknown> = {
-      '@context': [VC_V1_CONTEXT, ...req.profile.contexts.filter((url) => url !== VC_V1_CONTEXT)],
-      type: ['VerifiableCredential', ...req.profile.types],
-      // VC-JWT 1.1: the subject id moves to `sub`, so credentialSubject carries claims only.
-      credentialSubject: req.claims,
-    };
-    if (status.length === 1) vc['credentialStatus'] = status[0];
-    else if (status.length > 1) vc['credentialStatus'] = status;
-
-    const payload: Record<string, unknown> = { iss: did };
-    if (req.holder) payload['sub'] = req.holder.did ?? didJwkFromJwk(req.holder.jwk);
-    payload['nbf'] = seconds(req.validFrom);
-    if (req.validUntil) payload['exp'] = seconds(req.validUntil);
-    if (req.credentialId) payload['jti'] = req.credentialId;
-    payload['vc'] = vc;
-    return payload;
-  }
 
   return {
     id: 'jwt_vc_json',
@@ -64,7 +64,7 @@ export function createJwtVcFormat(deps: FormatBaseDeps): CredentialFormat {
         typ: 'JWT',
         kid: verificationMethodId(deps.publicUrl, key.kid),
       }));
-      return signCompact(key, header, payloadOf(req));
+      return signCompact(key, header, jwtVcPayload(req, did));
     },
   };
 }

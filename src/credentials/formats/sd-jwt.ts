@@ -81,6 +81,38 @@ export interface SdJwtDeps extends FormatBaseDeps {
   issuerCa?: Pick<IssuerCaSource, 'joseX5c'>;
 }
 
+/** The SD-JWT VC payload before selective disclosure is applied (`publicUrl` is `iss`; `now` epoch ms). */
+export function sdJwtVcPayload(
+  req: IssueRequest,
+  publicUrl: string,
+  now: number,
+): Record<string, unknown> & { vct: string } {
+  const { vct } = req.profile;
+  if (!vct) throw new Error(`configuration ${req.profile.configurationId} has no vct`);
+  for (const claim of Object.keys(req.claims)) {
+    if (RESERVED.has(claim))
+      throw new Error(`claim ${claim} of ${req.profile.configurationId} is reserved in SD-JWT VC`);
+  }
+  const payload: Record<string, unknown> & { vct: string } = {
+    iss: publicUrl,
+    // SECURITY.md row 36: issuance time rounded down to the hour so two issuances do not link.
+    iat: hourFloor(now),
+    nbf: seconds(req.validFrom),
+    vct,
+    ...req.claims,
+  };
+  if (req.validUntil) payload['exp'] = seconds(req.validUntil);
+  // SD-JWT VC §3.2.2.2: holder binding through a confirmation key (RFC 7800).
+  if (req.holder) payload['cnf'] = { jwk: publicJwk(req.holder.jwk) };
+  const token = (req.status ?? []).find((entry) => entry.kind === 'token');
+  if (req.status?.some((entry) => entry.kind !== 'token')) {
+    throw new Error('dc+sd-jwt takes token status list entries only');
+  }
+  // draft-ietf-oauth-status-list §6.1: the Referenced Token's `status` claim.
+  if (token?.kind === 'token') payload['status'] = { status_list: { idx: token.idx, uri: token.uri } };
+  return payload;
+}
+
 export function createSdJwtFormat(deps: SdJwtDeps): CredentialFormat {
   // One library instance per signing key: the signer and the header `kid` can never disagree.
   const instances = new WeakMap<ManagedKey, SDJwtVcInstance>();
@@ -99,38 +131,11 @@ export function createSdJwtFormat(deps: SdJwtDeps): CredentialFormat {
     return instance;
   };
 
-  function payloadOf(req: IssueRequest): Record<string, unknown> & { vct: string } {
-    const { vct } = req.profile;
-    if (!vct) throw new Error(`configuration ${req.profile.configurationId} has no vct`);
-    for (const claim of Object.keys(req.claims)) {
-      if (RESERVED.has(claim))
-        throw new Error(`claim ${claim} of ${req.profile.configurationId} is reserved in SD-JWT VC`);
-    }
-    const payload: Record<string, unknown> & { vct: string } = {
-      iss: deps.publicUrl,
-      // SECURITY.md row 36: issuance time rounded down to the hour so two issuances do not link.
-      iat: hourFloor(deps.clock.now()),
-      nbf: seconds(req.validFrom),
-      vct,
-      ...req.claims,
-    };
-    if (req.validUntil) payload['exp'] = seconds(req.validUntil);
-    // SD-JWT VC §3.2.2.2: holder binding through a confirmation key (RFC 7800).
-    if (req.holder) payload['cnf'] = { jwk: publicJwk(req.holder.jwk) };
-    const token = (req.status ?? []).find((entry) => entry.kind === 'token');
-    if (req.status?.some((entry) => entry.kind !== 'token')) {
-      throw new Error('dc+sd-jwt takes token status list entries only');
-    }
-    // draft-ietf-oauth-status-list §6.1: the Referenced Token's `status` claim.
-    if (token?.kind === 'token') payload['status'] = { status_list: { idx: token.idx, uri: token.uri } };
-    return payload;
-  }
-
   return {
     id: 'dc+sd-jwt',
     async issue(req) {
       const key = deps.keys.active('credential', req.profile.alg ?? 'ES256');
-      const payload = payloadOf(req);
+      const payload = sdJwtVcPayload(req, deps.publicUrl, deps.clock.now());
       const frame = disclosureFrameOf(req.profile.selectivelyDisclosable ?? [], req.claims);
       // SD-JWT VC §3.5: verifiers find the key through `iss` + `kid` (jwt-vc-issuer metadata) or,
       // for ES256, through the certificate in `x5c`, which chains to the published IACA.

@@ -2,6 +2,7 @@ import type { AuditRecord } from '../../audit/audit.ts';
 import type { ConsoleOffer } from '../../console/offers.ts';
 import type { Operator } from '../../console/operators.ts';
 import { may } from '../../console/roles.ts';
+import type { CredentialPreview } from '../../credentials/configurations/preview.ts';
 import type { LedgerRecord } from '../../vci/ledger.ts';
 import { escapeHtml as h } from '../html.ts';
 import { type ConsoleLocale, type ConsoleTexts, fill } from './strings.ts';
@@ -359,6 +360,7 @@ export function typePage(
   frame: Frame,
   definition: Record<string, unknown>,
   versions: readonly TypeSummary[],
+  previews: readonly CredentialPreview[] = [],
 ): string {
   const { t } = frame;
   const id = String(definition.id);
@@ -369,6 +371,21 @@ export function typePage(
     `<h2>${h(t.versions)}</h2>
 <ul>${versions.map((v) => `<li>${h(t.version)} ${v.version}${v.retired ? ` (${h(t.retired)})` : ''}</li>`).join('')}</ul>
 <pre class="json" tabindex="0">${h(JSON.stringify(definition, null, 2))}</pre>
+${
+  previews.length
+    ? `<section aria-labelledby="preview"><h2 id="preview">${h(t.preview)}</h2><p class="hint">${h(t.previewHint)}</p>
+${previews
+  .map(
+    (
+      p,
+    ) => `<h3 id="preview-${h(p.configurationId)}">${h(p.format)} · <code>${h(p.configurationId)}</code></h3>
+${p.missing.length ? alert(fill(t.previewMissing, { claims: p.missing.join(', ') }), `preview-missing-${h(p.configurationId)}`) : ''}
+${p.selectivelyDisclosable ? `<p>${h(fill(t.disclosable, { claims: p.selectivelyDisclosable.join(', ') }))}</p>` : ''}
+<pre class="json preview" tabindex="0" aria-labelledby="preview-${h(p.configurationId)}">${h(JSON.stringify(p.content, null, 2))}</pre>`,
+  )
+  .join('\n')}</section>`
+    : ''
+}
 ${
   canManage
     ? `<p><a class="button primary" href="/console/credential-types/${h(id)}/edit">${h(t.edit)}</a></p>

@@ -6,6 +6,7 @@ import { createOperators, type Operator, type Operators, operatorPolicy } from '
 import { type ConsoleAction, may } from '../../console/roles.ts';
 import { type ConsoleSession, createSessions, type Sessions } from '../../console/sessions.ts';
 import { totpUri } from '../../console/totp.ts';
+import { previewCredentials } from '../../credentials/configurations/preview.ts';
 import type { ConfigurationRegistry } from '../../credentials/configurations/registry.ts';
 import type { CredentialDefinition } from '../../credentials/configurations/types.ts';
 import { ConfigurationError, ConfigurationRetired } from '../../credentials/configurations/validate.ts';
@@ -613,6 +614,12 @@ function typeRoutes(c: Console, router: Router): void {
         frame(ctx, () => def.id, 'types'),
         def as unknown as Record<string, unknown>,
         versions,
+        def.retired
+          ? []
+          : previewCredentials(def, configurations.list(), {
+              publicUrl: services(c).config.resolved.publicUrl,
+              now: services(c).clock.now(),
+            }),
       ),
     );
   });

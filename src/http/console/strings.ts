@@ -137,6 +137,11 @@ const en = {
   certificatesRevoked: '{count} signer certificate(s) of {kid} revoked; the CRL lists them.',
   retiredKeysHint:
     'A credential key that no longer signs can have its signer certificates revoked (RFC 5280 reasons).',
+  preview: 'What each format would issue for a demo person',
+  previewHint:
+    'Built by each format from the sample person, unsigned: issuance adds the wallet key, the status list entry and the signature.',
+  previewMissing: 'Mandatory claims without a value for this person: {claims}',
+  disclosable: 'Selectively disclosable: {claims}',
 };
 
 export type ConsoleTexts = typeof en;
@@ -275,6 +280,11 @@ const ar: ConsoleTexts = {
   revokeCertificates: 'إلغاء شهادات التوقيع',
   certificatesRevoked: 'أُلغيت {count} من شهادات التوقيع للمفتاح {kid}؛ تدرجها قائمة الإلغاء.',
   retiredKeysHint: 'يمكن إلغاء شهادات التوقيع لمفتاح شهادات لم يعد يوقّع (أسباب RFC 5280).',
+  preview: 'ما ستصدره كل صيغة لشخص تجريبي',
+  previewHint:
+    'تبنيه كل صيغة من الشخص التجريبي دون توقيع: يضيف الإصدار مفتاح المحفظة ومدخل قائمة الحالة والتوقيع.',
+  previewMissing: 'بيانات إلزامية بلا قيمة لهذا الشخص: {claims}',
+  disclosable: 'قابلة للإفصاح الانتقائي: {claims}',
 };
 
 export const CONSOLE_TEXTS: Record<'en' | 'ar', ConsoleTexts> = { en, ar };

@@ -278,4 +278,56 @@ describe('issuer console administration pages', () => {
     const [event] = await app.services.audit.list({ type: 'signer_certificates_revoked', limit: 5, days: 1 });
     expect(event).toMatchObject({ kid: es256.kid, reason: 'keyCompromise', operatorId: ids.admin });
   });
+
+  it('credential types: each format shows what it would issue for the demo person, unsigned and without the wallet key', async () => {
+    const page = await clients.aya.send('GET', '/console/credential-types/national-id');
+    expect(page.status).toBe(200);
+    const unescape = (text: string) =>
+      text
+        .replaceAll('&quot;', '"')
+        .replaceAll('&#39;', "'")
+        .replaceAll('&lt;', '<')
+        .replaceAll('&gt;', '>')
+        .replaceAll('&amp;', '&');
+    const previews = Object.fromEntries(
+      [
+        ...page.text.matchAll(
+          /<pre class="json preview" tabindex="0" aria-labelledby="preview-([^"]+)">([^<]*)<\/pre>/g,
+        ),
+      ].map((m) => [m[1]!, JSON.parse(unescape(m[2]!)) as Record<string, any>]),
+    );
+    expect(Object.keys(previews).sort()).toEqual([
+      'NationalIdCredential_jwt_vc_json',
+      'NationalIdCredential_ldp_vc',
+      'NationalIdCredential_mso_mdoc',
+      'NationalIdCredential_sd_jwt',
+    ]);
+    const ldp = previews.NationalIdCredential_ldp_vc!;
+    expect(ldp.type).toEqual(['VerifiableCredential', 'NationalIdCredential']);
+    expect(ldp.issuer).toMatch(/^did:web:127\.0\.0\.1/);
+    expect(ldp.credentialSubject).toMatchObject({
+      givenName: 'Amina',
+      familyName: 'Hassan',
+      birthdate: '1990-04-12',
+    });
+    const jwt = previews.NationalIdCredential_jwt_vc_json!;
+    expect(jwt.vc.credentialSubject).toEqual(ldp.credentialSubject);
+    const sd = previews.NationalIdCredential_sd_jwt!;
+    expect(sd.vct).toBe(`${app.url}/vct/national-id`);
+    expect(sd.givenName).toBe('Amina');
+    expect(page.text).toContain('Selectively disclosable: givenName, familyName');
+    const mdoc = previews.NationalIdCredential_mso_mdoc!;
+    expect(mdoc.docType).toBe('org.example.national_id.1');
+    expect(mdoc.nameSpaces['org.example.national_id.1'].givenName).toBe('Amina');
+    // A preview is never a credential: no proof, no holder binding, no status entry.
+    for (const content of Object.values(previews)) {
+      const text = JSON.stringify(content);
+      for (const absent of ['"proof"', '"cnf"', '"sub"', '"credentialStatus"', '"status"', '"deviceKey"']) {
+        expect(text).not.toContain(absent);
+      }
+    }
+    expect((await clients.aya.send('GET', '/console/credential-types/national-id?lang=ar')).text).toContain(
+      'ما ستصدره كل صيغة لشخص تجريبي',
+    );
+  });
 });

@@ -82,8 +82,18 @@ async function connect(settings: Pkcs11Settings): Promise<Connection> {
 }
 
 async function open(settings: Pkcs11Settings): Promise<Connection> {
-  // Loaded only when configured: a deployment without an HSM never loads the native module.
-  const lib = ((await import('pkcs11js')) as { default: Lib }).default;
+  // Loaded only when configured: a deployment without an HSM never loads the native module. It is an
+  // optional dependency, which `npm ci` leaves out where it cannot compile.
+  let lib: Lib;
+  try {
+    lib = ((await import('pkcs11js')) as { default: Lib }).default;
+  } catch (cause) {
+    throw new Error(
+      'PKCS#11: the pkcs11js binding is not installed (an optional dependency built with node-gyp: ' +
+        'install build-essential and python3, then run `npm install pkcs11js`)',
+      { cause },
+    );
+  }
   const module = new lib.PKCS11();
   module.load(settings.module);
   try {

@@ -34,13 +34,18 @@ export async function startService(
   env: Record<string, string> = {},
   /** The program to run: the service, or bench/plain-issuer.ts (the baseline of issue 16). */
   script = 'src/main.ts',
+  /**
+   * The checkout to run it from: BENCH_SERVICE_ROOT, else this one; BENCH_AB_ROOT names the other
+   * side of a before/after comparison (bench/cases/http.ts).
+   */
+  root = process.env.BENCH_SERVICE_ROOT ?? ROOT,
 ): Promise<{ url: string; admin: string; child: ChildProcess; dir: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'issuer-bench-'));
   const port = await freePort();
   const admin = randomBytes(24).toString('base64url');
   const nodeArgs = process.env.BENCH_SERVICE_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
-  const child = spawn(process.execPath, [...nodeArgs, join(ROOT, script)], {
-    cwd: ROOT,
+  const child = spawn(process.execPath, [...nodeArgs, join(root, script)], {
+    cwd: root,
     env: {
       PATH: process.env.PATH ?? '',
       DATA_DIR: dir,

@@ -65,8 +65,9 @@ export async function prepare(
   configurationId: string,
   connections = WALLETS,
   plain = false,
+  root?: string,
 ): Promise<Prepared> {
-  const service = await startService({}, plain ? 'bench/plain-issuer.ts' : 'src/main.ts');
+  const service = await startService({}, plain ? 'bench/plain-issuer.ts' : 'src/main.ts', root);
   const pool = new Pool(service.url, { connections, pipelining: 1 });
   let renewal: NodeJS.Timeout | undefined;
   const close = async () => {
@@ -245,9 +246,15 @@ async function measureFormat(configurationId: string, seconds: number): Promise<
  * service ÷ plain per round (median, min, max) of the wall rate and of the rate per second of
  * service CPU (the figure that stays comparable while other tenants load the machine).
  */
-async function measureVersusPlain(configurationId: string, seconds: number): Promise<Record<string, number>> {
+async function measureVersusPlain(
+  configurationId: string,
+  seconds: number,
+  target: number,
+  /** Instead of the plain alternative: the service of another checkout (before/after). */
+  otherRoot?: string,
+): Promise<Record<string, number>> {
   const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
-  const plain = await prepare(configurationId, WALLETS, true);
+  const plain = await prepare(configurationId, WALLETS, otherRoot === undefined, otherRoot);
   let ours: Prepared | undefined;
   try {
     ours = await prepare(configurationId);
@@ -274,6 +281,10 @@ async function measureVersusPlain(configurationId: string, seconds: number): Pro
       ratioPerCpu: median(perCpu),
       ratioPerCpuMin: Math.min(...perCpu),
       ratioPerCpuMax: Math.max(...perCpu),
+      // Issue 16's targets: the ratio (ldp_vc ≥ 3, the JWT formats ≥ 1.5) and p99 < 50 ms; 1 = met.
+      ratioTarget: target,
+      ratioTargetMet: median(wall) >= target && median(perCpu) >= target ? 1 : 0,
+      p99TargetMet: med(oursRuns, 'p99Ms') < 50 ? 1 : 0,
       serviceP99Ms: med(oursRuns, 'p99Ms'),
       plainP99Ms: med(plainRuns, 'p99Ms'),
       serviceCpuMsPerOp: med(oursRuns, 'serviceCpuMsPerOp'),
@@ -457,17 +468,37 @@ async function measureSustained(configurationId: string, seconds: number): Promi
   }
 }
 
-const versusPlain = (format: string, configurationId: string): BenchCase => ({
+const versusPlain = (format: string, configurationId: string, target: number): BenchCase => ({
   name: `http ${format}: this service ÷ plain alternative (oidc-provider openid4vci), 32 wallets`,
   group: 'baseline',
   setup: async () => () => undefined,
-  measure: (seconds) => measureVersusPlain(configurationId, seconds),
+  measure: (seconds) => measureVersusPlain(configurationId, seconds, target),
 });
 
+/**
+ * `BENCH_AB_ROOT=<another checkout>` (e.g. a `git worktree` of the commit before a change, with
+ * node_modules linked): this checkout's service (or BENCH_SERVICE_ROOT's) ÷ that one's, in the same
+ * alternating rounds; the "plain" metrics are then the other checkout's. Absent, no rows.
+ */
+const versusCheckout = (format: string, configurationId: string): BenchCase[] => {
+  const root = process.env.BENCH_AB_ROOT;
+  if (!root) return [];
+  return [
+    {
+      name: `http ${format}: this checkout ÷ ${root}, 32 wallets`,
+      group: 'a/b',
+      setup: async () => () => undefined,
+      measure: (seconds) => measureVersusPlain(configurationId, seconds, 1, root),
+    },
+  ];
+};
+
 export const cases: BenchCase[] = [
-  versusPlain('ldp_vc', 'NationalIdCredential_ldp_vc'),
-  versusPlain('jwt_vc_json', 'NationalIdCredential_jwt_vc_json'),
-  versusPlain('dc+sd-jwt', 'NationalIdCredential_sd_jwt'),
+  ...versusCheckout('jwt_vc_json', 'NationalIdCredential_jwt_vc_json'),
+  ...versusCheckout('ldp_vc', 'NationalIdCredential_ldp_vc'),
+  versusPlain('ldp_vc', 'NationalIdCredential_ldp_vc', 3),
+  versusPlain('jwt_vc_json', 'NationalIdCredential_jwt_vc_json', 1.5),
+  versusPlain('dc+sd-jwt', 'NationalIdCredential_sd_jwt', 1.5),
   {
     name: 'http ldp_vc eddsa-rdfc-2022: nonce + credential, 32 wallets, file store',
     group: 'http',

@@ -3,9 +3,8 @@ import type { Context } from 'koa';
 import QRCode from 'qrcode';
 import type { Clock } from '../../clock.ts';
 import { AppError, InvalidRequest, InvalidTransaction } from '../../errors.ts';
-import { localeQuery, type PageRequest } from '../../oidc/interaction/html-view.ts';
+import { localeQuery } from '../../oidc/interaction/html-view.ts';
 import { pickLocale, textsFor } from '../../oidc/interaction/i18n.ts';
-import { finishIfConsented } from '../../oidc/interaction/steps.ts';
 import { walletPage } from '../../oidc/interaction/wallet-page.ts';
 import {
   type LinkCodes,
@@ -16,8 +15,8 @@ import {
   newLinkCodeFor,
 } from '../../oidc/wallet-login/linked.ts';
 import { readJson } from '../body.ts';
-import { noStore } from '../middleware.ts';
 import { apiRoute, type InteractionApp, openLogin, pageRoute } from './guards.ts';
+import { nextAfterWallet, pageRequest, sendWalletPage } from './wallet-login.ts';
 
 /**
  * eSignet's linked-wallet login (src/oidc/wallet-login/linked.ts), HTTP side:
@@ -68,13 +67,7 @@ export function linkedWalletRoutes(app: InteractionApp, router: Router, codes: L
         linked: true,
       },
     );
-    noStore(ctx);
-    ctx.set(
-      'Content-Security-Policy',
-      "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-    );
-    ctx.type = 'text/html; charset=utf-8';
-    ctx.body = html;
+    sendWalletPage(ctx, html);
   });
 
   router.get('/:uid/linked-wallet/status', apiRoute, async (ctx) => {
@@ -88,7 +81,7 @@ export function linkedWalletRoutes(app: InteractionApp, router: Router, codes: L
       }
       throw error;
     }
-    const { session, port } = opened;
+    const { session } = opened;
     const state = await linkState(codes, session.uid, ctx.query.link);
     if (state.state === 'waiting' || state.state === 'linked') {
       ctx.body = {
@@ -101,11 +94,7 @@ export function linkedWalletRoutes(app: InteractionApp, router: Router, codes: L
       ctx.body = state.state === 'verified' ? { state: 'linked' } : state;
       return;
     }
-    const lang = localeQuery(pageRequest(app, ctx));
-    const next =
-      (await finishIfConsented(deps, port, session)) ??
-      `${app.basePath}/interaction/${session.uid}${lang ? `?${lang}` : ''}`;
-    ctx.body = { state: 'verified', next };
+    ctx.body = { state: 'verified', next: await nextAfterWallet(app, ctx, opened) };
   });
 }
 
@@ -133,8 +122,4 @@ async function esignetAnswer(ctx: Context, clock: Clock, step: () => Promise<unk
       errors: [{ errorCode: error.code, errorMessage: error.description }],
     };
   }
-}
-
-function pageRequest(app: InteractionApp, ctx: Context): PageRequest {
-  return { basePath: app.basePath, path: ctx.path, uiLocales: ctx.query.ui_locales };
 }

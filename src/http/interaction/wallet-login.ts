@@ -14,7 +14,7 @@ import {
 } from '../../oidc/wallet-login/login.ts';
 import { readForm } from '../body.ts';
 import { noStore } from '../middleware.ts';
-import { apiRoute, type InteractionApp, openLogin, pageRoute } from './guards.ts';
+import { apiRoute, type InteractionApp, type OpenedLogin, openLogin, pageRoute } from './guards.ts';
 
 /**
  * The wallet login's HTTP side (OpenID4VP 1.0, src/oidc/wallet-login):
@@ -72,14 +72,7 @@ export function walletLoginRoutes(app: InteractionApp, router: Router, wallet: W
         expiresInSeconds: Math.max(0, Math.round((created.expiresAt - deps.clock.now()) / 1000)),
       },
     );
-    noStore(ctx);
-    // The page's own assets; the status polling is a same-origin fetch.
-    ctx.set(
-      'Content-Security-Policy',
-      "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-    );
-    ctx.type = 'text/html; charset=utf-8';
-    ctx.body = html;
+    sendWalletPage(ctx, html);
   });
 
   router.get('/:uid/wallet/status', apiRoute, async (ctx) => {
@@ -93,7 +86,7 @@ export function walletLoginRoutes(app: InteractionApp, router: Router, wallet: W
       }
       throw error;
     }
-    const { session, port } = opened;
+    const { session } = opened;
     const state = await walletState(wallet, session.uid, ctx.query.request);
     if (state.state === 'waiting') {
       ctx.body = {
@@ -106,16 +99,38 @@ export function walletLoginRoutes(app: InteractionApp, router: Router, wallet: W
       ctx.body = state.state === 'verified' ? { state: 'waiting' } : state;
       return;
     }
-    // A remembered consent finishes here; otherwise the login page shows the consent form.
-    const lang = localeQuery(pageRequest(app, ctx));
-    const next =
-      (await finishIfConsented(deps, port, session)) ??
-      `${app.basePath}/interaction/${session.uid}${lang ? `?${lang}` : ''}`;
-    ctx.body = { state: 'verified', next };
+    ctx.body = { state: 'verified', next: await nextAfterWallet(app, ctx, opened) };
   });
 }
 
-function pageRequest(app: InteractionApp, ctx: Context): PageRequest {
+/** A wallet page: its own assets only; the status polling is a same-origin fetch. */
+export function sendWalletPage(ctx: Context, html: string): void {
+  noStore(ctx);
+  ctx.set(
+    'Content-Security-Policy',
+    "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+  );
+  ctx.type = 'text/html; charset=utf-8';
+  ctx.body = html;
+}
+
+/**
+ * Where a wallet page goes once the wallet signed the person in: a remembered consent finishes
+ * here; otherwise the login page shows the consent form.
+ */
+export async function nextAfterWallet(
+  app: InteractionApp,
+  ctx: Context,
+  opened: OpenedLogin,
+): Promise<string> {
+  const lang = localeQuery(pageRequest(app, ctx));
+  return (
+    (await finishIfConsented(app.deps, opened.port, opened.session)) ??
+    `${app.basePath}/interaction/${opened.session.uid}${lang ? `?${lang}` : ''}`
+  );
+}
+
+export function pageRequest(app: InteractionApp, ctx: Context): PageRequest {
   return { basePath: app.basePath, path: ctx.path, uiLocales: ctx.query.ui_locales };
 }
 

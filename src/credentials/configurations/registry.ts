@@ -42,6 +42,8 @@ export interface ConfigurationRegistry {
     match: { types?: string[]; vct?: string; doctype?: string },
   ): ResolvedConfiguration[];
   subjectSchema(id: string): ValidateFunction;
+  /** Checks a definition as create and update do (ConfigurationError with every problem), saving nothing. */
+  check(definition: unknown): Promise<CredentialDefinition>;
   create(definition: unknown): Promise<CredentialDefinition>;
   update(id: string, definition: unknown): Promise<CredentialDefinition>;
   retire(id: string): Promise<CredentialDefinition>;
@@ -283,6 +285,7 @@ export async function createConfigurationRegistry(options: RegistryOptions): Pro
       }
       return validate;
     },
+    check,
     async create(raw) {
       const def = await check(raw);
       if (current.get(def.id)?.retired) throw new ConfigurationRetired(def.id);

@@ -330,9 +330,32 @@ export interface Problem {
 }
 
 /** The definition editor: the admin API's problems listed by field, tied to the text area. */
+/** What each format would issue for the demo person (src/credentials/configurations/preview.ts). */
+function previewSection(t: ConsoleTexts, previews: readonly CredentialPreview[]): string {
+  return previews.length
+    ? `<section aria-labelledby="preview"><h2 id="preview">${h(t.preview)}</h2><p class="hint">${h(t.previewHint)}</p>
+${previews
+  .map(
+    (
+      p,
+    ) => `<h3 id="preview-${h(p.configurationId)}">${h(p.format)} · <code>${h(p.configurationId)}</code></h3>
+${p.missing.length ? alert(fill(t.previewMissing, { claims: p.missing.join(', ') }), `preview-missing-${h(p.configurationId)}`) : ''}
+${p.selectivelyDisclosable ? `<p>${h(fill(t.disclosable, { claims: p.selectivelyDisclosable.join(', ') }))}</p>` : ''}
+<pre class="json preview" tabindex="0" aria-labelledby="preview-${h(p.configurationId)}">${h(JSON.stringify(p.content, null, 2))}</pre>`,
+  )
+  .join('\n')}</section>`
+    : '';
+}
+
 export function typeFormPage(
   frame: Frame,
-  form: { action: string; text: string; problems?: readonly Problem[]; error?: string },
+  form: {
+    action: string;
+    text: string;
+    problems?: readonly Problem[];
+    error?: string;
+    previews?: readonly CredentialPreview[];
+  },
 ): string {
   const { t } = frame;
   const problems = form.problems?.length
@@ -351,8 +374,10 @@ ${problems}
 <p class="field"><label for="definition">${h(t.definition)}</label>
 <span class="hint" id="definition-hint">${h(t.definitionHint)}</span>
 <textarea id="definition" name="definition" rows="24" spellcheck="false" aria-describedby="definition-hint${invalid ? ' problems' : ''}"${invalid ? ' aria-invalid="true"' : ''}>${h(form.text)}</textarea></p>
-<button type="submit" class="primary">${h(t.save)}</button>
-</form>`,
+<p class="actions"><button type="submit" class="primary">${h(t.save)}</button>
+<button type="submit" name="intent" value="preview" class="secondary">${h(t.previewButton)}</button></p>
+</form>
+${previewSection(t, form.previews ?? [])}`,
   );
 }
 
@@ -371,21 +396,7 @@ export function typePage(
     `<h2>${h(t.versions)}</h2>
 <ul>${versions.map((v) => `<li>${h(t.version)} ${v.version}${v.retired ? ` (${h(t.retired)})` : ''}</li>`).join('')}</ul>
 <pre class="json" tabindex="0">${h(JSON.stringify(definition, null, 2))}</pre>
-${
-  previews.length
-    ? `<section aria-labelledby="preview"><h2 id="preview">${h(t.preview)}</h2><p class="hint">${h(t.previewHint)}</p>
-${previews
-  .map(
-    (
-      p,
-    ) => `<h3 id="preview-${h(p.configurationId)}">${h(p.format)} · <code>${h(p.configurationId)}</code></h3>
-${p.missing.length ? alert(fill(t.previewMissing, { claims: p.missing.join(', ') }), `preview-missing-${h(p.configurationId)}`) : ''}
-${p.selectivelyDisclosable ? `<p>${h(fill(t.disclosable, { claims: p.selectivelyDisclosable.join(', ') }))}</p>` : ''}
-<pre class="json preview" tabindex="0" aria-labelledby="preview-${h(p.configurationId)}">${h(JSON.stringify(p.content, null, 2))}</pre>`,
-  )
-  .join('\n')}</section>`
-    : ''
-}
+${previewSection(t, previews)}
 ${
   canManage
     ? `<p><a class="button primary" href="/console/credential-types/${h(id)}/edit">${h(t.edit)}</a></p>

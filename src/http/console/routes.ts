@@ -6,8 +6,8 @@ import { createOperators, type Operator, type Operators, operatorPolicy } from '
 import { type ConsoleAction, may } from '../../console/roles.ts';
 import { type ConsoleSession, createSessions, type Sessions } from '../../console/sessions.ts';
 import { totpUri } from '../../console/totp.ts';
-import { previewCredentials } from '../../credentials/configurations/preview.ts';
-import type { ConfigurationRegistry } from '../../credentials/configurations/registry.ts';
+import { type CredentialPreview, previewCredentials } from '../../credentials/configurations/preview.ts';
+import { type ConfigurationRegistry, resolveDefinition } from '../../credentials/configurations/registry.ts';
 import type { CredentialDefinition } from '../../credentials/configurations/types.ts';
 import { ConfigurationError, ConfigurationRetired } from '../../credentials/configurations/validate.ts';
 import type { StatusService } from '../../credentials/status/service.ts';
@@ -522,28 +522,27 @@ function typeRoutes(c: Console, router: Router): void {
     ctx: Context,
     action: string,
     text: string,
-    problems?: Problem[],
-    error?: string,
+    shown: { problems?: Problem[]; error?: string; previews?: CredentialPreview[] } = {},
     status = 200,
   ) =>
     show(
       ctx,
       typeFormPage(
         frame(ctx, (t) => t.newType, 'types'),
-        {
-          action,
-          text,
-          ...(problems ? { problems } : {}),
-          ...(error ? { error } : {}),
-        },
+        { action, text, ...shown },
       ),
       status,
     );
-  /** Saves a definition; a rejected one comes back in the editor with every problem by field. */
+  /**
+   * Saves a definition; a rejected one comes back in the editor with every problem by field. The
+   * editor's Preview button (intent=preview) checks it the same way and shows what each format would
+   * issue for the demo person, saving nothing. `id`: the definition being edited.
+   */
   const save = async (
     ctx: Context,
     action: string,
     write: (raw: unknown) => Promise<CredentialDefinition>,
+    id?: string,
   ) => {
     const form = await postedForm(c, ctx, 'manage_configurations');
     const text = form.get('definition') ?? '';
@@ -555,19 +554,29 @@ function typeRoutes(c: Console, router: Router): void {
         ctx,
         action,
         text,
-        [{ field: '/', reason: `not JSON: ${(error as Error).message}` }],
-        undefined,
+        { problems: [{ field: '/', reason: `not JSON: ${(error as Error).message}` }] },
         400,
       );
     }
     try {
+      if (form.get('intent') === 'preview') {
+        const checked = await configurations.check(
+          id && raw && typeof raw === 'object' ? { ...(raw as object), id } : raw,
+        );
+        const { publicUrl } = services(c).config.resolved;
+        const previews = previewCredentials(checked, resolveDefinition(checked, publicUrl), {
+          publicUrl,
+          now: services(c).clock.now(),
+        });
+        return editor(ctx, action, text, { previews });
+      }
       const saved = await write(raw);
       go(ctx, `/console/credential-types/${encodeURIComponent(saved.id)}`);
     } catch (error) {
       if (error instanceof ConfigurationError)
-        return editor(ctx, action, text, error.problems, undefined, 400);
+        return editor(ctx, action, text, { problems: error.problems }, 400);
       if (error instanceof ConfigurationRetired)
-        return editor(ctx, action, text, undefined, error.message, 409);
+        return editor(ctx, action, text, { error: error.message }, 409);
       throw error;
     }
   };
@@ -637,14 +646,19 @@ function typeRoutes(c: Console, router: Router): void {
     );
   });
   router.post('/credential-types/:id', (ctx) =>
-    save(ctx, `/console/credential-types/${encodeURIComponent(ctx.params.id!)}`, async (raw) => {
-      const updated = await configurations.update(ctx.params.id!, raw);
-      await audit.record({
-        type: 'configuration_updated',
-        configurationIds: summary(updated).configurationIds,
-      });
-      return updated;
-    }),
+    save(
+      ctx,
+      `/console/credential-types/${encodeURIComponent(ctx.params.id!)}`,
+      async (raw) => {
+        const updated = await configurations.update(ctx.params.id!, raw);
+        await audit.record({
+          type: 'configuration_updated',
+          configurationIds: summary(updated).configurationIds,
+        });
+        return updated;
+      },
+      ctx.params.id!,
+    ),
   );
   router.post('/credential-types/:id/retire', async (ctx) => {
     await postedForm(c, ctx, 'manage_configurations');

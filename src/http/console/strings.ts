@@ -138,6 +138,7 @@ const en = {
   retiredKeysHint:
     'A credential key that no longer signs can have its signer certificates revoked (RFC 5280 reasons).',
   preview: 'What each format would issue for a demo person',
+  previewButton: 'Preview without saving',
   previewHint:
     'Built by each format from the sample person, unsigned: issuance adds the wallet key, the status list entry and the signature.',
   previewMissing: 'Mandatory claims without a value for this person: {claims}',
@@ -281,6 +282,7 @@ const ar: ConsoleTexts = {
   certificatesRevoked: 'أُلغيت {count} من شهادات التوقيع للمفتاح {kid}؛ تدرجها قائمة الإلغاء.',
   retiredKeysHint: 'يمكن إلغاء شهادات التوقيع لمفتاح شهادات لم يعد يوقّع (أسباب RFC 5280).',
   preview: 'ما ستصدره كل صيغة لشخص تجريبي',
+  previewButton: 'معاينة دون حفظ',
   previewHint:
     'تبنيه كل صيغة من الشخص التجريبي دون توقيع: يضيف الإصدار مفتاح المحفظة ومدخل قائمة الحالة والتوقيع.',
   previewMissing: 'بيانات إلزامية بلا قيمة لهذا الشخص: {claims}',

@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { readFileSync } from 'node:fs';
 import * as x509 from '@peculiar/x509';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { outboxNotifier } from '../../../src/kyc/notifiers/outbox.ts';
@@ -329,5 +330,59 @@ describe('issuer console administration pages', () => {
     expect((await clients.aya.send('GET', '/console/credential-types/national-id?lang=ar')).text).toContain(
       'ما ستصدره كل صيغة لشخص تجريبي',
     );
+  });
+
+  it('credential types: the editor previews an unsaved definition, checked as saving checks it, and saves nothing', async () => {
+    const { $comment: _comment, ...base } = JSON.parse(
+      readFileSync('credential-configurations/proof-of-age.json', 'utf8'),
+    );
+    const ldp = (base.formats as Record<string, Record<string, unknown>>).ldp_vc!;
+    const card = {
+      ...base,
+      id: 'library-card',
+      scope: 'library_card',
+      formats: { ldp_vc: { ...ldp, configurationId: 'LibraryCard_ldp_vc' } },
+    };
+    const registry = app.running.parts.credentials.configurations;
+    const preview = await clients.ada.send('POST', '/console/credential-types', {
+      csrf: csrf.ada!,
+      definition: JSON.stringify(card),
+      intent: 'preview',
+    });
+    expect(preview.status).toBe(200);
+    expect(preview.text).toContain('aria-labelledby="preview-LibraryCard_ldp_vc"');
+    expect(preview.text).toContain('&quot;LibraryCard_ldp_vc&quot;'); // still in the editor, unsaved
+    expect(registry.definition('library-card')).toBeUndefined();
+    const bad = await clients.ada.send('POST', '/console/credential-types', {
+      csrf: csrf.ada!,
+      definition: JSON.stringify({
+        ...card,
+        formats: { ldp_vc: { ...card.formats.ldp_vc, cryptosuite: 'rot13-2025' } },
+      }),
+      intent: 'preview',
+    });
+    expect(bad.status).toBe(400);
+    expect(bad.text).toContain('<code class="field-name">/formats/ldp_vc/cryptosuite</code>');
+    expect(bad.text).not.toContain('aria-labelledby="preview-');
+    expect(
+      (
+        await clients.aya.send('POST', '/console/credential-types', {
+          csrf: csrf.aya!,
+          definition: JSON.stringify(card),
+          intent: 'preview',
+        })
+      ).status,
+    ).toBe(403);
+    // Editing: the preview follows the edited text, the stored version stays as it was.
+    const current = registry.definition('proof-of-age')!;
+    const { version: _v, retired: _r, ...editable } = current as unknown as Record<string, unknown>;
+    const edited = await clients.ada.send('POST', '/console/credential-types/proof-of-age', {
+      csrf: csrf.ada!,
+      definition: JSON.stringify({ ...editable, sample: { birthdate: '2015-01-01' } }),
+      intent: 'preview',
+    });
+    expect(edited.status).toBe(200);
+    expect(edited.text).toMatch(/&quot;ageOver18&quot;: false/);
+    expect(registry.definition('proof-of-age')!.version).toBe(current.version);
   });
 });

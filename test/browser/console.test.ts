@@ -211,6 +211,47 @@ describe('issuer console in Chromium', () => {
     await page.close();
   });
 
+  it('an administrator registers a wallet, adds an operator and reads what each format would issue', async () => {
+    const page = await signIn('ada');
+    await page.getByRole('link', { name: 'Clients' }).click();
+    await page.getByRole('link', { name: 'Register a client' }).click();
+    await page.getByLabel(/^Registration/).fill(
+      JSON.stringify({
+        client_id: 'front-desk-wallet',
+        client_name: 'Front desk wallet',
+        token_endpoint_auth_method: 'none',
+        redirect_uris: ['https://wallet.example/cb'],
+      }),
+    );
+    await page.getByRole('button', { name: 'Save', exact: true }).click();
+    await page.waitForURL(/\/console\/clients\/front-desk-wallet$/);
+    await page.getByRole('link', { name: 'Clients' }).click();
+    expect(await page.locator('tbody tr').count()).toBeGreaterThan(0);
+    await page.screenshot({ path: screenshotPath('console-clients.png') });
+
+    await page.getByRole('link', { name: 'Operators' }).click();
+    await page.getByLabel('User name').fill('nadia');
+    await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
+    await page.getByLabel('Role').selectOption('issuance_officer');
+    await page.getByRole('button', { name: 'New operator' }).click();
+    await page.waitForSelector('[role=status]');
+    expect(await page.textContent('[role=status]')).toBe('Operator nadia created.');
+    expect(await page.inputValue('#enrol')).toMatch(/^otpauth:\/\/totp\//);
+    await page.screenshot({ path: screenshotPath('console-operators.png') });
+
+    await page.getByRole('link', { name: 'Credential types' }).click();
+    await page.getByRole('link', { name: 'national-id', exact: true }).click();
+    const previews = page.locator('pre.preview');
+    expect(await previews.count()).toBe(4);
+    const ldp = JSON.parse(
+      (await page.textContent('pre[aria-labelledby="preview-NationalIdCredential_ldp_vc"]'))!,
+    );
+    expect(ldp.credentialSubject.givenName).toBe('Amina');
+    await page.locator('#preview').evaluate((heading) => heading.scrollIntoView({ block: 'start' }));
+    await page.screenshot({ path: screenshotPath('console-type-preview.png') });
+    await page.close();
+  });
+
   it('no page broke its Content Security Policy', () => {
     expect(violations).toEqual([]);
   });

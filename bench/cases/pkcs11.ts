@@ -1,14 +1,11 @@
-import { systemClock } from '../../src/clock.ts';
 import { createJwtVcFormat } from '../../src/credentials/formats/jwt-vc.ts';
 import { createLdpVcFormat } from '../../src/credentials/formats/ldp-vc.ts';
 import type { FormatBaseDeps } from '../../src/credentials/formats/types.ts';
-import { createKeyStore } from '../../src/keys/key-store.ts';
 import { openPkcs11Vault } from '../../src/keys/pkcs11.ts';
 import type { KeyAlgorithm, KeyPurpose } from '../../src/keys/spi.ts';
-import { openStore } from '../../src/store/index.ts';
 import { softHsmToken } from '../../test/helpers/softhsm.ts';
 import type { BenchCase } from '../case.ts';
-import { benchDeps, PUBLIC_URL } from '../fixtures.ts';
+import { benchDeps, createBenchDeps } from '../fixtures.ts';
 import { benchRequest } from './jwt-vc.ts';
 import { request as ldpRequest } from './ldp-vc.ts';
 
@@ -29,16 +26,7 @@ function hsmDeps(): Promise<FormatBaseDeps> {
       slot: -1,
       purposes: ['credential', 'oidc'] as KeyPurpose[],
     });
-    const store = await openStore({ kind: 'embedded', file: ':memory:' }, systemClock, 0);
-    const keys = createKeyStore({
-      store,
-      clock: systemClock,
-      encryptionSecret: 'bench-secret-bench-secret-bench-secret-00',
-      retiredKeyPublishSeconds: 3600,
-      vault,
-    });
-    await keys.init();
-    return { keys, publicUrl: PUBLIC_URL, clock: systemClock };
+    return createBenchDeps(vault);
   })();
   return shared;
 }

@@ -37,7 +37,7 @@ th,td{text-align:start;padding:.45rem .5rem;border-bottom:1px solid #dde2e8;vert
 code{font-size:.85rem;overflow-wrap:anywhere}
 .facts{display:grid;grid-template-columns:max-content 1fr;gap:.35rem 1rem}
 .facts dt{font-weight:600}
-.facts dd{margin:0}
+.facts dd{margin:0;min-width:0;overflow-wrap:anywhere}
 .qr svg{width:min(20rem,100%);height:auto}
 .qr{margin:0}
 .actions{display:flex;flex-wrap:wrap;gap:1rem}

@@ -292,7 +292,7 @@ export function ledgerRecordPage(
 <dt>${h(t.issued)}</dt><dd>${h(when(record.issuedAt))} UTC</dd>
 <dt>${h(t.currentStatus)}</dt><dd id="current-status" class="status-${current}">${h(t[`status_${current}`])}</dd>
 <dt>${h(t.statusEntries)}</dt><dd><ul>${record.statusEntries
-      .map((e) => `<li>${h(JSON.stringify(e))}</li>`)
+      .map((e) => `<li><code dir="ltr">${h(JSON.stringify(e))}</code></li>`)
       .join('')}</ul></dd>
 </dl>
 <div class="actions">${actions}</div>`,

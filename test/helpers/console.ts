@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { request } from 'undici';
 import { createOperators, operatorPolicy } from '../../src/console/operators.ts';
 import type { TestApp } from './app.ts';
@@ -90,4 +91,18 @@ export class ConsoleClient {
   async sessionCsrf(): Promise<string> {
     return ConsoleClient.csrf((await this.send('GET', '/console/offers')).text);
   }
+}
+
+/** A new credential type for tests: proof-of-age's definition as `library-card`, ldp_vc only. */
+export function libraryCard() {
+  const { $comment: _comment, ...base } = JSON.parse(
+    readFileSync('credential-configurations/proof-of-age.json', 'utf8'),
+  );
+  const ldp = (base.formats as Record<string, Record<string, unknown>>).ldp_vc!;
+  return {
+    ...base,
+    id: 'library-card',
+    scope: 'library_card',
+    formats: { ldp_vc: { ...ldp, configurationId: 'LibraryCard_ldp_vc' } },
+  };
 }

@@ -1,10 +1,9 @@
 import 'reflect-metadata';
-import { readFileSync } from 'node:fs';
 import * as x509 from '@peculiar/x509';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { outboxNotifier } from '../../../src/kyc/notifiers/outbox.ts';
 import { startTestApp, type TestApp } from '../../helpers/app.ts';
-import { ConsoleClient, operatorsOf, PASSWORD } from '../../helpers/console.ts';
+import { ConsoleClient, libraryCard, operatorsOf, PASSWORD } from '../../helpers/console.ts';
 
 /**
  * The console's administration pages over real HTTP, each as every role: clients (registered and
@@ -333,16 +332,7 @@ describe('issuer console administration pages', () => {
   });
 
   it('credential types: the editor previews an unsaved definition, checked as saving checks it, and saves nothing', async () => {
-    const { $comment: _comment, ...base } = JSON.parse(
-      readFileSync('credential-configurations/proof-of-age.json', 'utf8'),
-    );
-    const ldp = (base.formats as Record<string, Record<string, unknown>>).ldp_vc!;
-    const card = {
-      ...base,
-      id: 'library-card',
-      scope: 'library_card',
-      formats: { ldp_vc: { ...ldp, configurationId: 'LibraryCard_ldp_vc' } },
-    };
+    const card = libraryCard();
     const registry = app.running.parts.credentials.configurations;
     const preview = await clients.ada.send('POST', '/console/credential-types', {
       csrf: csrf.ada!,

@@ -1,6 +1,6 @@
-import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../../helpers/app.ts';
+import { libraryCard } from '../../helpers/console.ts';
 
 /**
  * The admin API changes credential types as the console does, and leaves the same audit trail:
@@ -34,16 +34,7 @@ describe('admin API credential-type changes in the audit trail', () => {
   };
 
   it('create, update and retire are audited with the configuration ids; refusals and repeats are not', async () => {
-    const { $comment: _comment, ...base } = JSON.parse(
-      readFileSync('credential-configurations/proof-of-age.json', 'utf8'),
-    );
-    const ldp = (base.formats as Record<string, Record<string, unknown>>).ldp_vc!;
-    const card = {
-      ...base,
-      id: 'library-card',
-      scope: 'library_card',
-      formats: { ldp_vc: { ...ldp, configurationId: 'LibraryCard_ldp_vc' } },
-    };
+    const card = libraryCard();
     const bad = await admin('POST', '/credential-configurations', {
       ...card,
       formats: { ldp_vc: { ...card.formats.ldp_vc, cryptosuite: 'rot13-2025' } },

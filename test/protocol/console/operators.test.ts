@@ -207,7 +207,7 @@ describe('npm run cli -- operators add', () => {
 
   beforeAll(() => {
     made = cli(['ada', '--role', 'administrator', '--totp'], { env: { OPERATOR_PASSWORD: envPassword } });
-  });
+  }, 120_000);
   afterAll(async () => {
     await app?.stop();
     rmSync(dataDir, { recursive: true, force: true });
@@ -248,7 +248,7 @@ describe('npm run cli -- operators add', () => {
     const inArgvEquals = cli(['eve', '--role', 'auditor', `--password=${argument}`]);
     expect(inArgvEquals.status).toBe(1);
     expect(inArgvEquals.stdout + inArgvEquals.stderr).not.toContain(argument);
-  });
+  }, 120_000); // four CLI processes: slow on a loaded machine
 
   it('the operators it made sign in to the service on the same store: ada with the enrolled TOTP, sam read-only', async () => {
     const secret = made.stdout.match(/secret=([A-Z2-7]+)/)![1]!;

@@ -249,6 +249,16 @@ describe('issuer console in Chromium', () => {
     expect(ldp.credentialSubject.givenName).toBe('Amina');
     await page.locator('#preview').evaluate((heading) => heading.scrollIntoView({ block: 'start' }));
     await page.screenshot({ path: screenshotPath('console-type-preview.png') });
+
+    // The other administrator pages render under the same CSP (checked by the last test).
+    await page.getByRole('link', { name: 'Consents' }).click();
+    await page.getByLabel('Account ID or subject').fill('nobody-known');
+    await page.getByRole('button', { name: 'Search' }).click();
+    expect(await page.textContent('main')).toContain('Nothing yet.');
+    await page.getByRole('link', { name: 'Outbox' }).click();
+    expect(await page.locator('h1').textContent()).toBe('Outbox');
+    await page.getByRole('link', { name: 'Keys' }).click();
+    expect(await page.getByRole('button', { name: 'Rotate credential keys' }).count()).toBe(1);
     await page.close();
   });
 

@@ -8,6 +8,7 @@ import {
   jwtVerify,
   type ProtectedHeaderParameters,
 } from 'jose';
+import { errors } from 'oidc-provider';
 import type { Clock } from '../clock.ts';
 import type { Config } from '../config/defaults.ts';
 import { hasPrivateMembers } from '../crypto/jwk.ts';
@@ -92,7 +93,16 @@ export function providerAttestationHooks(config: Config, clock: Clock) {
       _ctx: unknown,
       attestation: { payload: JWTPayload },
       pop: { payload: JWTPayload },
-    ) => assertAttestationClaims(attestation.payload, pop.payload, clock.now()),
+    ) => {
+      // Called outside the provider's own try (lib/shared/attest_client_auth.js): an error of ours
+      // would be its 500 server_error, so the refusal is handed over as the provider's 401.
+      try {
+        assertAttestationClaims(attestation.payload, pop.payload, clock.now());
+      } catch (error) {
+        if (error instanceof InvalidClient) throw new errors.InvalidClientAuth(error.description);
+        throw error;
+      }
+    },
   };
 }
 

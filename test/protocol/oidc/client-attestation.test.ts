@@ -297,6 +297,16 @@ describe('attestation-based client authentication', () => {
         async () => headers(await walletInstance(), { claims: { aud: 'https://elsewhere.example' } }),
       ],
       ['PoP without jti', async () => headers(await walletInstance(), { claims: { jti: undefined } })],
+      // The checks oidc-provider leaves to our hook (src/oidc/client-attestation.ts
+      // assertAttestationClaims): an attestation naming no issuer, a PoP older than the window.
+      ['attestation without iss', async () => headers(await walletInstance({ claims: { iss: undefined } }))],
+      [
+        'PoP issued more than 300 s ago',
+        async () => {
+          const old = Math.floor(h.app.clock.now() / 1000) - 600;
+          return headers(await walletInstance(), { claims: { iat: old, nbf: old } });
+        },
+      ],
       // The OIDF modules change the signature bytes of a correctly built JWT.
       [
         'attestation with a changed signature',

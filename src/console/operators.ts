@@ -160,13 +160,20 @@ export function createOperators(deps: {
 
     /**
      * Checks a sign-in. The password is always verified against a hash (a dummy one for an unknown
-     * name) so both paths cost the same; a locked name is refused before any check.
+     * name) so both paths cost the same; a locked name is refused before any check. Every try is
+     * counted before it is checked; a successful sign-in starts a new count (signInGeneration).
      */
     async signIn(input: { username: string; password: string; totp?: string }): Promise<Operator> {
       const username = input.username.trim().toLowerCase().slice(0, 64);
       const doc = USERNAME.test(username) ? await byName(username) : undefined;
       const counter = `console_sign_in:${nameKey(username)}:${doc?.signInGeneration ?? 0}`;
-      if ((await store.counter(counter)) >= policy.maxFailedSignIns) {
+      // Each try takes its place in the count before anything is checked (one atomic increment that
+      // never passes the limit): guesses sent at once cannot all be checked before the first fails.
+      const attempt = await store.increment(counter, {
+        ttlSeconds: policy.lockoutSeconds,
+        limit: policy.maxFailedSignIns,
+      });
+      if (attempt > policy.maxFailedSignIns) {
         await audit.record({
           type: 'operator_sign_in_failed',
           reason: 'temporarily_locked',
@@ -182,12 +189,12 @@ export function createOperators(deps: {
       const step = doc?.totpSecret ? matchTotp(doc.totpSecret, input.totp ?? '', clock.now()) : undefined;
       const totpOk = !doc?.totpSecret || (step !== undefined && step > (doc.totpLastStep ?? -1));
       const refuse = async (): Promise<never> => {
-        const failures = await store.increment(counter, { ttlSeconds: policy.lockoutSeconds });
-        const locked = failures >= policy.maxFailedSignIns;
+        // Counted already (the attempt above): a failure adds nothing more.
+        const locked = attempt >= policy.maxFailedSignIns;
         await audit.record({
           type: locked ? 'operator_locked' : 'operator_sign_in_failed',
           reason: 'access_denied',
-          count: failures,
+          count: attempt,
           ...(doc ? { operatorId: doc._id } : {}),
         });
         throw new SignInRefused(false);

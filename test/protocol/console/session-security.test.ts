@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../../helpers/app.ts';
+import { burst, statusCounts } from '../../helpers/burst.ts';
 import { ConsoleClient, operatorsOf, PASSWORD } from '../../helpers/console.ts';
 
 /**
@@ -237,4 +238,41 @@ describe('issuer console sessions', () => {
     expect(everything).not.toContain(PASSWORD);
     expect(everything).not.toContain(token);
   });
+});
+
+/**
+ * Row 14/47's burst rule for the console lockout: guesses sent at once cannot pass the limit by a
+ * race. The service's own scrypt cost (not the tests' cheap one), so each check takes long enough
+ * for the requests to overlap as they would against a real deployment.
+ */
+describe('issuer console sign-in lockout under a burst', () => {
+  let app: TestApp;
+  beforeAll(async () => {
+    app = await startTestApp();
+    await operatorsOf(app).add({ username: 'ada', role: 'administrator', password: PASSWORD });
+  });
+  afterAll(() => app?.stop());
+
+  it('30 parallel wrong passwords: at most maxFailedSignIns are checked, the rest are locked, then the right one too', async () => {
+    const { maxFailedSignIns } = app.services.config.console;
+    const client = new ConsoleClient(app.url);
+    const csrf = ConsoleClient.csrf((await client.send('GET', '/console/sign-in')).text);
+    const results = await burst(30, `${app.url}/console/sign-in`, {
+      headers: { cookie: client.cookieHeader, 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({
+        csrf,
+        username: 'ada',
+        password: 'a wrong guess, sent at once',
+      }).toString(),
+    });
+    const counts = statusCounts(results);
+    expect(counts[401] ?? 0).toBeLessThanOrEqual(maxFailedSignIns);
+    expect((counts[401] ?? 0) + (counts[429] ?? 0)).toBe(30);
+    const checked = await app.services.audit.list({ type: 'operator_sign_in_failed', limit: 100, days: 1 });
+    const locked = await app.services.audit.list({ type: 'operator_locked', limit: 100, days: 1 });
+    expect([...checked, ...locked].filter((r) => r.reason === 'access_denied').length).toBeLessThanOrEqual(
+      maxFailedSignIns,
+    );
+    expect((await client.signIn('ada')).status).toBe(429);
+  }, 60_000);
 });

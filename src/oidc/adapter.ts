@@ -150,6 +150,28 @@ export function createAdapterClass(store: Store, clock: Clock, clients: ClientSo
   };
 }
 
+/**
+ * Changes a live, unconsumed record's payload as a compare-and-set on "not consumed": the
+ * provider's own `save` replaces the whole record, so a save racing a redemption's `consume`
+ * would bring the consumed record back. `change` returns the new payload, or undefined to leave
+ * it. False when the record is gone or consumed, `change` declined, or a consume won the race.
+ */
+export async function changeUnconsumed(
+  store: Store,
+  model: string,
+  id: string,
+  change: (payload: Record<string, unknown>) => Record<string, unknown> | undefined,
+): Promise<boolean> {
+  if (typeof id !== 'string' || id.length === 0 || id.length > 512) return false;
+  const collection = collectionFor(store, model);
+  const key = BEARER.has(model) ? digest(id) : id;
+  const doc = await collection.get(key);
+  if (!doc || doc.consumedAt !== undefined) return false;
+  const payload = change(doc.payload);
+  if (!payload) return false;
+  return (await collection.update(key, { consumedAt: null }, { payload })) !== undefined;
+}
+
 function payloadOf(doc: ModelDoc | undefined): Record<string, unknown> | undefined {
   if (!doc) return undefined;
   if (doc.consumedAt !== undefined) return { ...doc.payload, consumed: Math.floor(doc.consumedAt / 1000) };

@@ -1,7 +1,8 @@
 import { sha256Base64url } from '../crypto/hash.ts';
+import type { Store } from '../store/spi.ts';
+import { changeUnconsumed } from './adapter.ts';
 import type { ClientRegistry } from './clients.ts';
 import { hasLeniency } from './clients.ts';
-import type { OidcProvider } from './provider.ts';
 
 /**
  * The per-client leniencies (src/oidc/clients.ts CLIENT_LENIENCIES) that rewrite a request before
@@ -40,11 +41,14 @@ const PADDED_VERIFIER = /^([A-Za-z0-9\-._~]{43,128})(=+)$/;
  * stripping the padding alone would not match the challenge. So, for that client only: the padded
  * verifier must match the code's challenge exactly as Inji computed it; then the code's challenge is
  * re-expressed over the unpadded verifier and the request carries that one, which the provider
- * checks as usual (single use, client, redirect_uri, PKCE). Returns true when `form` changed.
+ * checks as usual (single use, client, redirect_uri, PKCE). The stored code is changed only while
+ * it is unconsumed (a compare-and-set, so a parallel redemption's consume is never undone), and a
+ * code already re-expressed (a retry after a refused request) is taken as it is. Returns true when
+ * `form` changed.
  */
 export async function acceptPaddedVerifier(
   form: URLSearchParams,
-  provider: OidcProvider,
+  store: Store,
   clients: ClientRegistry,
 ): Promise<boolean> {
   if (form.get('grant_type') !== 'authorization_code') return false;
@@ -53,13 +57,18 @@ export async function acceptPaddedVerifier(
   const code = form.get('code');
   if (!match || !clientId || !code) return false;
   if (!hasLeniency(await clients.find(clientId), 'padded_pkce_verifier')) return false;
-  const stored = await provider.AuthorizationCode.find(code);
-  if (!stored || stored.clientId !== clientId || stored.codeChallengeMethod !== 'S256') return false;
   // As Inji computes it: SHA-256 over the padded verifier, base64url without padding.
-  if (stored.codeChallenge !== sha256Base64url(match[0])) return false;
+  const padded = sha256Base64url(match[0]);
   const unpadded = match[1]!;
-  stored.codeChallenge = sha256Base64url(unpadded);
-  await stored.save();
+  const rechallenged = sha256Base64url(unpadded);
+  let ready = false;
+  const changed = await changeUnconsumed(store, 'AuthorizationCode', code, (stored) => {
+    if (stored.clientId !== clientId || stored.codeChallengeMethod !== 'S256') return undefined;
+    if (stored.codeChallenge === rechallenged) ready = true;
+    if (stored.codeChallenge !== padded) return undefined;
+    return { ...stored, codeChallenge: rechallenged };
+  });
+  if (!changed && !ready) return false;
   form.set('code_verifier', unpadded);
   return true;
 }

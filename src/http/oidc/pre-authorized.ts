@@ -28,7 +28,7 @@ export async function handleTokenRequest(
   const form = await readProviderForm(ctx);
   checkAssertionParty(form);
   // Inji Wallet's padded PKCE verifier, for a client that opted in (src/oidc/leniencies.ts).
-  if (await acceptPaddedVerifier(form, await provider(), state.clients)) setProviderForm(ctx, form);
+  if (await acceptPaddedVerifier(form, services.store, state.clients)) setProviderForm(ctx, form);
   const dpopProof = ctx.get('DPoP') || undefined;
   // HAIP 1.0 (config `profile`): every access token is DPoP-bound (RFC 9449 §5 error code).
   if (services.config.profile === 'haip' && !dpopProof)

@@ -143,6 +143,48 @@ describe('Inji Wallet leniencies (authorization code flow)', () => {
     expect(credential.status, credential.text).toBe(200);
   });
 
+  it('padded_pkce_verifier: 20 parallel redemptions of one code with the padded verifier issue tokens once (SECURITY.md row 1)', async () => {
+    // The leniency rewrites the stored code's challenge before the provider redeems it; that write
+    // must not bring back a code another request has just consumed.
+    const pkce = injiPkce();
+    const browser = new Browser(new URL(h.url).origin);
+    const start = await browser.fetch(authorizeUrl('inji-lenient', pkce.challenge));
+    const authorizationCode = await code(browser, start.location!);
+    const results = await Promise.all(
+      Array.from({ length: 20 }, () => token('inji-lenient', authorizationCode, pkce.verifier)),
+    );
+    const statuses = results.map((r) => r.status);
+    expect(
+      statuses.filter((s) => s === 200),
+      JSON.stringify(statuses),
+    ).toHaveLength(1);
+    expect(statuses.every((s) => s === 200 || s === 400)).toBe(true);
+  });
+
+  it('padded_pkce_verifier: a retry after a refused token request still redeems the code', async () => {
+    // A first request refused after the leniency ran (here: a wrong redirect_uri) must not leave
+    // the code unusable with the verifier the wallet holds.
+    const pkce = injiPkce();
+    const browser = new Browser(new URL(h.url).origin);
+    const start = await browser.fetch(authorizeUrl('inji-lenient', pkce.challenge));
+    const authorizationCode = await code(browser, start.location!);
+    const refused = await request(`${h.url}/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({
+        grant_type: 'authorization_code',
+        code: authorizationCode,
+        client_id: 'inji-lenient',
+        redirect_uri: 'https://inji.example.org/other',
+        code_verifier: pkce.verifier,
+      }).toString(),
+    });
+    expect(refused.statusCode).toBe(400);
+    await refused.body.dump();
+    const issued = await token('inji-lenient', authorizationCode, pkce.verifier);
+    expect(issued.status, JSON.stringify(issued.body)).toBe(200);
+  });
+
   it('jwt_access_token_c_nonce: an RFC 9068 JWT access token carrying a single-use c_nonce only for the client that opted in', async () => {
     // Without the leniency: opaque access tokens (the lenient client above).
     const plainPkce = injiPkce();

@@ -76,6 +76,8 @@ export interface EsignetStandin {
   scopeResources: Record<string, string>;
   /** Encrypt userinfo to this public key (client userinfo_response_type JWE). */
   userinfoEncryptionKey?: JWK;
+  /** Not eSignet: answer userinfo with this JSON text instead (a misbehaving server). */
+  userinfoJson?: string;
   /** Answer 503 / drop connections on every path when set (the server is down). */
   down: boolean;
   /** Issues an access token as TokenServiceImpl.getAccessToken does, signed by the current key. */
@@ -246,6 +248,10 @@ export async function startEsignetStandin(options: {
       // signed KYC JWT, encrypted to the client's key when its userinfo_response_type is JWE.
       const token = /^(?:Bearer|DPoP) (.+)$/.exec(req.headers.authorization ?? '')?.[1];
       if (!token) return json(401, { error: 'invalid_token' });
+      if (standin.userinfoJson !== undefined) {
+        res.writeHead(200, { 'content-type': 'application/json' }).end(standin.userinfoJson);
+        return;
+      }
       const now = Math.floor(options.now() / 1000);
       let jwt = await sign(
         { sub: standin.person.psut, iss: issuer, aud: 'wallet', iat: now, ...standin.person.claims },

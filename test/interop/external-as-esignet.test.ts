@@ -146,6 +146,20 @@ describe("eSignet's encrypted userinfo (JWE around the signed KYC JWT)", () => {
     }
   });
 
+  it('a userinfo answer that is JSON but not an object (null) is refused with a clear error, never 500', async () => {
+    esignet.userinfoJson = 'null';
+    try {
+      const token = await esignet.accessToken({ clientId: CLIENT_ID, scopes: jwtScope(), cNonce: 'null-1' });
+      const res = await credentialRequest(token, 'null-1');
+      const body = (await res.json()) as any;
+      expect(res.status, JSON.stringify(body)).toBe(400);
+      expect(body.error).toBe('credential_request_denied');
+      expect(body.error_description).toBe("the authorization server's userinfo answer could not be verified");
+    } finally {
+      delete esignet.userinfoJson;
+    }
+  });
+
   it('encrypted to another key is refused with a clear error, never 500', async () => {
     esignet.userinfoEncryptionKey = await exportJWK(
       (await generateKeyPair('RSA-OAEP-256', { extractable: true })).publicKey,

@@ -208,6 +208,7 @@ export function createExternalTokenVerifier(deps: ExternalDeps, own: TokenVerifi
       let claims: TokenClaims & { active?: boolean };
       try {
         claims = JSON.parse(answer.body.toString('utf8'));
+        if (typeof claims !== 'object' || claims === null || Array.isArray(claims)) throw new Error();
       } catch {
         throw new AuthorizationServerUnavailable('the authorization server introspection answered no JSON');
       }
@@ -346,6 +347,9 @@ export function createExternalTokenVerifier(deps: ExternalDeps, own: TokenVerifi
         claims = payload as Record<string, unknown>;
       } else {
         claims = JSON.parse(text);
+        // RFC 7662 §2.2 / OIDC Core §5.3.2: a JSON object; `null` or an array would fail below.
+        if (typeof claims !== 'object' || claims === null || Array.isArray(claims))
+          throw new Error('userinfo is not a JSON object');
       }
     } catch (error) {
       if (error instanceof AppError) throw error;

@@ -100,8 +100,10 @@ export class BiometricVerifier {
     ) {
       return false;
     }
+    // Keyed by what was signed (header and payload), not by this spelling of it: an ECDSA signature
+    // verifies as (r, n - s) too, and base64url leaves unused bits in its last character.
     return insertNew(this.seen, {
-      _id: sha256(capture),
+      _id: sha256(capture.slice(0, capture.lastIndexOf('.'))),
       expiresAt: now + (maxCaptureAgeSeconds + FUTURE_SKEW_SECONDS) * 1000,
     });
   }

@@ -119,8 +119,10 @@ export class WalletBindings {
     } catch {
       return false;
     }
+    // Keyed by what was signed (header and payload), not by this spelling of it: an ECDSA signature
+    // verifies as (r, n - s) too, and base64url leaves unused bits in its last character.
     return insertNew(this.seen, {
-      _id: sha256(challenge),
+      _id: sha256(challenge.slice(0, challenge.lastIndexOf('.'))),
       expiresAt: now + (CHALLENGE_MAX_AGE_SECONDS + FUTURE_SKEW_SECONDS) * 1000,
     });
   }

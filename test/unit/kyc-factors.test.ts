@@ -1,4 +1,4 @@
-import { CompactSign, exportJWK, generateKeyPair } from 'jose';
+import { CompactSign, exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AuthFailed } from '../../src/errors.ts';
 import { captureIndividualHash } from '../../src/kyc/biometric.ts';
@@ -13,6 +13,27 @@ const median = (values: number[]) => {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)]!;
 };
+
+/**
+ * The same JWS in two other spellings that verify just as well: the ECDSA signature with s replaced
+ * by n - s (P-256's order), and the signature's last base64url character with its unused low bits
+ * changed (a 64-byte signature leaves 4 of them). Single use must hold for what was signed, not for
+ * one spelling of it.
+ */
+function respellings(jws: string): string[] {
+  const [header, payload, signature] = jws.split('.') as [string, string, string];
+  const bytes = Buffer.from(signature, 'base64url');
+  const n = BigInt('0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551');
+  const s = BigInt(`0x${bytes.subarray(32).toString('hex')}`);
+  const highS = Buffer.concat([
+    bytes.subarray(0, 32),
+    Buffer.from((n - s).toString(16).padStart(64, '0'), 'hex'),
+  ]);
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+  const last = alphabet.indexOf(signature.at(-1)!);
+  const trailing = `${signature.slice(0, -1)}${alphabet[last ^ 1]}`;
+  return [`${header}.${payload}.${highS.toString('base64url')}`, `${header}.${payload}.${trailing}`];
+}
 
 describe('PIN and password', () => {
   it('log in with the right PIN or password and report the factor', async () => {
@@ -175,6 +196,17 @@ describe('biometric captures', () => {
     ).rejects.toBeInstanceOf(AuthFailed);
   });
 
+  it('refuses the same capture spelled another way (ECDSA n - s, unused base64url bits) as a replay', async () => {
+    const capture = await withDevice();
+    const t = tx();
+    const jws = await capture(payload(t.transactionId));
+    expect(await h.context.biometric.verify(jws, '4455667788', t)).toBe(true);
+    for (const again of respellings(jws)) {
+      expect(again).not.toBe(jws);
+      expect(await h.context.biometric.verify(again, '4455667788', t)).toBe(false);
+    }
+  });
+
   it('refuses stale, foreign, other-site, unsigned, undersized and oversized captures', async () => {
     const capture = await withDevice();
     const t = tx();
@@ -199,6 +231,24 @@ describe('biometric captures', () => {
 });
 
 describe('wallet', () => {
+  it('accepts a challenge once, also when it comes back spelled another way (ECDSA n - s, unused base64url bits)', async () => {
+    h = await kycHarness();
+    const { publicKey, privateKey } = await generateKeyPair('ES256');
+    const { wallets } = h.context;
+    const { thumbprint } = await wallets.bind('account-1', await exportJWK(publicKey));
+    const challenge = await new SignJWT({ nonce: wallets.nonceFor('tx-1') })
+      .setProtectedHeader({ alg: 'ES256', kid: thumbprint })
+      .setAudience(h.services.config.resolved.publicUrl)
+      .setIssuedAt(Math.floor(h.clock.now() / 1000))
+      .sign(privateKey);
+    expect(await wallets.verify(challenge, 'account-1', 'tx-1')).toBe(true);
+    expect(await wallets.verify(challenge, 'account-1', 'tx-1')).toBe(false);
+    for (const again of respellings(challenge)) {
+      expect(again).not.toBe(challenge);
+      expect(await wallets.verify(again, 'account-1', 'tx-1')).toBe(false);
+    }
+  });
+
   it('offers the wallet factor and refuses a challenge from a key that was never bound', async () => {
     h = await kycHarness();
     await createPerson(h);

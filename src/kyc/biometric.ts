@@ -85,6 +85,8 @@ export class BiometricVerifier {
     } catch {
       return false;
     }
+    // A signed payload that is not a JSON object (null, a number, an array) is no capture.
+    if (payload === null || typeof payload !== 'object' || Array.isArray(payload)) return false;
     const at =
       typeof payload.timestamp === 'number' ? payload.timestamp * 1000 : Date.parse(payload.timestamp ?? '');
     const now = this.clock.now();

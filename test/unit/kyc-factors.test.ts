@@ -228,6 +228,21 @@ describe('biometric captures', () => {
       expect(await h.context.biometric.verify(jws, '4455667788', t)).toBe(false);
     }
   });
+
+  it('refuses a device-signed payload that is not a JSON object (null, array, number) without throwing', async () => {
+    const { publicKey, privateKey } = await generateKeyPair('ES256');
+    const jwk = { ...(await exportJWK(publicKey)), alg: 'ES256' };
+    h = await kycHarness({ biometric: { devices: [{ kid: 'device-1', jwk }] } });
+    await createPerson(h);
+    const t = tx();
+    for (const json of ['null', '[]', '42']) {
+      // Padded with JSON whitespace past the minimum capture size.
+      const jws = await new CompactSign(new TextEncoder().encode(`${json}${' '.repeat(600)}`))
+        .setProtectedHeader({ alg: 'ES256', kid: 'device-1' })
+        .sign(privateKey);
+      expect(await h.context.biometric.verify(jws, '4455667788', t)).toBe(false);
+    }
+  });
 });
 
 describe('wallet', () => {

@@ -87,7 +87,15 @@ export async function redeemPreAuthorizedGrant(
       )
     : undefined;
   const p = await provider();
-  await authenticateAttestedClient({ services, form, request, provider: p, required: haip });
+  // The wallet's client, when it authenticated by attestation: the token is then not anonymous
+  // (its leniencies and the proof's `iss` are that client's, OpenID4VCI 1.0 F.1).
+  const attestedClient = await authenticateAttestedClient({
+    services,
+    form,
+    request,
+    provider: p,
+    required: haip,
+  });
 
   // What the wallet names must have been offered: checked before the code is counted or consumed.
   const redeemed = await state.preAuthorizedCodes.redeem(code, txCode, (grant) => {
@@ -115,6 +123,7 @@ export async function redeemPreAuthorizedGrant(
   await state.grants.save(
     {
       _id: grantId,
+      ...(attestedClient ? { clientId: attestedClient } : {}),
       accountId: redeemed.accountId,
       subject: redeemed.accountId,
       identitySystem: redeemed.identitySystem,

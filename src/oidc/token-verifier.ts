@@ -131,7 +131,8 @@ export function createTokenVerifier(deps: {
       );
       return {
         grantId: at.grantId!,
-        clientId: at.clientId,
+        // A pre-authorized token has no provider client; the grant names the attested wallet, if any.
+        clientId: at.clientId ?? record.clientId,
         accountId: record.accountId,
         identitySystem: record.identitySystem,
         credentialConfigurationIds: ids,

@@ -144,7 +144,13 @@ describe('attestation-based client authentication', () => {
     const pair = await generateKeyPair('ES256', { extractable: true });
     providerKey = pair.privateKey as SigningKey;
     const trusted = { ...(await exportJWK(pair.publicKey)), kid: providerKid, alg: 'ES256' };
-    h = await startVci({ overrides: { oidc: { clientAttestation: { trustedJwks: [trusted] } } } });
+    // Anonymous pre-authorized tokens get walt.id's leniency here; attested ones must not.
+    h = await startVci({
+      overrides: {
+        oidc: { clientAttestation: { trustedJwks: [trusted] } },
+        vci: { anonymousClientLeniencies: ['proof_kid_with_jwk'] },
+      },
+    });
     const registered = await h.admin('POST', '/clients', {
       client_id: CLIENT_ID,
       client_name: 'EUDI wallet',
@@ -231,6 +237,20 @@ describe('attestation-based client authentication', () => {
     expect(first.headers['oauth-client-attestation-challenge']).toBeTruthy();
     const second = await form('/token', grant, await headers(wallet));
     expect(second.status, JSON.stringify(second.body)).toBe(200);
+  });
+
+  it("ties an attested pre-authorized token to its client: the anonymous leniencies are not that client's", async () => {
+    const token = await form('/token', await preAuthorized(), await headers(await walletInstance()));
+    expect(token.status, JSON.stringify(token.body)).toBe(200);
+    // walt.id's header shape (kid beside jwk): allowed for anonymous tokens in this deployment only.
+    const proof = await proofJwt(await holderKey(), h.url, token.body.c_nonce, { header: { kid: 'k-1' } });
+    const credential = await h.post(
+      '/credential',
+      { credential_configuration_id: 'AgeCredential_ldp_vc', proofs: { jwt: [proof] } },
+      { authorization: `Bearer ${token.body.access_token}` },
+    );
+    expect(credential.status, credential.text).toBe(400);
+    expect(credential.body.error).toBe('invalid_proof');
   });
 
   it('returns credential_identifiers only when the token request carried authorization_details', async () => {

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newWalletKey, receiveFromOffer } from '../../scripts/demo-wallet.ts';
 import { launchBrowser } from '../helpers/browser.ts';
 import { operatorsOf, PASSWORD } from '../helpers/console.ts';
-import { screenshotPath } from '../helpers/screenshots.ts';
+import { saveScreenshot } from '../helpers/screenshots.ts';
 import { verifyLdpVc } from '../interop/verifiers.ts';
 import { startVci, type VciHarness } from '../protocol/vci/harness.ts';
 
@@ -77,12 +77,12 @@ describe('issuer console in Chromium', () => {
     await page.getByLabel('Individual ID of the person').fill(who.individualId);
     await page.getByLabel(/National ID.*NationalIdCredential_ldp_vc$/).check();
     await page.getByLabel('Protect with a transaction code sent to the person').check();
-    await page.screenshot({ path: screenshotPath('console-offer-form.png') });
+    await saveScreenshot(page, 'console-offer-form.png');
     await page.getByRole('button', { name: 'Create offer' }).click();
     await page.waitForSelector('.qr svg');
     expect(await page.textContent('#tx-code-delivery')).toMatch(/^Transaction code sent to p\*+/);
     expect(await page.textContent('#offer-state')).toBe('waiting');
-    await page.screenshot({ path: screenshotPath('console-offer.png') });
+    await saveScreenshot(page, 'console-offer.png');
 
     const offerUrl = await scanQr(page);
     expect(offerUrl).toMatch(/^openid-credential-offer:\/\/\?credential_offer_uri=/);
@@ -111,7 +111,7 @@ describe('issuer console in Chromium', () => {
     await page.getByLabel('Configuration').selectOption('NationalIdCredential_ldp_vc');
     await page.getByLabel('Status').selectOption('issued');
     await page.getByRole('button', { name: 'Search' }).click();
-    await page.screenshot({ path: screenshotPath('console-ledger.png') });
+    await saveScreenshot(page, 'console-ledger.png');
     const rows = page.locator('tbody tr');
     expect(await rows.count()).toBe(1);
     await rows.first().getByRole('link').click();
@@ -120,7 +120,7 @@ describe('issuer console in Chromium', () => {
     await page.getByRole('button', { name: 'Revoke' }).click();
     await page.waitForSelector('#current-status.status-revoked');
     expect(await page.textContent('[role=status]')).toBe('Status is now revoked.');
-    await page.screenshot({ path: screenshotPath('console-ledger-record.png') });
+    await saveScreenshot(page, 'console-ledger-record.png');
     expect(await verifyLdpVc(issued as never, h.url, now())).toMatchObject({
       verified: false,
       revoked: true,
@@ -136,7 +136,7 @@ describe('issuer console in Chromium', () => {
     await page.locator('tbody tr a').first().click();
     const recordUrl = page.url();
     expect(await page.locator('form[action$="/revoke"], form[action$="/reinstate"]').count()).toBe(0);
-    await page.screenshot({ path: screenshotPath('console-auditor-ar.png') });
+    await saveScreenshot(page, 'console-auditor-ar.png');
     const csrf = await page.getAttribute('input[name=csrf]', 'value');
     // What a hand-made form would send, with the auditor's cookie and CSRF token.
     const reinstate = await page.request.post(`${recordUrl}/reinstate`, {
@@ -150,7 +150,7 @@ describe('issuer console in Chromium', () => {
     expect(api.status()).toBe(401);
     expect((await page.request.get(`${h.url}/console/credential-types/new`)).status()).toBe(403);
     await page.goto(`${h.url}/console/audit`);
-    await page.screenshot({ path: screenshotPath('console-audit.png') });
+    await saveScreenshot(page, 'console-audit.png');
     expect(await verifyLdpVc(issued as never, h.url, new Date(h.app.clock.now()))).toMatchObject({
       revoked: true,
     });
@@ -170,7 +170,7 @@ describe('issuer console in Chromium', () => {
 
     const page = await signIn('ada');
     await page.getByRole('link', { name: 'Credential types' }).click();
-    await page.screenshot({ path: screenshotPath('console-types.png') });
+    await saveScreenshot(page, 'console-types.png');
     await page.getByRole('link', { name: 'New credential type' }).click();
     await page.getByLabel('Definition (JSON)').fill(JSON.stringify(broken, null, 2));
     await page.getByRole('button', { name: 'Save' }).click();
@@ -179,7 +179,7 @@ describe('issuer console in Chromium', () => {
     expect(await problems.locator('.field-name').allTextContents()).toContain('/formats/ldp_vc/cryptosuite');
     expect(await page.getAttribute('#definition', 'aria-invalid')).toBe('true');
     expect(await page.getAttribute('#definition', 'aria-describedby')).toContain('problems');
-    await page.screenshot({ path: screenshotPath('console-type-error.png') });
+    await saveScreenshot(page, 'console-type-error.png');
     expect(h.app.running.parts.credentials.configurations.definition('council-age-card')).toBeUndefined();
 
     await page.getByLabel('Definition (JSON)').fill(JSON.stringify(card, null, 2));
@@ -227,7 +227,7 @@ describe('issuer console in Chromium', () => {
     await page.waitForURL(/\/console\/clients\/front-desk-wallet$/);
     await page.getByRole('link', { name: 'Clients' }).click();
     expect(await page.locator('tbody tr').count()).toBeGreaterThan(0);
-    await page.screenshot({ path: screenshotPath('console-clients.png') });
+    await saveScreenshot(page, 'console-clients.png');
 
     await page.getByRole('link', { name: 'Operators' }).click();
     await page.getByLabel('User name').fill('nadia');
@@ -237,7 +237,7 @@ describe('issuer console in Chromium', () => {
     await page.waitForSelector('[role=status]');
     expect(await page.textContent('[role=status]')).toBe('Operator nadia created.');
     expect(await page.inputValue('#enrol')).toMatch(/^otpauth:\/\/totp\//);
-    await page.screenshot({ path: screenshotPath('console-operators.png') });
+    await saveScreenshot(page, 'console-operators.png');
 
     await page.getByRole('link', { name: 'Credential types' }).click();
     await page.getByRole('link', { name: 'national-id', exact: true }).click();
@@ -248,7 +248,7 @@ describe('issuer console in Chromium', () => {
     );
     expect(ldp.credentialSubject.givenName).toBe('Amina');
     await page.locator('#preview').evaluate((heading) => heading.scrollIntoView({ block: 'start' }));
-    await page.screenshot({ path: screenshotPath('console-type-preview.png') });
+    await saveScreenshot(page, 'console-type-preview.png');
 
     // The other administrator pages render under the same CSP (checked by the last test).
     await page.getByRole('link', { name: 'Consents' }).click();

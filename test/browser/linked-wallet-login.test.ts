@@ -4,7 +4,7 @@ import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { TestApp } from '../helpers/app.ts';
 import { launchBrowser } from '../helpers/browser.ts';
-import { screenshotPath } from '../helpers/screenshots.ts';
+import { saveScreenshot } from '../helpers/screenshots.ts';
 import { IDENTITY, redeem, registerClient, startOidcApp, type TestClient } from '../protocol/oidc/helpers.ts';
 import {
   bindWalletKey,
@@ -92,7 +92,7 @@ describe('linked-wallet login pages in Chromium', () => {
       expect(await page.textContent('#wallet-countdown')).toMatch(
         locale === 'en' ? /expires in \d+ seconds/ : /ثانية/,
       );
-      if (locale === 'en') await page.screenshot({ path: screenshotPath('linked-wallet-login.png') });
+      if (locale === 'en') await saveScreenshot(page, 'linked-wallet-login.png');
       const deepLink = await scan(page);
       expect(linkCodeOf(deepLink).linkCode).toMatch(/^[A-Za-z0-9]{15}$/);
 

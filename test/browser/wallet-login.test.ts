@@ -4,7 +4,7 @@ import { PNG } from 'pngjs';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { launchBrowser } from '../helpers/browser.ts';
-import { screenshotPath } from '../helpers/screenshots.ts';
+import { saveScreenshot } from '../helpers/screenshots.ts';
 
 // jsqr is CommonJS with a default export: callable as the module under Node, as .default for TypeScript.
 const jsQR = ((jsQRModule as unknown as { default?: typeof jsQRModule }).default ??
@@ -106,7 +106,7 @@ describe('wallet login pages in Chromium', () => {
       expect(await page.getAttribute('#same-device', 'href')).toMatch(
         /^openid4vp:\/\/\?client_id=x509_hash%3A/,
       );
-      if (locale === 'en') await page.screenshot({ path: screenshotPath('wallet-login.png') });
+      if (locale === 'en') await saveScreenshot(page, 'wallet-login.png');
 
       // The wallet's camera: the QR code read from a screenshot of the page.
       const png = PNG.sync.read(await page.screenshot());

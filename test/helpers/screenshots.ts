@@ -1,13 +1,13 @@
-import { mkdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import type { Page } from 'playwright-core';
 
 /**
- * Where a browser test writes a screenshot: docs/images/ (the README's pictures) only when
- * `UPDATE_SCREENSHOTS=1`, otherwise a temporary directory, so a test run leaves the tree clean.
+ * The README's pictures (docs/images/) are taken by the browser tests, but only when
+ * `UPDATE_SCREENSHOTS=1`: a normal run leaves the tree clean and does not depend on Chromium's
+ * screenshot capture (which fails now and then on a loaded machine, e.g. mid-navigation). The page
+ * has settled (load event) before the picture is taken.
  */
-export function screenshotPath(name: string): string {
-  const dir = process.env.UPDATE_SCREENSHOTS === '1' ? 'docs/images' : join(tmpdir(), 'idissuer-screenshots');
-  mkdirSync(dir, { recursive: true });
-  return join(dir, name);
+export async function saveScreenshot(page: Page, name: string): Promise<void> {
+  if (process.env.UPDATE_SCREENSHOTS !== '1') return;
+  await page.waitForLoadState('load');
+  await page.screenshot({ path: `docs/images/${name}` });
 }

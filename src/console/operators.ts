@@ -3,7 +3,7 @@ import type { Clock } from '../clock.ts';
 import type { Config } from '../config/defaults.ts';
 import { sha256Base64url } from '../crypto/hash.ts';
 import { AppError, Conflict, InvalidRequest } from '../errors.ts';
-import { hashSecret, verifySecret } from '../kyc/crypto.ts';
+import { deriveKey, hashSecret, open, type Sealed, seal, verifySecret } from '../kyc/crypto.ts';
 import { randomId } from '../random.ts';
 import { type Store, type StoredDoc, UniqueViolation } from '../store/spi.ts';
 import { isOperatorRole, type OperatorRole } from './roles.ts';
@@ -12,7 +12,9 @@ import { generateTotpSecret, matchTotp } from './totp.ts';
 /**
  * Operator accounts of the issuer console (collection `console_operators`): a user name, a role,
  * a password hashed as identity passwords are (scrypt, src/kyc/crypto.ts `hashSecret`) and an
- * optional TOTP secret (RFC 6238). Sign-in failures are counted per user name in the store (shared
+ * optional TOTP secret (RFC 6238), sealed (AES-256-GCM under a key derived from
+ * `keys.encryptionSecret`, bound to the operator's id) like the KYC records: a copy of the store
+ * alone does not yield codes. Sign-in failures are counted per user name in the store (shared
  * by every instance), for known and unknown names alike, so the answer and its timing never say
  * whether a name exists (SECURITY.md row 47); past `maxFailedSignIns` within `lockoutSeconds` the
  * name is locked for `lockoutSeconds`.
@@ -21,8 +23,8 @@ export interface OperatorDoc extends StoredDoc {
   username: string;
   role: OperatorRole;
   passwordHash: string;
-  /** Base32 TOTP secret, when the operator signs in with a second factor. */
-  totpSecret?: string;
+  /** The sealed base32 TOTP secret, when the operator signs in with a second factor. */
+  totpSecret?: Sealed;
   /**
    * The RFC 6238 time step of the last code accepted: a code is accepted once, so a code seen over
    * a shoulder or replayed from a proxy log within its window opens nothing.
@@ -63,6 +65,8 @@ export interface OperatorPolicy {
   lockoutSeconds: number;
   passwordMinLength: number;
   scryptCost: number;
+  /** Seals the TOTP secrets (derived from `keys.encryptionSecret`). */
+  totpKey: Buffer;
 }
 
 /** The sign-in policy from the configuration (`console.*`; the scrypt cost of identity passwords). */
@@ -71,6 +75,7 @@ export const operatorPolicy = (config: Config): OperatorPolicy => ({
   lockoutSeconds: config.console.lockoutSeconds,
   passwordMinLength: config.console.passwordMinLength,
   scryptCost: config.kyc.scryptCost,
+  totpKey: deriveKey(config.keys.encryptionSecret, 'console-totp'),
 });
 
 export function createOperators(deps: {
@@ -110,12 +115,13 @@ export function createOperators(deps: {
         throw new InvalidRequest(`the password must be ${policy.passwordMinLength} to 1024 characters`);
       }
       const totpSecret = input.totp ? generateTotpSecret() : undefined;
+      const id = randomId(12);
       const doc: OperatorDoc = {
-        _id: randomId(12),
+        _id: id,
         username,
         role,
         passwordHash: await hashSecret(input.password, policy.scryptCost),
-        ...(totpSecret ? { totpSecret } : {}),
+        ...(totpSecret ? { totpSecret: seal(policy.totpKey, totpSecret, `console-operator:${id}`) } : {}),
         signInGeneration: 0,
         createdAt: clock.now(),
       };
@@ -186,7 +192,13 @@ export function createOperators(deps: {
         input.password.slice(0, 1024),
         doc?.passwordHash ?? (await dummyHash),
       );
-      const step = doc?.totpSecret ? matchTotp(doc.totpSecret, input.totp ?? '', clock.now()) : undefined;
+      const step = doc?.totpSecret
+        ? matchTotp(
+            open<string>(policy.totpKey, doc.totpSecret, `console-operator:${doc._id}`),
+            input.totp ?? '',
+            clock.now(),
+          )
+        : undefined;
       const totpOk = !doc?.totpSecret || (step !== undefined && step > (doc.totpLastStep ?? -1));
       const refuse = async (): Promise<never> => {
         // Counted already (the attempt above): a failure adds nothing more.

@@ -270,6 +270,9 @@ describe('npm run cli -- operators add', () => {
     expect(stored.map((d) => d.username).sort()).toEqual(['ada', 'sam']);
     expect(JSON.stringify(stored)).not.toContain(envPassword);
     expect(JSON.stringify(stored)).not.toContain(stdinPassword);
+    // The TOTP secret is sealed: the record alone yields no codes (yet ada signed in with it above).
+    expect(JSON.stringify(stored)).not.toContain(secret);
+    expect(stored.find((d) => d.username === 'ada')!.totpSecret).toMatchObject({ ct: expect.any(String) });
     // Audited as made (the CLI's records carry the machine's clock, so read them by type, not by day).
     const created = await app.services.store
       .collection({ name: 'audit' })

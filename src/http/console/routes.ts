@@ -263,7 +263,12 @@ function signInRoutes(c: Console, router: Router): void {
     const token = ctx.cookies.get(sessionCookie(c));
     const session = await c.sessions.find(token);
     const form = await readForm(ctx, 8 * 1024);
-    if (session && sameOrigin(c, ctx) && c.sessions.csrfMatches(session, form.csrf)) {
+    if (session && !(sameOrigin(c, ctx) && c.sessions.csrfMatches(session, form.csrf))) {
+      // A forged sign-out (another site's form) changes nothing, not even the browser's cookie.
+      go(ctx, '/console/offers');
+      return;
+    }
+    if (session) {
       await c.sessions.close(token);
       await services(c).audit.record({ type: 'operator_signed_out', operatorId: session.operatorId });
     }

@@ -224,6 +224,12 @@ describe('issuer console sessions', () => {
       reason: 'investigation',
     });
     const token = client.cookies.get('console_session')!;
+    // A sign-out without the session's CSRF token (another site's form) neither ends the session
+    // nor clears the browser's cookie.
+    const forged = await client.send('POST', '/console/sign-out', { csrf: 'not-the-token' });
+    expect(forged.location).toBe('/console/offers');
+    expect(client.cookies.get('console_session')).toBe(token);
+    expect((await client.send('GET', '/console/offers')).status).toBe(200);
     await client.send('POST', '/console/sign-out', { csrf: await client.sessionCsrf() });
     const replay = new ConsoleClient(app.url);
     replay.cookies.set('console_session', token);

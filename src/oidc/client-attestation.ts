@@ -12,6 +12,7 @@ import { errors } from 'oidc-provider';
 import type { Clock } from '../clock.ts';
 import type { Config } from '../config/defaults.ts';
 import { hasPrivateMembers } from '../crypto/jwk.ts';
+import { x5cLeafKey } from '../crypto/x5c.ts';
 import { AppError, InvalidClient } from '../errors.ts';
 
 /**
@@ -136,37 +137,14 @@ export function attestationChallenges(secret: Buffer, clock: Clock): Attestation
 
 const fail = (description: string) => new InvalidClient(`client authentication failed: ${description}`);
 
-/** RFC 7515 §4.1.6 x5c: leaf first, each signed by the next, the last by (or being) a configured CA. */
-function chainKey(x5c: unknown, trust: ClientAttestationTrust, now: number): JWK {
-  if (!Array.isArray(x5c) || x5c.length === 0 || x5c.some((c) => typeof c !== 'string'))
-    throw fail('the client attestation x5c must be a non-empty array of certificates');
-  let chain: X509Certificate[];
-  try {
-    chain = (x5c as string[]).map((c) => new X509Certificate(Buffer.from(c, 'base64')));
-  } catch {
-    throw fail('the client attestation x5c holds an unreadable certificate');
-  }
-  if (chain.some((cert) => Date.parse(cert.validFrom) > now || Date.parse(cert.validTo) < now))
-    throw fail('a client attestation certificate is outside its validity period');
-  for (let i = 0; i < chain.length - 1; i++) {
-    if (!chain[i]!.checkIssued(chain[i + 1]!) || !chain[i]!.verify(chain[i + 1]!.publicKey))
-      throw fail('the client attestation certificate chain is broken');
-  }
-  const last = chain.at(-1)!;
-  const anchored = trust.caCertificates.some(
-    (ca) => last.fingerprint256 === ca.fingerprint256 || (last.checkIssued(ca) && last.verify(ca.publicKey)),
-  );
-  if (!anchored) throw fail('the client attestation issuer is not trusted');
-  return chain[0]!.publicKey.export({ format: 'jwk' }) as JWK;
-}
-
 /** The public key of the wallet provider that signed a Client Attestation with this header. */
 export function attesterKey(
   header: ProtectedHeaderParameters,
   trust: ClientAttestationTrust,
   now: number,
 ): JWK {
-  if (header.x5c !== undefined) return chainKey(header.x5c, trust, now);
+  if (header.x5c !== undefined)
+    return x5cLeafKey(header.x5c, trust.caCertificates, now, 'the client attestation', fail);
   const found = typeof header.kid === 'string' ? trust.jwks.find((k) => k.kid === header.kid) : undefined;
   if (!found) throw fail('the client attestation issuer is not trusted');
   return found;

@@ -15,6 +15,7 @@ import {
   NonCanonicalKey,
   publicJwk,
 } from '../crypto/jwk.ts';
+import { x5cLeafKey } from '../crypto/x5c.ts';
 import { InvalidProof } from '../errors.ts';
 
 /**
@@ -69,37 +70,15 @@ export function parseTrust(jwks: unknown[], caPems: string[]): KeyAttestationTru
 export const hasTrust = (trust: KeyAttestationTrust) =>
   trust.jwks.length > 0 || trust.caCertificates.length > 0;
 
-/** RFC 7515 §4.1.6 x5c: leaf first, each certificate signed by the next, the last by a trust anchor. */
-function chainKey(x5c: unknown, trust: KeyAttestationTrust, now: number): JWK {
-  if (!Array.isArray(x5c) || x5c.length === 0 || x5c.some((c) => typeof c !== 'string')) {
-    throw new InvalidProof('key attestation x5c must be a non-empty array of certificates');
-  }
-  let chain: X509Certificate[];
-  try {
-    chain = (x5c as string[]).map((c) => new X509Certificate(Buffer.from(c, 'base64')));
-  } catch {
-    throw new InvalidProof('key attestation x5c holds an unreadable certificate');
-  }
-  for (const cert of chain) {
-    if (Date.parse(cert.validFrom) > now || Date.parse(cert.validTo) < now) {
-      throw new InvalidProof('a key attestation certificate is outside its validity period');
-    }
-  }
-  for (let i = 0; i < chain.length - 1; i++) {
-    if (!chain[i]!.checkIssued(chain[i + 1]!) || !chain[i]!.verify(chain[i + 1]!.publicKey)) {
-      throw new InvalidProof('the key attestation certificate chain is broken');
-    }
-  }
-  const last = chain.at(-1)!;
-  const anchored = trust.caCertificates.some(
-    (ca) => (last.checkIssued(ca) && last.verify(ca.publicKey)) || last.fingerprint256 === ca.fingerprint256,
-  );
-  if (!anchored) throw new InvalidProof('the key attestation issuer is not trusted');
-  return chain[0]!.publicKey.export({ format: 'jwk' }) as JWK;
-}
-
 function signerKey(header: ProtectedHeaderParameters, trust: KeyAttestationTrust, now: number): JWK {
-  if (header.x5c) return chainKey(header.x5c, trust, now);
+  if (header.x5c)
+    return x5cLeafKey(
+      header.x5c,
+      trust.caCertificates,
+      now,
+      'the key attestation',
+      (m) => new InvalidProof(m),
+    );
   if (typeof header.kid === 'string') {
     const found = trust.jwks.find((k) => k.kid === header.kid);
     if (found) return found;

@@ -276,8 +276,10 @@ export async function verifyClientAttestation(
     throw fail('the client attestation PoP jti must be a non-empty string');
   assertAttestationClaims(claims, popClaims, now);
   const clientId = claims.sub!;
-  // Draft §5.2: the PoP is used once.
-  const expiresAt = Math.floor(now / 1000) + 2 * POP_WINDOW_SECONDS;
+  // Draft §5.2: the PoP is used once. The record lives in oidc-provider's ReplayDetection, which
+  // keeps it for `expiresAt` minus its own (real) clock, so the expiry is on that clock too: on the
+  // injected one, a clock behind real time would make the record expire at once.
+  const expiresAt = Math.floor(Date.now() / 1000) + 2 * POP_WINDOW_SECONDS;
   if (!(await check.unique(clientId, popClaims.jti, expiresAt)))
     throw fail('the client attestation PoP jti was already used');
   if (!check.challenges.check(popClaims.challenge))

@@ -282,7 +282,7 @@ describe('issuer console administration pages', () => {
   it('credential types: each format shows what it would issue for the demo person, unsigned and without the wallet key', async () => {
     const page = await clients.aya.send('GET', '/console/credential-types/national-id');
     expect(page.status).toBe(200);
-    const unescape = (text: string) =>
+    const unescapeHtml = (text: string) =>
       text
         .replaceAll('&quot;', '"')
         .replaceAll('&#39;', "'")
@@ -294,7 +294,7 @@ describe('issuer console administration pages', () => {
         ...page.text.matchAll(
           /<pre class="json preview" tabindex="0" aria-labelledby="preview-([^"]+)">([^<]*)<\/pre>/g,
         ),
-      ].map((m) => [m[1]!, JSON.parse(unescape(m[2]!)) as Record<string, any>]),
+      ].map((m) => [m[1]!, JSON.parse(unescapeHtml(m[2]!)) as Record<string, any>]),
     );
     expect(Object.keys(previews).sort()).toEqual([
       'NationalIdCredential_jwt_vc_json',

@@ -8,7 +8,8 @@ const alg = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' };
 const NOW = Date.UTC(2026, 0, 15);
 const notBefore = new Date(NOW - 86_400_000);
 const notAfter = new Date(NOW + 30 * 86_400_000);
-const keys = async () => (await webcrypto.subtle.generateKey(alg, true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair;
+const keys = async () =>
+  (await webcrypto.subtle.generateKey(alg, true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair;
 
 async function chain(intermediateIsCa: boolean) {
   const rootKeys = await keys();

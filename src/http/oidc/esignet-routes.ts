@@ -72,7 +72,8 @@ const providerPath = (target: EsignetTarget): string =>
 /**
  * Lets `rewrite` change a JSON answer the provider writes to `res` (it answers through Node's
  * response, `ctx.respond = false`): the body is held until `end`, rewritten when it is a 200 JSON
- * body, and sent with its new length. Anything else (errors, HEAD, preflight) passes unchanged.
+ * body, and sent with its new length; a HEAD answer loses its length (the provider's is the unrewritten
+ * document's). Anything else (errors, preflight) passes unchanged.
  */
 export function rewriteJsonAnswer(
   res: ServerResponse,
@@ -94,6 +95,10 @@ export function rewriteJsonAnswer(
     if (res.statusCode === 200 && json && body.length > 0) {
       body = Buffer.from(JSON.stringify(rewrite(JSON.parse(body.toString('utf8')))));
       res.setHeader('content-length', body.length);
+    } else if (res.req?.method === 'HEAD') {
+      // No body to rewrite: the provider's length is the unrewritten document's, so none is sent
+      // (RFC 9110 §8.6 lets a HEAD answer omit it) rather than a wrong one.
+      res.removeHeader('content-length');
     }
     return end(body);
   }) as ServerResponse['end'];

@@ -61,6 +61,13 @@ for (const pathPrefix of ['', '/op']) {
         });
         // eSignet's authorize is its UI's /authorize on the host; ours is the issuer's.
         expect(esignet.body.authorization_endpoint).toBe(`${app.url}/authorize`);
+        // HEAD gives no length it cannot stand by (the provider's is the unrewritten document's).
+        const head = await request(`${base}${path}`, { method: 'HEAD' });
+        await head.body.text();
+        expect(head.statusCode).toBe(200);
+        const length = head.headers['content-length'];
+        if (length !== undefined)
+          expect(Number(length)).toBe(Buffer.byteLength(JSON.stringify(esignet.body)));
       },
     );
 

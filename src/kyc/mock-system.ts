@@ -138,6 +138,27 @@ export function createMockSystem(name: string, context: KycContext): IdentitySys
     }
   }
 
+  /** A successful authentication: a KYC token for these factors, the pairwise subject, record summaries. */
+  async function authenticated(
+    identity: Identity,
+    transaction: TransactionRef,
+    factors: Factor[],
+  ): Promise<AuthResult> {
+    const { accountId } = identity;
+    const verifications = recordSummaries(verificationsOf(identity));
+    return {
+      kycToken: await tokens.issue({ accountId, clientId: transaction.clientId, system: name, factors }),
+      accountId,
+      subject: pairwiseSubject(
+        transaction.sectorIdentifier ?? transaction.clientId,
+        accountId,
+        context.subjectSalt,
+      ),
+      factors,
+      ...(verifications.length > 0 ? { verifications } : {}),
+    };
+  }
+
   async function resolvePerson(who: string): Promise<Identity | undefined> {
     return (await identities.get(who)) ?? (await identities.byIndividualId(who));
   }
@@ -154,19 +175,7 @@ export function createMockSystem(name: string, context: KycContext): IdentitySys
       if (!accountId) throw new AuthFailed('the credential is not linked to an account for signing in');
       const identity = await identities.get(accountId);
       if (!identity) throw new AuthFailed('the credential is not linked to an account for signing in');
-      const factors: Factor[] = ['vp'];
-      const verifications = recordSummaries(verificationsOf(identity));
-      return {
-        kycToken: await tokens.issue({ accountId, clientId: transaction.clientId, system: name, factors }),
-        accountId,
-        subject: pairwiseSubject(
-          transaction.sectorIdentifier ?? transaction.clientId,
-          accountId,
-          context.subjectSalt,
-        ),
-        factors,
-        ...(verifications.length > 0 ? { verifications } : {}),
-      };
+      return authenticated(identity, transaction, ['vp']);
     },
 
     async bindWallet(individualId, challenges, publicKeyJwk, transaction) {
@@ -266,20 +275,7 @@ export function createMockSystem(name: string, context: KycContext): IdentitySys
         return doc !== undefined && results.every(Boolean);
       });
       if (!ok || !doc) throw authFailed();
-      const factors = [...new Set(challenges.map((c) => c.factor))];
-      const accountId = doc._id;
-      const verifications = recordSummaries(verificationsOf(identities.open(doc)));
-      return {
-        kycToken: await tokens.issue({ accountId, clientId: transaction.clientId, system: name, factors }),
-        accountId,
-        subject: pairwiseSubject(
-          transaction.sectorIdentifier ?? transaction.clientId,
-          accountId,
-          context.subjectSalt,
-        ),
-        factors,
-        ...(verifications.length > 0 ? { verifications } : {}),
-      };
+      return authenticated(identities.open(doc), transaction, [...new Set(challenges.map((c) => c.factor))]);
     },
 
     async exchangeKyc(

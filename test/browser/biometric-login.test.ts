@@ -10,7 +10,7 @@ import { type SbiBehaviour, type SbiDevice, startSbiDevice } from '../../scripts
 import type { Config } from '../../src/config/defaults.ts';
 import { prepareDemo } from '../../src/demo.ts';
 import type { TestApp } from '../helpers/app.ts';
-import { launchBrowser } from '../helpers/browser.ts';
+import { launchBrowser, relyingPartyPage } from '../helpers/browser.ts';
 import { sameClockEnv } from '../helpers/clock.ts';
 import {
   IDENTITY,
@@ -105,25 +105,12 @@ describe('biometric login page in Chromium', () => {
 
   /** A fresh page at the biometric step; CSP violations reported by Chromium are collected. */
   async function openBiometricPage(locale = 'en', acr = BIOMETRICS) {
-    await browser.context.clearCookies();
-    const page = await browser.context.newPage();
-    page.setDefaultTimeout(8000);
-    const violations: string[] = [];
-    page.on('console', (m) => {
-      if (/Content Security Policy/i.test(m.text())) violations.push(m.text());
-    });
-    let callback: URL | undefined;
+    const { page, violations, catchCallback, callback } = await relyingPartyPage(browser, 8000);
     // Playwright answers CORS preflights itself while a route is set (the device would then see no
     // OPTIONS), so the relying party's callback is intercepted only once the capture is done.
-    const catchCallback = () =>
-      page.route('https://rp.example.org/**', async (route) => {
-        const url = new URL(route.request().url());
-        if (url.pathname === '/callback') callback = url;
-        await route.fulfill({ status: 200, contentType: 'text/plain', body: 'rp' });
-      });
     const { url, verifier } = await authorizeUrl(locale, acr);
     const response = await page.goto(url);
-    return { page, violations, verifier, response, catchCallback, callback: () => callback };
+    return { page, violations, verifier, response, catchCallback, callback };
   }
 
   const status = (page: Page) => page.locator('#bio-status');

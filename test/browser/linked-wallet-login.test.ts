@@ -3,7 +3,7 @@ import jsQRModule from 'jsqr';
 import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { TestApp } from '../helpers/app.ts';
-import { launchBrowser } from '../helpers/browser.ts';
+import { launchBrowser, relyingPartyPage } from '../helpers/browser.ts';
 import { saveScreenshot } from '../helpers/screenshots.ts';
 import { IDENTITY, redeem, registerClient, startOidcApp, type TestClient } from '../protocol/oidc/helpers.ts';
 import {
@@ -46,19 +46,8 @@ describe('linked-wallet login pages in Chromium', () => {
   });
 
   async function openLinkPage(locale: string) {
-    await browser.context.clearCookies();
-    const page = await browser.context.newPage();
-    page.setDefaultTimeout(10_000);
-    const violations: string[] = [];
-    page.on('console', (m) => {
-      if (/Content Security Policy/.test(m.text())) violations.push(m.text());
-    });
-    let callback: URL | undefined;
-    await page.route('https://rp.example.org/**', async (route) => {
-      const url = new URL(route.request().url());
-      if (url.pathname === '/callback') callback = url;
-      await route.fulfill({ status: 200, contentType: 'text/plain', body: 'rp' });
-    });
+    const { page, violations, catchCallback, callback } = await relyingPartyPage(browser);
+    await catchCallback();
     const { url, verifier } = await pushedAuthorization(app, client, {
       acr_values: LINKED_ACR,
       ui_locales: locale,
@@ -70,7 +59,7 @@ describe('linked-wallet login pages in Chromium', () => {
     expect(await page.getAttribute('html', 'dir')).toBe(locale === 'ar' ? 'rtl' : 'ltr');
     await page.click('a[href*="/linked-wallet"]');
     await page.waitForSelector('#wallet-qr svg');
-    return { page, violations, verifier, callback: () => callback };
+    return { page, violations, verifier, callback };
   }
 
   /** The wallet's camera: the QR code read from a screenshot of the page. */

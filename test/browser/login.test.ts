@@ -1,16 +1,15 @@
-import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { TestApp } from '../helpers/app.ts';
 import { launchBrowser } from '../helpers/browser.ts';
 import {
   IDENTITY,
   latestOtp,
-  pkce,
   redeem,
   registerClient,
   startOidcApp,
   type TestClient,
 } from '../protocol/oidc/helpers.ts';
+import { pushedAuthorization } from './pushed-authorization.ts';
 
 const ACR = {
   otp: 'mosip:idp:acr:generated-code',
@@ -38,33 +37,14 @@ describe('login and consent pages in Chromium', () => {
   });
 
   async function authorizeUrl(factor: keyof typeof ACR, locale: string) {
-    const { verifier, challenge } = pkce();
-    const par = await request(`${app.url}/par`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({
-        client_id: client.clientId,
-        response_type: 'code',
-        redirect_uri: client.redirectUri,
-        scope: 'openid profile',
-        state: 'st',
-        nonce: 'no',
-        code_challenge: challenge,
-        code_challenge_method: 'S256',
-        acr_values: ACR[factor],
-        ui_locales: locale,
-        // Always show the consent page (the same person consented in the previous flow).
-        prompt: 'consent',
-        claims: JSON.stringify({ userinfo: { name: { essential: true }, birthdate: null } }),
-        client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
-        client_assertion: await client.assertion(app.url),
-      }).toString(),
+    return pushedAuthorization(app, client, {
+      nonce: 'no',
+      acr_values: ACR[factor],
+      ui_locales: locale,
+      // Always show the consent page (the same person consented in the previous flow).
+      prompt: 'consent',
+      claims: JSON.stringify({ userinfo: { name: { essential: true }, birthdate: null } }),
     });
-    const { request_uri } = (await par.body.json()) as { request_uri: string };
-    return {
-      url: `${app.url}/authorize?client_id=${client.clientId}&request_uri=${encodeURIComponent(request_uri)}`,
-      verifier,
-    };
   }
 
   for (const locale of ['en', 'ar']) {

@@ -1,10 +1,10 @@
 import { decodeJwt } from 'jose';
 import jsQRModule from 'jsqr';
 import { PNG } from 'pngjs';
-import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { launchBrowser } from '../helpers/browser.ts';
+import { launchBrowser, relyingPartyPage } from '../helpers/browser.ts';
 import { saveScreenshot } from '../helpers/screenshots.ts';
+import { pushedAuthorization } from './pushed-authorization.ts';
 
 // jsqr is CommonJS with a default export: callable as the module under Node, as .default for TypeScript.
 const jsQR = ((jsQRModule as unknown as { default?: typeof jsQRModule }).default ??
@@ -14,7 +14,7 @@ const jsQR = ((jsQRModule as unknown as { default?: typeof jsQRModule }).default
   height: number,
 ) => { data: string } | null;
 
-import { pkce, redeem, registerClient, type TestClient } from '../protocol/oidc/helpers.ts';
+import { redeem, registerClient, type TestClient } from '../protocol/oidc/helpers.ts';
 import {
   bindHolderKey,
   issueIdentityCredential,
@@ -48,32 +48,13 @@ describe('wallet login pages in Chromium', () => {
   });
 
   async function authorizeUrl(locale: string) {
-    const { verifier, challenge } = pkce();
-    const par = await request(`${h.url}/par`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({
-        client_id: client.clientId,
-        response_type: 'code',
-        redirect_uri: client.redirectUri,
-        scope: 'openid profile',
-        state: 'st',
-        nonce: 'no',
-        code_challenge: challenge,
-        code_challenge_method: 'S256',
-        acr_values: WALLET_ACR,
-        ui_locales: locale,
-        prompt: 'consent',
-        claims: JSON.stringify({ userinfo: { name: { essential: true } } }),
-        client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
-        client_assertion: await client.assertion(h.url),
-      }).toString(),
+    return pushedAuthorization(h.app, client, {
+      nonce: 'no',
+      acr_values: WALLET_ACR,
+      ui_locales: locale,
+      prompt: 'consent',
+      claims: JSON.stringify({ userinfo: { name: { essential: true } } }),
     });
-    const { request_uri } = (await par.body.json()) as { request_uri: string };
-    return {
-      url: `${h.url}/authorize?client_id=${client.clientId}&request_uri=${encodeURIComponent(request_uri)}`,
-      verifier,
-    };
   }
 
   for (const locale of ['en', 'ar']) {
@@ -83,19 +64,8 @@ describe('wallet login pages in Chromium', () => {
       const credential = await issueIdentityCredential(h, who.individualId, holder);
       await bindHolderKey(h.app, client, who.individualId, holder);
 
-      await browser.context.clearCookies();
-      const page = await browser.context.newPage();
-      page.setDefaultTimeout(10_000);
-      const violations: string[] = [];
-      page.on('console', (m) => {
-        if (/Content Security Policy/.test(m.text())) violations.push(m.text());
-      });
-      let callback: URL | undefined;
-      await page.route('https://rp.example.org/**', async (route) => {
-        const url = new URL(route.request().url());
-        if (url.pathname === '/callback') callback = url;
-        await route.fulfill({ status: 200, contentType: 'text/plain', body: 'rp' });
-      });
+      const { page, violations, catchCallback, callback } = await relyingPartyPage(browser);
+      await catchCallback();
       const { url, verifier } = await authorizeUrl(locale);
       await page.goto(url);
       expect(await page.getAttribute('html', 'dir')).toBe(locale === 'ar' ? 'rtl' : 'ltr');
@@ -129,7 +99,7 @@ describe('wallet login pages in Chromium', () => {
       await page.waitForSelector('form[action$="/consent"] button');
       await page.click('form[action$="/consent"] button');
       await page.waitForURL(/rp\.example\.org\/callback/);
-      const code = callback?.searchParams.get('code');
+      const code = callback()?.searchParams.get('code');
       expect(code).toBeTruthy();
       const token = await redeem(h.app, client, code!, verifier);
       expect(token.status).toBe(200);

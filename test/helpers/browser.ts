@@ -36,3 +36,27 @@ export async function launchBrowser(): Promise<{ context: BrowserContext; close(
     },
   };
 }
+
+/**
+ * A fresh page for a relying party's login (cookies cleared): the Content Security Policy
+ * violations Chromium reports are collected, and `catchCallback` intercepts the relying party
+ * (https://rp.example.org) and keeps its `/callback` URL. Call it at once, or later where
+ * Playwright's interception must not be active yet (it answers CORS preflights itself).
+ */
+export async function relyingPartyPage(browser: { context: BrowserContext }, timeoutMs = 10_000) {
+  await browser.context.clearCookies();
+  const page = await browser.context.newPage();
+  page.setDefaultTimeout(timeoutMs);
+  const violations: string[] = [];
+  page.on('console', (m) => {
+    if (/Content Security Policy/i.test(m.text())) violations.push(m.text());
+  });
+  let callback: URL | undefined;
+  const catchCallback = () =>
+    page.route('https://rp.example.org/**', async (route) => {
+      const url = new URL(route.request().url());
+      if (url.pathname === '/callback') callback = url;
+      await route.fulfill({ status: 200, contentType: 'text/plain', body: 'rp' });
+    });
+  return { page, violations, catchCallback, callback: () => callback };
+}

@@ -2,7 +2,7 @@ import type { Router } from '@koa/router';
 import type { Context } from 'koa';
 import QRCode from 'qrcode';
 import type { Clock } from '../../clock.ts';
-import { AppError, InvalidRequest, InvalidTransaction } from '../../errors.ts';
+import { AppError, InvalidRequest } from '../../errors.ts';
 import { localeQuery } from '../../oidc/interaction/html-view.ts';
 import { pickLocale, textsFor } from '../../oidc/interaction/i18n.ts';
 import { walletPage } from '../../oidc/interaction/wallet-page.ts';
@@ -16,7 +16,7 @@ import {
 } from '../../oidc/wallet-login/linked.ts';
 import { readJson } from '../body.ts';
 import { apiRoute, type InteractionApp, openLogin, pageRoute } from './guards.ts';
-import { nextAfterWallet, pageRequest, sendWalletPage } from './wallet-login.ts';
+import { pageRequest, sendWalletPage, walletStatusRoute } from './wallet-login.ts';
 
 /**
  * eSignet's linked-wallet login (src/oidc/wallet-login/linked.ts), HTTP side:
@@ -70,31 +70,10 @@ export function linkedWalletRoutes(app: InteractionApp, router: Router, codes: L
     sendWalletPage(ctx, html);
   });
 
-  router.get('/:uid/linked-wallet/status', apiRoute, async (ctx) => {
-    let opened: Awaited<ReturnType<typeof openLogin>>;
-    try {
-      opened = await openLogin(app, ctx);
-    } catch (error) {
-      if (error instanceof InvalidTransaction) {
-        ctx.body = { state: 'expired' };
-        return;
-      }
-      throw error;
-    }
-    const { session } = opened;
-    const state = await linkState(codes, session.uid, ctx.query.link);
-    if (state.state === 'waiting' || state.state === 'linked') {
-      ctx.body = {
-        state: state.state,
-        expires_in: Math.max(0, Math.round((state.expiresAt - deps.clock.now()) / 1000)),
-      };
-      return;
-    }
-    if (state.state !== 'verified' || !session.tx.auth) {
-      ctx.body = state.state === 'verified' ? { state: 'linked' } : state;
-      return;
-    }
-    ctx.body = { state: 'verified', next: await nextAfterWallet(app, ctx, opened) };
+  walletStatusRoute(app, router, '/:uid/linked-wallet/status', {
+    stateOf: (uid, ctx) => linkState(codes, uid, ctx.query.link),
+    counting: ['waiting', 'linked'],
+    untilSignedIn: 'linked',
   });
 }
 

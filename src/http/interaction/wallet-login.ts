@@ -75,8 +75,31 @@ export function walletLoginRoutes(app: InteractionApp, router: Router, wallet: W
     sendWalletPage(ctx, html);
   });
 
-  router.get('/:uid/wallet/status', apiRoute, async (ctx) => {
-    let opened: Awaited<ReturnType<typeof openLogin>>;
+  walletStatusRoute(app, router, '/:uid/wallet/status', {
+    stateOf: (uid, ctx) => walletState(wallet, uid, ctx.query.request),
+    counting: ['waiting'],
+    untilSignedIn: 'waiting',
+  });
+}
+
+/**
+ * The status a wallet page polls (JSON): `expired` once the login is over; while the wallet has not
+ * signed the person in, the flow's state (with `expires_in` for the states that count down); then
+ * where the page goes next. `untilSignedIn` is what a verified answer reads as until the login
+ * transaction itself is authenticated.
+ */
+export function walletStatusRoute<S extends { state: string; expiresAt?: number }>(
+  app: InteractionApp,
+  router: Router,
+  path: string,
+  flow: {
+    stateOf(uid: string, ctx: Context): Promise<S>;
+    counting: readonly string[];
+    untilSignedIn: string;
+  },
+): void {
+  router.get(path, apiRoute, async (ctx) => {
+    let opened: OpenedLogin;
     try {
       opened = await openLogin(app, ctx);
     } catch (error) {
@@ -87,16 +110,17 @@ export function walletLoginRoutes(app: InteractionApp, router: Router, wallet: W
       throw error;
     }
     const { session } = opened;
-    const state = await walletState(wallet, session.uid, ctx.query.request);
-    if (state.state === 'waiting') {
+    const state = await flow.stateOf(session.uid, ctx);
+    if (flow.counting.includes(state.state)) {
+      const expiresAt = state.expiresAt ?? app.deps.clock.now();
       ctx.body = {
-        state: 'waiting',
-        expires_in: Math.max(0, Math.round((state.expiresAt - deps.clock.now()) / 1000)),
+        state: state.state,
+        expires_in: Math.max(0, Math.round((expiresAt - app.deps.clock.now()) / 1000)),
       };
       return;
     }
     if (state.state !== 'verified' || !session.tx.auth) {
-      ctx.body = state.state === 'verified' ? { state: 'waiting' } : state;
+      ctx.body = state.state === 'verified' ? { state: flow.untilSignedIn } : state;
       return;
     }
     ctx.body = { state: 'verified', next: await nextAfterWallet(app, ctx, opened) };

@@ -1,6 +1,7 @@
-import { createHash, createHmac, hkdfSync } from 'node:crypto';
+import { createHash, hkdfSync } from 'node:crypto';
 import type { Clock } from '../clock.ts';
 import type { FormatId, StatusEntry } from '../credentials/formats/types.ts';
+import { hmac } from '../kyc/crypto.ts';
 import { randomId } from '../random.ts';
 import type { Store, StoredDoc } from '../store/spi.ts';
 
@@ -92,8 +93,8 @@ export function createLedger(store: Store, clock: Clock, encryptionSecret?: stri
     encryptionSecret !== undefined
       ? Buffer.from(hkdfSync('sha256', encryptionSecret, 'idissuer-ledger-v1', 'issued-to', 32))
       : undefined;
-  const accountHash = (account: IssuedTo) =>
-    createHmac('sha256', key!).update(`${account.identitySystem}|${account.accountId}`).digest('base64url');
+  // HMAC-SHA256 through the KYC helper, which imports the key once (not once per credential).
+  const accountHash = (account: IssuedTo) => hmac(key!, `${account.identitySystem}|${account.accountId}`);
   return {
     newId: () => randomId(16),
     async record(entry, issuedTo) {
@@ -101,11 +102,12 @@ export function createLedger(store: Store, clock: Clock, encryptionSecret?: stri
       if (!key || !issuedTo) return;
       // Omit<> over the index signature loses the named fields' types.
       const { statusEntries, validUntil } = entry as LedgerRecord;
+      const hash = accountHash(issuedTo);
       for (const status of statusEntries) {
         if (status.kind !== 'token') continue;
         await issued.put({
           _id: entryId(status),
-          accountHash: accountHash(issuedTo),
+          accountHash: hash,
           ...(validUntil ? { expiresAt: validUntil } : {}),
         });
       }

@@ -16,9 +16,9 @@ import { percentile, processCpuMs, startService } from '../service.ts';
  * service does. Access tokens come from real pre-authorized code offers redeemed at the token
  * endpoint before timing starts. One operation = nonce + credential; latency covers both.
  */
-const WALLETS = 32;
+export const WALLETS = 32;
 
-async function json(
+export async function json(
   pool: Pool,
   path: string,
   init: { method: string; headers?: Record<string, string>; body?: string },
@@ -32,12 +32,22 @@ async function json(
 
 const b64url = (value: unknown): string => Buffer.from(JSON.stringify(value)).toString('base64url');
 
+/** A wallet's P-256 key with its proof header (a `jwk` binding) encoded once. */
+export function walletKey(): { privateKey: KeyObject; header: string } {
+  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const { kty, crv, x, y } = publicKey.export({ format: 'jwk' });
+  return {
+    privateKey,
+    header: b64url({ alg: 'ES256', typ: 'openid4vci-proof+jwt', jwk: { kty, crv, x, y } }),
+  };
+}
+
 /**
  * The wallet's key proof (OpenID4VCI 1.0 Appendix F.1), signed with one synchronous node:crypto
  * call over a header encoded once per wallet, rather than jose's SignJWT (a WebCrypto thread-pool job
  * per call). The generator's CPU per operation is reported beside the service's (generatorCpuMsPerOp).
  */
-function proofJwt(
+export function proofJwt(
   wallet: { privateKey: KeyObject; header: string },
   payload: Record<string, unknown>,
 ): string {
@@ -46,7 +56,7 @@ function proofJwt(
   return `${input}.${signature.toString('base64url')}`;
 }
 
-type Wallet = { accessToken: string; privateKey: KeyObject; header: string };
+export type Wallet = { accessToken: string; privateKey: KeyObject; header: string };
 
 interface Prepared {
   service: Awaited<ReturnType<typeof startService>>;
@@ -55,6 +65,67 @@ interface Prepared {
   /** One wallet operation: POST /nonce, sign the proof, POST /credential; resolves with the credential response. */
   operation(wallet: Wallet): Promise<Record<string, any>>;
   close(): Promise<void>;
+}
+
+/** Enrols the benches' one person in the mock identity system through the admin API. */
+export async function enrolPerson(
+  pool: Pool,
+  adminHeaders: Record<string, string>,
+  individualId: string,
+): Promise<void> {
+  await json(pool, '/admin/identities', {
+    method: 'POST',
+    headers: adminHeaders,
+    body: JSON.stringify({
+      individual_id: individualId,
+      claims: {
+        name: 'Amina Hassan',
+        given_name: 'Amina',
+        family_name: 'Hassan',
+        birthdate: '1990-04-12',
+        gender: 'female',
+        email: 'amina@example.org',
+        phone_number: '+255700000001',
+        address: {
+          street_address: '12 Uhuru St',
+          locality: 'Dodoma',
+          postal_code: '41101',
+          country: 'TZ',
+        },
+      },
+    }),
+  });
+}
+
+/**
+ * An access token through a real pre-authorized code offer, as a wallet gets one: the offer made
+ * through `adminPool`, the code redeemed at `tokenPool`'s token endpoint (another instance may serve each).
+ */
+export async function offerAccessToken(
+  adminPool: Pool,
+  tokenPool: Pool,
+  adminHeaders: Record<string, string>,
+  configurationId: string,
+  individualId: string,
+): Promise<string> {
+  const offer = await json(adminPool, '/admin/credential-offers', {
+    method: 'POST',
+    headers: adminHeaders,
+    body: JSON.stringify({ credential_configuration_ids: [configurationId], individual_id: individualId }),
+  });
+  const code =
+    offer.credential_offer.grants['urn:ietf:params:oauth:grant-type:pre-authorized_code'][
+      'pre-authorized_code'
+    ];
+  const token = await json(tokenPool, '/token', {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({
+      grant_type: 'urn:ietf:params:oauth:grant-type:pre-authorized_code',
+      'pre-authorized_code': code,
+    }).toString(),
+  });
+  return token.access_token as string;
 }
 
 /**
@@ -85,62 +156,17 @@ export async function prepare(
       ? ((await json(pool, `/bench/tokens?n=${WALLETS}`, { method: 'POST', headers: adminHeaders }))
           .access_tokens as string[])
       : [];
-    if (!plain)
-      await json(pool, '/admin/identities', {
-        method: 'POST',
-        headers: adminHeaders,
-        body: JSON.stringify({
-          individual_id: individualId,
-          claims: {
-            name: 'Amina Hassan',
-            given_name: 'Amina',
-            family_name: 'Hassan',
-            birthdate: '1990-04-12',
-            gender: 'female',
-            email: 'amina@example.org',
-            phone_number: '+255700000001',
-            address: {
-              street_address: '12 Uhuru St',
-              locality: 'Dodoma',
-              postal_code: '41101',
-              country: 'TZ',
-            },
-          },
-        }),
-      });
-    /** An access token through a real pre-authorized code offer, as a wallet gets one. */
-    const accessToken = async (): Promise<string> => {
-      const minted = plainTokens.pop();
-      if (minted) return minted;
-      const offer = await json(pool, '/admin/credential-offers', {
-        method: 'POST',
-        headers: adminHeaders,
-        body: JSON.stringify({
-          credential_configuration_ids: [configurationId],
-          individual_id: individualId,
-        }),
-      });
-      const code =
-        offer.credential_offer.grants['urn:ietf:params:oauth:grant-type:pre-authorized_code'][
-          'pre-authorized_code'
-        ];
-      const token = await json(pool, '/token', {
-        method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        body: new URLSearchParams({
-          grant_type: 'urn:ietf:params:oauth:grant-type:pre-authorized_code',
-          'pre-authorized_code': code,
-        }).toString(),
-      });
-      return token.access_token as string;
-    };
+    if (!plain) await enrolPerson(pool, adminHeaders, individualId);
+    const accessToken = async (): Promise<string> =>
+      plainTokens.pop() ?? offerAccessToken(pool, pool, adminHeaders, configurationId, individualId);
     const wallets = await Promise.all(
-      Array.from({ length: WALLETS }, async (): Promise<Wallet> => {
-        const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-        const { kty, crv, x, y } = publicKey.export({ format: 'jwk' });
-        const header = b64url({ alg: 'ES256', typ: 'openid4vci-proof+jwt', jwk: { kty, crv, x, y } });
-        return { accessToken: await accessToken(), privateKey, header };
-      }),
+      Array.from(
+        { length: WALLETS },
+        async (): Promise<Wallet> => ({
+          accessToken: await accessToken(),
+          ...walletKey(),
+        }),
+      ),
     );
     // Access tokens live 300 s: long runs (the soak) give every wallet a fresh one every 200 s.
     // (The plain alternative's tokens live an hour.)
@@ -302,7 +328,7 @@ async function measureVersusPlain(
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
 /** The status list entries (list URL + index) of an ldp_vc credential response. */
-function statusEntries(response: Record<string, any>): string[] {
+export function statusEntries(response: Record<string, any>): string[] {
   return (response.credentials ?? []).flatMap((c: { credential: any }) => {
     const status = c.credential?.credentialStatus;
     return (Array.isArray(status) ? status : status ? [status] : []).map(
@@ -396,7 +422,8 @@ function sampleService(service: { child: ChildProcess; dir: string; url: string 
  * Row 57 (soak: `SUSTAIN_LOAD=0.5 SUSTAIN_SECONDS=1800`): the service's resident memory and the
  * database's expired-but-not-yet-swept records are sampled every 5 s; RSS should grow < 10% from
  * the sample after a tenth of the run to the last, and the expired count stay bounded (the sweep
- * runs every minute).
+ * runs every minute). `SUSTAIN_RATE=<credentials/s>` replaces the fraction of the maximum with a
+ * fixed rate (issue 16's soak must end above 1,000,000 credentials: 556/s for 30 minutes).
  */
 async function measureSustained(configurationId: string, seconds: number): Promise<Record<string, number>> {
   // Up to 256 requests in flight, so that a slow answer delays only itself.
@@ -404,7 +431,11 @@ async function measureSustained(configurationId: string, seconds: number): Promi
   try {
     const max = await closedLoop(prepared, seconds);
     const load = Number(process.env.SUSTAIN_LOAD ?? 0.7);
-    const rate = Math.max(1, Math.floor(load * (max.requestsPerSecond as number)));
+    const fixedRate = Number(process.env.SUSTAIN_RATE ?? 0);
+    const rate =
+      fixedRate > 0
+        ? Math.floor(fixedRate)
+        : Math.max(1, Math.floor(load * (max.requestsPerSecond as number)));
     const sustainSeconds = Number(process.env.SUSTAIN_SECONDS ?? 30);
     const latenciesMs: number[] = [];
     const seen = new Set<string>();
@@ -450,6 +481,7 @@ async function measureSustained(configurationId: string, seconds: number): Promi
     return {
       maxRequestsPerSecond: max.requestsPerSecond as number,
       targetRequestsPerSecond: rate,
+      targetShareOfMax: rate / (max.requestsPerSecond as number),
       achievedRequestsPerSecond: latenciesMs.length / sustainSeconds,
       sustainSeconds,
       p50Ms: percentile(sorted, 50),

@@ -14,6 +14,8 @@ export interface Jongodb {
   /** `mongodb://127.0.0.1:<port>` */
   readonly url: string;
   readonly port: number;
+  /** Its process id (the bench reads its CPU time). */
+  readonly pid: number | undefined;
   stop(): Promise<void>;
 }
 
@@ -99,7 +101,7 @@ export async function startJongodb(options: { startTimeoutMs?: number } = {}): P
     // Keep draining its output so a full pipe never blocks it.
     child.stdout?.resume();
     child.stderr?.resume();
-    return { url: `mongodb://127.0.0.1:${port}`, port, stop };
+    return { url: `mongodb://127.0.0.1:${port}`, port, pid: child.pid, stop };
   } catch (error) {
     await stop();
     throw error;

@@ -12,6 +12,7 @@ import {
 import { calculateJwkThumbprint, type JWK } from 'jose';
 import type { AuditLog } from '../audit/audit.ts';
 import type { Clock } from '../clock.ts';
+import { es256Sign } from '../crypto/ecdsa.ts';
 import { insertNew } from '../store/insert-new.ts';
 import type { Collection, Store, StoredDoc } from '../store/spi.ts';
 import {
@@ -160,7 +161,7 @@ async function publicJwkOf(publicKey: KeyObject, alg: KeyAlgorithm): Promise<JWK
 /** The JOSE-encoded signature function over an in-process private key (see ManagedKey.sign). */
 export function softwareSign(alg: KeyAlgorithm, privateKey: KeyObject): (data: Uint8Array) => Buffer {
   if (alg === 'EdDSA') return (data) => sign(null, data, privateKey);
-  if (alg === 'ES256') return (data) => sign('sha256', data, { key: privateKey, dsaEncoding: 'ieee-p1363' });
+  if (alg === 'ES256') return (data) => es256Sign(privateKey, data);
   if (alg === 'RS256') return (data) => sign('sha256', data, privateKey);
   return () => {
     throw new Error(`${alg} keys do not sign`);

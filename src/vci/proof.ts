@@ -9,6 +9,7 @@ import {
   type ProtectedHeaderParameters,
 } from 'jose';
 import { DidResolutionError, resolveKid } from '../crypto/did.ts';
+import { es256Verify, PublicKeyCache } from '../crypto/ecdsa.ts';
 import { canonicalPublicKey, hasPrivateMembers, NonCanonicalKey, publicJwk } from '../crypto/jwk.ts';
 import { InvalidNonce, InvalidProof } from '../errors.ts';
 import {
@@ -273,6 +274,8 @@ async function joseVerify(
 }
 
 const BASE64URL = /^[A-Za-z0-9_-]*$/;
+/** Proof keys imported once (the fast path only sees canonical JWKs: verifyProofJwt checks first). */
+const proofKeys = new PublicKeyCache();
 const JWK_MEMBERS = new Set(['kty', 'crv', 'x', 'y', 'kid', 'alg', 'use']);
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -316,12 +319,9 @@ function fastVerify(
   const signature = Buffer.from(encodedSignature, 'base64url');
   if (signature.length !== 64) return undefined;
   try {
-    // The JWK goes straight to verify: a KeyObject first (createPublicKey) costs ~10 µs more.
-    const key = { key: jwk as import('node:crypto').JsonWebKey, format: 'jwk' as const };
+    const key = proofKeys.get(jwk);
     const input = Buffer.from(jwt.slice(0, dot2), 'ascii');
-    const valid = ec
-      ? cryptoVerify('sha256', input, { ...key, dsaEncoding: 'ieee-p1363' }, signature)
-      : cryptoVerify(null, input, key, signature);
+    const valid = ec ? es256Verify(key, input, signature) : cryptoVerify(null, input, key, signature);
     if (!valid) return undefined;
   } catch {
     return undefined;

@@ -5,6 +5,7 @@ import { Ed25519Signature2020 } from '@digitalbazaar/ed25519-signature-2020';
 import { cryptosuite as eddsaRdfc2022 } from '@digitalbazaar/eddsa-rdfc-2022-cryptosuite';
 import * as vc from '@digitalbazaar/vc';
 import { didJwkFromJwk } from '../../crypto/did.ts';
+import { es256Sign } from '../../crypto/ecdsa.ts';
 import { didWebFromUrl, ed25519VerificationKey2020Id, verificationMethodId } from '../../keys/documents.ts';
 import type { KeyAlgorithm, ManagedKey } from '../../keys/spi.ts';
 import {
@@ -106,7 +107,7 @@ export function keyObjectSigner(id: string, alg: KeyAlgorithm, privateKey: KeyOb
       id,
       algorithm: 'P-256',
       // ecdsa-rdfc-2019 uses the IEEE P1363 (r‖s) signature encoding.
-      sign: async ({ data }) => cryptoSign('sha256', data, { key: privateKey, dsaEncoding: 'ieee-p1363' }),
+      sign: async ({ data }) => es256Sign(privateKey, data),
     };
   }
   throw new TypeError(`no Data Integrity signer for ${alg}`);

@@ -6,8 +6,9 @@ import { createPublicKey, type JsonWebKey, type KeyObject, sign, verify } from '
  *
  * Why not `{ key, dsaEncoding: 'ieee-p1363' }`: on Node 24 passing the key inside an options object
  * costs ~25 µs per call beyond the signature itself (key preparation goes through its slow path),
- * about as much as a P-256 signature (~23 µs) and a third of a verification (~65 µs). Measured
- * in bench/cases/ecdsa.ts (`npm run bench -- es256`: 2.1× signatures, 1.8× proof checks); the conversion below is a few hundred nanoseconds.
+ * about as much as a P-256 signature (~23 µs) and a third of a verification (~65 µs). Measured in
+ * bench/cases/ecdsa.ts (`npm run bench -- es256`: 2.1× per signature, 1.8× per proof check with
+ * PublicKeyCache); the conversion itself takes a few hundred nanoseconds.
  */
 
 /** The size of r and of s for P-256. */

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach } from 'vitest';
+import { afterAll, afterEach } from 'vitest';
 import { sameClockEnv } from './clock.ts';
 
 /**
@@ -32,16 +32,19 @@ export interface Started {
 /**
  * For one test file: `start` runs a script under ROOT with only PATH, the test's clock
  * (`sameClockEnv`), LOG_LEVEL=warn and `env`, and `tempDir` makes a data directory; after each
- * test whatever is still running is killed (only when an assertion failed) and the directories are
- * removed.
+ * test (with `lifetime` 'file': after the file's last test, for processes started in beforeAll)
+ * whatever is still running is killed and the directories are removed.
  */
-export function serviceProcesses(prefix: string): {
+export function serviceProcesses(
+  prefix: string,
+  lifetime: 'test' | 'file' = 'test',
+): {
   tempDir: () => string;
   start: (script: string, env: Record<string, string>, args?: string[]) => Started;
 } {
   const dirs: string[] = [];
   const children: ChildProcess[] = [];
-  afterEach(() => {
+  (lifetime === 'file' ? afterAll : afterEach)(() => {
     for (const child of children.splice(0)) child.kill('SIGKILL');
     for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
   });
@@ -69,4 +72,15 @@ export function serviceProcesses(prefix: string): {
       return { child, stdout: () => out, stderr: () => err, exited };
     },
   };
+}
+
+/** Resolves once the service prints that it listens; rejects with its stderr if it exits first. */
+export async function listening(service: Started, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!service.stdout().includes('listening')) {
+    if (service.child.exitCode !== null)
+      throw new Error(`exited with ${service.child.exitCode}: ${service.stderr()}`);
+    if (Date.now() > deadline) throw new Error(`not listening after ${timeoutMs} ms: ${service.stderr()}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 }

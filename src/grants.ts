@@ -57,8 +57,7 @@ export function createGrants(
     credentialConfigurations: {
       has: (id) => configurations.has(id),
       claimsFor: (id) => configurations.claimsFor(id),
-      scopes: () =>
-        new Map(configurations.list().flatMap((c) => (c.scope ? [[c.scope, c.id] as const] : []))),
+      scopes: () => configurations.scopeMap(),
     },
   };
 }

@@ -1,4 +1,4 @@
-import { createHash, hkdfSync } from 'node:crypto';
+import { hkdfSync } from 'node:crypto';
 import Provider, { ExternalSigningKey, errors } from 'oidc-provider';
 import type { Config } from '../config/defaults.ts';
 import type { ManagedKey } from '../keys/spi.ts';
@@ -98,9 +98,8 @@ export function providerJwks(keys: readonly ManagedKey[]): (Record<string, unkno
 
 /** What a provider instance was built from; a change rebuilds it. */
 export function providerFingerprint(keys: readonly ManagedKey[], scopes: readonly string[]): string {
-  return createHash('sha256')
-    .update(JSON.stringify([keys.map((k) => `${k.kid}:${k.status}`), scopes]))
-    .digest('base64url');
+  // Compared on every token verification, never stored: JSON keeps kids and scopes apart, no hash needed.
+  return JSON.stringify([keys.map((k) => `${k.kid}:${k.status}`), scopes]);
 }
 
 /** A 32-byte secret for one purpose, derived from the key-encryption secret. */

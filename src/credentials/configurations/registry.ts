@@ -36,6 +36,11 @@ export interface ConfigurationRegistry {
   /** credential_configuration_ids requested by an OAuth scope value. */
   forScope(scope: string): string[];
   scopes(): string[];
+  /**
+   * Each scope value → the configuration it requests (the last one defined wins), built once per
+   * (re)index: token verification reads it on every credential request.
+   */
+  scopeMap(): ReadonlyMap<string, CredentialConfigurationId>;
   /** Draft 13 requests name a format and a type instead of an id (OpenID4VCI draft 13 §7.2, Appendix A). */
   findByFormat(
     format: string,
@@ -171,6 +176,7 @@ export async function createConfigurationRegistry(options: RegistryOptions): Pro
 
   let current = new Map<string, CredentialDefinition>();
   let byConfigurationId = new Map<CredentialConfigurationId, ResolvedConfiguration>();
+  let scopeMap: ReadonlyMap<string, CredentialConfigurationId> = new Map();
   // Compiled subject schemas per configuration, dropped at every (re)index: a schema file edited on
   // disk is picked up at the next reload, like definition changes, instead of being re-read from
   // disk on every credential request (a readFileSync and a map key of the whole file each time).
@@ -186,6 +192,7 @@ export async function createConfigurationRegistry(options: RegistryOptions): Pro
     }
     current = next;
     byConfigurationId = resolved;
+    scopeMap = new Map([...resolved.values()].flatMap((c) => (c.scope ? [[c.scope, c.id] as const] : [])));
     schemas.clear();
   }
 
@@ -264,6 +271,7 @@ export async function createConfigurationRegistry(options: RegistryOptions): Pro
     claimsFor: (id) => byConfigurationId.get(id)?.identityClaims ?? [],
     forScope: (scope) => [...byConfigurationId.values()].filter((c) => c.scope === scope).map((c) => c.id),
     scopes: () => [...new Set([...byConfigurationId.values()].flatMap((c) => (c.scope ? [c.scope] : [])))],
+    scopeMap: () => scopeMap,
     findByFormat(format, match) {
       const wanted = format === 'vc+sd-jwt' ? 'dc+sd-jwt' : format;
       return [...byConfigurationId.values()].filter((c) => {

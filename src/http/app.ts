@@ -77,7 +77,38 @@ export function createApp(parts: Parts): Koa {
       throw new MethodNotAllowed(`${ctx.method} is not allowed on this resource`);
     }
   });
+  rememberMatches(root);
   koa.use(root.routes());
   koa.use(root.allowedMethods());
   return koa;
+}
+
+/**
+ * @koa/router keeps nested routers flattened in the root's one stack and tests every layer's
+ * pattern against each request (issue 16: ~5% of a request's CPU on POST /nonce). What matches
+ * depends only on the method and the path, and the stack is complete here, so each route's own
+ * fixed path (no parameter) remembers its answer per method: same layers, same order, same
+ * 404/405 and Allow. Other paths (parameters, unknown, differently spelt) are matched as before; the
+ * memo is bounded by the fixed paths times the methods Node's parser accepts.
+ */
+function rememberMatches(router: Router): void {
+  const fixedPaths = new Set(
+    router.stack
+      .filter((layer) => layer.methods.length > 0 && layer.paramNames.length === 0)
+      .map((layer) => layer.path)
+      .filter((path): path is string => typeof path === 'string'),
+  );
+  const scan = router.match.bind(router);
+  const remembered = new Map<string, ReturnType<Router['match']>>();
+  router.match = (path, method) => {
+    if (!fixedPaths.has(path)) return scan(path, method);
+    const key = `${method} ${path}`;
+    let found = remembered.get(key);
+    if (!found) {
+      found = scan(path, method);
+      remembered.set(key, found);
+    }
+    // Fresh arrays: the router keeps `path` as ctx.matched, which a nested dispatch would extend.
+    return { path: [...found.path], pathAndMethod: [...found.pathAndMethod], route: found.route };
+  };
 }

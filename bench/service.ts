@@ -2,7 +2,7 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, mkdtempSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 /**
@@ -18,6 +18,14 @@ function pin(pid: number, cpu: number): void {
     execFileSync('taskset', ['-cp', String(cpu), String(pid)], { stdio: 'ignore' });
   } catch {
     // No taskset (or one core): the figures are then per machine, not per core.
+  }
+}
+
+function unpin(pid: number): void {
+  try {
+    execFileSync('taskset', ['-acp', `0-${cpus().length - 1}`, String(pid)], { stdio: 'ignore' });
+  } catch {
+    // No taskset: nothing was pinned.
   }
 }
 
@@ -39,6 +47,8 @@ export async function startService(
    * side of a before/after comparison (bench/cases/http.ts).
    */
   root = process.env.BENCH_SERVICE_ROOT ?? ROOT,
+  /** Pin the service to CPU 0 and this generator to CPU 1 (the baseline cases also run unpinned). */
+  pinned = process.env.BENCH_NO_PIN !== '1',
 ): Promise<{ url: string; admin: string; child: ChildProcess; dir: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'issuer-bench-'));
   const port = await freePort();
@@ -61,9 +71,12 @@ export async function startService(
     },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
-  if (process.env.BENCH_NO_PIN !== '1') {
+  if (pinned) {
     if (child.pid) pin(child.pid, 0);
     pin(process.pid, 1);
+  } else {
+    // Undo an earlier case's pinning of this generator: both processes float over every CPU.
+    unpin(process.pid);
   }
   await new Promise<void>((resolve, reject) => {
     let out = '';

@@ -99,14 +99,15 @@ export async function signCredentials(
   const targets: (Holder | undefined)[] = holders.length > 0 ? holders : [undefined];
   const credentials: IssuedCredential[] = [];
   const records: (Omit<LedgerRecord, 'status'> & { _id: string })[] = [];
-  for (const holder of targets) {
+  for (const [i, holder] of targets.entries()) {
     const ledgerId = ledger.newId();
     let status: StatusEntry[] = [];
     if (def.status && deps.status) status = await deps.status.allocate(configuration.format, ledgerId);
     credentials.push(
       await format.issue({
         profile: configuration.profile,
-        claims: structuredClone(mapped.subject),
+        // A format may change what it is given: every credential but the last gets its own copy.
+        claims: i < targets.length - 1 ? structuredClone(mapped.subject) : mapped.subject,
         ...(holder ? { holder: { jwk: holder.jwk, ...(holder.did ? { did: holder.did } : {}) } } : {}),
         ...(status.length > 0 ? { status } : {}),
         validFrom,

@@ -17,12 +17,14 @@ import { percentile } from '../service.ts';
  * with the documents the credential endpoint writes (a spent nonce under a random digest with an
  * expiry, a ledger record under a random id with its notificationId and configurationId indexes, an
  * audit record with its type and day indexes; not the status allocation), on a file store with the
- * service's checkpointer (a worker, PASSIVE every 200 ms, RESTART past 4,096 WAL frames).
+ * service's checkpointer (a worker, PASSIVE every 200 ms; past 4,096 WAL frames the store's own
+ * connection copies the remainder between two transactions, so the WAL starts over).
  *
  * Phases: open loop at `STORE_GROWTH_RATE` credentials/s (default 300) for `seconds` on the fresh
  * file; then `BENCH_STORE_GROWTH` credentials written as fast as the store takes them (the file
  * grows); then the same open loop again. Per phase: latency from each credential's scheduled start
- * to its durable commit (p50, p99, max) and the event loop's largest stall. Only with
+ * to its durable commit (p50, p99, max), the event loop's largest stall and the largest WAL file
+ * seen (sampled every 100 ms; it must stay near 16 MB, not grow with the run). Only with
  * BENCH_STORE_GROWTH set (e.g. 900000: minutes of writing and a file of gigabytes).
  */
 const growth = Number(process.env.BENCH_STORE_GROWTH ?? 0);
@@ -66,10 +68,29 @@ async function credential(store: Store, c: ReturnType<typeof collections>): Prom
   });
 }
 
-async function openLoop(store: Store, c: ReturnType<typeof collections>, seconds: number) {
+/** Samples the WAL file's size every 100 ms until stopped; returns the largest, in MiB. */
+function watchWal(file: string): () => number {
+  let max = 0;
+  const sample = () => {
+    try {
+      max = Math.max(max, statSync(`${file}-wal`).size);
+    } catch {
+      // No WAL file at this instant (between a truncation and the next commit).
+    }
+  };
+  const timer = setInterval(sample, 100);
+  return () => {
+    clearInterval(timer);
+    sample();
+    return max / 2 ** 20;
+  };
+}
+
+async function openLoop(store: Store, c: ReturnType<typeof collections>, seconds: number, file: string) {
   const latencies: number[] = [];
   const lag = monitorEventLoopDelay({ resolution: 5 });
   lag.enable();
+  const wal = watchWal(file);
   const inFlight = new Set<Promise<void>>();
   const start = performance.now();
   const end = start + seconds * 1000;
@@ -94,6 +115,7 @@ async function openLoop(store: Store, c: ReturnType<typeof collections>, seconds
     p99Ms: percentile(sorted, 99),
     maxMs: sorted.at(-1) ?? Number.NaN,
     eventLoopStallMaxMs: lag.max / 1e6,
+    walMaxMiB: wal(),
   };
 }
 
@@ -107,14 +129,16 @@ async function measure(seconds: number): Promise<Record<string, number>> {
   );
   try {
     const c = collections(store);
-    const fresh = await openLoop(store, c, seconds);
+    const fresh = await openLoop(store, c, seconds, file);
     const t0 = performance.now();
+    const growthWal = watchWal(file);
     // Growth: 256 credentials in flight at a time, as many group commits as the store makes.
     for (let written = 0; written < growth; written += 256) {
       await Promise.all(Array.from({ length: 256 }, () => credential(store, c)));
     }
     const growthSeconds = (performance.now() - t0) / 1000;
-    const grown = await openLoop(store, c, seconds);
+    const growthWalMaxMiB = growthWal();
+    const grown = await openLoop(store, c, seconds, file);
     return {
       ratePerSecond: rate,
       checkpointIntervalMs: checkpointMs,
@@ -122,13 +146,16 @@ async function measure(seconds: number): Promise<Record<string, number>> {
       freshP99Ms: fresh.p99Ms,
       freshMaxMs: fresh.maxMs,
       freshStallMaxMs: fresh.eventLoopStallMaxMs,
+      freshWalMaxMiB: fresh.walMaxMiB,
       grownCredentials: growth,
       growthCredentialsPerSecond: growth / growthSeconds,
+      growthWalMaxMiB,
       fileMiB: statSync(file).size / 2 ** 20,
       grownP50Ms: grown.p50Ms,
       grownP99Ms: grown.p99Ms,
       grownMaxMs: grown.maxMs,
       grownStallMaxMs: grown.eventLoopStallMaxMs,
+      grownWalMaxMiB: grown.walMaxMiB,
     };
   } finally {
     await store.close();

@@ -308,8 +308,17 @@ class EmbeddedCollection<T extends StoredDoc> implements Collection<T> {
 /** Expired records deleted per turn by the sweep. */
 const SWEEP_BATCH = 500;
 
-/** WAL frames (pages) after which the checkpointer makes SQLite start the WAL over (~16 MB). */
-const WAL_RESTART_FRAMES = 4096;
+/**
+ * WAL frames (pages, ~16 MB) after which this connection finishes the worker's checkpoint, so that
+ * the WAL starts over (embedded-checkpointer.ts).
+ */
+const WAL_FINISH_FRAMES = 4096;
+/**
+ * WAL frames (~256 MB) after which the worker forces a RESTART checkpoint instead. This connection
+ * empties the WAL within a turn of being asked, so only other connections writing to the same file
+ * get it this far; the margin covers a burst of writes between two of the worker's ticks.
+ */
+const WAL_RESTART_FRAMES = 16 * WAL_FINISH_FRAMES;
 
 /** Stores of this thread with an open group-commit transaction (normally at most one). */
 const openBatches = new Set<EmbeddedStore>();
@@ -328,6 +337,8 @@ export class EmbeddedStore implements Store {
   readonly #statements = new Map<string, StatementSync>();
   readonly #timer: NodeJS.Timeout | undefined;
   #checkpointer: Worker | undefined;
+  /** The worker asked this connection to copy the WAL's last frames (#finishCheckpoint). */
+  #checkpointDue = false;
   #closed = false;
   readonly #file: string;
   /** Set once the file is known to be damaged: every operation then fails with it (fail closed). */
@@ -533,15 +544,21 @@ export class EmbeddedStore implements Store {
   #startCheckpointer(file: string, intervalMs: number, options: EmbeddedStoreOptions): void {
     this.#db.exec('PRAGMA wal_autocheckpoint = 0');
     // When the WAL starts over, a file grown past this is truncated back to it.
-    this.#db.exec(`PRAGMA journal_size_limit = ${WAL_RESTART_FRAMES * 4096}`);
+    this.#db.exec(`PRAGMA journal_size_limit = ${WAL_FINISH_FRAMES * 4096}`);
     const workerData: CheckpointerData = {
       file,
       intervalMs,
       busyTimeoutMs: options.busyTimeoutMs ?? 5000,
+      finishAboveFrames: WAL_FINISH_FRAMES,
       restartAboveFrames: WAL_RESTART_FRAMES,
     };
     const worker = new Worker(new URL('./embedded-checkpointer.ts', import.meta.url), { workerData });
     worker.unref();
+    worker.on('message', () => {
+      this.#checkpointDue = true;
+      // Between two transactions now, or right after the open batch commits (#flush).
+      if (!this.#batch) this.#finishCheckpoint();
+    });
     // Should the worker ever stop on its own, checkpoints go back to the committing connection.
     const fallBack = () => {
       if (this.#checkpointer !== worker) return;
@@ -690,6 +707,7 @@ export class EmbeddedStore implements Store {
     try {
       this.guard(() => this.#db.exec('COMMIT'));
       batch.settle();
+      if (this.#checkpointDue) this.#finishCheckpoint();
     } catch (error) {
       try {
         if (this.#db.isTransaction) this.#db.exec('ROLLBACK');
@@ -702,6 +720,25 @@ export class EmbeddedStore implements Store {
           : new StoreUnavailable(`embedded store: commit failed: ${(error as Error).message}`),
       );
     }
+  }
+
+  /**
+   * Copies into the database file the WAL frames the worker's PASSIVE checkpoints left behind.
+   * This connection is the file's writer and has no transaction open, so no frame arrives during
+   * the copy and it ends with the whole WAL backfilled: the next commit writes the WAL from its
+   * beginning again. The worker has copied all but the last few hundred frames by now, and PASSIVE
+   * never waits for a lock (busy: another connection is checkpointing; the worker asks again).
+   */
+  #finishCheckpoint(): void {
+    if (this.#closed || this.#damaged || this.#db.isTransaction) return;
+    this.#checkpointDue = false;
+    try {
+      this.stmt('PRAGMA wal_checkpoint(PASSIVE)').get();
+    } catch {
+      // A transient I/O error: the worker asks again while the WAL stays long.
+    }
+    // The worker paused its own checkpoints meanwhile, so that this one found the lock free.
+    this.#checkpointer?.postMessage('finished');
   }
 
   #fail(error: unknown): void {

@@ -151,6 +151,35 @@ describe('embedded store specifics', () => {
     await store.close();
   });
 
+  it('keeps the WAL short under a steady stream of commits, and no commit ever waits for the checkpointer', async () => {
+    const file = tempFile();
+    const clock = new ManualClock(Date.UTC(2026, 0, 1));
+    // busy_timeout 0: a commit that met a lock held by the checkpointer (a RESTART checkpoint holds
+    // the writer lock while it copies) would fail at once with StoreUnavailable instead of waiting.
+    const store = new EmbeddedStore({
+      file,
+      clock,
+      sweepIntervalSeconds: 0,
+      checkpointIntervalMs: 10,
+      busyTimeoutMs: 0,
+    });
+    const docs = store.collection({ name: 'docs' });
+    const payload = 'x'.repeat(3000);
+    const wal = () => statSync(`${file}-wal`).size;
+    let walMax = 0;
+    // A page per insert, 20 inserts per commit, a commit every millisecond or so: ~20,000 frames,
+    // five times the 4,096 after which the WAL must start over (16 MB).
+    for (let i = 0; i < 20_000; i += 20) {
+      await Promise.all(Array.from({ length: 20 }, (_, j) => docs.insert({ _id: `d${i + j}`, payload })));
+      walMax = Math.max(walMax, wal());
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+    expect(statSync(file).size).toBeGreaterThan(50_000_000);
+    expect(walMax).toBeLessThanOrEqual(24_000_000);
+    expect(await docs.get('d19999')).toMatchObject({ payload });
+    await store.close();
+  });
+
   it('reports a database file overwritten with garbage as damaged: ping fails (readiness) and so does every operation', async () => {
     const file = tempFile();
     const clock = new ManualClock(Date.UTC(2026, 0, 1));

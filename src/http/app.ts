@@ -13,6 +13,7 @@ import { assetRoutes, interactionRoutes } from './interaction/routes.ts';
 import { observe, securityHeaders } from './middleware.ts';
 import { mountProvider } from './oidc/mount.ts';
 import { rateLimit } from './rate-limit.ts';
+import { routeOnce } from './route-once.ts';
 import { shedLoad } from './shed.ts';
 import { statusRoutes } from './status.ts';
 import { vciRoutes } from './vci/routes.ts';
@@ -20,7 +21,7 @@ import { iacaRoutes, keyRoutes } from './well-known.ts';
 
 /**
  * The HTTP layer over the composed parts (src/compose.ts): cross-cutting middleware first
- * (observability, headers, errors, body, load shedding, rate limits), then oidc-provider's own paths,
+ * (observability, headers, errors, body, load shedding and rate limits when enabled), then oidc-provider's own paths,
  * then one router holding every route and the admin API; 405 for a known path with another method,
  * 404 for whatever matched nothing.
  */
@@ -35,8 +36,9 @@ export function createApp(parts: Parts): Koa {
   koa.use(securityHeaders({ https: publicUrl.startsWith('https:') }));
   koa.use(errorHandler());
   koa.use(receiveBody({ limitBytes: config.http.bodyLimitBytes, timeoutMs: config.http.bodyTimeoutMs }));
-  koa.use(shedLoad({ maxInFlight: config.http.maxInFlight, metrics }));
-  koa.use(rateLimit(services));
+  // Left out, rather than passed through on every request, when the configuration turns them off.
+  if (config.http.maxInFlight > 0) koa.use(shedLoad({ maxInFlight: config.http.maxInFlight, metrics }));
+  if (config.rateLimits.enabled) koa.use(rateLimit(services));
   // Before routing and any body parsing: oidc-provider reads the raw request itself.
   koa.use(mountProvider(services, oidc));
 
@@ -77,38 +79,7 @@ export function createApp(parts: Parts): Koa {
       throw new MethodNotAllowed(`${ctx.method} is not allowed on this resource`);
     }
   });
-  rememberMatches(root);
-  koa.use(root.routes());
+  koa.use(routeOnce(root));
   koa.use(root.allowedMethods());
   return koa;
-}
-
-/**
- * @koa/router keeps nested routers flattened in the root's one stack and tests every layer's
- * pattern against each request (issue 16: ~5% of a request's CPU on POST /nonce). What matches
- * depends only on the method and the path, and the stack is complete here, so each route's own
- * fixed path (no parameter) remembers its answer per method: same layers, same order, same
- * 404/405 and Allow. Other paths (parameters, unknown, differently spelt) are matched as before; the
- * memo is bounded by the fixed paths times the methods Node's parser accepts.
- */
-function rememberMatches(router: Router): void {
-  const fixedPaths = new Set(
-    router.stack
-      .filter((layer) => layer.methods.length > 0 && layer.paramNames.length === 0)
-      .map((layer) => layer.path)
-      .filter((path): path is string => typeof path === 'string'),
-  );
-  const scan = router.match.bind(router);
-  const remembered = new Map<string, ReturnType<Router['match']>>();
-  router.match = (path, method) => {
-    if (!fixedPaths.has(path)) return scan(path, method);
-    const key = `${method} ${path}`;
-    let found = remembered.get(key);
-    if (!found) {
-      found = scan(path, method);
-      remembered.set(key, found);
-    }
-    // Fresh arrays: the router keeps `path` as ctx.matched, which a nested dispatch would extend.
-    return { path: [...found.path], pathAndMethod: [...found.pathAndMethod], route: found.route };
-  };
 }

@@ -13,7 +13,8 @@ import { esignetRoutes } from './oidc/esignet-routes.ts';
  * with `Retry-After` = seconds left in the window (RFC 9110 §10.2.3); an HTML page on UI routes.
  *
  * Cost: requests whose method no rule names pass after one Map lookup; otherwise one exact-path
- * lookup, then the (few) patterned paths; only a match touches the store.
+ * lookup, then the (few) patterned paths; only a match touches the store. With
+ * `rateLimits.enabled` false the app does not mount it.
  */
 
 interface Target {
@@ -37,7 +38,7 @@ export function rateLimit(services: { config: Config; store: Store; clock: Clock
   const esignet = esignetRoutes(config, basePath);
 
   return async function limitRate(ctx: Context, next: Next): Promise<void> {
-    const table = config.rateLimits.enabled ? tables.get(ctx.method) : undefined;
+    const table = tables.get(ctx.method);
     if (!table) return next();
     const path = ctx.path;
     // eSignet's paths count as the provider routes they serve (one limit for both addresses).

@@ -11,12 +11,13 @@ const EXEMPT = (path: string): boolean => path.startsWith('/health/') || path ==
  * §15.6.4, §10.2.3) instead of joining an unbounded queue of work that would answer too late and
  * grow memory; the service is back to normal as soon as the requests it holds are done. A request
  * counts from when its body is in (`receiveBody` runs first: a slow sender holds no place) until
- * its handler has finished (the response body is then being written). 0 turns it off.
+ * its handler has finished (the response body is then being written). 0 turns it off (the app
+ * then leaves this middleware out).
  */
 export function shedLoad({ maxInFlight, metrics }: { maxInFlight: number; metrics: Metrics }) {
   let inFlight = 0;
   return async function shed(ctx: Context, next: Next): Promise<void> {
-    if (maxInFlight === 0 || EXEMPT(ctx.path)) return next();
+    if (EXEMPT(ctx.path)) return next();
     if (inFlight >= maxInFlight) {
       metrics.shed.inc();
       // Labelled as shed in the request metrics and the access log: no route ran.

@@ -85,6 +85,8 @@ describe('routeOnce', () => {
       '/NONCE',
       '/nonce/',
       '/status/abc',
+      '/status/def',
+      '/status/a%20b',
       '/status/',
       '/named',
       '/falls-through',
@@ -117,6 +119,20 @@ describe('routeOnce', () => {
       }
     }
     expect(compared).toBe(2 * paths.length * methods.length);
+  });
+
+  it('answers a path with parameters as the router does after more distinct paths than it remembers', async () => {
+    const plain = await serve((router) => router.routes() as unknown as Middleware);
+    const once = await serve(routeOnce);
+    const answer = async (base: string, path: string) => {
+      const res = await fetch(`${base}${path}`);
+      return { status: res.status, routing: res.headers.get('x-routing'), body: await res.text() };
+    };
+    const first = await answer(once, '/status/first');
+    for (let i = 0; i < 1100; i++) await answer(once, `/status/id-${i}`);
+    expect(await answer(once, '/status/first')).toEqual(first);
+    expect(first).toEqual(await answer(plain, '/status/first'));
+    expect(JSON.parse(first.routing ?? '{}').params).toEqual({ listId: 'first' });
   });
 
   it('runs a fixed route through its own and its routers’ middleware, in order', async () => {

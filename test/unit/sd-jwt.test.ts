@@ -1,8 +1,17 @@
-import { createPublicKey, generateKeyPairSync, type JsonWebKey, verify, X509Certificate } from 'node:crypto';
+import {
+  createHash,
+  createPublicKey,
+  generateKeyPairSync,
+  type JsonWebKey,
+  randomBytes,
+  sign,
+  verify,
+  X509Certificate,
+} from 'node:crypto';
 import { SDJwtVcInstance } from '@sd-jwt/sd-jwt-vc';
 import type { JWK } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createSdJwtFormat, disclosureFrameOf } from '../../src/credentials/formats/sd-jwt.ts';
+import { createSdJwtFormat, disclosureFrameOf, packClaims } from '../../src/credentials/formats/sd-jwt.ts';
 import type {
   CredentialFormat,
   IssueRequest,
@@ -235,5 +244,80 @@ describe('dc+sd-jwt format', () => {
     expect(JSON.parse(Buffer.from(again.split('.')[0]!, 'base64url').toString()).x5c).toEqual(header.x5c);
     const ed = (await withCa.issue(request(entry!, 'EdDSA'))) as string;
     expect(JSON.parse(Buffer.from(ed.split('.')[0]!, 'base64url').toString()).x5c).toBeUndefined();
+  });
+});
+
+describe('packClaims (RFC 9901 §4.2) against @sd-jwt/core', () => {
+  /** The payload with every digest replaced by its count and each disclosure by [name, value]. */
+  const shape = (payload: unknown): unknown =>
+    Array.isArray(payload)
+      ? payload.map(shape)
+      : payload && typeof payload === 'object'
+        ? Object.fromEntries(
+            Object.entries(payload).map(([k, v]) => [k, k === '_sd' ? (v as string[]).length : shape(v)]),
+          )
+        : payload;
+
+  it('packs what the library packs: the same objects, digests, decoys and disclosures', async () => {
+    const claims = {
+      vct: 'https://issuer.example/vct/id',
+      given_name: 'Åsa',
+      family_name: 'Nyström',
+      nationalities: ['SE', 'KE'],
+      address: { street_address: 'Storgatan 1', locality: 'Umeå', country: 'SE' },
+      place_of_birth: { locality: 'Kiruna', region: { name: 'Norrbotten', code: 'BD' } },
+    };
+    const paths = [
+      'given_name',
+      'nationalities',
+      'address.locality',
+      'address.postal_code',
+      'place_of_birth',
+      'place_of_birth.region.code',
+      'email',
+    ];
+    const frame = disclosureFrameOf(paths, claims);
+    const out: string[] = [];
+    const ours: Record<string, any> = {
+      ...packClaims(structuredClone(claims), frame, out),
+      _sd_alg: 'sha-256',
+    };
+    for (const list of [ours['_sd'] as string[], (ours['address'] as { _sd: string[] })._sd])
+      expect(list).toEqual([...list].sort());
+
+    const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const hasher = (data: string | ArrayBuffer) =>
+      new Uint8Array(
+        createHash('sha256')
+          .update(typeof data === 'string' ? data : Buffer.from(data))
+          .digest(),
+      );
+    const library = new SDJwtVcInstance({
+      signer: (data: string) =>
+        sign('sha256', Buffer.from(data), { key: privateKey, dsaEncoding: 'ieee-p1363' }).toString(
+          'base64url',
+        ),
+      signAlg: 'ES256',
+      hasher,
+      hashAlg: 'sha-256',
+      saltGenerator: () => randomBytes(16).toString('base64url'),
+    });
+    const theirs = await library.issue(structuredClone(claims), frame as never);
+    const theirPayload = JSON.parse(Buffer.from(theirs.split('.')[1]!, 'base64url').toString());
+    expect(shape(ours)).toEqual(shape(theirPayload));
+    expect(Object.keys(ours)).toEqual(Object.keys(theirPayload));
+
+    // The same disclosures, in the same order.
+    const disclosed = (encoded: string[]) =>
+      encoded.map((d) => (JSON.parse(Buffer.from(d, 'base64url').toString('utf8')) as unknown[]).slice(1));
+    const theirDisclosures = theirs.split('~').slice(1, -1);
+    expect(disclosed(out).map(shape)).toEqual(disclosed(theirDisclosures).map(shape));
+    // Each digest is in the payload, or in the disclosure of the object that holds it.
+    const digests = JSON.stringify([ours, disclosed(out)]);
+    for (const d of out) expect(digests).toContain(createHash('sha256').update(d).digest('base64url'));
+    // place_of_birth is disclosed whole, carrying its own packed region.
+    const birth = disclosed(out).find(([name]) => name === 'place_of_birth')![1] as Record<string, any>;
+    expect(birth['region']['_sd']).toHaveLength(1);
+    expect(birth['region']['code']).toBeUndefined();
   });
 });

@@ -1,16 +1,17 @@
-import { SDJwtVcInstance } from '@sd-jwt/sd-jwt-vc';
-import type { DisclosureFrame } from '@sd-jwt/types';
 import { sha256 } from '../../crypto/hash.ts';
 import { publicJwk } from '../../crypto/jwk.ts';
-import type { ManagedKey } from '../../keys/spi.ts';
 import { randomId } from '../../random.ts';
-import { hourFloor, seconds, signBytes } from './jws.ts';
+import { encodedHeader, hourFloor, seconds, signCompact } from './jws.ts';
 import type { CredentialFormat, FormatBaseDeps, IssueRequest, IssuerCaSource } from './types.ts';
 
 /**
  * `dc+sd-jwt`: SD-JWT VC (draft-ietf-oauth-sd-jwt-vc, https://datatracker.ietf.org/doc/draft-ietf-oauth-sd-jwt-vc/)
- * built with @sd-jwt/sd-jwt-vc. `iss` is the issuer's HTTPS identifier, so verifiers find the key
+ * over SD-JWT (RFC 9901). `iss` is the issuer's HTTPS identifier, so verifiers find the key
  * through `<iss>/.well-known/jwt-vc-issuer` (its `jwks`, matched by `kid` = JWK thumbprint).
+ *
+ * Disclosures are made here (packClaims) rather than by @sd-jwt/sd-jwt-vc's `issue`: the library
+ * encodes through a pure-JS base64 and awaits every salt and digest, ~10% of a credential request's
+ * CPU; the output has the same shape (test/unit/sd-jwt.test.ts reads ours with the library).
  */
 
 /** Claims the format sets itself (SD-JWT VC §3.2.2, SD-JWT §4.1); a configuration may not map onto them. */
@@ -28,13 +29,52 @@ const RESERVED = new Set([
   '...',
 ]);
 
-/** 128-bit salts from the CSPRNG (SD-JWT §4.2.1 recommends at least 128 bits). */
+/** 128-bit salts from the CSPRNG (RFC 9901 §4.2.1 recommends at least 128 bits). */
 const salt = (): string => randomId(16);
-/** The library's hasher takes strings and ArrayBuffers. */
-const sha256Hasher = (data: string | ArrayBuffer): Uint8Array =>
-  sha256(typeof data === 'string' ? data : new Uint8Array(data));
+/** base64url SHA-256 of an ASCII string: a disclosure's digest (RFC 9901 §4.2.3), or a decoy's. */
+const digestOf = (value: string): string => Buffer.from(sha256(value)).toString('base64url');
 
 type Frame = { _sd?: string[]; _sd_decoy?: number; [claim: string]: unknown };
+
+/**
+ * Applies a disclosure frame (disclosureFrameOf) to an object, RFC 9901 §4.2: each claim named in
+ * `_sd` leaves the object for a disclosure, base64url(JSON [salt, name, value]), and its digest goes
+ * into the object's `_sd`, with `_sd_decoy` decoy digests (§4.2.5), sorted so that their order
+ * tells nothing (§4.2.4.1). Nested frames are packed first, so a disclosed object carries its own
+ * `_sd`. Disclosures are appended to `out` innermost first, then in claim order (as @sd-jwt/core does).
+ */
+export function packClaims(
+  claims: Record<string, unknown>,
+  frame: Frame,
+  out: string[],
+): Record<string, unknown> {
+  // Nested frames first (in the frame's order), so their disclosures precede this object's own.
+  const nested = new Map<string, Record<string, unknown>>();
+  for (const [name, inner] of Object.entries(frame)) {
+    const value = claims[name];
+    if (name !== '_sd' && name !== '_sd_decoy' && isObject(inner) && isObject(value))
+      nested.set(name, packClaims(value, inner as Frame, out));
+  }
+  const sd = frame._sd ?? [];
+  const packed: Record<string, unknown> = {};
+  const digests: string[] = [];
+  for (const [name, value] of Object.entries(claims)) {
+    const claim = nested.get(name) ?? value;
+    if (sd.includes(name)) {
+      const disclosure = Buffer.from(JSON.stringify([salt(), name, claim]), 'utf8').toString('base64url');
+      out.push(disclosure);
+      digests.push(digestOf(disclosure));
+    } else {
+      packed[name] = claim;
+    }
+  }
+  for (let i = 0; i < (frame._sd_decoy ?? 0); i++) digests.push(digestOf(salt()));
+  if (digests.length > 0) packed['_sd'] = digests.sort();
+  return packed;
+}
+
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  value !== null && typeof value === 'object' && !Array.isArray(value);
 
 /**
  * Turns dot-separated claim paths (`given_name`, `address.locality`) into the library's disclosure
@@ -114,23 +154,6 @@ export function sdJwtVcPayload(
 }
 
 export function createSdJwtFormat(deps: SdJwtDeps): CredentialFormat {
-  // One library instance per signing key: the signer and the header `kid` can never disagree.
-  const instances = new WeakMap<ManagedKey, SDJwtVcInstance>();
-  const instanceFor = (key: ManagedKey): SDJwtVcInstance => {
-    let instance = instances.get(key);
-    if (!instance) {
-      instance = new SDJwtVcInstance({
-        signer: (data: string) => signBytes(key, data).toString('base64url'),
-        signAlg: key.alg,
-        hasher: sha256Hasher,
-        hashAlg: 'sha-256',
-        saltGenerator: salt,
-      });
-      instances.set(key, instance);
-    }
-    return instance;
-  };
-
   return {
     id: 'dc+sd-jwt',
     async issue(req) {
@@ -140,9 +163,18 @@ export function createSdJwtFormat(deps: SdJwtDeps): CredentialFormat {
       // SD-JWT VC §3.5: verifiers find the key through `iss` + `kid` (jwt-vc-issuer metadata) or,
       // for ES256, through the certificate in `x5c`, which chains to the published IACA.
       const x5c = deps.issuerCa && key.alg === 'ES256' ? await deps.issuerCa.joseX5c(key) : undefined;
-      return instanceFor(key).issue(payload, frame as DisclosureFrame<typeof payload>, {
-        header: { typ: 'dc+sd-jwt', kid: key.kid, ...(x5c ? { x5c } : {}) },
-      });
+      // The header is encoded once per key and certificate (a renewed certificate is a new shape).
+      const header = encodedHeader(key, `dc+sd-jwt ${x5c?.[0] ?? ''}`, () => ({
+        typ: 'dc+sd-jwt',
+        kid: key.kid,
+        ...(x5c ? { x5c } : {}),
+      }));
+      const disclosures: string[] = [];
+      const packed = packClaims(payload, frame, disclosures);
+      // RFC 9901 §4.1.1: `_sd_alg` names the digest algorithm whenever there is a frame to apply.
+      const jwt = signCompact(key, header, { ...packed, _sd_alg: 'sha-256' });
+      // §4: <issuer-signed JWT>~<disclosure>~…~ (no key binding JWT from the issuer).
+      return `${[jwt, ...disclosures].join('~')}~`;
     },
   };
 }

@@ -18,3 +18,5 @@ createServer((req, res) => {
     res.end(body);
   });
 }).listen(Number(process.env.PORT), '127.0.0.1', () => console.log('listening'));
+// Exit on SIGTERM (as the service does), so that --cpu-prof in BENCH_SERVICE_NODE_ARGS writes its profile.
+process.on('SIGTERM', () => process.exit(0));

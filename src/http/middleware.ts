@@ -31,8 +31,8 @@ export function observe(logger: Logger, metrics: Metrics) {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       const route =
         (ctx._matchedRoute as string | undefined) ?? (ctx.state.route as string | undefined) ?? 'unmatched';
-      metrics.requests.inc({ method: ctx.method, route, status: String(ctx.status) });
-      metrics.latencySeconds.observe({ method: ctx.method, route }, seconds);
+      metrics.requests.inc(ctx.method, route, String(ctx.status));
+      metrics.latencySeconds.observe(ctx.method, route, seconds);
       if (logger.isLevelEnabled('info')) {
         ctx.state.logger.info(
           {

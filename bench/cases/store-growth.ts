@@ -25,12 +25,25 @@ import { percentile } from '../service.ts';
  * grows); then the same open loop again. Per phase: latency from each credential's scheduled start
  * to its durable commit (p50, p99, max), the event loop's largest stall and the largest WAL file
  * seen (sampled every 100 ms; it must stay near 16 MB, not grow with the run). Only with
- * BENCH_STORE_GROWTH set (e.g. 900000: minutes of writing and a file of gigabytes).
+ * BENCH_STORE_GROWTH set (e.g. 900000: minutes of writing and a file of gigabytes). With
+ * STORE_GROWTH_NONCE_TTL_SECONDS=5 and --seconds=90, the grown phase includes the sweep.
  */
 const growth = Number(process.env.BENCH_STORE_GROWTH ?? 0);
 const rate = Number(process.env.STORE_GROWTH_RATE ?? 300);
 /** The service's 200 ms; 0 leaves checkpoints to SQLite on the committing connection (no RESTART). */
 const checkpointMs = Number(process.env.STORE_GROWTH_CHECKPOINT_MS ?? 200);
+/**
+ * How long the open-loop phases' nonces live (the service's c_nonce lifetime by default). A few
+ * seconds makes the sweep (every 60 s, as in the service) delete a minute's worth of them during
+ * the grown phase, as it does in a soak; the growth phase's nonces live 300 s.
+ */
+const nonceTtlMs = Number(process.env.STORE_GROWTH_NONCE_TTL_SECONDS ?? 300) * 1000;
+/**
+ * CPU the rest of a credential request costs in the service (`STORE_GROWTH_APP_CPU_MS`, spun on
+ * the event loop before each open-loop credential; 0 by default). The soak's service spent ~1.4 ms
+ * per credential: with it, work the store adds at once (a sweep) queues requests as it does there.
+ */
+const appCpuMs = Number(process.env.STORE_GROWTH_APP_CPU_MS ?? 0);
 const id = () => randomBytes(16).toString('base64url');
 const DAY = new Date().toISOString().slice(0, 10);
 
@@ -42,10 +55,10 @@ function collections(store: Store) {
   };
 }
 
-async function credential(store: Store, c: ReturnType<typeof collections>): Promise<void> {
+async function credential(store: Store, c: ReturnType<typeof collections>, ttlMs = 300_000): Promise<void> {
   const now = Date.now();
   await store.unit(async () => {
-    await c.nonces.insert({ _id: id(), expiresAt: now + 300_000 });
+    await c.nonces.insert({ _id: id(), expiresAt: now + ttlMs });
     const ledgerId = id();
     await c.ledger.insert({
       _id: ledgerId,
@@ -99,7 +112,8 @@ async function openLoop(store: Store, c: ReturnType<typeof collections>, seconds
     const due = Math.floor(((performance.now() - start) / 1000) * rate);
     for (; launched < due; launched++) {
       const scheduledAt = start + (launched * 1000) / rate;
-      const op = credential(store, c).then(() => {
+      for (const spinUntil = performance.now() + appCpuMs; performance.now() < spinUntil; );
+      const op = credential(store, c, nonceTtlMs).then(() => {
         latencies.push(performance.now() - scheduledAt);
       });
       inFlight.add(op);
@@ -142,6 +156,8 @@ async function measure(seconds: number): Promise<Record<string, number>> {
     return {
       ratePerSecond: rate,
       checkpointIntervalMs: checkpointMs,
+      nonceTtlSeconds: nonceTtlMs / 1000,
+      appCpuMs,
       freshP50Ms: fresh.p50Ms,
       freshP99Ms: fresh.p99Ms,
       freshMaxMs: fresh.maxMs,

@@ -17,17 +17,16 @@
  * fails (e.g. a unique violation) is rolled back alone (SQLite's default ABORT), the batch goes on.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { randomInt } from 'node:crypto';
 import { closeSync, openSync, readSync } from 'node:fs';
 import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
 import { Worker } from 'node:worker_threads';
 import type { Clock } from '../clock.ts';
+import { allocateFree } from './allocate.ts';
 import type { CheckpointerData } from './embedded-checkpointer.ts';
 import {
   type Collection,
   type CollectionSpec,
   type Filter,
-  SpaceExhausted,
   type Store,
   StoreDamaged,
   type StoredDoc,
@@ -44,7 +43,6 @@ import {
   filterEntries,
   incrementOptions,
   isLive,
-  RANDOM_ALLOCATION_ATTEMPTS,
   updateEntries,
 } from './validate.ts';
 
@@ -306,7 +304,6 @@ class EmbeddedCollection<T extends StoredDoc> implements Collection<T> {
 }
 
 /** Values `allocate` reads at a time once random probing keeps missing (a space filling up). */
-const ALLOCATION_WINDOW = 1024;
 
 /** Expired records deleted per statement by the sweep. */
 const SWEEP_BATCH = 200;
@@ -447,55 +444,29 @@ export class EmbeddedStore implements Store {
 
   async allocate(space: string, size: number, owner: string): Promise<number> {
     assertAllocation(space, size, owner);
-    const claim = (value: number): boolean =>
-      Number(
-        this.change(() =>
-          this.stmt('INSERT OR IGNORE INTO allocations (space, value, owner) VALUES (?, ?, ?)').run(
-            space,
-            value,
-            owner,
-          ),
-        ).changes,
-      ) === 1;
-    for (let attempt = 0; attempt < RANDOM_ALLOCATION_ATTEMPTS; attempt++) {
-      const value = randomInt(size);
-      if (claim(value)) {
-        await this.durable();
-        return value;
-      }
-    }
-    // Random probing keeps missing: the space is filling up. Pick at random among the free values
-    // of a window that starts at a random place, then of the next one. Reading the whole space
-    // instead took ~40 ms per allocation at 100,000 values taken, and as each status list neared
-    // its fill limit (one in thirty allocations got here) a loaded service fell behind for seconds.
-    const start = randomInt(size);
-    for (let covered = 0; covered < size; ) {
-      const from = (start + covered) % size;
-      const to = Math.min(size, from + ALLOCATION_WINDOW);
-      covered += to - from;
-      const rows = this.guard(() =>
+    const claim = async (value: number): Promise<boolean> => {
+      const inserted =
+        Number(
+          this.change(() =>
+            this.stmt('INSERT OR IGNORE INTO allocations (space, value, owner) VALUES (?, ?, ?)').run(
+              space,
+              value,
+              owner,
+            ),
+          ).changes,
+        ) === 1;
+      if (inserted) await this.durable();
+      return inserted;
+    };
+    const taken = async (from: number, to: number) =>
+      this.guard(() =>
         this.stmt('SELECT value FROM allocations WHERE space = ? AND value >= ? AND value < ?').all(
           space,
           from,
           to,
         ),
-      );
-      const taken = new Uint8Array(to - from);
-      for (const row of rows) taken[Number(row.value) - from] = 1;
-      const free: number[] = [];
-      for (let value = from; value < to; value++) if (taken[value - from] === 0) free.push(value);
-      while (free.length > 0) {
-        const pick = randomInt(free.length);
-        if (claim(free[pick] as number)) {
-          await this.durable();
-          return free[pick] as number;
-        }
-        // Taken meanwhile by another connection: try the window's other free values.
-        free[pick] = free[free.length - 1] as number;
-        free.pop();
-      }
-    }
-    throw new SpaceExhausted(`allocation space ${space} is full (${size} values)`);
+      ).map((row) => Number(row.value));
+    return allocateFree(space, size, claim, taken);
   }
 
   /**

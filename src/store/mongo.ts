@@ -1,20 +1,12 @@
-/**
- * MongoDB storage adapter (official driver; the `store/mongo*.ts` modules are the only ones that
- * import `mongodb`). One MongoDB collection per SPI collection, `_id` = document id. Written for the
- * subset of MongoDB that the test server (jongodb) implements: updateOne/deleteOne/insertOne with
- * `$set`/`$inc`/`$unset`, upserts, unique and TTL indexes. No findOneAndUpdate (not atomic there),
- * no projections.
- */
-import { randomInt } from 'node:crypto';
 import { type Db, type Document, MongoClient, type Collection as MongoCollection } from 'mongodb';
 import type { Clock } from '../clock.ts';
+import { allocateFree } from './allocate.ts';
 import { MongoSpiCollection } from './mongo-collection.ts';
 import { live } from './mongo-documents.ts';
 import { describeHosts, isDuplicateKey, isUnavailable, redact } from './mongo-errors.ts';
 import {
   type Collection,
   type CollectionSpec,
-  SpaceExhausted,
   type Store,
   type StoredDoc,
   StoreError,
@@ -27,7 +19,6 @@ import {
   assertFieldName,
   assertId,
   incrementOptions,
-  RANDOM_ALLOCATION_ATTEMPTS,
 } from './validate.ts';
 
 export interface MongoStoreOptions {
@@ -190,22 +181,12 @@ export class MongoStore implements Store {
           throw error;
         }
       };
-      for (let attempt = 0; attempt < RANDOM_ALLOCATION_ATTEMPTS; attempt++) {
-        const value = randomInt(size);
-        if (await claim(value)) return value;
-      }
-      // Random probing keeps missing: the space is nearly full, so pick among the values still free.
-      for (;;) {
-        const taken = new Uint8Array(size);
-        for (const doc of await this.#allocations.find({ space }).toArray()) {
-          if (doc.value < size) taken[doc.value] = 1;
-        }
-        const free: number[] = [];
-        for (let value = 0; value < size; value++) if (taken[value] === 0) free.push(value);
-        if (free.length === 0) throw new SpaceExhausted(`allocation space ${space} is full (${size} values)`);
-        const value = free[randomInt(free.length)] as number;
-        if (await claim(value)) return value;
-      }
+      // Only the window being looked at is read (allocate.ts), never the whole space.
+      const taken = async (from: number, to: number) =>
+        (await this.#allocations.find({ space, value: { $gte: from, $lt: to } }).toArray()).map(
+          (doc) => doc.value,
+        );
+      return allocateFree(space, size, claim, taken);
     });
   }
 

@@ -341,6 +341,29 @@ export function statusEntries(response: Record<string, any>): string[] {
   });
 }
 
+/** What a load run counts of its answers: status entries and their duplicates, errors and 5xx. */
+export class IssuanceTally {
+  readonly #seen = new Set<string>();
+  statusEntries = 0;
+  duplicateStatusIndices = 0;
+  errors = 0;
+  serverErrors = 0;
+
+  credential(response: Record<string, any>): void {
+    for (const entry of statusEntries(response)) {
+      this.statusEntries++;
+      if (this.#seen.has(entry)) this.duplicateStatusIndices++;
+      this.#seen.add(entry);
+    }
+  }
+
+  failure(error: unknown): void {
+    this.errors++;
+    if (/: 5\d\d /.test((error as Error).message)) this.serverErrors++;
+    if (this.errors === 1) console.error(`  first failure: ${(error as Error).message}`);
+  }
+}
+
 /** The service's resident set in MiB (all of the process); NaN without /proc. */
 function residentMiB(pid: number | undefined): number {
   try {
@@ -441,10 +464,7 @@ async function measureSustained(configurationId: string, seconds: number): Promi
         : Math.max(1, Math.floor(load * (max.requestsPerSecond as number)));
     const sustainSeconds = Number(process.env.SUSTAIN_SECONDS ?? 30);
     const latenciesMs: number[] = [];
-    const seen = new Set<string>();
-    let duplicates = 0;
-    let errors = 0;
-    let serverErrors = 0;
+    const tally = new IssuanceTally();
     const inFlight = new Set<Promise<void>>();
     const samples = sampleService(prepared.service, sustainSeconds);
     const start = performance.now();
@@ -453,14 +473,9 @@ async function measureSustained(configurationId: string, seconds: number): Promi
       try {
         const response = await prepared.operation(wallet);
         latenciesMs.push(performance.now() - scheduledAt);
-        for (const entry of statusEntries(response)) {
-          if (seen.has(entry)) duplicates++;
-          seen.add(entry);
-        }
+        tally.credential(response);
       } catch (error) {
-        errors++;
-        if (/: 5\d\d /.test((error as Error).message)) serverErrors++;
-        if (errors === 1) console.error(`  first failure: ${(error as Error).message}`);
+        tally.failure(error);
       }
     };
     // Event-loop stalls on both sides tell whether a slow answer was the service's or this generator's.
@@ -491,10 +506,10 @@ async function measureSustained(configurationId: string, seconds: number): Promi
       p95Ms: percentile(sorted, 95),
       p99Ms: percentile(sorted, 99),
       maxMs: sorted.at(-1) ?? Number.NaN,
-      errors,
-      serverErrors,
+      errors: tally.errors,
+      serverErrors: tally.serverErrors,
       credentials: latenciesMs.length,
-      duplicateStatusIndices: duplicates,
+      duplicateStatusIndices: tally.duplicateStatusIndices,
       generatorEventLoopLagMaxMs: generatorLag.max / 1e6,
       ...resources,
     };

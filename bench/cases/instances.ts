@@ -7,10 +7,10 @@ import type { BenchCase } from '../case.ts';
 import { percentile, processCpuMs, startService } from '../service.ts';
 import {
   enrolPerson,
+  IssuanceTally,
   json,
   offerAccessToken,
   proofJwt,
-  statusEntries,
   WALLETS,
   type Wallet,
   walletKey,
@@ -157,12 +157,8 @@ async function measureInstances(seconds: number): Promise<Record<string, number>
     );
 
     const latenciesMs: number[] = [];
-    const seen = new Set<string>();
-    let entries = 0;
-    let duplicates = 0;
+    const tally = new IssuanceTally();
     let credentials = 0;
-    let errors = 0;
-    let serverErrors = 0;
     let running = true;
     const loop = async (wallet: Wallet, i: number) => {
       for (let k = i; running; k++) {
@@ -177,15 +173,9 @@ async function measureInstances(seconds: number): Promise<Record<string, number>
           });
           latenciesMs.push(performance.now() - started);
           credentials++;
-          for (const entry of statusEntries(response)) {
-            entries++;
-            if (seen.has(entry)) duplicates++;
-            seen.add(entry);
-          }
+          tally.credential(response);
         } catch (error) {
-          errors++;
-          if (/: 5\d\d /.test((error as Error).message)) serverErrors++;
-          if (errors === 1) console.error(`  first failure: ${(error as Error).message}`);
+          tally.failure(error);
         }
       }
     };
@@ -209,11 +199,11 @@ async function measureInstances(seconds: number): Promise<Record<string, number>
       p50Ms: percentile(sorted, 50),
       p99Ms: percentile(sorted, 99),
       // Errors, credentials and status entries count the warm-up too.
-      errors,
-      serverErrors,
+      errors: tally.errors,
+      serverErrors: tally.serverErrors,
       credentials,
-      statusEntries: entries,
-      duplicateStatusIndices: duplicates,
+      statusEntries: tally.statusEntries,
+      duplicateStatusIndices: tally.duplicateStatusIndices,
       // CPU per operation of both instances together and of jongodb, and the cores they kept busy
       // (1 = one core): NaN for processes not started here.
       serviceCpuMsPerOp: cpuMs / done,

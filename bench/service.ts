@@ -13,20 +13,21 @@ import { join } from 'node:path';
  */
 const ROOT = join(import.meta.dirname, '..');
 
-function pin(pid: number, cpu: number): void {
+/** Whether `taskset` exists and this machine has a second CPU to pin the generator to. */
+const canPin = (() => {
+  if (cpus().length < 2) return false;
   try {
-    execFileSync('taskset', ['-cp', String(cpu), String(pid)], { stdio: 'ignore' });
+    execFileSync('taskset', ['-p', String(process.pid)], { stdio: 'ignore' });
+    return true;
   } catch {
-    // No taskset (or one core): the figures are then per machine, not per core.
+    // No taskset: the figures are then per machine, not per core.
+    return false;
   }
-}
+})();
 
-function unpin(pid: number): void {
-  try {
-    execFileSync('taskset', ['-acp', `0-${cpus().length - 1}`, String(pid)], { stdio: 'ignore' });
-  } catch {
-    // No taskset: nothing was pinned.
-  }
+/** Every thread of a running process (its existing threads; new ones inherit from their creator). */
+function pin(pid: number, cpuList: string): void {
+  execFileSync('taskset', ['-acp', cpuList, String(pid)], { stdio: 'ignore' });
 }
 
 async function freePort(): Promise<number> {
@@ -54,7 +55,12 @@ export async function startService(
   const port = await freePort();
   const admin = randomBytes(24).toString('base64url');
   const nodeArgs = process.env.BENCH_SERVICE_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
-  const child = spawn(process.execPath, [...nodeArgs, join(root, script)], {
+  // Pinned from its first instruction (taskset execs node, same pid): V8's GC and compiler threads,
+  // the store's checkpointer and libuv's pool all share CPU 0 with the event loop. Pinning only the
+  // main thread once it runs left them free to use the generator's core (up to 0.13 of a core).
+  const command = [process.execPath, ...nodeArgs, join(root, script)];
+  const [program, ...programArgs] = pinned && canPin ? ['taskset', '-c', '0', ...command] : command;
+  const child = spawn(program as string, programArgs, {
     cwd: root,
     env: {
       PATH: process.env.PATH ?? '',
@@ -71,12 +77,11 @@ export async function startService(
     },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
-  if (pinned) {
-    if (child.pid) pin(child.pid, 0);
-    pin(process.pid, 1);
-  } else {
+  if (pinned && canPin) {
+    pin(process.pid, '1');
+  } else if (canPin) {
     // Undo an earlier case's pinning of this generator: both processes float over every CPU.
-    unpin(process.pid);
+    pin(process.pid, `0-${cpus().length - 1}`);
   }
   await new Promise<void>((resolve, reject) => {
     let out = '';

@@ -1,3 +1,4 @@
+import './runtime-flags.ts';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { buildServices, embeddedPath } from './bootstrap.ts';

@@ -9,6 +9,7 @@ import { SDJwtVcInstance } from '@sd-jwt/sd-jwt-vc';
 import { importJWK, type JWK, SignJWT } from 'jose';
 import Provider from 'oidc-provider';
 import { createDocumentLoader, ownContextUrl } from '../src/credentials/jsonld/document-loader.ts';
+import { BENCH_PERSON } from './person.ts';
 
 /**
  * The plain alternative for the HTTP baseline (issue 16): oidc-provider 9.13's experimental
@@ -62,21 +63,7 @@ const documentLoader = createDocumentLoader({ publicUrl: PUBLIC_URL });
 const claimsContext = ownContextUrl(PUBLIC_URL, 'claims-v1');
 
 /** The person every token belongs to (the same record the service's bench enrols). */
-const ACCOUNTS = new Map<string, Record<string, any>>([
-  [
-    '9876543210',
-    {
-      name: 'Amina Hassan',
-      given_name: 'Amina',
-      family_name: 'Hassan',
-      birthdate: '1990-04-12',
-      gender: 'female',
-      email: 'amina@example.org',
-      phone_number: '+255700000001',
-      address: { street_address: '12 Uhuru St', locality: 'Dodoma', postal_code: '41101', country: 'TZ' },
-    },
-  ],
-]);
+const ACCOUNTS = new Map<string, Record<string, any>>([[BENCH_PERSON.individualId, BENCH_PERSON.claims]]);
 
 /** The national-id configuration's claims mapping, written out by hand as a plain issuer would. */
 function subjectOf(claims: Record<string, any>): Record<string, unknown> {
@@ -238,11 +225,11 @@ provider.use(async (ctx: any, next: () => Promise<void>) => {
   const client = await provider.Client.find('wallet');
   const tokens: string[] = [];
   for (let i = 0; i < n; i++) {
-    const grant = new provider.Grant({ accountId: '9876543210', clientId: 'wallet' });
+    const grant = new provider.Grant({ accountId: BENCH_PERSON.individualId, clientId: 'wallet' });
     grant.addOIDCScope('national_id');
     const grantId = await grant.save();
     const token = new provider.AccessToken({
-      accountId: '9876543210',
+      accountId: BENCH_PERSON.individualId,
       client,
       grantId,
       scope: 'national_id',

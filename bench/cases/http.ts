@@ -6,6 +6,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { DatabaseSync } from 'node:sqlite';
 import { Pool } from 'undici';
 import type { BenchCase } from '../case.ts';
+import { BENCH_PERSON } from '../person.ts';
 import { percentile, processCpuMs, startService } from '../service.ts';
 
 /**
@@ -76,24 +77,7 @@ export async function enrolPerson(
   await json(pool, '/admin/identities', {
     method: 'POST',
     headers: adminHeaders,
-    body: JSON.stringify({
-      individual_id: individualId,
-      claims: {
-        name: 'Amina Hassan',
-        given_name: 'Amina',
-        family_name: 'Hassan',
-        birthdate: '1990-04-12',
-        gender: 'female',
-        email: 'amina@example.org',
-        phone_number: '+255700000001',
-        address: {
-          street_address: '12 Uhuru St',
-          locality: 'Dodoma',
-          postal_code: '41101',
-          country: 'TZ',
-        },
-      },
-    }),
+    body: JSON.stringify({ individual_id: individualId, claims: BENCH_PERSON.claims }),
   });
 }
 
@@ -151,7 +135,7 @@ export async function prepare(
   };
   try {
     const adminHeaders = { authorization: `Bearer ${service.admin}`, 'content-type': 'application/json' };
-    const individualId = '9876543210';
+    const individualId = BENCH_PERSON.individualId;
     // The plain alternative knows the same person from its start and mints tokens through its own model.
     const plainTokens: string[] = plain
       ? ((await json(pool, `/bench/tokens?n=${WALLETS}`, { method: 'POST', headers: adminHeaders }))

@@ -1,7 +1,9 @@
-import { generateKeyPairSync } from 'node:crypto';
+import { createHash, generateKeyPairSync } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import {
   cborDecode,
+  cborEncode,
+  DataItem,
   DeviceResponse,
   MDoc,
   parseIssuerSigned,
@@ -11,6 +13,7 @@ import {
 import { decodeProtectedHeader, importX509, type JWK, jwtVerify } from 'jose';
 import Koa from 'koa';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { embeddedCbor } from '../../src/credentials/formats/mdoc.ts';
 import type {
   CredentialFormat,
   IssueRequest,
@@ -267,5 +270,36 @@ describe('mso_mdoc format', () => {
         Buffer.from(item.data.get('random') as Uint8Array).toString('hex'),
       );
     expect(randoms(a).filter((r) => randoms(b).includes(r))).toEqual([]);
+    // 32 bytes each, all different within one credential too (they come from one shared pool).
+    expect(randoms(a).every((r) => r.length === 64)).toBe(true);
+    expect(new Set([...randoms(a), ...randoms(b)]).size).toBe(2 * randoms(a).length);
+  });
+
+  it('digests each element over the same tag-24 bytes the library encodes, at every length boundary', () => {
+    for (const length of [0, 1, 23, 24, 255, 256, 65_535, 65_536, 70_000]) {
+      const bytes = new Uint8Array(length).map((_, i) => (i * 7 + length) & 0xff);
+      expect(
+        Buffer.compare(embeddedCbor(bytes), Buffer.from(cborEncode(new DataItem({ buffer: bytes })))),
+      ).toBe(0);
+    }
+  });
+
+  it('gives value digests that match the issued items (the verifier recomputes them)', async () => {
+    const doc = cborDecode(Buffer.from((await format.issue(request())) as string, 'base64url')) as Map<
+      string,
+      any
+    >;
+    const mso = (cborDecode((doc.get('issuerAuth') as unknown[])[2] as Uint8Array) as DataItem).data as Map<
+      string,
+      any
+    >;
+    const digests = mso.get('valueDigests').get(NAMESPACE) as Map<number, Uint8Array>;
+    const items = doc.get('nameSpaces').get(NAMESPACE) as DataItem[];
+    expect(digests.size).toBe(items.length);
+    for (const item of items) {
+      const id = (item.data as Map<string, unknown>).get('digestID') as number;
+      const expected = createHash('sha256').update(cborEncode(item)).digest();
+      expect(Buffer.from(digests.get(id) as Uint8Array).equals(expected)).toBe(true);
+    }
   });
 });

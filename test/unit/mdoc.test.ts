@@ -284,6 +284,18 @@ describe('mso_mdoc format', () => {
     }
   });
 
+  it('writes IssuerSigned byte for byte as the library encodes what it decodes from it', async () => {
+    const token: TokenStatusEntry = { kind: 'token', uri: 'https://issuer.example/status/token/x', idx: 7 };
+    for (const status of [undefined, token]) {
+      const bytes = Buffer.from((await format.issue(request(status))) as string, 'base64url');
+      const decoded = cborDecode(bytes) as Map<string, any>;
+      expect([...decoded.keys()]).toEqual(['nameSpaces', 'issuerAuth']);
+      expect(decoded.get('nameSpaces').get(NAMESPACE)).toHaveLength(5);
+      expect(decoded.get('nameSpaces').get(NAMESPACE)[0]).toBeInstanceOf(DataItem);
+      expect(Buffer.compare(Buffer.from(cborEncode(decoded)), bytes)).toBe(0);
+    }
+  });
+
   it('gives value digests that match the issued items (the verifier recomputes them)', async () => {
     const doc = cborDecode(Buffer.from((await format.issue(request())) as string, 'base64url')) as Map<
       string,

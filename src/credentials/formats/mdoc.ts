@@ -1,5 +1,5 @@
 import { randomInt } from 'node:crypto';
-import { COSEKey, cborDecode, cborEncode, DataItem, DateOnly } from '@animo-id/mdoc';
+import { COSEKey, cborDecode, cborEncode, DateOnly } from '@animo-id/mdoc';
 import { sha256 } from '../../crypto/hash.ts';
 import { publicJwk } from '../../crypto/jwk.ts';
 import { poolRandomBytes } from '../../random.ts';
@@ -43,23 +43,29 @@ function elementValue(value: unknown): unknown {
   return value;
 }
 
+/** A CBOR head (RFC 8949 §3.1): major type and argument, in the shortest form (§4.2.1). */
+function cborHead(major: number, value: number): Buffer {
+  const type = major << 5;
+  if (value < 24) return Buffer.from([type | value]);
+  if (value < 0x100) return Buffer.from([type | 24, value]);
+  if (value < 0x10000) return Buffer.from([type | 25, value >> 8, value & 0xff]);
+  const head = Buffer.alloc(5);
+  head[0] = type | 26;
+  head.writeUInt32BE(value, 1);
+  return head;
+}
+
+const TAG_24 = cborHead(6, 24);
+
 /**
- * The CBOR encoding of `#6.24(bstr .cbor item)` (RFC 8949 §3.1 major type 2 with the shortest
- * length, §3.4.5.1 tag 24) for an item already encoded: what the library's encoder gives for a
- * DataItem, without an encoder made and run per element for its digest.
+ * `#6.24(bstr .cbor item)` (RFC 8949 §3.4.5.1) around an item already encoded: the bytes the
+ * library's encoder gives for a DataItem. The service builds these itself rather than through
+ * DataItem objects: each of those is a key in two of the library's module-level WeakMaps, whose
+ * values V8's scavenger keeps alive, so every element of every credential in flight survived each
+ * young-generation collection (2.4 MB per scavenge at 32 wallets, against 0.5 MB for jwt_vc_json).
  */
 export function embeddedCbor(encoded: Uint8Array): Buffer {
-  const length = encoded.length;
-  let header: Buffer;
-  if (length < 24) header = Buffer.from([0xd8, 0x18, 0x40 | length]);
-  else if (length < 0x100) header = Buffer.from([0xd8, 0x18, 0x58, length]);
-  else if (length < 0x10000) header = Buffer.from([0xd8, 0x18, 0x59, length >> 8, length & 0xff]);
-  else {
-    header = Buffer.alloc(7);
-    header.set([0xd8, 0x18, 0x5a]);
-    header.writeUInt32BE(length, 3);
-  }
-  return Buffer.concat([header, encoded]);
+  return Buffer.concat([TAG_24, cborHead(2, encoded.length), encoded]);
 }
 
 /** A random permutation: digest IDs must not reveal the order of the elements (ISO 18013-5 §9.1.2.5). */
@@ -76,20 +82,23 @@ export function createMdocFormat(deps: MdocDeps): CredentialFormat {
   function namespacesOf(req: IssueRequest, namespace: string) {
     const entries = Object.entries(req.claims).filter(([, value]) => value !== undefined && value !== null);
     const ids = shuffledIds(entries.length);
+    // IssuerSignedItemBytes, each encoded once: listed in nameSpaces and digested for the MSO.
     const items = entries.map(([identifier, value], i) =>
-      DataItem.fromData(
-        new Map<string, unknown>([
-          ['digestID', ids[i]],
-          // §9.1.2.5: at least 16 random bytes per element so digests cannot be brute-forced.
-          // From the pool: a randomBytes call per element was 17% of this format's time.
-          ['random', poolRandomBytes(32)],
-          ['elementIdentifier', identifier],
-          ['elementValue', elementValue(value)],
-        ]),
+      embeddedCbor(
+        cborEncode(
+          new Map<string, unknown>([
+            ['digestID', ids[i]],
+            // §9.1.2.5: at least 16 random bytes per element so digests cannot be brute-forced.
+            // From the pool: a randomBytes call per element was 17% of this format's time.
+            ['random', poolRandomBytes(32)],
+            ['elementIdentifier', identifier],
+            ['elementValue', elementValue(value)],
+          ]),
+        ),
       ),
     );
     // ValueDigests: SHA-256 over the tag-24-wrapped IssuerSignedItemBytes.
-    const digests = new Map(items.map((item, i) => [ids[i]!, sha256(embeddedCbor(item.buffer))] as const));
+    const digests = new Map(items.map((item, i) => [ids[i]!, sha256(item)] as const));
     return { items, digests: new Map([[namespace, digests]]) };
   }
 
@@ -124,16 +133,31 @@ export function createMdocFormat(deps: MdocDeps): CredentialFormat {
         throw new Error('mso_mdoc takes token status entries only');
       if (token?.kind === 'token') mso['status'] = { status_list: { idx: token.idx, uri: token.uri } };
 
-      const payload = cborEncode(DataItem.fromData(mso));
+      // MobileSecurityObjectBytes (ISO 18013-5 §9.1.2.4).
+      const payload = embeddedCbor(cborEncode(mso));
       // RFC 9052 §4.4 Sig_structure for COSE_Sign1, no external AAD.
       const toBeSigned = cborEncode(['Signature1', PROTECTED_ES256, new Uint8Array(0), payload]);
       const signature = signBytes(key, Buffer.from(toBeSigned));
-      const issuerSigned = {
-        nameSpaces: new Map([[namespace, items]]),
-        // ISO 18013-5 §9.1.2.4: untagged COSE_Sign1, DS certificate in the unprotected x5chain.
-        issuerAuth: [PROTECTED_ES256, new Map([[X5CHAIN, certificate]]), payload, new Uint8Array(signature)],
-      };
-      return Buffer.from(cborEncode(issuerSigned)).toString('base64url');
+      // ISO 18013-5 §9.1.2.4: untagged COSE_Sign1, DS certificate in the unprotected x5chain.
+      const issuerAuth = [
+        PROTECTED_ES256,
+        new Map([[X5CHAIN, certificate]]),
+        payload,
+        new Uint8Array(signature),
+      ];
+      // IssuerSigned = { "nameSpaces": { namespace: [+ IssuerSignedItemBytes] }, "issuerAuth": COSE_Sign1 },
+      // a map written head by head around the items' bytes (CBOR is concatenative, RFC 8949 §3).
+      const issuerSigned = Buffer.concat([
+        cborHead(5, 2),
+        cborEncode('nameSpaces'),
+        cborHead(5, 1),
+        cborEncode(namespace),
+        cborHead(4, items.length),
+        ...items,
+        cborEncode('issuerAuth'),
+        cborEncode(issuerAuth),
+      ]);
+      return issuerSigned.toString('base64url');
     },
   };
 }

@@ -303,8 +303,6 @@ class EmbeddedCollection<T extends StoredDoc> implements Collection<T> {
   }
 }
 
-/** Values `allocate` reads at a time once random probing keeps missing (a space filling up). */
-
 /** Expired records deleted per statement by the sweep. */
 const SWEEP_BATCH = 200;
 /**

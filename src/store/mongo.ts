@@ -1,3 +1,10 @@
+/**
+ * MongoDB storage adapter (official driver; the `store/mongo*.ts` modules are the only ones that
+ * import `mongodb`). One MongoDB collection per SPI collection, `_id` = document id. Written for the
+ * subset of MongoDB that the test server (jongodb) implements: updateOne/deleteOne/insertOne with
+ * `$set`/`$inc`/`$unset`, upserts, unique and TTL indexes. No findOneAndUpdate (not atomic there),
+ * no projections.
+ */
 import { type Db, type Document, MongoClient, type Collection as MongoCollection } from 'mongodb';
 import type { Clock } from '../clock.ts';
 import { allocateFree } from './allocate.ts';

@@ -3,7 +3,7 @@ import { createHmac, createSecretKey, hkdfSync, type KeyObject } from 'node:cryp
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.ts';
 import { sha256Base64url } from '../crypto/hash.ts';
-import { randomId } from '../random.ts';
+import { timeOrderedId } from '../random.ts';
 import type { Collection, Store, StoredDoc } from '../store/spi.ts';
 
 /**
@@ -247,7 +247,7 @@ export class AuditLog {
       ...(Object.fromEntries(Object.entries(event).filter(([, v]) => v !== undefined)) as AuditEvent),
       ...(requestId ? { requestId } : {}),
       ...(operatorId ? { operatorId } : {}),
-      _id: `${at.toString(36).padStart(9, '0')}-${randomId(8)}`,
+      _id: timeOrderedId(at, 8),
       at,
       day: dayOf(at),
     };

@@ -10,7 +10,7 @@ import type { IssuedCredential, StatusEntry } from '../credentials/formats/types
 import type { StatusService } from '../credentials/status/service.ts';
 import { sha256Base64url } from '../crypto/hash.ts';
 import { CredentialRequestDenied, ServerError } from '../errors.ts';
-import { randomId } from '../random.ts';
+import { timeOrderedId } from '../random.ts';
 import type { Holder } from './holder-proofs.ts';
 import type { Ledger, LedgerRecord } from './ledger.ts';
 import type { CredentialGrant } from './wire/grant.ts';
@@ -94,7 +94,8 @@ export async function signCredentials(
   const validUntil = def.validitySeconds
     ? new Date(validFrom.getTime() + def.validitySeconds * 1000)
     : undefined;
-  const notificationId = randomId(16);
+  // Time first, like the ledger's ids: the notificationId index then grows at one end.
+  const notificationId = timeOrderedId(now, 16);
   const grantHash = sha256Base64url(grant.grantId);
   const targets: (Holder | undefined)[] = holders.length > 0 ? holders : [undefined];
   const credentials: IssuedCredential[] = [];

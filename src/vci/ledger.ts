@@ -2,7 +2,7 @@ import { createHash, hkdfSync } from 'node:crypto';
 import type { Clock } from '../clock.ts';
 import type { FormatId, StatusEntry } from '../credentials/formats/types.ts';
 import { hmac } from '../kyc/crypto.ts';
-import { randomId } from '../random.ts';
+import { timeOrderedId } from '../random.ts';
 import type { Store, StoredDoc } from '../store/spi.ts';
 
 /**
@@ -59,6 +59,7 @@ export interface IssuedTo {
 }
 
 export interface Ledger {
+  /** A new record id, time first (`timeOrderedId`). */
   newId(): string;
   /** Records an issued credential; with `issuedTo` (and a key), also whom it went to (as an HMAC). */
   record(entry: Omit<LedgerRecord, 'status'>, issuedTo?: IssuedTo): Promise<void>;
@@ -96,7 +97,7 @@ export function createLedger(store: Store, clock: Clock, encryptionSecret?: stri
   // HMAC-SHA256 through the KYC helper, which imports the key once (not once per credential).
   const accountHash = (account: IssuedTo) => hmac(key!, `${account.identitySystem}|${account.accountId}`);
   return {
-    newId: () => randomId(16),
+    newId: () => timeOrderedId(clock.now(), 16),
     async record(entry, issuedTo) {
       await ledger.insert({ ...entry, status: 'issued' } as LedgerRecord);
       if (!key || !issuedTo) return;

@@ -10,7 +10,7 @@ import type { Store } from '../store/spi.ts';
  * caller cannot make the issuer store a record per call (the rate limiter keeps one counter per
  * client address and window):
  *
- *   base64url( version 1 ‖ expiry, epoch seconds, uint32 ‖ 16 random bytes ‖ first 16 bytes of
+ *   base64url( version 2 ‖ expiry, epoch seconds, uint32 ‖ 16 random bytes ‖ first 16 bytes of
  *              HMAC-SHA-256(key, the 21 bytes before) )
  *
  * The key is derived (HKDF-SHA-256) from `keys.encryptionSecret`, so every instance sharing that
@@ -18,6 +18,12 @@ import type { Store } from '../store/spi.ts';
  * the injected clock, then makes the one conditional write that decides single use: an insert of
  * the nonce's hash (kept until the nonce expires) that a second use violates, so a replayed proof
  * loses even in a parallel burst (SECURITY.md row 23).
+ *
+ * Version 2 keys that record by the expiry (base36, fixed width) before the hash, so records made
+ * together sit together in the store's index instead of one at a random place each (the embedded
+ * store then rewrites one index page per commit, not one per nonce). Version 1 nonces, keyed by the
+ * hash alone, are still accepted until the last of them expires: a nonce used before an upgrade
+ * keeps its record's key, and stays used.
  */
 export interface Nonces {
   issue(): Promise<{ nonce: string; expiresInSeconds: number }>;
@@ -36,7 +42,9 @@ export interface Nonces {
   consumeForeign(nonce: string, expiresAt: number): Promise<boolean>;
 }
 
-const VERSION = 1;
+const VERSION = 2;
+/** Accepted until the version 1 nonces issued before an upgrade have expired (`ttlSeconds`). */
+const LEGACY_VERSION = 1;
 const BODY_BYTES = 1 + 4 + 16;
 const MAC_BYTES = 16;
 /** base64url length of the 37 bytes. */
@@ -44,6 +52,12 @@ const ENCODED_LENGTH = Math.ceil(((BODY_BYTES + MAC_BYTES) * 4) / 3);
 const KEY_INFO = 'idissuer/vci/c_nonce/v1';
 
 const digest = (value: string) => createHash('sha256').update(value).digest('base64url');
+/** Epoch seconds in base36, 7 digits (any uint32), so the ids sort as the expiries do. */
+const expiryKey = (expirySeconds: number) => expirySeconds.toString(36).padStart(7, '0');
+
+/** The consume record's id of a nonce this issuer made (canonical, MAC checked): see above. */
+const usedId = (nonce: string, raw: Buffer) =>
+  raw[0] === LEGACY_VERSION ? digest(nonce) : `${expiryKey(raw.readUInt32BE(1))}.${digest(nonce)}`;
 
 export function createNonces(store: Store, clock: Clock, ttlSeconds: number, secret: string): Nonces {
   if (!secret) throw new Error('keys.encryptionSecret is required to protect c_nonce values');
@@ -66,13 +80,17 @@ export function createNonces(store: Store, clock: Clock, ttlSeconds: number, sec
       // Only the canonical encoding: one nonce, one spelling, one consume record.
       if (raw.length !== BODY_BYTES + MAC_BYTES || raw.toString('base64url') !== nonce) return false;
       const body = raw.subarray(0, BODY_BYTES);
-      if (body[0] !== VERSION || !timingSafeEqual(mac(body), raw.subarray(BODY_BYTES))) return false;
+      if (body[0] !== VERSION && body[0] !== LEGACY_VERSION) return false;
+      if (!timingSafeEqual(mac(body), raw.subarray(BODY_BYTES))) return false;
       const expiresAt = body.readUInt32BE(1) * 1000;
       if (expiresAt <= clock.now()) return false;
-      return insertNew(used, { _id: digest(nonce), expiresAt });
+      return insertNew(used, { _id: usedId(nonce, raw), expiresAt });
     },
     async release(nonce) {
-      await used.delete(digest(nonce));
+      // Only a nonce this caller consumed comes back here: one of ours, already checked.
+      await used.delete(
+        nonce.startsWith('foreign:') ? digest(nonce) : usedId(nonce, Buffer.from(nonce, 'base64url')),
+      );
     },
     async consumeForeign(nonce, expiresAt) {
       if (nonce.length === 0 || nonce.length > 512 || expiresAt <= clock.now()) return false;

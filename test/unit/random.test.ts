@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { poolRandomBytes, randomId } from '../../src/random.ts';
+import { poolRandomBytes, randomId, timeOrderedId } from '../../src/random.ts';
 
 const POOL_BYTES = 4096;
 
@@ -78,5 +78,15 @@ describe('randomId', () => {
       expect(id).toMatch(/^[A-Za-z0-9_-]*$/);
       expect(Buffer.from(id, 'base64url').length).toBe(bytes);
     }
+  });
+});
+
+describe('timeOrderedId', () => {
+  it('sorts as its instants do (to the year 5188), and differs at the same instant', () => {
+    const instants = [0, 1, 35, 36, 1_765_000_000_000, 1_765_000_000_001, 36 ** 9 - 1];
+    const ids = instants.map((at) => timeOrderedId(at, 16));
+    expect([...ids].sort()).toEqual(ids);
+    for (const id of ids) expect(id).toMatch(/^[0-9a-z]{9}-[A-Za-z0-9_-]{22}$/);
+    expect(timeOrderedId(5, 16)).not.toBe(timeOrderedId(5, 16));
   });
 });

@@ -537,6 +537,7 @@ const versusCheckout = (format: string, configurationId: string): BenchCase[] =>
 export const cases: BenchCase[] = [
   ...versusCheckout('jwt_vc_json', 'NationalIdCredential_jwt_vc_json'),
   ...versusCheckout('ldp_vc', 'NationalIdCredential_ldp_vc'),
+  ...versusCheckout('mso_mdoc', 'NationalIdCredential_mso_mdoc'),
   ...versusPlain('ldp_vc', 'NationalIdCredential_ldp_vc', 3),
   ...versusPlain('jwt_vc_json', 'NationalIdCredential_jwt_vc_json', 1.5),
   ...versusPlain('dc+sd-jwt', 'NationalIdCredential_sd_jwt', 1.5),

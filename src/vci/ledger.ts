@@ -1,6 +1,7 @@
-import { createHash, hkdfSync } from 'node:crypto';
+import { hkdfSync } from 'node:crypto';
 import type { Clock } from '../clock.ts';
 import type { FormatId, StatusEntry } from '../credentials/formats/types.ts';
+import { sha256Base64url } from '../crypto/hash.ts';
 import { hmac } from '../kyc/crypto.ts';
 import { timeOrderedId } from '../random.ts';
 import type { Store, StoredDoc } from '../store/spi.ts';
@@ -83,8 +84,7 @@ export interface Ledger {
   setStatus(id: string, status: LedgerRecord['status']): Promise<LedgerRecord | undefined>;
 }
 
-const entryId = (entry: { uri: string; idx: number }) =>
-  createHash('sha256').update(`token|${entry.idx}|${entry.uri}`).digest('base64url');
+const entryId = (entry: { uri: string; idx: number }) => sha256Base64url(`token|${entry.idx}|${entry.uri}`);
 
 /** `encryptionSecret` (config `keys.encryptionSecret`) keys the issued-to HMAC; without it none is kept. */
 export function createLedger(store: Store, clock: Clock, encryptionSecret?: string): Ledger {

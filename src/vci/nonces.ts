@@ -1,5 +1,6 @@
-import { createHash, createHmac, createSecretKey, hkdfSync, timingSafeEqual } from 'node:crypto';
+import { createHmac, createSecretKey, hkdfSync, timingSafeEqual } from 'node:crypto';
 import type { Clock } from '../clock.ts';
+import { sha256Base64url as digest } from '../crypto/hash.ts';
 import { InvalidNonce } from '../errors.ts';
 import { poolRandomBytes } from '../random.ts';
 import { insertNew } from '../store/insert-new.ts';
@@ -51,7 +52,6 @@ const MAC_BYTES = 16;
 const ENCODED_LENGTH = Math.ceil(((BODY_BYTES + MAC_BYTES) * 4) / 3);
 const KEY_INFO = 'idissuer/vci/c_nonce/v1';
 
-const digest = (value: string) => createHash('sha256').update(value).digest('base64url');
 /** Epoch seconds in base36, 7 digits (any uint32), so the ids sort as the expiries do. */
 const expiryKey = (expirySeconds: number) => expirySeconds.toString(36).padStart(7, '0');
 
